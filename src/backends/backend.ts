@@ -1,0 +1,53 @@
+import type { JobSpec, Mode } from '../jobs/job-spec.js';
+
+/** What a backend can do, as data: the domain checks a request against it before queueing. */
+export interface BackendCapabilities {
+  readonly modes: readonly Mode[];
+  /** Sampler names accepted; the first is the default. */
+  readonly samplers: readonly string[];
+  readonly maxWidth: number;
+  readonly maxHeight: number;
+  readonly maxSteps: number;
+  /** Most images one job may ask for. */
+  readonly maxBatch: number;
+  readonly cancel: boolean;
+  readonly preview: boolean;
+}
+
+export interface Progress {
+  readonly step: number;
+  readonly totalSteps: number;
+}
+
+export interface GenerateContext {
+  /** Aborted when the job is canceled or its lease is lost; backends must stop promptly. */
+  readonly signal: AbortSignal;
+  readonly onProgress: (progress: Progress) => void;
+}
+
+/** One output of a backend, before post-processing. `data` is an encoded PNG. */
+export interface GeneratedImage {
+  readonly kind: 'image';
+  readonly index: number;
+  readonly seed: number;
+  readonly width: number;
+  readonly height: number;
+  readonly data: Buffer;
+}
+
+export type GeneratedOutput = GeneratedImage;
+
+/**
+ * An inference backend. Adapters stay thin: timeouts, retries and metrics live in the runner
+ * around any backend; an adapter only turns a JobSpec into outputs and reports progress.
+ *
+ * @example const outputs = await backend.generate(spec, { signal, onProgress: (p) => log(p.step) })
+ */
+export interface Backend {
+  /** The technology, e.g. `builtin`, `comfyui`. */
+  readonly kind: string;
+  /** What a user sees, e.g. "Atelier preview renderer". */
+  readonly label: string;
+  readonly capabilities: BackendCapabilities;
+  generate(spec: JobSpec, ctx: GenerateContext): Promise<GeneratedOutput[]>;
+}

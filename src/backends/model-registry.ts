@@ -1,0 +1,51 @@
+import { AtelierError } from '../errors/atelier-error.js';
+import type { Mode } from '../jobs/job-spec.js';
+
+/** One model as configuration declares it: which backend runs it and with what defaults. */
+export interface ModelConfig {
+  readonly name: string;
+  /** Name of a configured backend instance. */
+  readonly backend: string;
+  readonly label: string;
+  readonly modes: readonly Mode[];
+  /** Side of the square the model was trained at; aspect ratios map to about this many pixels. */
+  readonly baseResolution: number;
+  readonly defaultSteps: number;
+  readonly defaultCfgScale: number;
+  readonly defaultSampler: string;
+  readonly default?: boolean;
+}
+
+/**
+ * The models a server offers, looked up by name. Unknown names are a 422 that lists the
+ * available ones, so a client can recover without reading docs.
+ */
+export class ModelRegistry {
+  private readonly byName: ReadonlyMap<string, ModelConfig>;
+  readonly defaultModel: ModelConfig;
+
+  constructor(models: readonly ModelConfig[]) {
+    if (models.length === 0) throw new AtelierError('config_invalid', 'Expected at least one model in models');
+    this.byName = new Map(models.map((m) => [m.name, m]));
+    this.defaultModel = models.find((m) => m.default) ?? models[0]!;
+  }
+
+  list(): readonly ModelConfig[] {
+    return [...this.byName.values()];
+  }
+
+  /** The named model, or the default when `name` is undefined. */
+  resolve(name: string | undefined, field = 'model'): ModelConfig {
+    if (name === undefined) return this.defaultModel;
+    const model = this.byName.get(name);
+    if (!model) {
+      const available = [...this.byName.keys()];
+      throw new AtelierError(
+        'unknown_model',
+        `Unknown model '${name}'. Available models: ${available.join(', ')}`,
+        { field, details: { available } },
+      );
+    }
+    return model;
+  }
+}

@@ -1,0 +1,117 @@
+import type { Insertable, Selectable, Updateable } from 'kysely';
+
+/**
+ * The tables, as Kysely sees them. Times are epoch milliseconds (portable between SQLite
+ * and PostgreSQL bigint); JSON columns are text so both dialects store them alike.
+ */
+export interface Database {
+  users: UsersTable;
+  api_tokens: ApiTokensTable;
+  jobs: JobsTable;
+  assets: AssetsTable;
+  job_events: JobEventsTable;
+  queue_entries: QueueEntriesTable;
+}
+
+export interface UsersTable {
+  id: string;
+  name: string;
+  role: 'admin' | 'user';
+  created_at: number;
+}
+
+export interface ApiTokensTable {
+  id: string;
+  user_id: string;
+  /** sha256 of the token; the token itself is never stored. */
+  token_hash: string;
+  label: string;
+  created_at: number;
+  last_used_at: number | null;
+}
+
+export interface JobsTable {
+  id: string;
+  user_id: string;
+  mode: string;
+  model: string;
+  backend: string;
+  status: 'queued' | 'running' | 'succeeded' | 'failed' | 'canceled';
+  prompt: string;
+  negative_prompt: string | null;
+  /** The frozen JobSpec as JSON: every parameter, so any job can be re-run exactly. */
+  spec: string;
+  seed: number;
+  width: number;
+  height: number;
+  steps: number;
+  cfg_scale: number;
+  sampler: string;
+  num_images: number;
+  priority: number;
+  progress: number;
+  progress_step: number;
+  progress_total: number;
+  attempts: number;
+  max_attempts: number;
+  lease_owner: string | null;
+  lease_expires_at: number | null;
+  error_code: string | null;
+  error_message: string | null;
+  idempotency_key: string | null;
+  request_hash: string | null;
+  /** JSON array of strings. */
+  warnings: string;
+  created_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+  updated_at: number;
+}
+
+export interface AssetsTable {
+  id: string;
+  job_id: string;
+  user_id: string;
+  asset_index: number;
+  type: 'image' | 'video';
+  storage_key: string;
+  thumbnail_key: string | null;
+  content_type: string;
+  collection: 'workspace' | 'library';
+  /** JSON: SPEC §4 metadata (snake_case keys). */
+  metadata: string;
+  created_at: number;
+  expires_at: number | null;
+}
+
+export interface JobEventsTable {
+  job_id: string;
+  seq: number;
+  type: string;
+  data: string;
+  created_at: number;
+}
+
+export interface QueueEntriesTable {
+  job_id: string;
+  priority: number;
+  state: 'waiting' | 'active';
+  available_at: number;
+  lease_token: string | null;
+  lease_owner: string | null;
+  lease_expires_at: number | null;
+  attempts: number;
+  max_attempts: number;
+  last_error_code: string | null;
+  last_error_message: string | null;
+  created_at: number;
+}
+
+export type UserRow = Selectable<UsersTable>;
+export type JobRow = Selectable<JobsTable>;
+export type NewJobRow = Insertable<JobsTable>;
+export type JobUpdate = Updateable<JobsTable>;
+export type AssetRow = Selectable<AssetsTable>;
+export type NewAssetRow = Insertable<AssetsTable>;
+export type JobEventRow = Selectable<JobEventsTable>;
+export type QueueEntryRow = Selectable<QueueEntriesTable>;

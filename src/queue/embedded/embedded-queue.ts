@@ -1,0 +1,194 @@
+import { randomUUID } from 'node:crypto';
+import { EventEmitter, once } from 'node:events';
+import type { Kysely } from 'kysely';
+import type { Database } from '../../db/schema.js';
+import { retryDelayMs } from '../../jobs/backoff.js';
+import type { EnqueueOptions, ExpiredLease, FailOutcome, Lease, Queue, QueueCounts, QueueError, RetryPolicy } from '../queue.js';
+
+const LEASE_EXPIRED: QueueError = { code: 'lease_expired', message: 'The worker running the job stopped responding (lease expired)' };
+
+/**
+ * The embedded durable queue: rows in the same SQLite file as the job records, so a
+ * queued job survives any crash. Claims are one conditional UPDATE, which also stays
+ * correct if several processes share the file.
+ */
+export function createEmbeddedQueue(db: Kysely<Database>, policy: RetryPolicy, clock: () => number = Date.now): Queue {
+  const wake = new EventEmitter();
+  wake.setMaxListeners(0);
+  // Set by every wake-up and cleared by claim(): a wake-up that lands while a runner is
+  // between an empty claim and waitForWork is not lost.
+  let pendingWake = false;
+  const notify = () => {
+    pendingWake = true;
+    wake.emit('work');
+  };
+
+  return {
+    async enqueue(jobId: string, options: EnqueueOptions) {
+      const now = clock();
+      await db
+        .insertInto('queue_entries')
+        .values({
+          job_id: jobId,
+          priority: options.priority,
+          state: 'waiting',
+          available_at: now + (options.delayMs ?? 0),
+          lease_token: null,
+          lease_owner: null,
+          lease_expires_at: null,
+          attempts: options.attemptsMade ?? 0,
+          max_attempts: options.maxAttempts,
+          last_error_code: null,
+          last_error_message: null,
+          created_at: now,
+        })
+        .onConflict((oc) => oc.column('job_id').doNothing())
+        .execute();
+      notify();
+    },
+
+    async claim(workerId: string, leaseMs: number) {
+      pendingWake = false;
+      const now = clock();
+      const token = randomUUID();
+      const next = db
+        .selectFrom('queue_entries')
+        .select('job_id')
+        .where('state', '=', 'waiting')
+        .where('available_at', '<=', now)
+        .orderBy('priority', 'desc')
+        .orderBy('available_at', 'asc')
+        .orderBy('created_at', 'asc')
+        .limit(1);
+      const row = await db
+        .updateTable('queue_entries')
+        .set((eb) => ({
+          state: 'active',
+          lease_token: token,
+          lease_owner: workerId,
+          lease_expires_at: now + leaseMs,
+          attempts: eb('attempts', '+', 1),
+        }))
+        .where('job_id', '=', next)
+        .where('state', '=', 'waiting')
+        .returning(['job_id', 'attempts', 'max_attempts', 'lease_expires_at'])
+        .executeTakeFirst();
+      if (!row) return undefined;
+      return { jobId: row.job_id, token, attempt: row.attempts, maxAttempts: row.max_attempts, expiresAt: row.lease_expires_at! };
+    },
+
+    async heartbeat(lease: Lease, leaseMs: number) {
+      const result = await db
+        .updateTable('queue_entries')
+        .set({ lease_expires_at: clock() + leaseMs })
+        .where('job_id', '=', lease.jobId)
+        .where('lease_token', '=', lease.token)
+        .where('state', '=', 'active')
+        .executeTakeFirst();
+      return result.numUpdatedRows > 0n;
+    },
+
+    async complete(lease: Lease) {
+      const result = await db
+        .deleteFrom('queue_entries')
+        .where('job_id', '=', lease.jobId)
+        .where('lease_token', '=', lease.token)
+        .executeTakeFirst();
+      return result.numDeletedRows > 0n;
+    },
+
+    async fail(lease: Lease, error: QueueError, retryable: boolean) {
+      const outcome = await settleAttempt(lease.jobId, lease.token, error, retryable);
+      if (outcome?.kind === 'retry') setTimeout(notify, Math.max(0, outcome.retryAt - clock())).unref();
+      return outcome;
+    },
+
+    async cancel(jobId: string) {
+      const result = await db.deleteFrom('queue_entries').where('job_id', '=', jobId).executeTakeFirst();
+      return result.numDeletedRows > 0n;
+    },
+
+    async recoverExpired() {
+      const expired = await db
+        .selectFrom('queue_entries')
+        .select(['job_id', 'lease_token'])
+        .where('state', '=', 'active')
+        .where('lease_expires_at', '<', clock())
+        .execute();
+      const recovered: ExpiredLease[] = [];
+      for (const entry of expired) {
+        const outcome = await settleAttempt(entry.job_id, entry.lease_token!, LEASE_EXPIRED, true);
+        if (outcome) recovered.push({ jobId: entry.job_id, outcome, error: LEASE_EXPIRED });
+      }
+      if (recovered.length > 0) notify();
+      return recovered;
+    },
+
+    async counts(): Promise<QueueCounts> {
+      const now = clock();
+      const rows = await db
+        .selectFrom('queue_entries')
+        .select((eb) => [
+          'state',
+          eb.fn.countAll<number>().as('n'),
+          eb.fn.sum<number>(eb.case().when('available_at', '>', now).then(1).else(0).end()).as('delayed'),
+        ])
+        .groupBy('state')
+        .execute();
+      const waitingRow = rows.find((r) => r.state === 'waiting');
+      const delayed = Number(waitingRow?.delayed ?? 0);
+      return {
+        waiting: Number(waitingRow?.n ?? 0) - delayed,
+        delayed,
+        active: Number(rows.find((r) => r.state === 'active')?.n ?? 0),
+      };
+    },
+
+    async waitForWork(timeoutMs: number, signal?: AbortSignal) {
+      if (pendingWake) return;
+      const timeout = AbortSignal.timeout(timeoutMs);
+      try {
+        await once(wake, 'work', { signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
+      } catch {
+        // Timed out or aborted: the caller polls again either way.
+      }
+    },
+
+    async close() {
+      wake.removeAllListeners();
+    },
+  };
+
+  /** Ends one attempt: back to waiting after backoff, or removed when it may not retry. */
+  async function settleAttempt(jobId: string, token: string, error: QueueError, retryable: boolean): Promise<FailOutcome | undefined> {
+    return db.transaction().execute(async (trx) => {
+      const entry = await trx
+        .selectFrom('queue_entries')
+        .select(['attempts', 'max_attempts'])
+        .where('job_id', '=', jobId)
+        .where('lease_token', '=', token)
+        .where('state', '=', 'active')
+        .executeTakeFirst();
+      if (!entry) return undefined;
+      if (!retryable || entry.attempts >= entry.max_attempts) {
+        await trx.deleteFrom('queue_entries').where('job_id', '=', jobId).execute();
+        return { kind: 'failed', attempt: entry.attempts } as const;
+      }
+      const retryAt = clock() + retryDelayMs(entry.attempts, policy.backoffBaseMs, policy.backoffMaxMs);
+      await trx
+        .updateTable('queue_entries')
+        .set({
+          state: 'waiting',
+          available_at: retryAt,
+          lease_token: null,
+          lease_owner: null,
+          lease_expires_at: null,
+          last_error_code: error.code,
+          last_error_message: error.message,
+        })
+        .where('job_id', '=', jobId)
+        .execute();
+      return { kind: 'retry', retryAt, attempt: entry.attempts } as const;
+    });
+  }
+}

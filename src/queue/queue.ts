@@ -1,0 +1,78 @@
+/**
+ * The job queue port. It orders and leases job ids; it knows nothing of what a job is.
+ * Adapters: `embedded` (same SQLite file as the records) and, later, `bullmq`.
+ *
+ * A lease is exclusive until it expires; every call that acts on a lease is refused once the
+ * lease is gone (expired and re-claimed, canceled, completed), so a stale worker can never
+ * complete a job twice.
+ *
+ * @example
+ * const lease = await queue.claim('runner-1', 30_000);
+ * if (lease) { ...; await queue.complete(lease); }
+ */
+export interface Queue {
+  /** Adds a job. Idempotent: enqueuing an id that is already queued changes nothing. */
+  enqueue(jobId: string, options: EnqueueOptions): Promise<void>;
+  /** Leases the next available job (highest priority, then oldest), or undefined. */
+  claim(workerId: string, leaseMs: number): Promise<Lease | undefined>;
+  /** Extends the lease; false when it is lost (expired and taken, or canceled). */
+  heartbeat(lease: Lease, leaseMs: number): Promise<boolean>;
+  /** Removes the job for good; false when the lease was already lost. */
+  complete(lease: Lease): Promise<boolean>;
+  /**
+   * Records a failed attempt: retried after exponential backoff while attempts remain and
+   * the error is retryable, otherwise removed as failed. Undefined when the lease was lost.
+   */
+  fail(lease: Lease, error: QueueError, retryable: boolean): Promise<FailOutcome | undefined>;
+  /** Removes a waiting job, or revokes the lease of a running one. False if not queued. */
+  cancel(jobId: string): Promise<boolean>;
+  /** Applies expiry to leases whose holder stopped heartbeating, like a failed attempt. */
+  recoverExpired(): Promise<ExpiredLease[]>;
+  counts(): Promise<QueueCounts>;
+  /** Resolves when work may have arrived, or after `timeoutMs`: lets runners sleep. */
+  waitForWork(timeoutMs: number, signal?: AbortSignal): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface EnqueueOptions {
+  readonly priority: number;
+  readonly maxAttempts: number;
+  /** Attempts already spent, when re-enqueuing a job recovered after a crash. */
+  readonly attemptsMade?: number;
+  readonly delayMs?: number;
+}
+
+export interface Lease {
+  readonly jobId: string;
+  readonly token: string;
+  /** 1-based number of this attempt. */
+  readonly attempt: number;
+  readonly maxAttempts: number;
+  readonly expiresAt: number;
+}
+
+export interface QueueError {
+  readonly code: string;
+  readonly message: string;
+}
+
+export type FailOutcome =
+  | { readonly kind: 'retry'; readonly retryAt: number; readonly attempt: number }
+  | { readonly kind: 'failed'; readonly attempt: number };
+
+export interface ExpiredLease {
+  readonly jobId: string;
+  readonly outcome: FailOutcome;
+  readonly error: QueueError;
+}
+
+export interface QueueCounts {
+  readonly waiting: number;
+  readonly delayed: number;
+  readonly active: number;
+}
+
+export interface RetryPolicy {
+  readonly backoffBaseMs: number;
+  readonly backoffMaxMs: number;
+}

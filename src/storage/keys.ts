@@ -1,0 +1,36 @@
+/**
+ * The storage layout of seed 000. Every key that names a job's media is built here, so the
+ * layout is defined once.
+ */
+export const storageKeys = {
+  workspaceOriginal: (userId: string, jobId: string, index: number, ext: 'png' | 'mp4' = 'png') =>
+    `workspace-temp/${userId}/${jobId}/${index}.${ext}`,
+  workspaceThumbnail: (userId: string, jobId: string, index: number) =>
+    `workspace-temp/${userId}/${jobId}/${index}.thumb.webp`,
+  libraryOriginal: (userId: string, jobId: string, index: number, ext: 'png' | 'mp4' = 'png') =>
+    `user-library/${userId}/${jobId}/${index}.${ext}`,
+  libraryThumbnail: (userId: string, jobId: string, index: number) =>
+    `user-library/${userId}/${jobId}/${index}.thumb.webp`,
+};
+
+const SAFE_SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+/** True for keys made of safe segments: no `..`, no absolute paths, no empty segments. */
+export function isValidKey(key: string): boolean {
+  if (key.length === 0 || key.length > 1024) return false;
+  return key.split('/').every((segment) => SAFE_SEGMENT.test(segment) && !segment.includes('..'));
+}
+
+const CONTENT_TYPES: Record<string, string> = {
+  png: 'image/png',
+  webp: 'image/webp',
+  jpg: 'image/jpeg',
+  jpeg: 'image/jpeg',
+  mp4: 'video/mp4',
+  json: 'application/json',
+};
+
+export function contentTypeForKey(key: string): string {
+  const ext = key.slice(key.lastIndexOf('.') + 1).toLowerCase();
+  return CONTENT_TYPES[ext] ?? 'application/octet-stream';
+}
