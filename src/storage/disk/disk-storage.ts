@@ -1,0 +1,265 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir, open, readdir, rename, rm, rmdir, stat, unlink, lstat, type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { AtelierError, describeValue } from '../../errors/atelier-error.js';
+import { contentTypeForKey, isValidKey } from '../keys.js';
+import type { ObjectInfo, PutOptions, SignedUrlOptions, Storage } from '../storage.js';
+import type { UrlSigner } from '../url-signer.js';
+
+/** Options of {@link createDiskStorage}. */
+export interface DiskStorageOptions {
+  /** Directory holding the objects; created if missing. Temp files go to `{root}/.tmp`. */
+  readonly root: string;
+  /** Signs the URLs returned by `signedUrl`; the media route verifies them with the same signer. */
+  readonly signer: UrlSigner;
+  /** Path the media route is mounted at. Default `/media`. */
+  readonly urlPrefix?: string;
+}
+
+// Temp names start with '.', which no valid key segment can, so `.tmp` never collides with a key.
+const TMP_DIR = '.tmp';
+// Older than any put could take; younger files may belong to a put in flight.
+const STALE_TEMP_MS = 60 * 60 * 1000;
+
+/**
+ * A {@link Storage} on the local filesystem: key `a/b/c.png` is the file `{root}/a/b/c.png`.
+ *
+ * Writes go to `{root}/.tmp` (same filesystem, so `rename` is atomic), are fsynced, then renamed
+ * over the final path: a reader or a crash sees the old object or the new one, never a part.
+ *
+ * The disk keeps no metadata, so `stat`/`get` report the content type implied by the key's
+ * extension ({@link contentTypeForKey}); a `contentType` given to `put` is only echoed back by
+ * that `put`. Name keys with the right extension.
+ *
+ * @example
+ * const storage = createDiskStorage({ root: '/var/lib/atelier/media', signer });
+ * await storage.put(storageKeys.workspaceOriginal('u1', 'j1', 0), png);
+ */
+export function createDiskStorage(options: DiskStorageOptions): Storage {
+  const root = path.resolve(options.root);
+  const rootPrefix = root.endsWith(path.sep) ? root : root + path.sep;
+  const tmpDir = path.join(root, TMP_DIR);
+  const urlPrefix = (options.urlPrefix ?? '/media').replace(/\/+$/, '');
+  const { signer } = options;
+
+  // A crash between creating and renaming a temp file leaves it behind. Sweep in the
+  // background: start-up must not wait on a directory that may be large or on slow disk.
+  void sweepStaleTemps(tmpDir);
+
+  function pathFor(key: string): string {
+    if (typeof key !== 'string' || !isValidKey(key)) {
+      throw new AtelierError('invalid_parameter', `Expected a storage key of safe segments but received ${describeValue(key)}`, {
+        field: 'key',
+      });
+    }
+    const file = path.join(root, ...key.split('/'));
+    // isValidKey already forbids `..` and absolute keys; this guards the guard.
+    if (!file.startsWith(rootPrefix)) throw new AtelierError('invalid_parameter', 'The storage key leaves the storage root', { field: 'key' });
+    return file;
+  }
+
+  async function infoOf(key: string, file: string, contentType?: string): Promise<ObjectInfo | undefined> {
+    try {
+      const stats = await stat(file);
+      // A key that names a directory (a prefix of other keys) is not an object.
+      if (!stats.isFile()) return undefined;
+      return { key, size: stats.size, contentType: contentType ?? contentTypeForKey(key), modifiedAt: stats.mtime };
+    } catch (error) {
+      if (isMissing(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async function put(key: string, body: Buffer | Readable, putOptions?: PutOptions): Promise<ObjectInfo> {
+    const file = pathFor(key);
+    await mkdir(tmpDir, { recursive: true });
+    const tmpFile = path.join(tmpDir, `${randomUUID()}.tmp`);
+    let handle: FileHandle | undefined;
+    try {
+      handle = await open(tmpFile, 'wx');
+      const out = handle;
+      if (Buffer.isBuffer(body)) {
+        await out.writeFile(body);
+      } else {
+        // Chunk by chunk, awaiting each write: backpressure without holding the stream in memory.
+        // pipeline destroys `body` if the write fails and rejects if `body` errors.
+        await pipeline(body, async (source: AsyncIterable<Uint8Array | string>) => {
+          // A stream with setEncoding() yields strings; write them back as the same UTF-8 bytes.
+          for await (const chunk of source) await out.write(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk);
+        });
+      }
+      // Durable before visible: without it a crash after rename could leave an empty file.
+      await out.sync();
+      await out.close();
+      handle = undefined;
+      await renameInto(tmpFile, file);
+    } catch (error) {
+      await handle?.close().catch(() => undefined);
+      await rm(tmpFile, { force: true }).catch(() => undefined);
+      throw error;
+    }
+    const info = await infoOf(key, file, putOptions?.contentType);
+    if (info === undefined) throw new AtelierError('storage_failed', `The object ${key} vanished right after it was written`);
+    return info;
+  }
+
+  async function get(key: string): Promise<Readable> {
+    const file = pathFor(key);
+    let handle: FileHandle;
+    try {
+      handle = await open(file, 'r');
+    } catch (error) {
+      if (isMissing(error)) throw notFound(key);
+      throw error;
+    }
+    // Opening first means a missing key fails here, not as a stream error later, and the open
+    // descriptor keeps reading the object it found even if it is overwritten or deleted meanwhile.
+    try {
+      if (!(await handle.stat()).isFile()) throw notFound(key);
+    } catch (error) {
+      await handle.close().catch(() => undefined);
+      throw error;
+    }
+    // autoClose (the default) closes the handle when the stream ends or is destroyed.
+    return handle.createReadStream();
+  }
+
+  async function remove(key: string): Promise<void> {
+    const file = pathFor(key);
+    try {
+      // lstat, not unlink blindly: a key naming a directory is "missing", not something to remove.
+      if (!(await lstat(file)).isFile()) return;
+      await unlink(file);
+    } catch (error) {
+      if (isMissing(error)) return;
+      throw error;
+    }
+    await pruneEmptyParents(rootPrefix, path.dirname(file));
+  }
+
+  return {
+    put,
+    get,
+    // async so a bad key rejects like every other method instead of throwing synchronously.
+    stat: async (key) => infoOf(key, pathFor(key)),
+    delete: remove,
+    async copy(fromKey, toKey) {
+      pathFor(toKey); // reject a bad destination before opening the source
+      // Reusing put gives the copy the same temp + fsync + rename atomicity.
+      const source = await get(fromKey);
+      try {
+        return await put(toKey, source);
+      } finally {
+        source.destroy(); // closes the descriptor if put failed before consuming the stream
+      }
+    },
+    async signedUrl(key, signedOptions: SignedUrlOptions) {
+      pathFor(key);
+      const seconds = signedOptions.expiresInSeconds;
+      if (!Number.isFinite(seconds) || seconds <= 0) {
+        throw new AtelierError('invalid_parameter', `Expected a positive number of seconds but received ${describeValue(seconds)}`, {
+          field: 'expiresInSeconds',
+        });
+      }
+      const { downloadName } = signedOptions;
+      const { expires, signature } = signer.sign(key, new Date(Date.now() + seconds * 1000), downloadName);
+      // Key segments are URL-safe by construction; the query values are encoded with %20 for
+      // spaces (not '+'), which every query parser decodes the same way.
+      let url = `${urlPrefix}/${key}?expires=${expires}&signature=${encodeURIComponent(signature)}`;
+      if (downloadName) url += `&download=${encodeURIComponent(downloadName)}`;
+      return url;
+    },
+  };
+}
+
+/** The parts of a signed media URL's query, as produced by the disk adapter's `signedUrl`. */
+export interface SignedMediaQuery {
+  readonly expires: string;
+  readonly signature: string;
+  readonly downloadName: string | undefined;
+}
+
+/**
+ * Picks `expires`, `signature` and `download` out of a parsed query string (e.g. Fastify's
+ * `request.query`), or undefined when they are missing or repeated. Pass the result straight on:
+ * `signer.verify(key, q.expires, q.signature, undefined, q.downloadName)`.
+ */
+export function parseSignedMediaQuery(query: unknown): SignedMediaQuery | undefined {
+  if (typeof query !== 'object' || query === null) return undefined;
+  const { expires, signature, download } = query as Record<string, unknown>;
+  if (typeof expires !== 'string' || typeof signature !== 'string') return undefined;
+  if (download !== undefined && typeof download !== 'string') return undefined;
+  return { expires, signature, downloadName: download === '' ? undefined : download };
+}
+
+function notFound(key: string): AtelierError {
+  return new AtelierError('not_found', `No stored object at ${key}`);
+}
+
+function isMissing(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  // ENOTDIR: a parent segment is a file, so the key cannot exist either.
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
+/**
+ * Renames the temp file to its final path, creating parents. A concurrent delete may prune the
+ * parent directory between our mkdir and rename, so an ENOENT is retried a few times.
+ */
+async function renameInto(tmpFile: string, file: string): Promise<void> {
+  const dir = path.dirname(file);
+  for (let attempt = 0; ; attempt++) {
+    await mkdir(dir, { recursive: true });
+    try {
+      await rename(tmpFile, file);
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 3) throw error;
+    }
+  }
+  await fsyncDirectory(dir);
+}
+
+/** Makes the rename itself durable. Best effort: not every platform can open a directory. */
+async function fsyncDirectory(dir: string): Promise<void> {
+  let handle: FileHandle | undefined;
+  try {
+    handle = await open(dir, 'r');
+    await handle.sync();
+  } catch {
+    // Windows cannot fsync directories; the data itself is already synced.
+  } finally {
+    await handle?.close().catch(() => undefined);
+  }
+}
+
+/** Removes `dir` and its ancestors while they are empty, stopping below the root. */
+async function pruneEmptyParents(rootPrefix: string, dir: string): Promise<void> {
+  let current = dir;
+  // Strictly inside the root (`rootPrefix` ends with a separator): the root itself is kept.
+  while (current.startsWith(rootPrefix) && current.length > rootPrefix.length) {
+    try {
+      await rmdir(current);
+    } catch (error) {
+      // Not empty (or a concurrent put refilled it): the ancestors are not empty either.
+      if (!isMissing(error)) return;
+    }
+    current = path.dirname(current);
+  }
+}
+
+/** Deletes temp files older than an hour, left by a crash mid-put. Never throws. */
+async function sweepStaleTemps(tmpDir: string): Promise<void> {
+  try {
+    const cutoff = Date.now() - STALE_TEMP_MS;
+    for (const name of await readdir(tmpDir)) {
+      const file = path.join(tmpDir, name);
+      const stats = await stat(file).catch(() => undefined);
+      if (stats !== undefined && stats.mtimeMs < cutoff) await rm(file, { force: true, recursive: true }).catch(() => undefined);
+    }
+  } catch {
+    // No .tmp yet, or unreadable: nothing to sweep; puts will surface real disk problems.
+  }
+}
