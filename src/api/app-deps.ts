@@ -1,0 +1,27 @@
+import type { Backend } from '../backends/backend.js';
+import type { ModelRegistry } from '../backends/model-registry.js';
+import type { AssetsRepo } from '../db/repos/assets-repo.js';
+import type { UsersRepo } from '../db/repos/users-repo.js';
+import type { JobEvents } from '../events/job-events.js';
+import type { Config } from '../main/config-schema.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { JobService } from '../service/job-service.js';
+import type { Storage } from '../storage/storage.js';
+import type { UrlSigner } from '../storage/url-signer.js';
+
+/** Everything the HTTP layer may use, wired once in main/. No route reaches past these. */
+export interface AppDeps {
+  readonly config: Config;
+  readonly jobService: JobService;
+  readonly assets: AssetsRepo;
+  readonly users: UsersRepo;
+  readonly events: JobEvents;
+  readonly storage: Storage;
+  /** Present when media is served by this server (disk storage). */
+  readonly mediaSigner: UrlSigner | undefined;
+  readonly registry: ModelRegistry;
+  readonly backends: ReadonlyMap<string, Backend>;
+  readonly metrics: Metrics;
+  /** Resolves when the database answers; used by /readyz. */
+  readonly ping: () => Promise<void>;
+}

@@ -1,0 +1,63 @@
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import type { AppDeps } from './app-deps.js';
+import { requireUser } from './plugins/auth.js';
+import { installErrorHandler } from './plugins/error-handler.js';
+import { installValidation } from './plugins/validation.js';
+import { adminRoutes } from './routes/admin.js';
+import { generateRoutes } from './routes/generate.js';
+import { healthRoutes } from './routes/health.js';
+import { homeRoutes } from './routes/home.js';
+import { imageRoutes } from './routes/images.js';
+import { mediaRoutes } from './routes/media.js';
+import { modelRoutes } from './routes/models.js';
+import { openaiImagesRoutes } from './routes/openai-images.js';
+import { statusStreamRoutes } from './routes/status-stream.js';
+import { statusRoutes } from './routes/status.js';
+
+export interface BuildAppOptions {
+  /** A pino logger instance, or false for none (tests). */
+  readonly logger?: FastifyInstance['log'] | false;
+}
+
+/**
+ * Builds the HTTP application without listening, so tests can `inject()` or listen on any
+ * port. Every route's schema both validates requests and produces /openapi.json.
+ */
+export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
+    bodyLimit: deps.config.bodyLimitBytes,
+    trustProxy: deps.config.publicUrl !== undefined,
+    routerOptions: { ignoreTrailingSlash: true },
+    // Request lines would drown the job logs; errors are still logged by the error handler.
+    logController: new LogController({ disableRequestLogging: true }),
+  }) as unknown as FastifyInstance;
+  app.decorateRequest('user', null);
+  installValidation(app);
+  installErrorHandler(app);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Atelier API', version: '0.1.0', description: 'Self-hosted generation server for image and video models.' },
+      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'An Atelier API token' } } },
+    },
+  });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  await app.register(healthRoutes(deps));
+  await app.register(homeRoutes());
+  if (deps.mediaSigner) await app.register(mediaRoutes(deps.storage, deps.mediaSigner));
+  await app.register(openaiImagesRoutes(deps));
+  await app.register(async (api) => {
+    requireUser(api, deps.users);
+    await api.register(generateRoutes(deps));
+    await api.register(statusRoutes(deps));
+    await api.register(statusStreamRoutes(deps));
+    await api.register(imageRoutes(deps));
+    await api.register(modelRoutes(deps));
+    await api.register(adminRoutes(deps));
+  });
+  return app;
+}

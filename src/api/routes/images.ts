@@ -1,0 +1,160 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import type { HistoryRow } from '../../db/repos/assets-repo.js';
+import { AtelierError } from '../../errors/atelier-error.js';
+import type { JobSpec } from '../../jobs/job-spec.js';
+import type { AppDeps } from '../app-deps.js';
+import { currentUser } from '../plugins/auth.js';
+import { requestOrigin } from '../plugins/origin.js';
+import { errorResponses, IdParams } from '../schemas/common.js';
+import { createMediaLinks, type MediaLinks } from '../views/media-links.js';
+
+const HistoryItem = Type.Object({
+  id: Type.String(),
+  runId: Type.String(),
+  prompt: Type.String(),
+  imageUrl: Type.String(),
+  thumbnailUrl: Type.Union([Type.String(), Type.Null()]),
+  modelUsed: Type.String(),
+  width: Type.Integer(),
+  height: Type.Integer(),
+  createdAt: Type.String(),
+});
+
+const ImageDetail = Type.Object({
+  id: Type.String(),
+  runId: Type.String(),
+  prompt: Type.String(),
+  negativePrompt: Type.Union([Type.String(), Type.Null()]),
+  imageUrl: Type.String(),
+  thumbnailUrl: Type.Union([Type.String(), Type.Null()]),
+  width: Type.Integer(),
+  height: Type.Integer(),
+  modelUsed: Type.String(),
+  parameters: Type.Object({ steps: Type.Integer(), cfgScale: Type.Number(), sampler: Type.String(), seed: Type.Integer() }),
+  generationTime: Type.Union([Type.Number(), Type.Null()]),
+  metadata: Type.Object({}, { additionalProperties: true }),
+  createdAt: Type.String(),
+});
+
+const HistoryQuery = Type.Object(
+  {
+    page: Type.Integer({ minimum: 1, default: 1 }),
+    perPage: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
+  },
+  { additionalProperties: false },
+);
+
+/** Seed 003's image history, detail and delete (camelCase, newest first). */
+export function imageRoutes(deps: AppDeps): FastifyPluginAsync {
+  return async (plugin) => {
+    const app = plugin.withTypeProvider<TypeBoxTypeProvider>();
+    const linksFor = (request: Parameters<typeof requestOrigin>[0]) =>
+      createMediaLinks(deps.storage, requestOrigin(request, deps.config.publicUrl), deps.config.media.workspaceUrlTtlSeconds);
+
+    app.get(
+      '/api/images/history',
+      {
+        schema: {
+          tags: ['images'],
+          summary: "The caller's generated images, newest first",
+          security: [{ bearerAuth: [] }],
+          querystring: HistoryQuery,
+          response: {
+            200: Type.Object({ images: Type.Array(HistoryItem), total: Type.Integer(), page: Type.Integer(), perPage: Type.Integer() }),
+            ...errorResponses,
+          },
+        },
+      },
+      async (request) => {
+        const user = currentUser(request);
+        const { page, perPage } = request.query;
+        const { rows, total } = await deps.assets.historyPage(user.id, 'image', page, perPage);
+        const links = linksFor(request);
+        const images = await Promise.all(
+          rows.map(async (row) => {
+            const meta = JSON.parse(row.metadata) as { width: number; height: number };
+            return {
+              id: row.id,
+              runId: row.job_id,
+              prompt: row.prompt,
+              imageUrl: await links.link(row.storage_key),
+              thumbnailUrl: row.thumbnail_key ? await links.link(row.thumbnail_key) : null,
+              modelUsed: row.model,
+              width: meta.width,
+              height: meta.height,
+              createdAt: new Date(Number(row.created_at)).toISOString(),
+            };
+          }),
+        );
+        return { images, total, page, perPage };
+      },
+    );
+
+    app.get(
+      '/api/images/:id',
+      {
+        schema: { tags: ['images'], summary: 'One image with every parameter', security: [{ bearerAuth: [] }], params: IdParams, response: { 200: ImageDetail, ...errorResponses } },
+      },
+      async (request) => {
+        const row = await findImage(request.params.id, currentUser(request).id);
+        return imageDetail(row, await deps.jobService.getForUser(currentUser(request), row.job_id), linksFor(request));
+      },
+    );
+
+    app.get(
+      '/api/images/:id/file',
+      {
+        schema: { tags: ['images'], summary: 'The original file, streamed to its owner', security: [{ bearerAuth: [] }], params: IdParams, response: { 200: Type.Unknown({ description: 'The PNG bytes' }), ...errorResponses } },
+      },
+      async (request, reply) => {
+        const row = await findImage(request.params.id, currentUser(request).id);
+        const stream = await deps.storage.get(row.storage_key);
+        return reply.type(row.content_type).header('cache-control', 'private, max-age=3600').send(stream);
+      },
+    );
+
+    app.delete(
+      '/api/images/:id',
+      {
+        schema: { tags: ['images'], summary: 'Delete an image and its files', security: [{ bearerAuth: [] }], params: IdParams, response: { 204: Type.Null(), ...errorResponses } },
+      },
+      async (request, reply) => {
+        const row = await findImage(request.params.id, currentUser(request).id);
+        // The row goes first: a crash in between leaves an unreferenced file (swept later),
+        // never a row pointing at nothing.
+        await deps.assets.delete(row.id);
+        await deps.storage.delete(row.storage_key);
+        if (row.thumbnail_key) await deps.storage.delete(row.thumbnail_key);
+        return reply.code(204).send(null);
+      },
+    );
+
+    async function findImage(id: string, userId: string): Promise<HistoryRow> {
+      const row = await deps.assets.findForUser(id, userId);
+      if (!row || row.type !== 'image') throw new AtelierError('not_found', `No image with id '${id}'`, { field: 'id' });
+      return row;
+    }
+  };
+}
+
+async function imageDetail(row: HistoryRow, job: { spec: string; started_at: number | null; finished_at: number | null }, links: MediaLinks) {
+  const spec = JSON.parse(job.spec) as JobSpec;
+  const metadata = JSON.parse(row.metadata) as Record<string, unknown> & { width: number; height: number; seed: number };
+  return {
+    id: row.id,
+    runId: row.job_id,
+    prompt: row.prompt,
+    negativePrompt: spec.negativePrompt ?? null,
+    imageUrl: await links.link(row.storage_key),
+    thumbnailUrl: row.thumbnail_key ? await links.link(row.thumbnail_key) : null,
+    width: metadata.width,
+    height: metadata.height,
+    modelUsed: row.model,
+    parameters: { steps: spec.steps, cfgScale: spec.cfgScale, sampler: spec.sampler, seed: metadata.seed },
+    generationTime: job.started_at !== null && job.finished_at !== null ? (Number(job.finished_at) - Number(job.started_at)) / 1000 : null,
+    metadata,
+    createdAt: new Date(Number(row.created_at)).toISOString(),
+  };
+}

@@ -1,0 +1,43 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import type { AppDeps } from '../app-deps.js';
+import { errorResponses } from '../schemas/common.js';
+
+const ModelView = Type.Object({
+  name: Type.String(),
+  label: Type.String(),
+  default: Type.Boolean(),
+  modes: Type.Array(Type.String()),
+  backend: Type.Object({ kind: Type.String(), label: Type.String() }),
+  defaults: Type.Object({ width: Type.Integer(), height: Type.Integer(), steps: Type.Integer(), cfgScale: Type.Number(), sampler: Type.String() }),
+  limits: Type.Object({ maxWidth: Type.Integer(), maxHeight: Type.Integer(), maxSteps: Type.Integer(), maxImages: Type.Integer() }),
+  samplers: Type.Array(Type.String()),
+});
+
+/** The model registry as clients see it: what each model can do and its defaults. */
+export function modelRoutes(deps: AppDeps): FastifyPluginAsync {
+  return async (plugin) => {
+    const app = plugin.withTypeProvider<TypeBoxTypeProvider>();
+    app.get(
+      '/api/models',
+      { schema: { tags: ['models'], summary: 'Models this server offers', security: [{ bearerAuth: [] }], response: { 200: Type.Object({ models: Type.Array(ModelView) }), ...errorResponses } } },
+      async () => ({
+        models: deps.registry.list().map((model) => {
+          const backend = deps.backends.get(model.backend)!;
+          const caps = backend.capabilities;
+          return {
+            name: model.name,
+            label: model.label,
+            default: model === deps.registry.defaultModel,
+            modes: [...model.modes],
+            backend: { kind: backend.kind, label: backend.label },
+            defaults: { width: model.baseResolution, height: model.baseResolution, steps: model.defaultSteps, cfgScale: model.defaultCfgScale, sampler: model.defaultSampler },
+            limits: { maxWidth: caps.maxWidth, maxHeight: caps.maxHeight, maxSteps: caps.maxSteps, maxImages: caps.maxBatch },
+            samplers: [...caps.samplers],
+          };
+        }),
+      }),
+    );
+  };
+}

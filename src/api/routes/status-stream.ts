@@ -1,0 +1,89 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import type { JobEvent } from '../../events/event-bus.js';
+import type { AppDeps } from '../app-deps.js';
+import { currentUser } from '../plugins/auth.js';
+import { errorResponses, RunIdParams } from '../schemas/common.js';
+
+const TERMINAL = new Set(['succeeded', 'failed', 'canceled']);
+const KEEPALIVE_MS = 15_000;
+
+/**
+ * `GET /api/status/stream/{runId}`: Server-Sent Events. Each event's id is the run's event
+ * sequence number, so a client that reconnects with `Last-Event-ID` gets exactly what it
+ * missed from the durable log, then live events. The stream ends after the terminal event.
+ */
+export function statusStreamRoutes(deps: AppDeps): FastifyPluginAsync {
+  return async (plugin) => {
+    const app = plugin.withTypeProvider<TypeBoxTypeProvider>();
+    app.get(
+      '/api/status/stream/:runId',
+      {
+        schema: {
+          tags: ['runs'],
+          summary: 'Live events of a run (Server-Sent Events)',
+          description: 'Events: queued, running, progress, retrying, succeeded, failed, canceled. Each `data` is JSON; resumable with Last-Event-ID.',
+          security: [{ bearerAuth: [] }],
+          params: RunIdParams,
+          headers: Type.Object({ 'last-event-id': Type.Optional(Type.Integer({ minimum: 0 })) }),
+          response: { 200: Type.String({ description: 'text/event-stream' }), ...errorResponses },
+        },
+      },
+      async (request, reply) => {
+        const job = await deps.jobService.getForUser(currentUser(request), request.params.runId);
+        const lastEventId = request.headers['last-event-id'] ?? 0;
+
+        // Subscribe before replaying, buffering live events, so nothing falls in between.
+        const pending: JobEvent[] = [];
+        let deliver: (event: JobEvent) => void = (event) => pending.push(event);
+        const unsubscribe = deps.events.subscribe(job.id, (event) => deliver(event));
+
+        reply.hijack();
+        const res = reply.raw;
+        res.writeHead(200, {
+          'content-type': 'text/event-stream; charset=utf-8',
+          'cache-control': 'no-cache, no-transform',
+          connection: 'keep-alive',
+          'x-accel-buffering': 'no',
+        });
+        res.write('retry: 2000\n\n');
+
+        let lastSent = lastEventId;
+        let closed = false;
+        const keepalive = setInterval(() => res.write(': keep-alive\n\n'), KEEPALIVE_MS);
+        const close = () => {
+          if (closed) return;
+          closed = true;
+          clearInterval(keepalive);
+          unsubscribe();
+          res.end();
+        };
+        request.raw.on('close', close);
+
+        const send = (event: JobEvent) => {
+          if (closed || event.seq <= lastSent) return;
+          lastSent = event.seq;
+          const data = JSON.stringify({ runId: event.jobId, type: event.type, at: new Date(event.at).toISOString(), ...event.data });
+          res.write(`id: ${event.seq}\nevent: ${event.type}\ndata: ${data}\n\n`);
+          if (TERMINAL.has(event.type)) close();
+        };
+
+        try {
+          for (const event of await deps.events.replay(job.id, job.user_id, lastEventId)) send(event);
+          for (const event of pending.splice(0)) send(event);
+          deliver = send;
+          // A run that finished before this stream with nothing left to replay ends at once.
+          const current = await deps.jobService.getForUser(currentUser(request), job.id);
+          if (TERMINAL.has(current.status) && !closed) {
+            for (const event of await deps.events.replay(job.id, job.user_id, lastSent)) send(event);
+            close();
+          }
+        } catch (error) {
+          request.log.error({ err: error }, 'status stream failed');
+          close();
+        }
+      },
+    );
+  };
+}

@@ -1,0 +1,54 @@
+import { Type } from 'typebox';
+
+export const AssetView = Type.Object(
+  {
+    id: Type.String(),
+    type: Type.Union([Type.Literal('image'), Type.Literal('video')]),
+    index: Type.Integer(),
+    url: Type.String({ description: 'Signed, expiring URL of the original' }),
+    thumbnailUrl: Type.Union([Type.String(), Type.Null()]),
+    contentType: Type.String(),
+    variants: Type.Array(Type.Object({}, { additionalProperties: true })),
+    metadata: Type.Object({}, { additionalProperties: true, description: 'SPEC §4 metadata (snake_case keys)' }),
+    urlExpiresAt: Type.String(),
+    createdAt: Type.String(),
+  },
+  { additionalProperties: false },
+);
+
+/** What status, submit and cancel return: everything a client needs about one run. */
+export const JobView = Type.Object(
+  {
+    runId: Type.String(),
+    status: Type.Union([Type.Literal('queued'), Type.Literal('running'), Type.Literal('succeeded'), Type.Literal('failed'), Type.Literal('canceled')]),
+    mode: Type.String(),
+    model: Type.String(),
+    backend: Type.Object({ kind: Type.String(), label: Type.String() }),
+    parameters: Type.Object({
+      prompt: Type.String(),
+      negativePrompt: Type.Union([Type.String(), Type.Null()]),
+      width: Type.Integer(),
+      height: Type.Integer(),
+      steps: Type.Integer(),
+      cfgScale: Type.Number(),
+      sampler: Type.String(),
+      seed: Type.Integer(),
+      numImages: Type.Integer(),
+      hiresFix: Type.Boolean(),
+      priority: Type.Integer(),
+    }),
+    seed: Type.Integer(),
+    progress: Type.Object({ fraction: Type.Number(), step: Type.Integer(), totalSteps: Type.Integer() }),
+    attempts: Type.Integer(),
+    maxAttempts: Type.Integer(),
+    error: Type.Union([Type.Object({ code: Type.String(), message: Type.String() }), Type.Null()]),
+    warnings: Type.Array(Type.String()),
+    assets: Type.Array(AssetView),
+    statusUrl: Type.String(),
+    streamUrl: Type.String(),
+    createdAt: Type.String(),
+    startedAt: Type.Union([Type.String(), Type.Null()]),
+    finishedAt: Type.Union([Type.String(), Type.Null()]),
+  },
+  { additionalProperties: false },
+);

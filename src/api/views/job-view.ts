@@ -1,0 +1,65 @@
+import type { Static } from 'typebox';
+import type { AssetRow, JobRow } from '../../db/schema.js';
+import type { JobStatus } from '../../jobs/job-status.js';
+import type { JobSpec } from '../../jobs/job-spec.js';
+import type { AssetView, JobView } from '../schemas/job-view.js';
+import type { MediaLinks } from './media-links.js';
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(Number(ms)).toISOString());
+
+export async function toAssetView(asset: AssetRow, links: MediaLinks): Promise<Static<typeof AssetView>> {
+  return {
+    id: asset.id,
+    type: asset.type,
+    index: asset.asset_index,
+    url: await links.link(asset.storage_key),
+    thumbnailUrl: asset.thumbnail_key ? await links.link(asset.thumbnail_key) : null,
+    contentType: asset.content_type,
+    variants: [],
+    metadata: JSON.parse(asset.metadata) as Record<string, unknown>,
+    urlExpiresAt: links.expiresAt.toISOString(),
+    createdAt: iso(asset.created_at)!,
+  };
+}
+
+/** The camelCase view of a run (seed 003 style) with signed links to its media. */
+export async function toJobView(
+  job: JobRow,
+  assets: readonly AssetRow[],
+  links: MediaLinks,
+  backend: { kind: string; label: string },
+): Promise<Static<typeof JobView>> {
+  const spec = JSON.parse(job.spec) as JobSpec;
+  return {
+    runId: job.id,
+    status: job.status as JobStatus,
+    mode: job.mode,
+    model: job.model,
+    backend,
+    parameters: {
+      prompt: spec.prompt,
+      negativePrompt: spec.negativePrompt ?? null,
+      width: spec.width,
+      height: spec.height,
+      steps: spec.steps,
+      cfgScale: spec.cfgScale,
+      sampler: spec.sampler,
+      seed: spec.seed,
+      numImages: spec.numImages,
+      hiresFix: spec.hiresFix,
+      priority: spec.priority,
+    },
+    seed: Number(job.seed),
+    progress: { fraction: job.progress, step: job.progress_step, totalSteps: job.progress_total },
+    attempts: job.attempts,
+    maxAttempts: job.max_attempts,
+    error: job.status === 'succeeded' || job.error_code === null ? null : { code: job.error_code, message: job.error_message ?? '' },
+    warnings: JSON.parse(job.warnings) as string[],
+    assets: await Promise.all(assets.map((a) => toAssetView(a, links))),
+    statusUrl: `/api/status/${job.id}`,
+    streamUrl: `/api/status/stream/${job.id}`,
+    createdAt: iso(job.created_at)!,
+    startedAt: iso(job.started_at),
+    finishedAt: iso(job.finished_at),
+  };
+}

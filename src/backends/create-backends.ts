@@ -1,0 +1,28 @@
+import { AtelierError } from '../errors/atelier-error.js';
+import type { Config } from '../main/config-schema.js';
+import type { Backend } from './backend.js';
+import { createBuiltinBackend } from './builtin/builtin-backend.js';
+import { ModelRegistry } from './model-registry.js';
+
+/**
+ * Instantiates the configured backends and the model registry, refusing a model that asks a
+ * backend for a mode it does not have — at start-up, not on the first request.
+ */
+export function createBackends(config: Config): { backends: ReadonlyMap<string, Backend>; registry: ModelRegistry } {
+  const backends = new Map<string, Backend>();
+  for (const [name, settings] of Object.entries(config.backends)) {
+    switch (settings.type) {
+      case 'builtin':
+        backends.set(name, createBuiltinBackend());
+        break;
+    }
+  }
+  for (const model of config.models) {
+    const backend = backends.get(model.backend);
+    const missing = model.modes.filter((m) => !backend?.capabilities.modes.includes(m));
+    if (!backend || missing.length > 0) {
+      throw new AtelierError('config_invalid', `Invalid configuration: model '${model.name}' declares modes ${missing.join(', ')} that backend '${model.backend}' does not support`, { field: 'models' });
+    }
+  }
+  return { backends, registry: new ModelRegistry(config.models) };
+}

@@ -1,0 +1,46 @@
+import { pino } from 'pino';
+import type { FastifyInstance } from 'fastify';
+import { loadConfig } from '../../main/load-config.js';
+import { createServer } from '../../main/create-server.js';
+
+/**
+ * `atelier serve`: the server on the configured adapters (embedded by default). Prints the
+ * playground URL and an API token, then runs until SIGINT/SIGTERM.
+ */
+export async function serveCommand(): Promise<void> {
+  const config = loadConfig(process.env);
+  const logger = pino({ level: config.logLevel });
+  const server = await createServer(config, logger as unknown as FastifyInstance['log']);
+  const address = await server.listen();
+  const origin = config.publicUrl?.replace(/\/$/, '') ?? address.replace('//[::1]', '//localhost');
+  const { token, source } = server.adminToken;
+
+  const lines = [
+    '',
+    `Atelier is running at ${origin}`,
+    `  mode        embedded (SQLite + local disk + in-process queue) in ${config.dataDir}`,
+    `  models      ${modelsLine(config)}`,
+    token ? `  playground  ${origin}/?token=${token}` : `  playground  ${origin}/`,
+    token
+      ? `  API token   ${token}${source === 'ATELIER_ADMIN_TOKEN' ? ' (from ATELIER_ADMIN_TOKEN)' : ` (admin; kept in ${config.dataDir}/admin-token)`}`
+      : '  API token   create one with: npm run atelier -- users add NAME',
+    `  API docs    ${origin}/openapi.json`,
+    '',
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    await server.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+function modelsLine(config: ReturnType<typeof loadConfig>): string {
+  return config.models.map((m) => `${m.name}${m.default ? ' (default)' : ''}: ${m.label}`).join('; ');
+}

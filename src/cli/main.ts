@@ -1,0 +1,44 @@
+#!/usr/bin/env node
+import { AtelierError } from '../errors/atelier-error.js';
+import { generateCommand } from './commands/generate.js';
+import { serveCommand } from './commands/serve.js';
+import { UsageError, usersCommand } from './commands/users.js';
+
+const HELP = `Atelier — self-hosted generation server
+
+Usage:
+  atelier serve                         start the server (configuration: environment and atelier.config.json)
+  atelier generate "PROMPT" [options]   generate through a running server and write the files
+      --steps N  --seed N  --size WxH  --num-images N  --negative TEXT  --model NAME
+      --out DIR (default .)  --server URL (default http://127.0.0.1:8787)  --token TOKEN (or ATELIER_TOKEN)
+  atelier users add NAME [--admin]      create a user and print its API token
+`;
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...args] = argv;
+  switch (command) {
+    case 'serve':
+      return serveCommand();
+    case 'generate':
+      return generateCommand(args);
+    case 'users':
+      return usersCommand(args);
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(HELP);
+      return;
+    default:
+      throw new UsageError(`Unknown command '${command}'.\n\n${HELP}`);
+  }
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  if (error instanceof UsageError || error instanceof AtelierError) {
+    process.stderr.write(`atelier: ${error.message}\n`);
+    process.exit(error instanceof UsageError ? 64 : 1);
+  }
+  process.stderr.write(`atelier: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,102 @@
+import type { Kysely } from 'kysely';
+import type { Database, JobRow, NewAssetRow, NewJobRow } from '../schema.js';
+
+const ACTIVE = ['queued', 'running'] as const;
+
+/**
+ * Job records. Every state change is a conditional UPDATE on the current state (and, for the
+ * runner, the attempt number), so a stale runner or a late cancel can never move a job
+ * backwards or give it a second set of assets.
+ */
+export function createJobsRepo(db: Kysely<Database>) {
+  return {
+    async insert(row: NewJobRow): Promise<void> {
+      await db.insertInto('jobs').values(row).execute();
+    },
+
+    findById(id: string): Promise<JobRow | undefined> {
+      return db.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirst();
+    },
+
+    findByIdempotencyKey(userId: string, key: string): Promise<JobRow | undefined> {
+      return db.selectFrom('jobs').selectAll().where('user_id', '=', userId).where('idempotency_key', '=', key).executeTakeFirst();
+    },
+
+    listActive(): Promise<JobRow[]> {
+      return db.selectFrom('jobs').selectAll().where('status', 'in', ACTIVE).orderBy('created_at').execute();
+    },
+
+    async markRunning(id: string, attempt: number, leaseOwner: string, leaseExpiresAt: number, now: number): Promise<boolean> {
+      const result = await db
+        .updateTable('jobs')
+        .set({ status: 'running', attempts: attempt, lease_owner: leaseOwner, lease_expires_at: leaseExpiresAt, progress: 0, progress_step: 0, started_at: now, updated_at: now })
+        .where('id', '=', id)
+        .where('status', 'in', ACTIVE)
+        .executeTakeFirst();
+      return result.numUpdatedRows > 0n;
+    },
+
+    async extendLease(id: string, attempt: number, leaseExpiresAt: number): Promise<void> {
+      await db.updateTable('jobs').set({ lease_expires_at: leaseExpiresAt }).where('id', '=', id).where('attempts', '=', attempt).execute();
+    },
+
+    async updateProgress(id: string, attempt: number, step: number, total: number, now: number): Promise<void> {
+      await db
+        .updateTable('jobs')
+        .set({ progress: total > 0 ? step / total : 0, progress_step: step, progress_total: total, updated_at: now })
+        .where('id', '=', id)
+        .where('status', '=', 'running')
+        .where('attempts', '=', attempt)
+        .execute();
+    },
+
+    /** Records the assets and the success together, or neither. False if the attempt lost the job. */
+    async succeed(id: string, attempt: number, assets: NewAssetRow[], now: number): Promise<boolean> {
+      return db.transaction().execute(async (trx) => {
+        const result = await trx
+          .updateTable('jobs')
+          .set({ status: 'succeeded', progress: 1, lease_owner: null, lease_expires_at: null, error_code: null, error_message: null, finished_at: now, updated_at: now })
+          .where('id', '=', id)
+          .where('status', '=', 'running')
+          .where('attempts', '=', attempt)
+          .executeTakeFirst();
+        if (result.numUpdatedRows === 0n) return false;
+        if (assets.length > 0) await trx.insertInto('assets').values(assets).execute();
+        return true;
+      });
+    },
+
+    async fail(id: string, code: string, message: string, now: number): Promise<boolean> {
+      const result = await db
+        .updateTable('jobs')
+        .set({ status: 'failed', error_code: code, error_message: message, lease_owner: null, lease_expires_at: null, finished_at: now, updated_at: now })
+        .where('id', '=', id)
+        .where('status', 'in', ACTIVE)
+        .executeTakeFirst();
+      return result.numUpdatedRows > 0n;
+    },
+
+    /** Back to queued after a failed attempt that will be retried; the error stays visible. */
+    async requeue(id: string, code: string, message: string, now: number): Promise<boolean> {
+      const result = await db
+        .updateTable('jobs')
+        .set({ status: 'queued', error_code: code, error_message: message, lease_owner: null, lease_expires_at: null, progress: 0, progress_step: 0, updated_at: now })
+        .where('id', '=', id)
+        .where('status', 'in', ACTIVE)
+        .executeTakeFirst();
+      return result.numUpdatedRows > 0n;
+    },
+
+    async cancel(id: string, now: number): Promise<boolean> {
+      const result = await db
+        .updateTable('jobs')
+        .set({ status: 'canceled', error_code: 'job_canceled', error_message: 'The job was canceled', lease_owner: null, lease_expires_at: null, finished_at: now, updated_at: now })
+        .where('id', '=', id)
+        .where('status', 'in', ACTIVE)
+        .executeTakeFirst();
+      return result.numUpdatedRows > 0n;
+    },
+  };
+}
+
+export type JobsRepo = ReturnType<typeof createJobsRepo>;

@@ -1,0 +1,53 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Database, UserRow } from '../schema.js';
+
+/** API tokens are 256-bit random strings; only their sha256 is stored. */
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+export function generateToken(): string {
+  return `atl_${randomBytes(32).toString('base64url')}`;
+}
+
+/** Users and their bearer tokens. */
+export function createUsersRepo(db: Kysely<Database>) {
+  return {
+    async count(): Promise<number> {
+      const row = await db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      return Number(row.n);
+    },
+
+    findByName(name: string): Promise<UserRow | undefined> {
+      return db.selectFrom('users').selectAll().where('name', '=', name).executeTakeFirst();
+    },
+
+    async create(name: string, role: 'admin' | 'user', now: number): Promise<UserRow> {
+      const user: UserRow = { id: randomUUID(), name, role, created_at: now };
+      await db.insertInto('users').values(user).execute();
+      return user;
+    },
+
+    /** Adds a token for the user; pass one to register a known token (ATELIER_ADMIN_TOKEN). */
+    async addToken(userId: string, label: string, now: number, token: string = generateToken()): Promise<string> {
+      await db
+        .insertInto('api_tokens')
+        .values({ id: randomUUID(), user_id: userId, token_hash: hashToken(token), label, created_at: now, last_used_at: null })
+        .onConflict((oc) => oc.column('token_hash').doNothing())
+        .execute();
+      return token;
+    },
+
+    async findByToken(token: string): Promise<UserRow | undefined> {
+      return db
+        .selectFrom('api_tokens')
+        .innerJoin('users', 'users.id', 'api_tokens.user_id')
+        .selectAll('users')
+        .where('api_tokens.token_hash', '=', hashToken(token))
+        .executeTakeFirst();
+    },
+  };
+}
+
+export type UsersRepo = ReturnType<typeof createUsersRepo>;

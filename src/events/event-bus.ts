@@ -1,0 +1,23 @@
+/** What happened to a job, in the order it happened. `seq` is the job's SSE event id. */
+export interface JobEvent {
+  readonly jobId: string;
+  readonly userId: string;
+  readonly seq: number;
+  readonly type: JobEventType;
+  readonly data: Record<string, unknown>;
+  readonly at: number;
+}
+
+export type JobEventType = 'queued' | 'running' | 'progress' | 'retrying' | 'succeeded' | 'failed' | 'canceled';
+
+/**
+ * Fan-out of job events to whoever listens now (SSE streams, the runner's cancel watch).
+ * Delivery is best-effort; the durable record is the event log in the database.
+ * Adapters: in-process (embedded) and, later, Redis pub/sub.
+ */
+export interface EventBus {
+  publish(event: JobEvent): Promise<void>;
+  /** Listens to one job's events, or every job's with `'*'`. Returns the unsubscribe. */
+  subscribe(jobId: string, listener: (event: JobEvent) => void): () => void;
+  close(): Promise<void>;
+}

@@ -1,0 +1,20 @@
+import type { JobEventsRepo } from '../db/repos/job-events-repo.js';
+import type { EventBus, JobEvent, JobEventType } from './event-bus.js';
+
+/**
+ * Records a job event durably, then announces it. Listeners that miss the announcement
+ * (a reconnecting SSE client, another node) replay the log.
+ */
+export function createJobEvents(repo: JobEventsRepo, bus: EventBus, clock: () => number = Date.now) {
+  return {
+    async emit(job: { id: string; user_id: string }, type: JobEventType, data: Record<string, unknown> = {}): Promise<JobEvent> {
+      const event = await repo.append(job.id, job.user_id, type, data, clock());
+      await bus.publish(event);
+      return event;
+    },
+    replay: repo.listAfter,
+    subscribe: bus.subscribe,
+  };
+}
+
+export type JobEvents = ReturnType<typeof createJobEvents>;

@@ -1,0 +1,84 @@
+import { Type, type Static } from 'typebox';
+import { MODES } from '../jobs/job-spec.js';
+
+const ModelSchema = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$' }),
+    backend: Type.String({ minLength: 1 }),
+    label: Type.String({ minLength: 1 }),
+    modes: Type.Array(Type.Union(MODES.map((m) => Type.Literal(m))), { minItems: 1 }),
+    baseResolution: Type.Integer({ minimum: 64, maximum: 4096 }),
+    defaultSteps: Type.Integer({ minimum: 1, maximum: 150 }),
+    defaultCfgScale: Type.Number({ minimum: 0, maximum: 30 }),
+    defaultSampler: Type.String({ minLength: 1 }),
+    default: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+
+const BackendSchema = Type.Object({ type: Type.Literal('builtin') }, { additionalProperties: false });
+
+/**
+ * Every setting, with its default. Environment variables override `atelier.config.json`;
+ * the mapping is in load-config.ts. Unknown keys are errors.
+ */
+export const ConfigSchema = Type.Object(
+  {
+    host: Type.String({ default: '127.0.0.1', minLength: 1 }),
+    port: Type.Integer({ default: 8787, minimum: 0, maximum: 65535 }),
+    dataDir: Type.String({ default: './data', minLength: 1 }),
+    /** The first admin's token; generated (and kept in dataDir) when unset. */
+    adminToken: Type.Optional(Type.String({ minLength: 16 })),
+    /** `sqlite:<file>`; defaults to `<dataDir>/atelier.db`. */
+    databaseUrl: Type.Optional(Type.String({ minLength: 1 })),
+    /** Where media lives; defaults to `<dataDir>/media`. */
+    mediaDir: Type.Optional(Type.String({ minLength: 1 })),
+    /** Absolute origin for links in responses (behind a proxy); else taken from the request. */
+    publicUrl: Type.Optional(Type.String({ format: 'uri' })),
+    /** HMAC key for signed media URLs; generated (and kept in dataDir) when unset. */
+    signingSecret: Type.Optional(Type.String({ minLength: 32 })),
+    logLevel: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
+    bodyLimitBytes: Type.Integer({ default: 1_048_576, minimum: 1024 }),
+    runner: Type.Object(
+      {
+        /** Jobs this process runs at once (0: accept jobs but run none here). */
+        concurrency: Type.Integer({ default: 1, minimum: 0, maximum: 64 }),
+        leaseSeconds: Type.Number({ default: 30, minimum: 0.5 }),
+        maxAttempts: Type.Integer({ default: 3, minimum: 1, maximum: 20 }),
+        backoffBaseMs: Type.Integer({ default: 2000, minimum: 0 }),
+        backoffMaxMs: Type.Integer({ default: 60_000, minimum: 0 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    media: Type.Object(
+      {
+        workspaceTtlHours: Type.Number({ default: 24, minimum: 0 }),
+        /** Lifetime of signed workspace URLs (SPEC §4: 15–60 min). */
+        workspaceUrlTtlSeconds: Type.Integer({ default: 3600, minimum: 60, maximum: 7 * 24 * 3600 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    /** Longest time POST /v1/images/generations waits for its job before answering 504. */
+    syncTimeoutSeconds: Type.Number({ default: 300, minimum: 1 }),
+    backends: Type.Record(Type.String(), BackendSchema, { default: { builtin: { type: 'builtin' } } }),
+    models: Type.Array(ModelSchema, {
+      minItems: 1,
+      default: [
+        {
+          name: 'preview',
+          backend: 'builtin',
+          label: 'Preview renderer (built-in, no model weights)',
+          modes: ['t2i'],
+          baseResolution: 1024,
+          defaultSteps: 30,
+          defaultCfgScale: 7.5,
+          defaultSampler: 'Euler',
+          default: true,
+        },
+      ],
+    }),
+  },
+  { additionalProperties: false },
+);
+
+export type Config = Static<typeof ConfigSchema>;

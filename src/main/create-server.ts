@@ -1,0 +1,107 @@
+import { hostname } from 'node:os';
+import { join, resolve } from 'node:path';
+import { sql } from 'kysely';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../api/build-app.js';
+import { createBackends } from '../backends/create-backends.js';
+import { createDatabase } from '../db/create-db.js';
+import { createAssetsRepo } from '../db/repos/assets-repo.js';
+import { createJobEventsRepo } from '../db/repos/job-events-repo.js';
+import { createJobsRepo } from '../db/repos/jobs-repo.js';
+import { createUsersRepo } from '../db/repos/users-repo.js';
+import { createInProcessEventBus } from '../events/in-process/in-process-event-bus.js';
+import { createJobEvents } from '../events/job-events.js';
+import type { Logger } from '../observability/logger.js';
+import { createMetrics } from '../observability/metrics.js';
+import { createEmbeddedQueue } from '../queue/embedded/embedded-queue.js';
+import { createRunner } from '../runner/job-runner.js';
+import { createJobService } from '../service/job-service.js';
+import { createDiskStorage } from '../storage/disk/disk-storage.js';
+import { createUrlSigner } from '../storage/url-signer.js';
+import { bootstrapAdmin, type AdminToken } from './bootstrap-admin.js';
+import type { Config } from './config-schema.js';
+import { randomSecret, readOrCreateSecret } from './secrets.js';
+
+export interface Server {
+  readonly app: FastifyInstance;
+  readonly adminToken: AdminToken;
+  readonly config: Config;
+  /** Starts the runner and listens; resolves with the address. */
+  listen(): Promise<string>;
+  close(): Promise<void>;
+}
+
+const silentLogger: Logger = { info() {}, warn() {}, error() {}, debug() {} };
+
+/**
+ * The composition root: wires every port to its adapter from configuration. This is the
+ * only place that knows which adapters exist.
+ */
+export async function createServer(config: Config, logger?: FastifyInstance['log']): Promise<Server> {
+  const dataDir = resolve(config.dataDir);
+  const database = await createDatabase(config.databaseUrl ?? `sqlite:${join(dataDir, 'atelier.db')}`);
+  const { db } = database;
+
+  const signingSecret = config.signingSecret ?? readOrCreateSecret(join(dataDir, 'signing-secret'), randomSecret).value;
+  const signer = createUrlSigner(signingSecret);
+  const storage = createDiskStorage({ root: resolve(config.mediaDir ?? join(dataDir, 'media')), signer });
+
+  const { backends, registry } = createBackends(config);
+  const queue = createEmbeddedQueue(db, { backoffBaseMs: config.runner.backoffBaseMs, backoffMaxMs: config.runner.backoffMaxMs });
+  const bus = createInProcessEventBus();
+  const jobs = createJobsRepo(db);
+  const assets = createAssetsRepo(db);
+  const users = createUsersRepo(db);
+  const events = createJobEvents(createJobEventsRepo(db), bus);
+  const metrics = createMetrics();
+  metrics.watchQueue(queue);
+  const jobService = createJobService({ jobs, assets, events, queue, registry, backends, metrics, maxAttempts: config.runner.maxAttempts });
+
+  const log: Logger = logger ?? silentLogger;
+  const runner = createRunner(
+    { queue, jobs, events, storage, backends, registry, metrics, logger: log },
+    {
+      workerId: `${hostname()}:${process.pid}`,
+      concurrency: config.runner.concurrency,
+      leaseMs: config.runner.leaseSeconds * 1000,
+      pollMs: 1000,
+      workspaceTtlMs: config.media.workspaceTtlHours * 3600_000,
+    },
+  );
+  const adminToken = await bootstrapAdmin(users, dataDir, config.adminToken);
+  const app = await buildApp(
+    {
+      config,
+      jobService,
+      assets,
+      users,
+      events,
+      storage,
+      mediaSigner: signer,
+      registry,
+      backends,
+      metrics,
+      ping: async () => {
+        await sql`select 1`.execute(db);
+      },
+    },
+    { logger: logger ?? false },
+  );
+
+  return {
+    app,
+    adminToken,
+    config,
+    async listen() {
+      await runner.start();
+      return app.listen({ host: config.host, port: config.port });
+    },
+    async close() {
+      await app.close();
+      await runner.stop(10_000);
+      await queue.close();
+      await bus.close();
+      await database.close();
+    },
+  };
+}

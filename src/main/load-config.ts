@@ -1,0 +1,84 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { AtelierError } from '../errors/atelier-error.js';
+import { createAjv } from '../validation/create-ajv.js';
+import { ajvErrorToAtelierError } from '../validation/format-ajv-error.js';
+import { ConfigSchema, type Config } from './config-schema.js';
+
+/** Environment variable → config path. Documented in docs/configuration.md. */
+export const ENV_KEYS: Record<string, string> = {
+  HOST: 'host',
+  PORT: 'port',
+  DATA_DIR: 'dataDir',
+  ATELIER_ADMIN_TOKEN: 'adminToken',
+  DATABASE_URL: 'databaseUrl',
+  MEDIA_DIR: 'mediaDir',
+  PUBLIC_URL: 'publicUrl',
+  ATELIER_SIGNING_SECRET: 'signingSecret',
+  LOG_LEVEL: 'logLevel',
+  BODY_LIMIT_BYTES: 'bodyLimitBytes',
+  RUNNER_CONCURRENCY: 'runner.concurrency',
+  LEASE_SECONDS: 'runner.leaseSeconds',
+  MAX_ATTEMPTS: 'runner.maxAttempts',
+  BACKOFF_BASE_MS: 'runner.backoffBaseMs',
+  BACKOFF_MAX_MS: 'runner.backoffMaxMs',
+  WORKSPACE_TTL_HOURS: 'media.workspaceTtlHours',
+  WORKSPACE_URL_TTL_SECONDS: 'media.workspaceUrlTtlSeconds',
+  SYNC_TIMEOUT_SECONDS: 'syncTimeoutSeconds',
+};
+
+const validate = createAjv('coercing').compile(ConfigSchema);
+
+/**
+ * Reads `atelier.config.json` (or the file named by ATELIER_CONFIG), overlays environment
+ * variables, applies defaults and validates. Errors name the bad key and where it came from.
+ *
+ * @example const config = loadConfig(process.env) // throws AtelierError('config_invalid', …)
+ */
+export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config {
+  const file = env.ATELIER_CONFIG ? resolve(cwd, env.ATELIER_CONFIG) : resolve(cwd, 'atelier.config.json');
+  const raw: Record<string, unknown> = readConfigFile(file, env.ATELIER_CONFIG !== undefined);
+  const fromEnv = new Map<string, string>();
+  for (const [name, path] of Object.entries(ENV_KEYS)) {
+    const value = env[name];
+    if (value === undefined || value === '') continue;
+    setPath(raw, path, value);
+    fromEnv.set(path, name);
+  }
+  if (!validate(raw)) {
+    const error = ajvErrorToAtelierError(validate.errors![0]!, raw);
+    const source = error.field && fromEnv.has(error.field) ? `environment variable ${fromEnv.get(error.field)}` : file;
+    throw new AtelierError('config_invalid', `Invalid configuration (${source}): ${error.message}`, { field: error.field });
+  }
+  const config = raw as unknown as Config;
+  for (const model of config.models) {
+    if (!config.backends[model.backend]) {
+      throw new AtelierError('config_invalid', `Invalid configuration (${file}): model '${model.name}' names unknown backend '${model.backend}'`, { field: 'models' });
+    }
+  }
+  return config;
+}
+
+function readConfigFile(file: string, required: boolean): Record<string, unknown> {
+  if (!existsSync(file)) {
+    if (required) throw new AtelierError('config_invalid', `Configuration file ${file} does not exist`, { field: 'ATELIER_CONFIG' });
+    return {};
+  }
+  try {
+    const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('Expected a JSON object');
+    return parsed as Record<string, unknown>;
+  } catch (error) {
+    throw new AtelierError('config_invalid', `Configuration file ${file} is not valid: ${(error as Error).message}`);
+  }
+}
+
+function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
+  const parts = path.split('.');
+  let node = target;
+  for (const part of parts.slice(0, -1)) {
+    if (node[part] === null || typeof node[part] !== 'object') node[part] = {};
+    node = node[part] as Record<string, unknown>;
+  }
+  node[parts.at(-1)!] = value;
+}

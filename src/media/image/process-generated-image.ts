@@ -1,0 +1,72 @@
+import sharp from 'sharp';
+import type { GeneratedImage } from '../../backends/backend.js';
+import type { JobSpec } from '../../jobs/job-spec.js';
+import { formatA1111Parameters, hasNegativePrompt } from './a1111-parameters.js';
+import { withPngTextChunk } from './png-text-chunk.js';
+import { makeThumbnail } from './thumbnail.js';
+
+/** An image asset's metadata as stored and served (SPEC §4), hence snake_case. */
+export interface ImageAssetMetadata {
+  readonly width: number;
+  readonly height: number;
+  readonly format: 'png';
+  readonly steps: number;
+  readonly guidance_scale: number;
+  readonly seed: number;
+  /** Size of the stored PNG, parameters chunk included. */
+  readonly file_size_bytes: number;
+  readonly asset_index: number;
+  readonly negative_prompt_used: boolean;
+  readonly sampler: string;
+  readonly model: string;
+}
+
+/** Everything storage needs for one generated image. */
+export interface ProcessedImage {
+  /** The PNG with A1111 `parameters` text, so "PNG info" tools can read how it was made. */
+  readonly original: Buffer;
+  /** WEBP, at most 256 px on the longest edge. */
+  readonly thumbnail: Buffer;
+  readonly thumbnailWidth: number;
+  readonly thumbnailHeight: number;
+  readonly metadata: ImageAssetMetadata;
+}
+
+/** The PNG text keyword A1111 uses, and therefore the one every "PNG info" reader looks for. */
+const PARAMETERS_KEYWORD = 'parameters';
+
+/**
+ * Post-processes one backend output: embeds the A1111 parameters text, makes the thumbnail and
+ * derives the asset metadata. Width and height are read from the PNG itself, so the metadata
+ * describes the stored file even if a backend misreports its size.
+ *
+ * @example const processed = await processGeneratedImage(image, spec, { modelLabel: 'Atelier preview renderer' })
+ */
+export async function processGeneratedImage(
+  image: GeneratedImage,
+  spec: JobSpec,
+  opts: { modelLabel?: string } = {},
+): Promise<ProcessedImage> {
+  const extras: Record<string, string> = opts.modelLabel === undefined ? {} : { 'Model label': opts.modelLabel };
+  const original = withPngTextChunk(image.data, PARAMETERS_KEYWORD, formatA1111Parameters(spec, image.seed, extras));
+  const [{ width, height }, thumbnail] = await Promise.all([sharp(image.data).metadata(), makeThumbnail(image.data)]);
+  return {
+    original,
+    thumbnail: thumbnail.data,
+    thumbnailWidth: thumbnail.width,
+    thumbnailHeight: thumbnail.height,
+    metadata: {
+      width: width ?? image.width,
+      height: height ?? image.height,
+      format: 'png',
+      steps: spec.steps,
+      guidance_scale: spec.cfgScale,
+      seed: image.seed,
+      file_size_bytes: original.length,
+      asset_index: image.index,
+      negative_prompt_used: hasNegativePrompt(spec),
+      sampler: spec.sampler,
+      model: spec.model,
+    },
+  };
+}

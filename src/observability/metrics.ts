@@ -1,0 +1,43 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Queue } from '../queue/queue.js';
+
+/** The Prometheus metrics Atelier exports; one registry per server so tests stay isolated. */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'atelier_process_' });
+  return {
+    registry,
+    jobsSubmitted: new Counter({ name: 'atelier_jobs_submitted_total', help: 'Jobs accepted', labelNames: ['mode', 'model'] as const, registers: [registry] }),
+    jobsFinished: new Counter({ name: 'atelier_jobs_finished_total', help: 'Jobs that reached a terminal state', labelNames: ['status', 'model'] as const, registers: [registry] }),
+    attemptsRetried: new Counter({ name: 'atelier_job_retries_total', help: 'Failed attempts that will be retried', labelNames: ['code'] as const, registers: [registry] }),
+    jobDuration: new Histogram({
+      name: 'atelier_job_duration_seconds',
+      help: 'Submit-to-terminal time of jobs',
+      labelNames: ['status', 'model'] as const,
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
+      registers: [registry],
+    }),
+    renderDuration: new Histogram({
+      name: 'atelier_backend_generate_seconds',
+      help: 'Time a backend took to generate one job',
+      labelNames: ['backend'] as const,
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+      registers: [registry],
+    }),
+    /** Reports queue depth at scrape time rather than tracking it on every change. */
+    watchQueue(queue: Queue) {
+      new Gauge({
+        name: 'atelier_queue_jobs',
+        help: 'Jobs in the queue by state',
+        labelNames: ['state'] as const,
+        registers: [registry],
+        async collect() {
+          const counts = await queue.counts();
+          for (const [state, n] of Object.entries(counts)) this.set({ state }, n);
+        },
+      });
+    },
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

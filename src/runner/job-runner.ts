@@ -1,0 +1,201 @@
+import type { Backend } from '../backends/backend.js';
+import type { ModelRegistry } from '../backends/model-registry.js';
+import type { JobsRepo } from '../db/repos/jobs-repo.js';
+import type { JobRow, NewAssetRow } from '../db/schema.js';
+import { CanceledError } from '../errors/signals.js';
+import type { JobEvents } from '../events/job-events.js';
+import { isTerminal } from '../jobs/job-status.js';
+import type { JobSpec } from '../jobs/job-spec.js';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { Lease, Queue } from '../queue/queue.js';
+import type { Storage } from '../storage/storage.js';
+import { classifyError } from './classify-error.js';
+import { recordFailedAttempt } from './record-failure.js';
+import { removeOutputs, storeOutputs } from './store-outputs.js';
+
+export interface RunnerDeps {
+  readonly queue: Queue;
+  readonly jobs: JobsRepo;
+  readonly events: JobEvents;
+  readonly storage: Storage;
+  readonly backends: ReadonlyMap<string, Backend>;
+  readonly registry: ModelRegistry;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+}
+
+export interface RunnerOptions {
+  readonly workerId: string;
+  readonly concurrency: number;
+  readonly leaseMs: number;
+  /** Longest sleep between polls when no wake-up arrives (delayed retries, other writers). */
+  readonly pollMs: number;
+  readonly workspaceTtlMs: number;
+  readonly clock?: () => number;
+}
+
+/**
+ * The pipeline: lease → backend → post-processing → storage → records. Runs `concurrency`
+ * loops in this process. Every write is ordered so a crash at any point leaves a job that
+ * the queue will hand out again, never a half-recorded one.
+ */
+export function createRunner(deps: RunnerDeps, options: RunnerOptions) {
+  const clock = options.clock ?? Date.now;
+  const stopping = new AbortController();
+  const running = new Map<string, AbortController>();
+  const loops: Promise<void>[] = [];
+  let lastRecovery = 0;
+
+  // A cancel published anywhere stops the attempt running here at once.
+  const unsubscribe = deps.events.subscribe('*', (event) => {
+    if (event.type === 'canceled') running.get(event.jobId)?.abort(new CanceledError());
+  });
+
+  async function loop(): Promise<void> {
+    while (!stopping.signal.aborted) {
+      try {
+        if (clock() - lastRecovery >= Math.min(options.leaseMs / 2, 1000)) {
+          lastRecovery = clock();
+          await recoverExpiredLeases();
+        }
+        const lease = await deps.queue.claim(options.workerId, options.leaseMs);
+        if (lease) await runLease(lease);
+        else await deps.queue.waitForWork(options.pollMs, stopping.signal);
+      } catch (error) {
+        deps.logger.error({ err: error }, 'runner loop error');
+        await deps.queue.waitForWork(options.pollMs, stopping.signal);
+      }
+    }
+  }
+
+  async function recoverExpiredLeases(): Promise<void> {
+    for (const expired of await deps.queue.recoverExpired()) {
+      const job = await deps.jobs.findById(expired.jobId);
+      if (!job) continue;
+      deps.logger.warn({ jobId: job.id, outcome: expired.outcome.kind }, 'lease expired');
+      await recordFailedAttempt(deps, job, expired.outcome, expired.error, clock);
+    }
+  }
+
+  async function runLease(lease: Lease): Promise<void> {
+    const job = await deps.jobs.findById(lease.jobId);
+    if (!job || isTerminal(job.status) || !(await deps.jobs.markRunning(job.id, lease.attempt, options.workerId, lease.expiresAt, clock()))) {
+      // Canceled or finished while queued: the entry is all that is left of it.
+      await deps.queue.complete(lease);
+      return;
+    }
+    await deps.events.emit(job, 'running', { attempt: lease.attempt, maxAttempts: lease.maxAttempts });
+
+    const abort = new AbortController();
+    running.set(job.id, abort);
+    const heartbeat = setInterval(() => void keepLease(job, lease, abort), Math.max(50, options.leaseMs / 3));
+    let written: NewAssetRow[] = [];
+    try {
+      const spec = JSON.parse(job.spec) as JobSpec;
+      const backend = deps.backends.get(job.backend);
+      if (!backend) throw new Error(`Backend '${job.backend}' is not configured on this node`);
+      let progress = Promise.resolve();
+      const endTimer = deps.metrics.renderDuration.startTimer({ backend: backend.kind });
+      const outputs = await backend.generate(spec, {
+        signal: abort.signal,
+        onProgress: ({ step, totalSteps }) => {
+          progress = progress.then(() => reportProgress(job, lease.attempt, step, totalSteps));
+        },
+      });
+      endTimer();
+      await progress;
+      abort.signal.throwIfAborted();
+      written = await storeOutputs(deps.storage, job, spec, outputs, {
+        modelLabel: deps.registry.resolve(job.model).label,
+        workspaceTtlMs: options.workspaceTtlMs,
+        now: clock,
+      });
+      abort.signal.throwIfAborted();
+      if (await deps.jobs.succeed(job.id, lease.attempt, written, clock())) {
+        await deps.events.emit(job, 'succeeded', { assets: written.map((a) => ({ id: a.id, index: a.asset_index })) });
+        observeFinished(job, 'succeeded');
+      } else {
+        await cleanUpLostAttempt(job, written);
+      }
+      await deps.queue.complete(lease);
+    } catch (error) {
+      if (abort.signal.aborted) {
+        await cleanUpLostAttempt(job, written);
+        return;
+      }
+      const failure = classifyError(error);
+      deps.logger.warn({ jobId: job.id, attempt: lease.attempt, code: failure.code, err: error }, 'attempt failed');
+      const outcome = await deps.queue.fail(lease, failure, failure.retryable);
+      if (outcome) {
+        const finished = await recordFailedAttempt(deps, job, outcome, failure, clock);
+        if (finished) observeFinished(job, 'failed');
+      }
+    } finally {
+      clearInterval(heartbeat);
+      running.delete(job.id);
+    }
+  }
+
+  /** The attempt no longer owns the job (canceled, or its lease went to another runner). */
+  async function cleanUpLostAttempt(job: JobRow, written: NewAssetRow[]): Promise<void> {
+    const current = await deps.jobs.findById(job.id);
+    // Only a canceled job's files are ours to remove; after a lost lease the keys belong
+    // to the attempt that now holds the job.
+    if (current?.status === 'canceled') {
+      await removeOutputs(deps.storage, written);
+      observeFinished(job, 'canceled');
+    }
+  }
+
+  async function keepLease(job: JobRow, lease: Lease, abort: AbortController): Promise<void> {
+    try {
+      if (await deps.queue.heartbeat(lease, options.leaseMs)) {
+        await deps.jobs.extendLease(job.id, lease.attempt, clock() + options.leaseMs);
+      } else {
+        abort.abort(new CanceledError('The lease was lost'));
+      }
+    } catch (error) {
+      deps.logger.warn({ jobId: job.id, err: error }, 'heartbeat failed');
+    }
+  }
+
+  async function reportProgress(job: JobRow, attempt: number, step: number, totalSteps: number): Promise<void> {
+    await deps.jobs.updateProgress(job.id, attempt, step, totalSteps, clock());
+    await deps.events.emit(job, 'progress', { step, totalSteps, progress: totalSteps > 0 ? step / totalSteps : 0 });
+  }
+
+  function observeFinished(job: JobRow, status: string): void {
+    deps.metrics.jobsFinished.inc({ status, model: job.model });
+    deps.metrics.jobDuration.observe({ status, model: job.model }, (clock() - Number(job.created_at)) / 1000);
+  }
+
+  return {
+    /** Re-enqueues every unfinished job (idempotent), then starts the loops. */
+    async start(): Promise<void> {
+      for (const job of await deps.jobs.listActive()) {
+        await deps.queue.enqueue(job.id, {
+          priority: job.priority,
+          maxAttempts: job.max_attempts,
+          // A crash between a failed attempt and its record may cost one extra attempt,
+          // never the job.
+          attemptsMade: Math.min(job.attempts, job.max_attempts - 1),
+        });
+      }
+      for (let i = 0; i < options.concurrency; i++) loops.push(loop());
+    },
+
+    /** Stops claiming; waits up to `graceMs` for running attempts, whose leases then expire. */
+    async stop(graceMs: number): Promise<void> {
+      stopping.abort();
+      unsubscribe();
+      await Promise.race([Promise.all(loops), new Promise((r) => setTimeout(r, graceMs).unref())]);
+    },
+
+    get activeJobs(): number {
+      return running.size;
+    },
+  };
+}
+
+export type Runner = ReturnType<typeof createRunner>;

@@ -1,0 +1,168 @@
+import { createHash, randomInt, randomUUID } from 'node:crypto';
+import type { Backend } from '../backends/backend.js';
+import type { ModelRegistry } from '../backends/model-registry.js';
+import type { AssetsRepo } from '../db/repos/assets-repo.js';
+import type { JobsRepo } from '../db/repos/jobs-repo.js';
+import type { JobRow, UserRow } from '../db/schema.js';
+import { AtelierError } from '../errors/atelier-error.js';
+import type { JobEvents } from '../events/job-events.js';
+import type { TextToImageRequest } from '../jobs/generation-request.js';
+import { MAX_SEED } from '../jobs/job-spec.js';
+import { isTerminal } from '../jobs/job-status.js';
+import { normalizeTextToImage } from '../jobs/normalize-text-to-image.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { Queue } from '../queue/queue.js';
+
+export interface JobServiceDeps {
+  readonly jobs: JobsRepo;
+  readonly assets: AssetsRepo;
+  readonly events: JobEvents;
+  readonly queue: Queue;
+  readonly registry: ModelRegistry;
+  readonly backends: ReadonlyMap<string, Backend>;
+  readonly metrics: Metrics;
+  readonly maxAttempts: number;
+  readonly clock?: () => number;
+}
+
+export interface Submitted {
+  readonly job: JobRow;
+  /** True when an Idempotency-Key matched an earlier identical request. */
+  readonly replayed: boolean;
+}
+
+/**
+ * Accepting, finding and canceling jobs on behalf of a user. A job is recorded before it is
+ * queued; if the process dies in between, the runner's start-up re-enqueues it.
+ */
+export function createJobService(deps: JobServiceDeps) {
+  const clock = deps.clock ?? Date.now;
+
+  async function submitTextToImage(user: UserRow, request: TextToImageRequest, idempotencyKey?: string): Promise<Submitted> {
+    const requestHash = createHash('sha256').update(canonicalJson(request)).digest('hex');
+    if (idempotencyKey !== undefined) {
+      const earlier = await deps.jobs.findByIdempotencyKey(user.id, idempotencyKey);
+      if (earlier) return replay(earlier, requestHash);
+    }
+    const model = deps.registry.resolve(request.model);
+    const backend = deps.backends.get(model.backend);
+    if (!backend) throw new AtelierError('unknown_model', `Model '${model.name}' has no configured backend`, { field: 'model' });
+    const spec = normalizeTextToImage(request, { model, capabilities: backend.capabilities, randomSeed: () => randomInt(0, MAX_SEED) });
+
+    const now = clock();
+    const job: JobRow = {
+      id: randomUUID(),
+      user_id: user.id,
+      mode: spec.mode,
+      model: spec.model,
+      backend: model.backend,
+      status: 'queued',
+      prompt: spec.prompt,
+      negative_prompt: spec.negativePrompt ?? null,
+      spec: JSON.stringify(spec),
+      seed: spec.seed,
+      width: spec.width,
+      height: spec.height,
+      steps: spec.steps,
+      cfg_scale: spec.cfgScale,
+      sampler: spec.sampler,
+      num_images: spec.numImages,
+      priority: spec.priority,
+      progress: 0,
+      progress_step: 0,
+      progress_total: spec.steps * spec.numImages,
+      attempts: 0,
+      max_attempts: deps.maxAttempts,
+      lease_owner: null,
+      lease_expires_at: null,
+      error_code: null,
+      error_message: null,
+      idempotency_key: idempotencyKey ?? null,
+      request_hash: requestHash,
+      warnings: '[]',
+      created_at: now,
+      started_at: null,
+      finished_at: null,
+      updated_at: now,
+    };
+    try {
+      await deps.jobs.insert(job);
+    } catch (error) {
+      // Two identical requests raced on one Idempotency-Key: the unique index picked one.
+      const winner = idempotencyKey === undefined ? undefined : await deps.jobs.findByIdempotencyKey(user.id, idempotencyKey);
+      if (winner) return replay(winner, requestHash);
+      throw error;
+    }
+    await deps.events.emit(job, 'queued', { position: undefined });
+    await deps.queue.enqueue(job.id, { priority: job.priority, maxAttempts: job.max_attempts });
+    deps.metrics.jobsSubmitted.inc({ mode: job.mode, model: job.model });
+    return { job, replayed: false };
+  }
+
+  function replay(earlier: JobRow, requestHash: string): Submitted {
+    if (earlier.request_hash !== requestHash) {
+      throw new AtelierError('idempotency_key_reused', 'This Idempotency-Key was already used with a different request body', { field: 'Idempotency-Key' });
+    }
+    return { job: earlier, replayed: true };
+  }
+
+  /** The job if `user` may see it: its owner, or an admin. Anyone else gets a 404. */
+  async function getForUser(user: UserRow, jobId: string): Promise<JobRow> {
+    const job = await deps.jobs.findById(jobId);
+    if (!job || (job.user_id !== user.id && user.role !== 'admin')) {
+      throw new AtelierError('not_found', `No run with id '${jobId}'`, { field: 'runId' });
+    }
+    return job;
+  }
+
+  async function cancel(user: UserRow, jobId: string): Promise<JobRow> {
+    const job = await getForUser(user, jobId);
+    if (job.status === 'canceled') return job;
+    if (isTerminal(job.status)) throw new AtelierError('job_not_cancelable', `The run has already ${job.status}`);
+    if (await deps.jobs.cancel(job.id, clock())) {
+      await deps.queue.cancel(job.id);
+      await deps.events.emit(job, 'canceled', {});
+    }
+    return getForUser(user, jobId);
+  }
+
+  /** Resolves with the job once it is terminal, or rejects after `timeoutMs`. */
+  async function waitForTerminal(job: JobRow, timeoutMs: number): Promise<JobRow> {
+    let wake: () => void = () => {};
+    const unsubscribe = deps.events.subscribe(job.id, (event) => {
+      if (['succeeded', 'failed', 'canceled'].includes(event.type)) wake();
+    });
+    const deadline = clock() + timeoutMs;
+    try {
+      for (;;) {
+        const current = await deps.jobs.findById(job.id);
+        if (!current || isTerminal(current.status)) return current ?? job;
+        const remaining = deadline - clock();
+        if (remaining <= 0) throw new AtelierError('backend_timeout', `The run did not finish within ${Math.round(timeoutMs / 1000)} s; follow it at /api/status/${job.id}`);
+        // Wait for the terminal event; re-read at least every second in case it raced us.
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          setTimeout(resolve, Math.min(remaining, 1000)).unref();
+        });
+      }
+    } finally {
+      unsubscribe();
+    }
+  }
+
+  return { submitTextToImage, getForUser, cancel, waitForTerminal };
+}
+
+export type JobService = ReturnType<typeof createJobService>;
+
+/** JSON with sorted keys, so the same request always hashes the same. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : 1));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}

@@ -1,0 +1,59 @@
+import type { ErrorObject } from 'ajv';
+import { AtelierError, describeValue } from '../errors/atelier-error.js';
+
+/**
+ * Turns ajv's first error into an AtelierError that reads like sharp's argument errors:
+ * "Expected integer 1–150 for steps but received 'many'". `field` is the dotted path.
+ */
+export function ajvErrorToAtelierError(error: ErrorObject, data: unknown, root = ''): AtelierError {
+  const base = pointerToPath(error.instancePath);
+  if (error.keyword === 'additionalProperties') {
+    const name = String((error.params as { additionalProperty: string }).additionalProperty);
+    const field = join(root, base, name);
+    return new AtelierError('unknown_field', `Unknown field '${field}'`, { field });
+  }
+  if (error.keyword === 'required') {
+    const field = join(root, base, String((error.params as { missingProperty: string }).missingProperty));
+    return new AtelierError('invalid_parameter', `Expected a value for ${field} but received nothing`, { field });
+  }
+  const field = join(root, base) || 'body';
+  const received = describeValue(valueAt(data, error.instancePath));
+  return new AtelierError('invalid_parameter', `Expected ${expectation(error)} for ${field} but received ${received}`, { field });
+}
+
+function expectation(error: ErrorObject): string {
+  const schema = error.parentSchema as Record<string, unknown> | undefined;
+  const type = Array.isArray(schema?.type) ? (schema!.type as string[]).join(' or ') : String(schema?.type ?? 'a valid value');
+  const min = schema?.minimum ?? schema?.minLength;
+  const max = schema?.maximum ?? schema?.maxLength;
+  if (error.keyword === 'enum') return `one of ${(schema?.enum as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
+  if (error.keyword === 'const') return JSON.stringify(schema?.const);
+  if (error.keyword === 'pattern') return `a string matching ${String(schema?.pattern)}`;
+  if (error.keyword === 'format') return `a ${String(schema?.format)}`;
+  const noun = type === 'string' ? 'string of length' : type;
+  if (min !== undefined && max !== undefined) return `${noun} ${String(min)}–${String(max)}`;
+  if (min !== undefined) return `${noun} ≥ ${String(min)}`;
+  if (max !== undefined) return `${noun} ≤ ${String(max)}`;
+  return type === 'a valid value' ? type : `${/^[aeiou]/.test(type) ? 'an' : 'a'} ${type}`;
+}
+
+function pointerToPath(pointer: string): string {
+  return pointer
+    .split('/')
+    .slice(1)
+    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .join('.');
+}
+
+function join(...parts: string[]): string {
+  return parts.filter(Boolean).join('.');
+}
+
+function valueAt(data: unknown, pointer: string): unknown {
+  let current = data;
+  for (const part of pointer.split('/').slice(1)) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<string, unknown>)[part.replace(/~1/g, '/').replace(/~0/g, '~')];
+  }
+  return current;
+}

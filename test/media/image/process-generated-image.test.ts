@@ -1,0 +1,75 @@
+import { describe, it, expect } from 'vitest';
+import sharp from 'sharp';
+import type { GeneratedImage } from '../../../src/backends/backend.js';
+import type { JobSpec } from '../../../src/jobs/job-spec.js';
+import { parseA1111Parameters } from '../../../src/media/image/a1111-parameters.js';
+import { processGeneratedImage } from '../../../src/media/image/process-generated-image.js';
+import { readPngTextChunks } from '../../../src/media/image/png-text-chunk.js';
+
+const spec: JobSpec = Object.freeze({
+  mode: 't2i',
+  model: 'preview',
+  prompt: 'a red fox in snow',
+  negativePrompt: 'blurry',
+  width: 640,
+  height: 384,
+  steps: 12,
+  cfgScale: 6.5,
+  sampler: 'Euler a',
+  seed: 500,
+  seedFixed: true,
+  numImages: 2,
+  hiresFix: false,
+  priority: 0,
+});
+
+async function generated(index: number): Promise<GeneratedImage> {
+  const data = await sharp({ create: { width: 640, height: 384, channels: 3, background: { r: 220, g: 90, b: 40 } } })
+    .png()
+    .toBuffer();
+  return { kind: 'image', index, seed: spec.seed + index, width: 640, height: 384, data };
+}
+
+describe('processGeneratedImage', () => {
+  it('embeds the A1111 parameters, thumbnails and describes the image', async () => {
+    const image = await generated(1);
+    const processed = await processGeneratedImage(image, spec, { modelLabel: 'Preview (built-in, no weights)' });
+
+    const text = readPngTextChunks(processed.original)['parameters']!;
+    expect(text).toBe(
+      'a red fox in snow\nNegative prompt: blurry\n' +
+        'Steps: 12, Sampler: Euler a, CFG scale: 6.5, Seed: 501, Size: 640x384, Model: preview, Model label: "Preview (built-in, no weights)"',
+    );
+    expect(parseA1111Parameters(text).settings['Model label']).toBe('Preview (built-in, no weights)');
+    const original = await sharp(processed.original).metadata();
+    expect([original.format, original.width, original.height]).toEqual(['png', 640, 384]);
+
+    const thumb = await sharp(processed.thumbnail).metadata();
+    expect([thumb.format, thumb.width, thumb.height]).toEqual(['webp', 256, 154]);
+    expect([processed.thumbnailWidth, processed.thumbnailHeight]).toEqual([256, 154]);
+
+    expect(processed.metadata).toEqual({
+      width: 640,
+      height: 384,
+      format: 'png',
+      steps: 12,
+      guidance_scale: 6.5,
+      seed: 501,
+      file_size_bytes: processed.original.length,
+      asset_index: 1,
+      negative_prompt_used: true,
+      sampler: 'Euler a',
+      model: 'preview',
+    });
+    expect(processed.original.length).toBeGreaterThan(image.data.length);
+  });
+
+  it('reports no negative prompt and adds no label when none are given', async () => {
+    const processed = await processGeneratedImage(await generated(0), { ...spec, negativePrompt: undefined }, {});
+    expect(processed.metadata.negative_prompt_used).toBe(false);
+    expect(processed.metadata.seed).toBe(500);
+    expect(readPngTextChunks(processed.original)['parameters']).toBe(
+      'a red fox in snow\nSteps: 12, Sampler: Euler a, CFG scale: 6.5, Seed: 500, Size: 640x384, Model: preview',
+    );
+  });
+});
