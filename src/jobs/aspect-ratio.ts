@@ -18,7 +18,18 @@ export function sizeForAspectRatio(ratio: string, baseResolution: number): { wid
   }
   const r = Number(match[1]) / Number(match[2]);
   const pixels = baseResolution * baseResolution;
-  const width = Math.max(64, Math.round(Math.sqrt(pixels * r) / 64) * 64);
-  const height = Math.max(64, Math.round(pixels / width / 64) * 64);
+  // Search the 64-multiples around the ideal sides for the closest ratio without exceeding
+  // the trained pixel count (as SDXL's buckets do); plain rounding drifts by 10%+ at 512.
+  const idealWidth = Math.sqrt(pixels * r) / 64;
+  const idealHeight = idealWidth / r;
+  let best = { width: 64, height: 64, error: Infinity };
+  for (let w = Math.max(1, Math.floor(idealWidth) - 1); w <= Math.ceil(idealWidth) + 1; w++) {
+    for (let h = Math.max(1, Math.floor(idealHeight) - 1); h <= Math.ceil(idealHeight) + 1; h++) {
+      const area = (w * h * 4096) / pixels;
+      const error = Math.abs(w / h - r) / r + Math.abs(area - 1) / 4;
+      if (area <= 1 && error < best.error) best = { width: w * 64, height: h * 64, error };
+    }
+  }
+  const { width, height } = best;
   return { width, height };
 }
