@@ -8,8 +8,11 @@ import { ModelRegistry } from './model-registry.js';
  * Instantiates the configured backends and the model registry, refusing a model that asks a
  * backend for a mode it does not have — at start-up, not on the first request.
  */
-export function createBackends(config: Config): { backends: ReadonlyMap<string, Backend>; registry: ModelRegistry } {
-  const backends = new Map<string, Backend>();
+export function createBackends(
+  config: Config,
+  extra: ReadonlyMap<string, Backend> = new Map(),
+): { backends: ReadonlyMap<string, Backend>; registry: ModelRegistry } {
+  const backends = new Map<string, Backend>(extra);
   for (const [name, settings] of Object.entries(config.backends)) {
     switch (settings.type) {
       case 'builtin':

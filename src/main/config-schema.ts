@@ -1,12 +1,11 @@
 import { Type, type Static } from 'typebox';
-import { MODES } from '../jobs/job-spec.js';
 
 const ModelSchema = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$' }),
     backend: Type.String({ minLength: 1 }),
     label: Type.String({ minLength: 1 }),
-    modes: Type.Array(Type.Union(MODES.map((m) => Type.Literal(m))), { minItems: 1 }),
+    modes: Type.Array(Type.Union([Type.Literal('t2i'), Type.Literal('i2i'), Type.Literal('t2v'), Type.Literal('i2v'), Type.Literal('ti2v')]), { minItems: 1 }),
     baseResolution: Type.Integer({ minimum: 64, maximum: 4096 }),
     defaultSteps: Type.Integer({ minimum: 1, maximum: 150 }),
     defaultCfgScale: Type.Number({ minimum: 0, maximum: 30 }),
@@ -37,7 +36,10 @@ export const ConfigSchema = Type.Object(
     publicUrl: Type.Optional(Type.String({ format: 'uri' })),
     /** HMAC key for signed media URLs; generated (and kept in dataDir) when unset. */
     signingSecret: Type.Optional(Type.String({ minLength: 32 })),
-    logLevel: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
+    logLevel: Type.Union(
+      [Type.Literal('fatal'), Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'), Type.Literal('debug'), Type.Literal('trace'), Type.Literal('silent')],
+      { default: 'info' },
+    ),
     bodyLimitBytes: Type.Integer({ default: 1_048_576, minimum: 1024 }),
     runner: Type.Object(
       {

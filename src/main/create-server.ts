@@ -10,7 +10,8 @@ import { createJobEventsRepo } from '../db/repos/job-events-repo.js';
 import { createJobsRepo } from '../db/repos/jobs-repo.js';
 import { createUsersRepo } from '../db/repos/users-repo.js';
 import { createInProcessEventBus } from '../events/in-process/in-process-event-bus.js';
-import { createJobEvents } from '../events/job-events.js';
+import { createJobEvents, type JobEvents } from '../events/job-events.js';
+import type { Backend } from '../backends/backend.js';
 import type { Logger } from '../observability/logger.js';
 import { createMetrics } from '../observability/metrics.js';
 import { createEmbeddedQueue } from '../queue/embedded/embedded-queue.js';
@@ -24,6 +25,8 @@ import { randomSecret, readOrCreateSecret } from './secrets.js';
 
 export interface Server {
   readonly app: FastifyInstance;
+  /** The run event stream, for in-process observers (benchmarks, embedding apps). */
+  readonly events: JobEvents;
   readonly adminToken: AdminToken;
   readonly config: Config;
   /** Starts the runner and listens; resolves with the address. */
@@ -37,7 +40,14 @@ const silentLogger: Logger = { info() {}, warn() {}, error() {}, debug() {} };
  * The composition root: wires every port to its adapter from configuration. This is the
  * only place that knows which adapters exist.
  */
-export async function createServer(config: Config, logger?: FastifyInstance['log']): Promise<Server> {
+export interface CreateServerOptions {
+  readonly logger?: FastifyInstance['log'];
+  /** Extra backend instances by name, beside the configured ones (embedding, benchmarks). */
+  readonly backends?: ReadonlyMap<string, Backend>;
+}
+
+export async function createServer(config: Config, options: CreateServerOptions = {}): Promise<Server> {
+  const { logger } = options;
   const dataDir = resolve(config.dataDir);
   const database = await createDatabase(config.databaseUrl ?? `sqlite:${join(dataDir, 'atelier.db')}`);
   const { db } = database;
@@ -46,7 +56,7 @@ export async function createServer(config: Config, logger?: FastifyInstance['log
   const signer = createUrlSigner(signingSecret);
   const storage = createDiskStorage({ root: resolve(config.mediaDir ?? join(dataDir, 'media')), signer });
 
-  const { backends, registry } = createBackends(config);
+  const { backends, registry } = createBackends(config, options.backends);
   const queue = createEmbeddedQueue(db, { backoffBaseMs: config.runner.backoffBaseMs, backoffMaxMs: config.runner.backoffMaxMs });
   const bus = createInProcessEventBus();
   const jobs = createJobsRepo(db);
@@ -90,6 +100,7 @@ export async function createServer(config: Config, logger?: FastifyInstance['log
 
   return {
     app,
+    events,
     adminToken,
     config,
     async listen() {

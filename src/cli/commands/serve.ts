@@ -10,7 +10,7 @@ import { createServer } from '../../main/create-server.js';
 export async function serveCommand(): Promise<void> {
   const config = loadConfig(process.env);
   const logger = pino({ level: config.logLevel });
-  const server = await createServer(config, logger as unknown as FastifyInstance['log']);
+  const server = await createServer(config, { logger: logger as unknown as FastifyInstance['log'] });
   const address = await server.listen();
   const origin = config.publicUrl?.replace(/\/$/, '') ?? address.replace('//[::1]', '//localhost');
   const { token, source } = server.adminToken;
