@@ -119,9 +119,16 @@ export function createJobService(deps: JobServiceDeps) {
     const job = await getForUser(user, jobId);
     if (job.status === 'canceled') return job;
     if (isTerminal(job.status)) throw new AtelierError('job_not_cancelable', `The run has already ${job.status}`);
-    if (await deps.jobs.cancel(job.id, clock())) {
+    const now = clock();
+    // A queued job ends here; a running one ends when its runner stops, which counts it.
+    const wasQueued = await deps.jobs.cancel(job.id, now, ['queued']);
+    if (wasQueued || (await deps.jobs.cancel(job.id, now, ['running']))) {
       await deps.queue.cancel(job.id);
       await deps.events.emit(job, 'canceled', {});
+      if (wasQueued) {
+        deps.metrics.jobsFinished.inc({ status: 'canceled', model: job.model });
+        deps.metrics.jobDuration.observe({ status: 'canceled', model: job.model }, (now - Number(job.created_at)) / 1000);
+      }
     }
     return getForUser(user, jobId);
   }

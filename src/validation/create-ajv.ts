@@ -12,6 +12,8 @@ const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 export function createAjv(kind: 'strict' | 'coercing', extra: Options = {}): Ajv {
   const ajv = new Ajv({
     allErrors: false,
+    // Keeps each error's schema, so messages can state the expected type and range.
+    verbose: true,
     removeAdditional: false,
     useDefaults: true,
     coerceTypes: kind === 'coercing',

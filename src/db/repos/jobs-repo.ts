@@ -87,12 +87,13 @@ export function createJobsRepo(db: Kysely<Database>) {
       return result.numUpdatedRows > 0n;
     },
 
-    async cancel(id: string, now: number): Promise<boolean> {
+    /** Cancels the job if its status is one of `from` (default: queued or running). */
+    async cancel(id: string, now: number, from: readonly ('queued' | 'running')[] = ACTIVE): Promise<boolean> {
       const result = await db
         .updateTable('jobs')
         .set({ status: 'canceled', error_code: 'job_canceled', error_message: 'The job was canceled', lease_owner: null, lease_expires_at: null, finished_at: now, updated_at: now })
         .where('id', '=', id)
-        .where('status', 'in', ACTIVE)
+        .where('status', 'in', from)
         .executeTakeFirst();
       return result.numUpdatedRows > 0n;
     },
