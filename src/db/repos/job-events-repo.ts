@@ -6,16 +6,26 @@ import type { JobEvent, JobEventType } from '../../events/event-bus.js';
 export function createJobEventsRepo(db: Kysely<Database>) {
   return {
     async append(jobId: string, userId: string, type: JobEventType, data: Record<string, unknown>, at: number): Promise<JobEvent> {
-      return db.transaction().execute(async (trx) => {
-        const last = await trx
-          .selectFrom('job_events')
-          .select((eb) => eb.fn.max('seq').as('seq'))
-          .where('job_id', '=', jobId)
-          .executeTakeFirst();
-        const seq = Number(last?.seq ?? 0) + 1;
-        await trx.insertInto('job_events').values({ job_id: jobId, seq, type, data: JSON.stringify(data), created_at: at }).execute();
-        return { jobId, userId, seq, type, data, at };
-      });
+      // One statement computes the next sequence number and inserts, so no transaction is
+      // held open; the (job_id, seq) key refuses a duplicate if two writers ever race.
+      const row = await db
+        .insertInto('job_events')
+        .columns(['job_id', 'seq', 'type', 'data', 'created_at'])
+        .expression((eb) =>
+          eb
+            .selectFrom('job_events')
+            .select([
+              eb.val(jobId).as('job_id'),
+              eb(eb.fn.coalesce(eb.fn.max('seq'), eb.lit(0)), '+', 1).as('seq'),
+              eb.val(type).as('type'),
+              eb.val(JSON.stringify(data)).as('data'),
+              eb.val(at).as('created_at'),
+            ])
+            .where('job_id', '=', jobId),
+        )
+        .returning('seq')
+        .executeTakeFirstOrThrow();
+      return { jobId, userId, seq: Number(row.seq), type, data, at };
     },
 
     async listAfter(jobId: string, userId: string, afterSeq: number): Promise<JobEvent[]> {
