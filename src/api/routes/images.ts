@@ -75,12 +75,13 @@ export function imageRoutes(deps: AppDeps): FastifyPluginAsync {
         const images = await Promise.all(
           rows.map(async (row) => {
             const meta = JSON.parse(row.metadata) as { width: number; height: number };
+            const { url, thumbnailUrl } = await links.linkAsset(row);
             return {
               id: row.id,
               runId: row.job_id,
               prompt: row.prompt,
-              imageUrl: await links.link(row.storage_key),
-              thumbnailUrl: row.thumbnail_key ? await links.link(row.thumbnail_key) : null,
+              imageUrl: url,
+              thumbnailUrl,
               modelUsed: row.model,
               width: meta.width,
               height: meta.height,
@@ -142,13 +143,14 @@ export function imageRoutes(deps: AppDeps): FastifyPluginAsync {
 async function imageDetail(row: HistoryRow, job: { spec: string; started_at: number | null; finished_at: number | null }, links: MediaLinks) {
   const spec = JSON.parse(job.spec) as JobSpec;
   const metadata = JSON.parse(row.metadata) as Record<string, unknown> & { width: number; height: number; seed: number };
+  const { url, thumbnailUrl } = await links.linkAsset(row);
   return {
     id: row.id,
     runId: row.job_id,
     prompt: row.prompt,
     negativePrompt: spec.negativePrompt ?? null,
-    imageUrl: await links.link(row.storage_key),
-    thumbnailUrl: row.thumbnail_key ? await links.link(row.thumbnail_key) : null,
+    imageUrl: url,
+    thumbnailUrl,
     width: metadata.width,
     height: metadata.height,
     modelUsed: row.model,
