@@ -2,7 +2,8 @@
 import { AtelierError } from '../errors/atelier-error.js';
 import { generateCommand } from './commands/generate.js';
 import { serveCommand } from './commands/serve.js';
-import { UsageError, usersCommand } from './commands/users.js';
+import { usersCommand } from './commands/users.js';
+import { CliError, UsageError } from './cli-error.js';
 
 const HELP = `Atelier — self-hosted generation server
 
@@ -35,7 +36,7 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
-  if (error instanceof UsageError || error instanceof AtelierError) {
+  if (error instanceof UsageError || error instanceof CliError || error instanceof AtelierError) {
     process.stderr.write(`atelier: ${error.message}\n`);
     process.exit(error instanceof UsageError ? 64 : 1);
   }

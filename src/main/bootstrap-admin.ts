@@ -11,8 +11,8 @@ export interface AdminToken {
 
 /**
  * Makes sure an admin can sign in. With ATELIER_ADMIN_TOKEN, that token is registered for
- * the admin. Without it, the first start creates the admin and a token kept (owner-only) in
- * `<dataDir>/admin-token`, so every later start can print it again.
+ * the admin. Without it, the first start with no admin creates one and a token kept
+ * (owner-only) in `<dataDir>/admin-token`, so every later start can print it again.
  */
 export async function bootstrapAdmin(users: UsersRepo, dataDir: string, configured: string | undefined, now = Date.now()): Promise<AdminToken> {
   const file = join(dataDir, 'admin-token');
@@ -22,7 +22,8 @@ export async function bootstrapAdmin(users: UsersRepo, dataDir: string, configur
     await users.addToken(admin.id, 'ATELIER_ADMIN_TOKEN', now, configured);
     return { token: configured, source: 'ATELIER_ADMIN_TOKEN' };
   }
-  if (!admin && (await users.count()) === 0) {
+  // Users added with the CLI before the first start do not stand in for the admin.
+  if (!admin && (await users.countAdmins()) === 0) {
     admin = await users.create('admin', 'admin', now);
     const { value } = readOrCreateSecret(file, generateToken);
     await users.addToken(admin.id, 'generated at first start', now, value);

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { AtelierError } from '../errors/atelier-error.js';
 import { createAjv } from '../validation/create-ajv.js';
-import { ajvErrorToAtelierError } from '../validation/format-ajv-error.js';
+import { ajvErrorsToAtelierError } from '../validation/format-ajv-error.js';
 import { ConfigSchema, type Config } from './config-schema.js';
 
 /** Environment variable → config path. Documented in docs/configuration.md. */
@@ -36,8 +36,10 @@ const validate = createAjv('coercing').compile(ConfigSchema);
  * @example const config = loadConfig(process.env) // throws AtelierError('config_invalid', …)
  */
 export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config {
-  const file = env.ATELIER_CONFIG ? resolve(cwd, env.ATELIER_CONFIG) : resolve(cwd, 'atelier.config.json');
-  const raw: Record<string, unknown> = readConfigFile(file, env.ATELIER_CONFIG !== undefined);
+  // Like every variable, an empty ATELIER_CONFIG counts as unset.
+  const named = env.ATELIER_CONFIG ? resolve(cwd, env.ATELIER_CONFIG) : undefined;
+  const file = named ?? resolve(cwd, 'atelier.config.json');
+  const raw: Record<string, unknown> = readConfigFile(file, named !== undefined);
   const fromEnv = new Map<string, string>();
   for (const [name, path] of Object.entries(ENV_KEYS)) {
     const value = env[name];
@@ -46,7 +48,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
     fromEnv.set(path, name);
   }
   if (!validate(raw)) {
-    const error = ajvErrorToAtelierError(validate.errors![0]!, raw);
+    const error = ajvErrorsToAtelierError(validate.errors!, raw);
     const source = error.field && fromEnv.has(error.field) ? `environment variable ${fromEnv.get(error.field)}` : file;
     throw new AtelierError('config_invalid', `Invalid configuration (${source}): ${error.message}`, { field: error.field });
   }

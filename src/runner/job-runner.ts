@@ -2,7 +2,7 @@ import type { Backend } from '../backends/backend.js';
 import type { ModelRegistry } from '../backends/model-registry.js';
 import type { JobsRepo } from '../db/repos/jobs-repo.js';
 import type { JobRow, NewAssetRow } from '../db/schema.js';
-import { CanceledError } from '../errors/signals.js';
+import { CanceledError, RetryableError } from '../errors/signals.js';
 import type { JobEvents } from '../events/job-events.js';
 import { isTerminal } from '../jobs/job-status.js';
 import type { JobSpec } from '../jobs/job-spec.js';
@@ -106,6 +106,9 @@ export function createRunner(deps: RunnerDeps, options: RunnerOptions) {
       endTimer();
       await progress;
       abort.signal.throwIfAborted();
+      if (outputs.length !== spec.numImages) {
+        throw new RetryableError(`Backend '${job.backend}' returned ${outputs.length} images for a batch of ${spec.numImages}`, 'backend_failed');
+      }
       written = await storeOutputs(deps.storage, job, spec, outputs, {
         modelLabel: deps.registry.resolve(job.model).label,
         workspaceTtlMs: options.workspaceTtlMs,

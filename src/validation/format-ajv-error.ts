@@ -2,10 +2,24 @@ import type { ErrorObject } from 'ajv';
 import { AtelierError, describeValue } from '../errors/atelier-error.js';
 
 /**
- * Turns ajv's first error into an AtelierError that reads like sharp's argument errors:
+ * Turns ajv's errors into one AtelierError that reads like sharp's argument errors:
  * "Expected integer 1–150 for steps but received 'many'". `field` is the dotted path.
  */
-export function ajvErrorToAtelierError(error: ErrorObject, data: unknown, root = ''): AtelierError {
+export function ajvErrorsToAtelierError(errors: readonly ErrorObject[], data: unknown, root = ''): AtelierError {
+  // A choice between fixed values fails on each branch first; the anyOf that follows
+  // them says what was really expected: one of the values.
+  const first = errors[0]!;
+  const choice = errors.find((e) => e.keyword === 'anyOf' && e.instancePath === first.instancePath && constants(e) !== undefined);
+  return ajvErrorToAtelierError(choice ?? first, data, root);
+}
+
+function constants(error: ErrorObject): unknown[] | undefined {
+  const branches = (error.parentSchema as { anyOf?: { const?: unknown }[] } | undefined)?.anyOf;
+  if (!branches || !branches.every((b) => 'const' in b)) return undefined;
+  return branches.map((b) => b.const);
+}
+
+function ajvErrorToAtelierError(error: ErrorObject, data: unknown, root: string): AtelierError {
   const base = pointerToPath(error.instancePath);
   if (error.keyword === 'additionalProperties') {
     const name = String((error.params as { additionalProperty: string }).additionalProperty);
@@ -27,6 +41,7 @@ function expectation(error: ErrorObject): string {
   const min = schema?.minimum ?? schema?.minLength;
   const max = schema?.maximum ?? schema?.maxLength;
   if (error.keyword === 'enum') return `one of ${(schema?.enum as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
+  if (error.keyword === 'anyOf') return `one of ${constants(error)!.map((v) => JSON.stringify(v)).join(', ')}`;
   if (error.keyword === 'const') return JSON.stringify(schema?.const);
   if (error.keyword === 'pattern') return `a string matching ${String(schema?.pattern)}`;
   if (error.keyword === 'format') return `a ${String(schema?.format)}`;

@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AtelierError } from '../../errors/atelier-error.js';
-import { ajvErrorToAtelierError } from '../../validation/format-ajv-error.js';
+import { ajvErrorsToAtelierError } from '../../validation/format-ajv-error.js';
 
 const FASTIFY_CODES: Record<string, AtelierError['code']> = {
   FST_ERR_CTP_BODY_TOO_LARGE: 'body_too_large',
@@ -21,7 +21,7 @@ export function toAtelierError(error: unknown, request: FastifyRequest): Atelier
   if (fe.validation && fe.validation.length > 0) {
     const context = fe.validationContext ?? 'body';
     const data = (request as unknown as Record<string, unknown>)[context === 'querystring' ? 'query' : context];
-    return ajvErrorToAtelierError(fe.validation[0] as never, data, context === 'body' ? '' : '');
+    return ajvErrorsToAtelierError(fe.validation as never, data);
   }
   const mapped = fe.code ? FASTIFY_CODES[fe.code] : undefined;
   if (mapped) return new AtelierError(mapped, mapped === 'invalid_body' ? 'The request body is not valid JSON' : fe.message);

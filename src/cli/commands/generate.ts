@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createProgressBar } from '../progress-bar.js';
 import { readServerSentEvents } from '../sse-client.js';
-import { UsageError } from './users.js';
+import { CliError, UsageError } from '../cli-error.js';
 
 interface RunView {
   runId: string;
@@ -19,21 +19,7 @@ interface RunView {
  * text-to-image job to a running server, shows its progress and writes the PNGs.
  */
 export async function generateCommand(args: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      steps: { type: 'string' },
-      seed: { type: 'string' },
-      size: { type: 'string' },
-      'num-images': { type: 'string' },
-      negative: { type: 'string' },
-      model: { type: 'string' },
-      out: { type: 'string', default: '.' },
-      server: { type: 'string', default: process.env.ATELIER_SERVER ?? 'http://127.0.0.1:8787' },
-      token: { type: 'string', default: process.env.ATELIER_TOKEN },
-    },
-  });
+  const { values, positionals } = parseOptions(args);
   const prompt = positionals.join(' ').trim();
   if (!prompt) throw new UsageError('Usage: atelier generate "PROMPT" [--steps N --seed N --size WxH --num-images N --out DIR --server URL]');
   if (!values.token) throw new UsageError('An API token is required: pass --token or set ATELIER_TOKEN (npm start prints one)');
@@ -57,8 +43,8 @@ export async function generateCommand(args: string[]): Promise<void> {
   process.stderr.write(`Run ${submitted.runId} queued (seed ${submitted.seed}, ${submitted.backend.label})\n`);
 
   const bar = createProgressBar(process.stderr, 'Generating');
-  const stream = await fetch(`${server}/api/status/stream/${submitted.runId}`, { headers });
-  if (!stream.ok || !stream.body) throw new Error(`The status stream failed with HTTP ${stream.status}`);
+  const stream = await reach(`${server}/api/status/stream/${submitted.runId}`, { headers });
+  if (!stream.ok || !stream.body) throw new CliError(`The status stream failed with HTTP ${stream.status}`);
   for await (const event of readServerSentEvents(stream.body)) {
     const data = JSON.parse(event.data) as { step?: number; totalSteps?: number; attempt?: number };
     if (event.event === 'progress') bar.update(data.step ?? 0, data.totalSteps ?? 0);
@@ -75,19 +61,51 @@ export async function generateCommand(args: string[]): Promise<void> {
   const outDir = resolve(values.out);
   await mkdir(outDir, { recursive: true });
   for (const asset of run.assets) {
-    const response = await fetch(asset.url);
-    if (!response.ok) throw new Error(`Downloading image ${asset.index} failed with HTTP ${response.status}`);
+    const response = await reach(asset.url);
+    if (!response.ok) throw new CliError(`Downloading image ${asset.index} failed with HTTP ${response.status}`);
     const file = join(outDir, `${run.runId}-${asset.index}.png`);
     await writeFile(file, Buffer.from(await response.arrayBuffer()));
     process.stdout.write(`${file}\n`);
   }
 }
 
+function parseOptions(args: string[]) {
+  try {
+    return parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        steps: { type: 'string' },
+        seed: { type: 'string' },
+        size: { type: 'string' },
+        'num-images': { type: 'string' },
+        negative: { type: 'string' },
+        model: { type: 'string' },
+        out: { type: 'string', default: '.' },
+        server: { type: 'string', default: process.env.ATELIER_SERVER ?? 'http://127.0.0.1:8787' },
+        token: { type: 'string', default: process.env.ATELIER_TOKEN },
+      },
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
 async function call<T>(url: string, init: RequestInit): Promise<T> {
-  const response = await fetch(url, init);
+  const response = await reach(url, init);
   const payload = (await response.json().catch(() => ({}))) as T & { code?: string; message?: string };
-  if (!response.ok) throw new Error(`${payload.message ?? `HTTP ${response.status}`}${payload.code ? ` (${payload.code})` : ''}`);
+  if (!response.ok) throw new CliError(`${payload.message ?? `HTTP ${response.status}`}${payload.code ? ` (${payload.code})` : ''}`);
   return payload;
+}
+
+/** fetch, with a failure to connect reported as such rather than as "fetch failed". */
+async function reach(url: string, init?: RequestInit): Promise<Response> {
+  try {
+    return await fetch(url, init);
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    throw new CliError(`Cannot reach the Atelier server at ${new URL(url).origin}: ${cause?.code ?? cause?.message ?? (error as Error).message}`);
+  }
 }
 
 function integer(flag: string, value: string): number {

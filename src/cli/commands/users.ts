@@ -3,6 +3,7 @@ import { createDatabase } from '../../db/create-db.js';
 import { createUsersRepo } from '../../db/repos/users-repo.js';
 import { loadConfig } from '../../main/load-config.js';
 import { addUser } from '../../service/add-user.js';
+import { UsageError } from '../cli-error.js';
 
 /**
  * `atelier users add NAME [--admin]`: creates a user in the configured database and prints
@@ -21,5 +22,3 @@ export async function usersCommand(args: string[]): Promise<void> {
     await database.close();
   }
 }
-
-export class UsageError extends Error {}

@@ -14,8 +14,8 @@ export function generateToken(): string {
 /** Users and their bearer tokens. */
 export function createUsersRepo(db: Kysely<Database>) {
   return {
-    async count(): Promise<number> {
-      const row = await db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    async countAdmins(): Promise<number> {
+      const row = await db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).where('role', '=', 'admin').executeTakeFirstOrThrow();
       return Number(row.n);
     },
 
