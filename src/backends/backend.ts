@@ -19,10 +19,20 @@ export interface Progress {
   readonly totalSteps: number;
 }
 
+/** The bytes of a job's input images, loaded by the runner so backends never touch storage. */
+export interface GenerateInputs {
+  readonly reference?: Buffer;
+  readonly start?: Buffer;
+  readonly end?: Buffer;
+}
+
 export interface GenerateContext {
   /** Aborted when the job is canceled or its lease is lost; backends must stop promptly. */
   readonly signal: AbortSignal;
   readonly onProgress: (progress: Progress) => void;
+  readonly inputs?: GenerateInputs;
+  /** A directory the backend may write large outputs (videos) into; the runner removes it. */
+  readonly workDir?: string;
 }
 
 /** One output of a backend, before post-processing. `data` is an encoded PNG. */
@@ -35,7 +45,22 @@ export interface GeneratedImage {
   readonly data: Buffer;
 }
 
-export type GeneratedOutput = GeneratedImage;
+/**
+ * A video output: an H.264 MP4 file the backend wrote under `ctx.workDir`. Videos are
+ * streamed to storage from the file, never held in memory.
+ */
+export interface GeneratedVideo {
+  readonly kind: 'video';
+  readonly index: number;
+  readonly seed: number;
+  readonly width: number;
+  readonly height: number;
+  readonly fps: number;
+  readonly frameCount: number;
+  readonly file: string;
+}
+
+export type GeneratedOutput = GeneratedImage | GeneratedVideo;
 
 /**
  * An inference backend. Adapters stay thin: timeouts, retries and metrics live in the runner

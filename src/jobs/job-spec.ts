@@ -4,6 +4,22 @@ export type Mode = 't2i' | 'i2i' | 't2v' | 'i2v' | 'ti2v';
 export const MODES: readonly Mode[] = ['t2i', 'i2i', 't2v', 'i2v', 'ti2v'];
 
 /**
+ * An input image a job holds from submission to completion (seed 001): stored and
+ * validated before the job is queued, described by its metadata.
+ */
+export interface InputImage {
+  /** Storage key of the stored bytes. */
+  readonly key: string;
+  readonly format: 'png' | 'jpeg' | 'webp';
+  readonly width: number;
+  readonly height: number;
+  /** sha256 of the bytes, so caches can key on content. */
+  readonly sha256: string;
+  /** Where it came from: an upload or an asset of the same user. */
+  readonly source: { readonly uploadId: string } | { readonly assetId: string };
+}
+
+/**
  * The one canonical, frozen description of a job after normalisation at the edge. Every
  * later stage (queue, runner, backends, provenance) reads only this. Absence is
  * `undefined`, never a sentinel like -1; the seed is always resolved.
@@ -25,6 +41,19 @@ export interface JobSpec {
   readonly numImages: number;
   readonly hiresFix: boolean;
   readonly priority: number;
+  /** i2i: the reference, center-cropped to width×height by the backend. */
+  readonly reference?: InputImage;
+  /** i2i: 0 keeps the reference, 1 ignores it. */
+  readonly denoiseStrength?: number;
+  /** i2i: the exact-copy clamps of SPEC §3 were applied. */
+  readonly exactCopy?: boolean;
+  /** i2v / ti2v: the first frame. */
+  readonly startImage?: InputImage;
+  /** i2v / ti2v: the frame the video moves toward. */
+  readonly endImage?: InputImage;
+  /** Video: number of frames and frames per second. */
+  readonly numFrames?: number;
+  readonly fps?: number;
 }
 
 /** Seeds are unsigned 32-bit, like A1111 and ComfyUI's defaults. */

@@ -27,6 +27,7 @@ export async function storeOutputs(
 ): Promise<NewAssetRow[]> {
   const rows: NewAssetRow[] = [];
   for (const output of outputs) {
+    if (output.kind !== 'image') throw new Error('Video outputs are not stored yet');
     const processed = await processGeneratedImage(output, spec, { modelLabel: options.modelLabel });
     const key = storageKeys.workspaceOriginal(job.user_id, job.id, output.index);
     const thumbKey = storageKeys.workspaceThumbnail(job.user_id, job.id, output.index);
