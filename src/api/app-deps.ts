@@ -6,6 +6,8 @@ import type { JobEvents } from '../events/job-events.js';
 import type { Config } from '../main/config-schema.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { JobService } from '../service/job-service.js';
+import type { LibraryService } from '../service/library-service.js';
+import type { UploadService } from '../service/upload-service.js';
 import type { Storage } from '../storage/storage.js';
 import type { UrlSigner } from '../storage/url-signer.js';
 
@@ -13,6 +15,8 @@ import type { UrlSigner } from '../storage/url-signer.js';
 export interface AppDeps {
   readonly config: Config;
   readonly jobService: JobService;
+  readonly uploads: UploadService;
+  readonly library: LibraryService;
   readonly assets: AssetsRepo;
   readonly users: UsersRepo;
   readonly events: JobEvents;

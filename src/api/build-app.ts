@@ -14,6 +14,7 @@ import { modelRoutes } from './routes/models.js';
 import { openaiImagesRoutes } from './routes/openai-images.js';
 import { statusStreamRoutes } from './routes/status-stream.js';
 import { statusRoutes } from './routes/status.js';
+import { uploadRoutes } from './routes/uploads.js';
 
 export interface BuildAppOptions {
   /** A pino logger instance, or false for none (tests). */
@@ -50,6 +51,7 @@ export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Pr
   await app.register(homeRoutes());
   if (deps.mediaSigner) await app.register(mediaRoutes(deps.storage, deps.mediaSigner));
   await app.register(openaiImagesRoutes(deps));
+  await app.register(uploadRoutes(deps));
   await app.register(async (api) => {
     requireUser(api, deps.users);
     await api.register(generateRoutes(deps));

@@ -13,6 +13,12 @@ export interface ModelConfig {
   readonly defaultSteps: number;
   readonly defaultCfgScale: number;
   readonly defaultSampler: string;
+  /** Used when a request gives neither a size nor an aspect ratio (e.g. '16:9' for video). */
+  readonly defaultAspectRatio?: string;
+  /** Video models: defaults and the frame limit. */
+  readonly defaultFps?: number;
+  readonly defaultFrames?: number;
+  readonly maxFrames?: number;
   readonly default?: boolean;
 }
 

@@ -11,6 +11,22 @@ export interface Database {
   assets: AssetsTable;
   job_events: JobEventsTable;
   queue_entries: QueueEntriesTable;
+  uploads: UploadsTable;
+}
+
+export interface UploadsTable {
+  id: string;
+  user_id: string;
+  /** pending: presigned, bytes not received yet; ready: validated and stored. */
+  status: 'pending' | 'ready';
+  filename: string;
+  declared_size: number | null;
+  storage_key: string | null;
+  /** JSON: seed 001 image metadata, once ready. */
+  metadata: string | null;
+  created_at: number;
+  url_expires_at: number | null;
+  completed_at: number | null;
 }
 
 export interface UsersTable {
@@ -115,3 +131,4 @@ export type AssetRow = Selectable<AssetsTable>;
 export type NewAssetRow = Insertable<AssetsTable>;
 export type JobEventRow = Selectable<JobEventsTable>;
 export type QueueEntryRow = Selectable<QueueEntriesTable>;
+export type UploadRow = Selectable<UploadsTable>;

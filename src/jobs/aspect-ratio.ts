@@ -16,7 +16,14 @@ export function sizeForAspectRatio(ratio: string, baseResolution: number): { wid
       { field: 'aspect_ratio' },
     );
   }
-  const r = Number(match[1]) / Number(match[2]);
+  return sizeForRatio(Number(match[1]) / Number(match[2]), baseResolution);
+}
+
+/**
+ * A 64-px bucket of about `baseResolution²` pixels for any ratio — e.g. the ratio of an
+ * input image, so a video or img2img keeps its reference's shape.
+ */
+export function sizeForRatio(r: number, baseResolution: number): { width: number; height: number } {
   const pixels = baseResolution * baseResolution;
   // Search the 64-multiples around the ideal sides for the closest ratio without exceeding
   // the trained pixel count (as SDXL's buckets do); plain rounding drifts by 10%+ at 512.

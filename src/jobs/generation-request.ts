@@ -1,10 +1,13 @@
+/** An input image named by the request: an upload, or an asset of the same user. */
+export type ImageRef = { upload_id: string } | { asset_id: string };
+
 /**
- * A text-to-image request as the API receives it (seed 003 shape, snake_case). The HTTP
- * schema has already checked types and ranges; normalisation checks everything that
- * depends on more than one field or on the model.
+ * A generation request as the API receives it (seed 003 shape, snake_case), for any mode.
+ * The HTTP schema has already checked types and ranges; normalisation checks everything
+ * that depends on more than one field, on the mode or on the model.
  */
-export interface TextToImageRequest {
-  prompt: string;
+export interface GenerationRequest {
+  prompt?: string;
   negative_prompt?: string;
   model?: string;
   width?: number;
@@ -19,4 +22,19 @@ export interface TextToImageRequest {
   num_images?: number;
   hires_fix?: boolean;
   priority?: number;
+  // Image-to-image (SPEC §3).
+  reference_image?: ImageRef;
+  denoise_strength?: number;
+  /** Deprecated: denoise_strength = 1 - reference_strength. */
+  reference_strength?: number;
+  exact_copy_mode?: boolean;
+  // Video (SPEC §2).
+  start_image?: ImageRef;
+  end_image?: ImageRef;
+  num_frames?: number;
+  duration_seconds?: number;
+  fps?: number;
 }
+
+/** Kept for the text-to-image call sites: the same shape with a required prompt. */
+export type TextToImageRequest = GenerationRequest & { prompt: string };

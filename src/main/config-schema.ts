@@ -1,4 +1,5 @@
 import { Type, type Static } from 'typebox';
+import { ASPECT_RATIOS } from '../jobs/aspect-ratio.js';
 
 const ModelSchema = Type.Object(
   {
@@ -10,6 +11,10 @@ const ModelSchema = Type.Object(
     defaultSteps: Type.Integer({ minimum: 1, maximum: 150 }),
     defaultCfgScale: Type.Number({ minimum: 0, maximum: 30 }),
     defaultSampler: Type.String({ minLength: 1 }),
+    defaultAspectRatio: Type.Optional(Type.String({ enum: [...ASPECT_RATIOS] })),
+    defaultFps: Type.Optional(Type.Integer({ minimum: 1, maximum: 60 })),
+    defaultFrames: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+    maxFrames: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
     default: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
@@ -57,6 +62,19 @@ export const ConfigSchema = Type.Object(
         workspaceTtlHours: Type.Number({ default: 24, minimum: 0 }),
         /** Lifetime of signed workspace URLs (SPEC §4: 15–60 min). */
         workspaceUrlTtlSeconds: Type.Integer({ default: 3600, minimum: 60, maximum: 7 * 24 * 3600 }),
+        /** Lifetime of signed library URLs (SPEC §4: 24–72 h). */
+        libraryUrlTtlSeconds: Type.Integer({ default: 48 * 3600, minimum: 60, maximum: 7 * 24 * 3600 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    uploads: Type.Object(
+      {
+        /** Largest input image (SPEC §9: 10 MB). */
+        maxBytes: Type.Integer({ default: 10 * 1024 * 1024, minimum: 1024 }),
+        /** Largest input image in pixels, checked from the header before decoding. */
+        maxPixels: Type.Integer({ default: 40_000_000, minimum: 1 }),
+        /** Lifetime of a presigned upload URL. */
+        urlTtlSeconds: Type.Integer({ default: 900, minimum: 10, maximum: 7 * 24 * 3600 }),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -70,13 +88,27 @@ export const ConfigSchema = Type.Object(
           name: 'preview',
           backend: 'builtin',
           label: 'Preview renderer (built-in, no model weights)',
-          modes: ['t2i'],
+          modes: ['t2i', 'i2i'],
           baseResolution: 1024,
           defaultSteps: 30,
           defaultCfgScale: 7.5,
           defaultSampler: 'Euler',
           default: true,
         },
+        ...(['t2v', 'i2v', 'ti2v'] as const).map((mode) => ({
+          name: `preview-${mode}`,
+          backend: 'builtin',
+          label: `Preview renderer, ${mode} video (built-in, no model weights)`,
+          modes: [mode],
+          baseResolution: 640,
+          defaultSteps: 20,
+          defaultCfgScale: 5,
+          defaultSampler: 'Euler',
+          defaultAspectRatio: '16:9',
+          defaultFps: 16,
+          defaultFrames: 48,
+          maxFrames: 241,
+        })),
       ],
     }),
   },

@@ -17,6 +17,9 @@ import { createMetrics } from '../observability/metrics.js';
 import { createEmbeddedQueue } from '../queue/embedded/embedded-queue.js';
 import { createRunner } from '../runner/job-runner.js';
 import { createJobService } from '../service/job-service.js';
+import { createLibraryService } from '../service/library-service.js';
+import { createUploadService } from '../service/upload-service.js';
+import { createUploadsRepo } from '../db/repos/uploads-repo.js';
 import { createDiskStorage } from '../storage/disk/disk-storage.js';
 import { createUrlSigner } from '../storage/url-signer.js';
 import { bootstrapAdmin, type AdminToken } from './bootstrap-admin.js';
@@ -65,7 +68,19 @@ export async function createServer(config: Config, options: CreateServerOptions 
   const events = createJobEvents(createJobEventsRepo(db), bus);
   const metrics = createMetrics();
   metrics.watchQueue(queue);
-  const jobService = createJobService({ jobs, assets, events, queue, registry, backends, metrics, maxAttempts: config.runner.maxAttempts });
+  const uploads = createUploadService({ uploads: createUploadsRepo(db), assets, storage, signer, limits: config.uploads });
+  const library = createLibraryService(assets, storage);
+  const jobService = createJobService({
+    jobs,
+    assets,
+    events,
+    queue,
+    registry,
+    backends,
+    metrics,
+    maxAttempts: config.runner.maxAttempts,
+    inputs: { uploads, storage },
+  });
 
   const log: Logger = logger ?? silentLogger;
   const runner = createRunner(
@@ -83,6 +98,8 @@ export async function createServer(config: Config, options: CreateServerOptions 
     {
       config,
       jobService,
+      uploads,
+      library,
       assets,
       users,
       events,

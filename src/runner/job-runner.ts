@@ -1,4 +1,8 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Backend } from '../backends/backend.js';
+import { loadInputs } from './load-inputs.js';
 import type { ModelRegistry } from '../backends/model-registry.js';
 import type { JobsRepo } from '../db/repos/jobs-repo.js';
 import type { JobRow, NewAssetRow } from '../db/schema.js';
@@ -91,14 +95,18 @@ export function createRunner(deps: RunnerDeps, options: RunnerOptions) {
     running.set(job.id, abort);
     const heartbeat = setInterval(() => void keepLease(job, lease, abort), Math.max(50, options.leaseMs / 3));
     let written: NewAssetRow[] = [];
+    const workDir = await mkdtemp(join(tmpdir(), 'atelier-job-'));
     try {
       const spec = JSON.parse(job.spec) as JobSpec;
       const backend = deps.backends.get(job.backend);
       if (!backend) throw new Error(`Backend '${job.backend}' is not configured on this node`);
       let progress = Promise.resolve();
+      const inputs = await loadInputs(deps.storage, spec);
       const endTimer = deps.metrics.renderDuration.startTimer({ backend: backend.kind });
       const outputs = await backend.generate(spec, {
         signal: abort.signal,
+        inputs,
+        workDir,
         onProgress: ({ step, totalSteps }) => {
           progress = progress.then(() => reportProgress(job, lease.attempt, step, totalSteps));
         },
@@ -106,7 +114,7 @@ export function createRunner(deps: RunnerDeps, options: RunnerOptions) {
       endTimer();
       await progress;
       abort.signal.throwIfAborted();
-      if (outputs.length !== spec.numImages) {
+      if (outputs.length !== (spec.numFrames !== undefined ? 1 : spec.numImages)) {
         throw new RetryableError(`Backend '${job.backend}' returned ${outputs.length} images for a batch of ${spec.numImages}`, 'backend_failed');
       }
       written = await storeOutputs(deps.storage, job, spec, outputs, {
@@ -137,6 +145,7 @@ export function createRunner(deps: RunnerDeps, options: RunnerOptions) {
     } finally {
       clearInterval(heartbeat);
       running.delete(job.id);
+      await rm(workDir, { recursive: true, force: true });
     }
   }
 

@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { GeneratedOutput } from '../backends/backend.js';
+import { createReadStream } from 'node:fs';
+import type { GeneratedImage, GeneratedOutput, GeneratedVideo } from '../backends/backend.js';
+import { midFrameThumbnail } from '../media/video/mid-frame-thumbnail.js';
+import { probeVideo } from '../media/video/probe-video.js';
 import type { JobRow, NewAssetRow } from '../db/schema.js';
 import type { JobSpec } from '../jobs/job-spec.js';
 import { processGeneratedImage } from '../media/image/process-generated-image.js';
@@ -18,38 +21,69 @@ export interface StoreOutputsOptions {
  * (user, job, index), a retried attempt overwrites its predecessor's files instead of
  * adding a second set.
  */
+type Owner = Pick<JobRow, 'id' | 'user_id'>;
+
 export async function storeOutputs(
   storage: Storage,
-  job: Pick<JobRow, 'id' | 'user_id'>,
+  job: Owner,
   spec: JobSpec,
   outputs: readonly GeneratedOutput[],
   options: StoreOutputsOptions,
 ): Promise<NewAssetRow[]> {
   const rows: NewAssetRow[] = [];
   for (const output of outputs) {
-    if (output.kind !== 'image') throw new Error('Video outputs are not stored yet');
-    const processed = await processGeneratedImage(output, spec, { modelLabel: options.modelLabel });
-    const key = storageKeys.workspaceOriginal(job.user_id, job.id, output.index);
-    const thumbKey = storageKeys.workspaceThumbnail(job.user_id, job.id, output.index);
-    await storage.put(key, processed.original, { contentType: 'image/png' });
-    await storage.put(thumbKey, processed.thumbnail, { contentType: 'image/webp' });
+    const stored = output.kind === 'image' ? await storeImage(storage, job, spec, output, options) : await storeVideo(storage, job, spec, output);
     const now = options.now();
     rows.push({
       id: randomUUID(),
       job_id: job.id,
       user_id: job.user_id,
       asset_index: output.index,
-      type: 'image',
-      storage_key: key,
-      thumbnail_key: thumbKey,
-      content_type: 'image/png',
+      type: output.kind,
       collection: 'workspace',
-      metadata: JSON.stringify(processed.metadata),
       created_at: now,
       expires_at: now + options.workspaceTtlMs,
+      ...stored,
     });
   }
   return rows;
+}
+
+type StoredFiles = Pick<NewAssetRow, 'storage_key' | 'thumbnail_key' | 'content_type' | 'metadata'>;
+
+async function storeImage(storage: Storage, job: Owner, spec: JobSpec, output: GeneratedImage, options: StoreOutputsOptions): Promise<StoredFiles> {
+  const processed = await processGeneratedImage(output, spec, { modelLabel: options.modelLabel });
+  const key = storageKeys.workspaceOriginal(job.user_id, job.id, output.index);
+  const thumbKey = storageKeys.workspaceThumbnail(job.user_id, job.id, output.index);
+  await storage.put(key, processed.original, { contentType: 'image/png' });
+  await storage.put(thumbKey, processed.thumbnail, { contentType: 'image/webp' });
+  return { storage_key: key, thumbnail_key: thumbKey, content_type: 'image/png', metadata: JSON.stringify(processed.metadata) };
+}
+
+/** Videos stream from the backend's file to storage; the thumbnail is the middle frame. */
+async function storeVideo(storage: Storage, job: Owner, spec: JobSpec, output: GeneratedVideo): Promise<StoredFiles> {
+  const probe = await probeVideo(output.file);
+  const thumbnail = await midFrameThumbnail(output.file, probe);
+  const key = storageKeys.workspaceOriginal(job.user_id, job.id, output.index, 'mp4');
+  const thumbKey = storageKeys.workspaceThumbnail(job.user_id, job.id, output.index);
+  await storage.put(key, createReadStream(output.file), { contentType: 'video/mp4' });
+  await storage.put(thumbKey, thumbnail.data, { contentType: 'image/webp' });
+  const metadata = {
+    width: probe.width,
+    height: probe.height,
+    format: 'mp4',
+    steps: spec.steps,
+    guidance_scale: spec.cfgScale,
+    seed: output.seed,
+    file_size_bytes: probe.file_size_bytes,
+    asset_index: output.index,
+    negative_prompt_used: spec.negativePrompt !== undefined,
+    duration_seconds: probe.duration_seconds,
+    fps: probe.fps,
+    frame_count: probe.frame_count,
+    model: spec.model,
+  };
+  return { storage_key: key, thumbnail_key: thumbKey, content_type: 'video/mp4', metadata: JSON.stringify(metadata) };
 }
 
 /** Removes what storeOutputs wrote, when the attempt turned out not to own the job. */

@@ -6,10 +6,14 @@ import type { JobsRepo } from '../db/repos/jobs-repo.js';
 import type { JobRow, UserRow } from '../db/schema.js';
 import { AtelierError } from '../errors/atelier-error.js';
 import type { JobEvents } from '../events/job-events.js';
-import type { TextToImageRequest } from '../jobs/generation-request.js';
-import { MAX_SEED } from '../jobs/job-spec.js';
+import type { GenerationRequest, TextToImageRequest } from '../jobs/generation-request.js';
+import type { ModeImages } from '../jobs/image-rules.js';
+import { MAX_SEED, type InputImage, type Mode } from '../jobs/job-spec.js';
 import { isTerminal } from '../jobs/job-status.js';
-import { normalizeTextToImage } from '../jobs/normalize-text-to-image.js';
+import { normalizeRequest } from '../jobs/normalize-request.js';
+import { storageKeys } from '../storage/keys.js';
+import type { Storage } from '../storage/storage.js';
+import type { UploadService } from './upload-service.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Queue } from '../queue/queue.js';
 
@@ -22,8 +26,13 @@ export interface JobServiceDeps {
   readonly backends: ReadonlyMap<string, Backend>;
   readonly metrics: Metrics;
   readonly maxAttempts: number;
+  /** Needed for jobs that take images: resolves references and stores the job's copies. */
+  readonly inputs?: { readonly uploads: UploadService; readonly storage: Storage };
   readonly clock?: () => number;
 }
+
+/** The four generation routes; image-to-video becomes i2v or ti2v by the model's mode. */
+export type GenerationKind = 'text-to-image' | 'image-to-image' | 'text-to-video' | 'image-to-video';
 
 export interface Submitted {
   readonly job: JobRow;
@@ -38,8 +47,8 @@ export interface Submitted {
 export function createJobService(deps: JobServiceDeps) {
   const clock = deps.clock ?? Date.now;
 
-  async function submitTextToImage(user: UserRow, request: TextToImageRequest, idempotencyKey?: string): Promise<Submitted> {
-    const requestHash = createHash('sha256').update(canonicalJson(request)).digest('hex');
+  async function submit(user: UserRow, kind: GenerationKind, request: GenerationRequest, idempotencyKey?: string): Promise<Submitted> {
+    const requestHash = createHash('sha256').update(`${kind}\n${canonicalJson(request)}`).digest('hex');
     if (idempotencyKey !== undefined) {
       const earlier = await deps.jobs.findByIdempotencyKey(user.id, idempotencyKey);
       if (earlier) return replay(earlier, requestHash);
@@ -47,11 +56,22 @@ export function createJobService(deps: JobServiceDeps) {
     const model = deps.registry.resolve(request.model);
     const backend = deps.backends.get(model.backend);
     if (!backend) throw new AtelierError('unknown_model', `Model '${model.name}' has no configured backend`, { field: 'model' });
-    const spec = normalizeTextToImage(request, { model, capabilities: backend.capabilities, randomSeed: () => randomInt(0, MAX_SEED) });
+    const mode = modeFor(kind, model.modes);
+    const jobId = randomUUID();
+    const images = await resolveImages(user, request);
+    const { spec, warnings } = normalizeRequest(mode, request, { model, capabilities: backend.capabilities, randomSeed: () => randomInt(0, MAX_SEED), images });
+    // The job keeps its own copies: deleting the upload or asset later cannot starve it.
+    const held = await holdInputs(user, jobId, images);
+    const finalSpec = Object.freeze({
+      ...spec,
+      ...(held.reference ? { reference: held.reference } : {}),
+      ...(held.start ? { startImage: held.start } : {}),
+      ...(held.end ? { endImage: held.end } : {}),
+    });
 
     const now = clock();
     const job: JobRow = {
-      id: randomUUID(),
+      id: jobId,
       user_id: user.id,
       mode: spec.mode,
       model: spec.model,
@@ -59,7 +79,7 @@ export function createJobService(deps: JobServiceDeps) {
       status: 'queued',
       prompt: spec.prompt,
       negative_prompt: spec.negativePrompt ?? null,
-      spec: JSON.stringify(spec),
+      spec: JSON.stringify(finalSpec),
       seed: spec.seed,
       width: spec.width,
       height: spec.height,
@@ -70,7 +90,7 @@ export function createJobService(deps: JobServiceDeps) {
       priority: spec.priority,
       progress: 0,
       progress_step: 0,
-      progress_total: spec.steps * spec.numImages,
+      progress_total: spec.numFrames ?? spec.steps * spec.numImages,
       attempts: 0,
       max_attempts: deps.maxAttempts,
       lease_owner: null,
@@ -79,7 +99,7 @@ export function createJobService(deps: JobServiceDeps) {
       error_message: null,
       idempotency_key: idempotencyKey ?? null,
       request_hash: requestHash,
-      warnings: '[]',
+      warnings: JSON.stringify(warnings),
       created_at: now,
       started_at: null,
       finished_at: null,
@@ -97,6 +117,28 @@ export function createJobService(deps: JobServiceDeps) {
     await deps.queue.enqueue(job.id, { priority: job.priority, maxAttempts: job.max_attempts });
     deps.metrics.jobsSubmitted.inc({ mode: job.mode, model: job.model });
     return { job, replayed: false };
+  }
+
+  async function resolveImages(user: UserRow, request: GenerationRequest): Promise<ModeImages> {
+    const refs = { reference: request.reference_image, start: request.start_image, end: request.end_image };
+    const images: { -readonly [K in keyof ModeImages]: InputImage } = {};
+    for (const [role, ref] of Object.entries(refs) as [keyof ModeImages, GenerationRequest['reference_image']][]) {
+      if (!ref) continue;
+      if (!deps.inputs) throw new AtelierError('capability_unsupported', 'This server does not accept input images', { field: `${role}_image` });
+      const { info: _info, ...image } = await deps.inputs.uploads.resolveImage(user, ref, role === 'reference' ? 'reference_image' : `${role}_image`);
+      images[role] = image;
+    }
+    return images;
+  }
+
+  async function holdInputs(user: UserRow, jobId: string, images: ModeImages): Promise<ModeImages> {
+    const held: { -readonly [K in keyof ModeImages]: InputImage } = {};
+    for (const [role, image] of Object.entries(images) as [keyof ModeImages, InputImage][]) {
+      const key = storageKeys.jobInput(user.id, jobId, role, image.format === 'jpeg' ? 'jpg' : image.format);
+      await deps.inputs!.storage.copy(image.key, key);
+      held[role] = { ...image, key };
+    }
+    return held;
   }
 
   function replay(earlier: JobRow, requestHash: string): Submitted {
@@ -157,10 +199,26 @@ export function createJobService(deps: JobServiceDeps) {
     }
   }
 
-  return { submitTextToImage, getForUser, cancel, waitForTerminal };
+  const submitTextToImage = (user: UserRow, request: TextToImageRequest, idempotencyKey?: string) => submit(user, 'text-to-image', request, idempotencyKey);
+
+  return { submit, submitTextToImage, getForUser, cancel, waitForTerminal };
 }
 
 export type JobService = ReturnType<typeof createJobService>;
+
+function modeFor(kind: GenerationKind, modelModes: readonly Mode[]): Mode {
+  switch (kind) {
+    case 'text-to-image':
+      return 't2i';
+    case 'image-to-image':
+      return 'i2i';
+    case 'text-to-video':
+      return 't2v';
+    case 'image-to-video':
+      // A model that conditions on both frames and text serves the route as ti2v.
+      return modelModes.includes('ti2v') ? 'ti2v' : 'i2v';
+  }
+}
 
 /** JSON with sorted keys, so the same request always hashes the same. */
 function canonicalJson(value: unknown): string {

@@ -11,6 +11,9 @@ export const storageKeys = {
     `user-library/${userId}/${jobId}/${index}.${ext}`,
   libraryThumbnail: (userId: string, jobId: string, index: number) =>
     `user-library/${userId}/${jobId}/${index}.thumb.webp`,
+  /** A job's own copy of an input image, held from submission to completion (seed 001). */
+  jobInput: (userId: string, jobId: string, role: 'reference' | 'start' | 'end', ext: string) =>
+    `job-inputs/${userId}/${jobId}/${role}.${ext}`,
 };
 
 const SAFE_SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;

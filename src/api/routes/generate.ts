@@ -4,7 +4,8 @@ import { Type } from 'typebox';
 import type { AppDeps } from '../app-deps.js';
 import { currentUser } from '../plugins/auth.js';
 import { errorResponses } from '../schemas/common.js';
-import { TextToImageBody } from '../schemas/generate.js';
+import { ImageToImageBody, ImageToVideoBody, TextToImageBody, TextToVideoBody } from '../schemas/generate.js';
+import type { GenerationRequest } from '../../jobs/generation-request.js';
 import { JobView } from '../schemas/job-view.js';
 import { renderRun } from './run-view.js';
 
@@ -12,32 +13,41 @@ const IdempotencyHeaders = Type.Object({
   'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
 });
 
+const ROUTES = [
+  { kind: 'text-to-image', body: TextToImageBody, summary: 'Create a text-to-image job' },
+  { kind: 'image-to-image', body: ImageToImageBody, summary: 'Create an image-to-image job from an upload or asset' },
+  { kind: 'text-to-video', body: TextToVideoBody, summary: 'Create a text-to-video job' },
+  { kind: 'image-to-video', body: ImageToVideoBody, summary: 'Create an image-to-video job (i2v or ti2v, by the model)' },
+] as const;
+
 /** `POST /api/generate/{mode}`: accept a job, 202 with the run. */
 export function generateRoutes(deps: AppDeps): FastifyPluginAsync {
   return async (plugin) => {
     const app = plugin.withTypeProvider<TypeBoxTypeProvider>();
-    app.post(
-      '/api/generate/text-to-image',
-      {
-        schema: {
-          tags: ['generate'],
-          summary: 'Create a text-to-image job',
-          description: 'Validates, records and queues the job; returns 202 at once. Send an Idempotency-Key header to make retries safe.',
-          security: [{ bearerAuth: [] }],
-          headers: IdempotencyHeaders,
-          body: TextToImageBody,
-          response: { 202: JobView, 200: JobView, ...errorResponses },
+    for (const route of ROUTES) {
+      app.post(
+        `/api/generate/${route.kind}`,
+        {
+          schema: {
+            tags: ['generate'],
+            summary: route.summary,
+            description: 'Validates, records and queues the job (with its input images) and returns 202 at once. Send an Idempotency-Key header to make retries safe.',
+            security: [{ bearerAuth: [] }],
+            headers: IdempotencyHeaders,
+            body: route.body,
+            response: { 202: JobView, ...errorResponses },
+          },
         },
-      },
-      async (request, reply) => {
-        const user = currentUser(request);
-        const { job, replayed } = await deps.jobService.submitTextToImage(user, request.body, request.headers['idempotency-key']);
-        if (replayed) void reply.header('idempotent-replayed', 'true');
-        return reply
-          .code(202)
-          .header('location', `/api/status/${job.id}`)
-          .send(await renderRun(deps, request, job));
-      },
-    );
+        async (request, reply) => {
+          const user = currentUser(request);
+          const { job, replayed } = await deps.jobService.submit(user, route.kind, request.body as GenerationRequest, request.headers['idempotency-key']);
+          if (replayed) void reply.header('idempotent-replayed', 'true');
+          return reply
+            .code(202)
+            .header('location', `/api/status/${job.id}`)
+            .send(await renderRun(deps, request, job));
+        },
+      );
+    }
   };
 }

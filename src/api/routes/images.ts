@@ -19,6 +19,8 @@ const HistoryItem = Type.Object({
   modelUsed: Type.String(),
   width: Type.Integer(),
   height: Type.Integer(),
+  collection: Type.Union([Type.Literal('workspace'), Type.Literal('library')]),
+  expiresAt: Type.Union([Type.String(), Type.Null()]),
   createdAt: Type.String(),
 });
 
@@ -35,6 +37,8 @@ const ImageDetail = Type.Object({
   parameters: Type.Object({ steps: Type.Integer(), cfgScale: Type.Number(), sampler: Type.String(), seed: Type.Integer() }),
   generationTime: Type.Union([Type.Number(), Type.Null()]),
   metadata: Type.Object({}, { additionalProperties: true }),
+  collection: Type.Union([Type.Literal('workspace'), Type.Literal('library')]),
+  expiresAt: Type.Union([Type.String(), Type.Null()]),
   createdAt: Type.String(),
 });
 
@@ -42,6 +46,7 @@ const HistoryQuery = Type.Object(
   {
     page: Type.Integer({ minimum: 1, default: 1 }),
     perPage: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
+    collection: Type.Optional(Type.Union([Type.Literal('workspace'), Type.Literal('library')], { description: 'Only workspace items, or only library items; both when omitted' })),
   },
   { additionalProperties: false },
 );
@@ -50,8 +55,13 @@ const HistoryQuery = Type.Object(
 export function imageRoutes(deps: AppDeps): FastifyPluginAsync {
   return async (plugin) => {
     const app = plugin.withTypeProvider<TypeBoxTypeProvider>();
-    const linksFor = (request: Parameters<typeof requestOrigin>[0]) =>
-      createMediaLinks(deps.storage, requestOrigin(request, deps.config.publicUrl), deps.config.media.workspaceUrlTtlSeconds);
+    // Library links live longer than workspace ones (SPEC §4: 24–72 h against 15–60 min).
+    const linksFor = (request: Parameters<typeof requestOrigin>[0], collection: 'workspace' | 'library' = 'workspace') =>
+      createMediaLinks(
+        deps.storage,
+        requestOrigin(request, deps.config.publicUrl),
+        collection === 'library' ? deps.config.media.libraryUrlTtlSeconds : deps.config.media.workspaceUrlTtlSeconds,
+      );
 
     app.get(
       '/api/images/history',
@@ -69,8 +79,8 @@ export function imageRoutes(deps: AppDeps): FastifyPluginAsync {
       },
       async (request) => {
         const user = currentUser(request);
-        const { page, perPage } = request.query;
-        const { rows, total } = await deps.assets.historyPage(user.id, 'image', page, perPage);
+        const { page, perPage, collection } = request.query;
+        const { rows, total } = await deps.assets.historyPage(user.id, 'image', page, perPage, collection);
         const links = linksFor(request);
         const images = await Promise.all(
           rows.map(async (row) => {
@@ -85,6 +95,8 @@ export function imageRoutes(deps: AppDeps): FastifyPluginAsync {
               modelUsed: row.model,
               width: meta.width,
               height: meta.height,
+              collection: row.collection,
+              expiresAt: iso(row.expires_at),
               createdAt: new Date(Number(row.created_at)).toISOString(),
             };
           }),
@@ -100,7 +112,7 @@ export function imageRoutes(deps: AppDeps): FastifyPluginAsync {
       },
       async (request) => {
         const row = await findImage(request.params.id, currentUser(request).id);
-        return imageDetail(row, await deps.jobService.getForUser(currentUser(request), row.job_id), linksFor(request));
+        return imageDetail(row, await deps.jobService.getForUser(currentUser(request), row.job_id), linksFor(request, row.collection));
       },
     );
 
@@ -132,6 +144,26 @@ export function imageRoutes(deps: AppDeps): FastifyPluginAsync {
       },
     );
 
+    app.post(
+      '/api/images/:id/save',
+      {
+        schema: {
+          tags: ['images'],
+          summary: 'Save a workspace image to the library (kept until deleted)',
+          description: 'Copies the original and thumbnail to user-library keys and records the library item; saving twice returns the same item.',
+          security: [{ bearerAuth: [] }],
+          params: IdParams,
+          response: { 201: ImageDetail, ...errorResponses },
+        },
+      },
+      async (request, reply) => {
+        const user = currentUser(request);
+        await findImage(request.params.id, user.id);
+        const saved = await deps.library.save(user.id, request.params.id);
+        return reply.code(201).send(await imageDetail(saved, await deps.jobService.getForUser(user, saved.job_id), linksFor(request, saved.collection)));
+      },
+    );
+
     async function findImage(id: string, userId: string): Promise<HistoryRow> {
       const row = await deps.assets.findForUser(id, userId);
       if (!row || row.type !== 'image') throw new AtelierError('not_found', `No image with id '${id}'`, { field: 'id' });
@@ -157,6 +189,10 @@ async function imageDetail(row: HistoryRow, job: { spec: string; started_at: num
     parameters: { steps: spec.steps, cfgScale: spec.cfgScale, sampler: spec.sampler, seed: metadata.seed },
     generationTime: job.started_at !== null && job.finished_at !== null ? (Number(job.finished_at) - Number(job.started_at)) / 1000 : null,
     metadata,
+    collection: row.collection,
+    expiresAt: iso(row.expires_at),
     createdAt: new Date(Number(row.created_at)).toISOString(),
   };
 }
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(Number(ms)).toISOString());

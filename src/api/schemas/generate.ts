@@ -24,3 +24,52 @@ export const imageParameterFields = {
 };
 
 export const TextToImageBody = Type.Object(imageParameterFields, { additionalProperties: false });
+
+/** An input image: an upload, or an image asset of the caller's workspace or library. */
+export const ImageRefSchema = Type.Union([
+  Type.Object({ upload_id: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false }),
+  Type.Object({ asset_id: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false }),
+]);
+
+export const ImageToImageBody = Type.Object(
+  {
+    ...imageParameterFields,
+    prompt: Type.Optional(Type.String({ maxLength: 10_000, description: 'Empty with exact_copy_mode: reproduce the reference' })),
+    reference_image: ImageRefSchema,
+    denoise_strength: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: '0 keeps the reference, 1 ignores it; default 0.75' })),
+    reference_strength: Type.Optional(Type.Number({ minimum: 0, maximum: 1, deprecated: true, description: 'Deprecated: denoise_strength = 1 - reference_strength' })),
+    exact_copy_mode: Type.Optional(Type.Boolean({ description: 'With an empty prompt: denoise ≤ 0.05, guidance 1, 6–10 steps, no negative prompt' })),
+  },
+  { additionalProperties: false },
+);
+
+const videoFields = {
+  prompt: Type.Optional(Type.String({ maxLength: 10_000 })),
+  negative_prompt: imageParameterFields.negative_prompt,
+  model: imageParameterFields.model,
+  width: imageParameterFields.width,
+  height: imageParameterFields.height,
+  aspect_ratio: imageParameterFields.aspect_ratio,
+  steps: imageParameterFields.steps,
+  cfg_scale: imageParameterFields.cfg_scale,
+  guidance_scale: imageParameterFields.guidance_scale,
+  sampler: imageParameterFields.sampler,
+  seed: imageParameterFields.seed,
+  priority: imageParameterFields.priority,
+  num_frames: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+  duration_seconds: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 60 })),
+  fps: Type.Optional(Type.Integer({ minimum: 1, maximum: 60 })),
+};
+
+// Image fields are accepted by the schema so the mode rules can refuse them with a clear
+// message ("text-to-video takes no start_image") rather than as unknown fields.
+export const TextToVideoBody = Type.Object(
+  { ...videoFields, start_image: Type.Optional(ImageRefSchema), end_image: Type.Optional(ImageRefSchema), reference_image: Type.Optional(ImageRefSchema) },
+  { additionalProperties: false },
+);
+
+export const ImageToVideoBody = Type.Object(
+  { ...videoFields, start_image: ImageRefSchema, end_image: Type.Optional(ImageRefSchema) },
+  { additionalProperties: false },
+);
+

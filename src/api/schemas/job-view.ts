@@ -16,6 +16,16 @@ export const AssetView = Type.Object(
   { additionalProperties: false },
 );
 
+/** An input image of a run: where it came from and its shape (never its storage key). */
+export const InputImageView = Type.Object({
+  uploadId: Type.Optional(Type.String()),
+  assetId: Type.Optional(Type.String()),
+  format: Type.String(),
+  width: Type.Integer(),
+  height: Type.Integer(),
+  sha256: Type.String(),
+});
+
 /** What status, submit and cancel return: everything a client needs about one run. */
 export const JobView = Type.Object(
   {
@@ -36,6 +46,13 @@ export const JobView = Type.Object(
       numImages: Type.Integer(),
       hiresFix: Type.Boolean(),
       priority: Type.Integer(),
+      denoiseStrength: Type.Optional(Type.Number()),
+      exactCopy: Type.Optional(Type.Boolean()),
+      referenceImage: Type.Optional(InputImageView),
+      startImage: Type.Optional(InputImageView),
+      endImage: Type.Optional(InputImageView),
+      numFrames: Type.Optional(Type.Integer()),
+      fps: Type.Optional(Type.Integer()),
     }),
     seed: Type.Integer(),
     progress: Type.Object({ fraction: Type.Number(), step: Type.Integer(), totalSteps: Type.Integer() }),

@@ -1,7 +1,7 @@
 import type { Static } from 'typebox';
 import type { AssetRow, JobRow } from '../../db/schema.js';
 import type { JobStatus } from '../../jobs/job-status.js';
-import type { JobSpec } from '../../jobs/job-spec.js';
+import type { InputImage, JobSpec } from '../../jobs/job-spec.js';
 import type { AssetView, JobView } from '../schemas/job-view.js';
 import type { MediaLinks } from './media-links.js';
 
@@ -19,6 +19,10 @@ export async function toAssetView(asset: AssetRow, links: MediaLinks): Promise<S
     urlExpiresAt: links.expiresAt.toISOString(),
     createdAt: iso(asset.created_at)!,
   };
+}
+
+function inputView(image: InputImage) {
+  return { ...image.source, format: image.format, width: image.width, height: image.height, sha256: image.sha256 };
 }
 
 /** The camelCase view of a run (seed 003 style) with signed links to its media. */
@@ -47,6 +51,11 @@ export async function toJobView(
       numImages: spec.numImages,
       hiresFix: spec.hiresFix,
       priority: spec.priority,
+      ...(spec.denoiseStrength !== undefined ? { denoiseStrength: spec.denoiseStrength, exactCopy: spec.exactCopy ?? false } : {}),
+      ...(spec.reference ? { referenceImage: inputView(spec.reference) } : {}),
+      ...(spec.startImage ? { startImage: inputView(spec.startImage) } : {}),
+      ...(spec.endImage ? { endImage: inputView(spec.endImage) } : {}),
+      ...(spec.numFrames !== undefined ? { numFrames: spec.numFrames, fps: spec.fps } : {}),
     },
     seed: Number(job.seed),
     progress: { fraction: job.progress, step: job.progress_step, totalSteps: job.progress_total },

@@ -1,5 +1,6 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import * as initial from './0001-initial.js';
+import * as uploadsAndLibrary from './0002-uploads-and-library.js';
 
 /**
  * Migrations are listed in code, not discovered on disk, so they work the same from
@@ -7,6 +8,7 @@ import * as initial from './0001-initial.js';
  */
 const migrations: Record<string, Migration> = {
   '0001-initial': initial,
+  '0002-uploads-and-library': uploadsAndLibrary,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -19,6 +19,10 @@ export interface ImageAssetMetadata {
   readonly negative_prompt_used: boolean;
   readonly sampler: string;
   readonly model: string;
+  /** Image-to-image only (seed 000). */
+  readonly denoise_strength?: number;
+  readonly pipeline?: 'img2img';
+  readonly resize_policy?: 'center_crop';
 }
 
 /** Everything storage needs for one generated image. */
@@ -47,7 +51,12 @@ export async function processGeneratedImage(
   spec: JobSpec,
   opts: { modelLabel?: string } = {},
 ): Promise<ProcessedImage> {
-  const extras: Record<string, string> = opts.modelLabel === undefined ? {} : { 'Model label': opts.modelLabel };
+  const img2img = spec.mode === 'i2i' && spec.denoiseStrength !== undefined;
+  const extras: Record<string, string | number> = {
+    // A1111 records img2img strength under this name; PNG-info readers show it.
+    ...(img2img ? { 'Denoising strength': spec.denoiseStrength! } : {}),
+    ...(opts.modelLabel === undefined ? {} : { 'Model label': opts.modelLabel }),
+  };
   const original = withPngTextChunk(image.data, PARAMETERS_KEYWORD, formatA1111Parameters(spec, image.seed, extras));
   const [{ width, height }, thumbnail] = await Promise.all([sharp(image.data).metadata(), makeThumbnail(image.data)]);
   return {
@@ -67,6 +76,7 @@ export async function processGeneratedImage(
       negative_prompt_used: hasNegativePrompt(spec),
       sampler: spec.sampler,
       model: spec.model,
+      ...(img2img ? { denoise_strength: spec.denoiseStrength!, pipeline: 'img2img' as const, resize_policy: 'center_crop' as const } : {}),
     },
   };
 }
