@@ -19,6 +19,8 @@ export interface ModelConfig {
   readonly defaultFps?: number;
   readonly defaultFrames?: number;
   readonly maxFrames?: number;
+  /** Delivery preset of the model's images (SPEC §4). */
+  readonly deliveryPreset?: string;
   readonly default?: boolean;
 }
 

@@ -1,4 +1,4 @@
-import type { Insertable, Selectable, Updateable } from 'kysely';
+import type { ColumnType, Insertable, Selectable, Updateable } from 'kysely';
 
 /**
  * The tables, as Kysely sees them. Times are epoch milliseconds (portable between SQLite
@@ -96,8 +96,21 @@ export interface AssetsTable {
   collection: 'workspace' | 'library';
   /** JSON: SPEC §4 metadata (snake_case keys). */
   metadata: string;
+  /** JSON: delivery variants, [{name, preset, format, width, height, bytes, key}]. */
+  variants: ColumnType<string, string | undefined, string>;
   created_at: number;
   expires_at: number | null;
+}
+
+/** One stored delivery variant of an asset, as kept in `assets.variants`. */
+export interface StoredVariant {
+  readonly name: 'normal' | 'high';
+  readonly preset: string;
+  readonly format: 'jpeg' | 'webp';
+  readonly width: number;
+  readonly height: number;
+  readonly bytes: number;
+  readonly key: string;
 }
 
 export interface JobEventsTable {

@@ -15,6 +15,8 @@ const ModelSchema = Type.Object(
     defaultFps: Type.Optional(Type.Integer({ minimum: 1, maximum: 60 })),
     defaultFrames: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
     maxFrames: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+    /** Delivery preset of this model's images (SPEC §4); `media.defaultPreset` when unset. */
+    deliveryPreset: Type.Optional(Type.String({ minLength: 1 })),
     default: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
@@ -35,8 +37,27 @@ export const ConfigSchema = Type.Object(
     adminToken: Type.Optional(Type.String({ minLength: 16 })),
     /** `sqlite:<file>`; defaults to `<dataDir>/atelier.db`. */
     databaseUrl: Type.Optional(Type.String({ minLength: 1 })),
-    /** Where media lives; defaults to `<dataDir>/media`. */
+    /** Where media lives on disk; defaults to `<dataDir>/media`. */
     mediaDir: Type.Optional(Type.String({ minLength: 1 })),
+    /** `s3://bucket[/prefix]` stores media in S3 (or any S3-compatible server) instead of on disk. */
+    storageUrl: Type.Optional(Type.String({ pattern: '^s3://' })),
+    s3: Type.Object(
+      {
+        region: Type.String({ default: 'us-east-1', minLength: 1 }),
+        /** For S3-compatible servers (MinIO, R2, …): their URL. */
+        endpoint: Type.Optional(Type.String({ format: 'uri' })),
+        forcePathStyle: Type.Boolean({ default: false }),
+        /** When unset, the AWS default credential chain applies. */
+        accessKeyId: Type.Optional(Type.String({ minLength: 1 })),
+        secretAccessKey: Type.Optional(Type.String({ minLength: 1 })),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    /**
+     * Extra or replacement delivery presets ({name, normal: {width, height, format: 'jpeg',
+     * quality}, high: {…, format: 'webp', …}}); merged with the defaults by name.
+     */
+    presets: Type.Array(Type.Object({ name: Type.String() }, { additionalProperties: true }), { default: [] }),
     /** Absolute origin for links in responses (behind a proxy); else taken from the request. */
     publicUrl: Type.Optional(Type.String({ format: 'uri' })),
     /** HMAC key for signed media URLs; generated (and kept in dataDir) when unset. */
@@ -62,6 +83,8 @@ export const ConfigSchema = Type.Object(
         workspaceTtlHours: Type.Number({ default: 24, minimum: 0 }),
         /** Lifetime of signed workspace URLs (SPEC §4: 15–60 min). */
         workspaceUrlTtlSeconds: Type.Integer({ default: 3600, minimum: 60, maximum: 7 * 24 * 3600 }),
+        /** Delivery preset for models that name none. */
+        defaultPreset: Type.String({ default: 'stable-diffusion', minLength: 1 }),
         /** Lifetime of signed library URLs (SPEC §4: 24–72 h). */
         libraryUrlTtlSeconds: Type.Integer({ default: 48 * 3600, minimum: 60, maximum: 7 * 24 * 3600 }),
       },

@@ -20,7 +20,9 @@ import { createJobService } from '../service/job-service.js';
 import { createLibraryService } from '../service/library-service.js';
 import { createUploadService } from '../service/upload-service.js';
 import { createUploadsRepo } from '../db/repos/uploads-repo.js';
-import { createDiskStorage } from '../storage/disk/disk-storage.js';
+import { createMediaMetrics } from '../media/image/media-metrics.js';
+import { createStorage } from './create-storage.js';
+import { resolvePresets } from './resolve-presets.js';
 import { createUrlSigner } from '../storage/url-signer.js';
 import { bootstrapAdmin, type AdminToken } from './bootstrap-admin.js';
 import type { Config } from './config-schema.js';
@@ -57,7 +59,9 @@ export async function createServer(config: Config, options: CreateServerOptions 
 
   const signingSecret = config.signingSecret ?? readOrCreateSecret(join(dataDir, 'signing-secret'), randomSecret).value;
   const signer = createUrlSigner(signingSecret);
-  const storage = createDiskStorage({ root: resolve(config.mediaDir ?? join(dataDir, 'media')), signer });
+  const storageHandle = await createStorage(config, signer);
+  const { storage } = storageHandle;
+  const presets = resolvePresets(config);
 
   const { backends, registry } = createBackends(config, options.backends);
   const queue = createEmbeddedQueue(db, { backoffBaseMs: config.runner.backoffBaseMs, backoffMaxMs: config.runner.backoffMaxMs });
@@ -68,6 +72,7 @@ export async function createServer(config: Config, options: CreateServerOptions 
   const events = createJobEvents(createJobEventsRepo(db), bus);
   const metrics = createMetrics();
   metrics.watchQueue(queue);
+  const mediaMetrics = createMediaMetrics(metrics.registry);
   const uploads = createUploadService({ uploads: createUploadsRepo(db), assets, storage, signer, limits: config.uploads });
   const library = createLibraryService(assets, storage);
   const jobService = createJobService({
@@ -84,7 +89,17 @@ export async function createServer(config: Config, options: CreateServerOptions 
 
   const log: Logger = logger ?? silentLogger;
   const runner = createRunner(
-    { queue, jobs, events, storage, backends, registry, metrics, logger: log },
+    {
+      queue,
+      jobs,
+      events,
+      storage,
+      backends,
+      registry,
+      metrics,
+      logger: log,
+      media: { presetFor: (model) => presets.forModel(registry.resolve(model)), metrics: mediaMetrics },
+    },
     {
       workerId: `${hostname()}:${process.pid}`,
       concurrency: config.runner.concurrency,
@@ -104,7 +119,7 @@ export async function createServer(config: Config, options: CreateServerOptions 
       users,
       events,
       storage,
-      mediaSigner: signer,
+      mediaSigner: storageHandle.servesMedia ? signer : undefined,
       registry,
       backends,
       metrics,
@@ -130,6 +145,7 @@ export async function createServer(config: Config, options: CreateServerOptions 
       await queue.close();
       await bus.close();
       await database.close();
+      storageHandle.close();
     },
   };
 }

@@ -3,6 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Backend } from '../backends/backend.js';
 import { loadInputs } from './load-inputs.js';
+import type { MediaMetrics } from '../media/image/media-metrics.js';
+import { DEFAULT_PRESETS, type DeliveryPreset } from '../media/image/presets.js';
+
+const DEFAULT_PRESET = DEFAULT_PRESETS.find((p) => p.name === 'stable-diffusion')!;
 import type { ModelRegistry } from '../backends/model-registry.js';
 import type { JobsRepo } from '../db/repos/jobs-repo.js';
 import type { JobRow, NewAssetRow } from '../db/schema.js';
@@ -27,6 +31,8 @@ export interface RunnerDeps {
   readonly registry: ModelRegistry;
   readonly metrics: Metrics;
   readonly logger: Logger;
+  /** Delivery presets by model, and media metrics; defaults to the stable-diffusion preset. */
+  readonly media?: { readonly presetFor: (model: string) => DeliveryPreset; readonly metrics?: MediaMetrics };
 }
 
 export interface RunnerOptions {
@@ -119,6 +125,8 @@ export function createRunner(deps: RunnerDeps, options: RunnerOptions) {
       }
       written = await storeOutputs(deps.storage, job, spec, outputs, {
         modelLabel: deps.registry.resolve(job.model).label,
+        preset: deps.media?.presetFor(job.model) ?? DEFAULT_PRESET,
+        ...(deps.media?.metrics ? { mediaMetrics: deps.media.metrics } : {}),
         workspaceTtlMs: options.workspaceTtlMs,
         now: clock,
       });

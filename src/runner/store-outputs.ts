@@ -3,14 +3,20 @@ import { createReadStream } from 'node:fs';
 import type { GeneratedImage, GeneratedOutput, GeneratedVideo } from '../backends/backend.js';
 import { midFrameThumbnail } from '../media/video/mid-frame-thumbnail.js';
 import { probeVideo } from '../media/video/probe-video.js';
-import type { JobRow, NewAssetRow } from '../db/schema.js';
+import type { JobRow, NewAssetRow, StoredVariant } from '../db/schema.js';
+import type { MediaMetrics } from '../media/image/media-metrics.js';
+import type { DeliveryPreset } from '../media/image/presets.js';
 import type { JobSpec } from '../jobs/job-spec.js';
+import { hasNegativePrompt } from '../media/image/a1111-parameters.js';
 import { processGeneratedImage } from '../media/image/process-generated-image.js';
-import { storageKeys } from '../storage/keys.js';
+import { assetKeys, storageKeys } from '../storage/keys.js';
 import type { Storage } from '../storage/storage.js';
 
 export interface StoreOutputsOptions {
   readonly modelLabel: string;
+  /** Delivery preset of the job's model (SPEC §4). */
+  readonly preset: DeliveryPreset;
+  readonly mediaMetrics?: MediaMetrics;
   readonly workspaceTtlMs: number;
   readonly now: () => number;
 }
@@ -49,15 +55,29 @@ export async function storeOutputs(
   return rows;
 }
 
-type StoredFiles = Pick<NewAssetRow, 'storage_key' | 'thumbnail_key' | 'content_type' | 'metadata'>;
+type StoredFiles = Pick<NewAssetRow, 'storage_key' | 'thumbnail_key' | 'content_type' | 'metadata' | 'variants'>;
 
 async function storeImage(storage: Storage, job: Owner, spec: JobSpec, output: GeneratedImage, options: StoreOutputsOptions): Promise<StoredFiles> {
-  const processed = await processGeneratedImage(output, spec, { modelLabel: options.modelLabel });
+  const processed = await processGeneratedImage(output, spec, {
+    modelLabel: options.modelLabel,
+    preset: options.preset,
+    ...(options.mediaMetrics ? { measure: options.mediaMetrics.measure } : {}),
+  });
   const key = storageKeys.workspaceOriginal(job.user_id, job.id, output.index);
   const thumbKey = storageKeys.workspaceThumbnail(job.user_id, job.id, output.index);
+  const variants: StoredVariant[] = processed.variants.map((v) => ({
+    name: v.name,
+    preset: options.preset.name,
+    format: v.format,
+    width: v.width,
+    height: v.height,
+    bytes: v.bytes,
+    key: storageKeys.variant(key, options.preset.name, v.name, v.format),
+  }));
   await storage.put(key, processed.original, { contentType: 'image/png' });
   await storage.put(thumbKey, processed.thumbnail, { contentType: 'image/webp' });
-  return { storage_key: key, thumbnail_key: thumbKey, content_type: 'image/png', metadata: JSON.stringify(processed.metadata) };
+  for (const [i, variant] of variants.entries()) await storage.put(variant.key, processed.variants[i]!.data);
+  return { storage_key: key, thumbnail_key: thumbKey, content_type: 'image/png', metadata: JSON.stringify(processed.metadata), variants: JSON.stringify(variants) };
 }
 
 /** Videos stream from the backend's file to storage; the thumbnail is the middle frame. */
@@ -77,7 +97,7 @@ async function storeVideo(storage: Storage, job: Owner, spec: JobSpec, output: G
     seed: output.seed,
     file_size_bytes: probe.file_size_bytes,
     asset_index: output.index,
-    negative_prompt_used: spec.negativePrompt !== undefined,
+    negative_prompt_used: hasNegativePrompt(spec),
     duration_seconds: probe.duration_seconds,
     fps: probe.fps,
     frame_count: probe.frame_count,
@@ -88,8 +108,6 @@ async function storeVideo(storage: Storage, job: Owner, spec: JobSpec, output: G
 
 /** Removes what storeOutputs wrote, when the attempt turned out not to own the job. */
 export async function removeOutputs(storage: Storage, rows: readonly NewAssetRow[]): Promise<void> {
-  for (const row of rows) {
-    await storage.delete(row.storage_key);
-    if (row.thumbnail_key) await storage.delete(row.thumbnail_key);
-  }
+  for (const row of rows) for (const key of assetKeys(row)) await storage.delete(key);
 }
+

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { AssetsRepo, HistoryRow } from '../db/repos/assets-repo.js';
+import type { StoredVariant } from '../db/schema.js';
 import { AtelierError } from '../errors/atelier-error.js';
 import { storageKeys } from '../storage/keys.js';
 import type { Storage } from '../storage/storage.js';
@@ -21,10 +22,13 @@ export function createLibraryService(assets: AssetsRepo, storage: Storage, clock
       const ext = source.type === 'video' ? 'mp4' : 'png';
       const key = storageKeys.libraryOriginal(userId, source.job_id, source.asset_index, ext);
       const thumbKey = source.thumbnail_key ? storageKeys.libraryThumbnail(userId, source.job_id, source.asset_index) : null;
+      const sourceVariants = JSON.parse(source.variants) as StoredVariant[];
+      const variants = sourceVariants.map((v) => ({ ...v, key: storageKeys.toLibrary(v.key) }));
       // Bytes first, then the row: a crash in between leaves unreferenced copies, never a
       // library item pointing at nothing.
       await storage.copy(source.storage_key, key);
       if (source.thumbnail_key && thumbKey) await storage.copy(source.thumbnail_key, thumbKey);
+      for (const [i, variant] of sourceVariants.entries()) await storage.copy(variant.key, variants[i]!.key);
       try {
         await assets.insert({
           id: randomUUID(),
@@ -37,6 +41,7 @@ export function createLibraryService(assets: AssetsRepo, storage: Storage, clock
           content_type: source.content_type,
           collection: 'library',
           metadata: source.metadata,
+          variants: JSON.stringify(variants),
           created_at: clock(),
           expires_at: null,
         });

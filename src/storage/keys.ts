@@ -11,6 +11,11 @@ export const storageKeys = {
     `user-library/${userId}/${jobId}/${index}.${ext}`,
   libraryThumbnail: (userId: string, jobId: string, index: number) =>
     `user-library/${userId}/${jobId}/${index}.thumb.webp`,
+  /** A delivery variant next to its original: `{index}.{preset}.{normal|high}.{jpg|webp}`. */
+  variant: (originalKey: string, preset: string, name: 'normal' | 'high', format: 'jpeg' | 'webp') =>
+    originalKey.replace(/\.[a-z0-9]+$/, `.${preset}.${name}.${format === 'jpeg' ? 'jpg' : 'webp'}`),
+  /** The same relative path moved from the workspace to the library. */
+  toLibrary: (workspaceKey: string) => workspaceKey.replace(/^workspace-temp\//, 'user-library/'),
   /** A job's own copy of an input image, held from submission to completion (seed 001). */
   jobInput: (userId: string, jobId: string, role: 'reference' | 'start' | 'end', ext: string) =>
     `job-inputs/${userId}/${jobId}/${role}.${ext}`,
@@ -36,4 +41,10 @@ const CONTENT_TYPES: Record<string, string> = {
 export function contentTypeForKey(key: string): string {
   const ext = key.slice(key.lastIndexOf('.') + 1).toLowerCase();
   return CONTENT_TYPES[ext] ?? 'application/octet-stream';
+}
+
+/** Every storage key an asset row owns: original, thumbnail and delivery variants. */
+export function assetKeys(row: { storage_key: string; thumbnail_key?: string | null; variants?: string | undefined }): string[] {
+  const variants = JSON.parse(row.variants ?? '[]') as { key: string }[];
+  return [row.storage_key, ...(row.thumbnail_key ? [row.thumbnail_key] : []), ...variants.map((v) => v.key)];
 }

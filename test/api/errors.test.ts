@@ -93,7 +93,7 @@ describe('error responses', () => {
       const body = expectError(await api.post(GENERATE, { prompt: 'a fox', model: 'sdxl-nope' }), 422, 'unknown_model', 'model');
       expect(body.message).toContain('sdxl-nope');
       expect(body.message).toContain('preview');
-      expect(body.available).toEqual(['preview']);
+      expect(body.available).toEqual(['preview', 'preview-t2v', 'preview-i2v', 'preview-ti2v']);
     });
 
     it('rejects an empty or blank prompt', async () => {

@@ -54,13 +54,14 @@ describe('health, metrics, models and OpenAPI', () => {
     expect(preview.label).toMatch(/[Pp]review renderer/);
     expect(preview).toMatchObject({
       default: true,
-      modes: ['t2i'],
+      modes: ['t2i', 'i2i'],
       backend: { kind: 'builtin' },
       defaults: { width: 1024, height: 1024, steps: 30, cfgScale: 7.5, sampler: 'Euler' },
       limits: { maxWidth: 2048, maxHeight: 2048, maxSteps: 150, maxImages: 8 },
     });
     expect(preview.samplers).toContain('Euler');
     expect(res.body.models.filter((m: any) => m.default)).toHaveLength(1);
+    expect(res.body.models.map((m: any) => m.name)).toEqual(['preview', 'preview-t2v', 'preview-i2v', 'preview-ti2v']);
   });
 
   describe('/openapi.json', () => {

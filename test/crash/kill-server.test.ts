@@ -173,9 +173,9 @@ describe('SIGKILL during a render, then restart on the same data directory', () 
     expect(finals).toHaveLength(JOBS);
     const mediaRoot = join(tmp.dir, 'media');
     const db = new Database(join(tmp.dir, 'atelier.db'), { readonly: true, fileMustExist: true });
-    let assets: { storage_key: string; thumbnail_key: string | null }[];
+    let assets: { storage_key: string; thumbnail_key: string | null; variants: string }[];
     try {
-      assets = db.prepare('select storage_key, thumbnail_key from assets').all() as typeof assets;
+      assets = db.prepare('select storage_key, thumbnail_key, variants from assets').all() as typeof assets;
     } finally {
       db.close();
     }
@@ -186,6 +186,13 @@ describe('SIGKILL during a render, then restart on the same data directory', () 
       expect(asset.thumbnail_key).not.toBeNull();
       referenced.add(asset.storage_key);
       referenced.add(asset.thumbnail_key!);
+      // Delivery variants (normal JPEG, high WebP) are files of the asset too.
+      const variants = JSON.parse(asset.variants) as { key: string; format: string }[];
+      expect(variants.map((v) => v.format)).toEqual(['jpeg', 'webp']);
+      for (const variant of variants) {
+        referenced.add(variant.key);
+        expect((await sharp(await readFile(join(mediaRoot, ...variant.key.split('/')))).metadata()).format).toBe(variant.format);
+      }
 
       const png = await readFile(join(mediaRoot, ...asset.storage_key.split('/')));
       const decoded = await sharp(png).raw().toBuffer({ resolveWithObject: true });
@@ -198,7 +205,7 @@ describe('SIGKILL during a render, then restart on the same data directory', () 
       const thumbDecoded = await sharp(thumb).raw().toBuffer({ resolveWithObject: true });
       expect(Math.max(thumbDecoded.info.width, thumbDecoded.info.height)).toBeLessThanOrEqual(256);
     }
-    expect(referenced.size).toBe(JOBS * NUM_IMAGES * 2);
+    expect(referenced.size).toBe(JOBS * NUM_IMAGES * 4);
 
     const onDisk = (await listFiles(mediaRoot))
       .map((file) => relative(mediaRoot, file).split(sep).join('/'))

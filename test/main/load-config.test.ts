@@ -40,11 +40,17 @@ describe('loadConfig', () => {
         bodyLimitBytes: 1_048_576,
         syncTimeoutSeconds: 300,
         runner: { concurrency: 1, leaseSeconds: 30, maxAttempts: 3, backoffBaseMs: 2000, backoffMaxMs: 60_000 },
-        media: { workspaceTtlHours: 24, workspaceUrlTtlSeconds: 3600 },
+        media: { workspaceTtlHours: 24, workspaceUrlTtlSeconds: 3600, libraryUrlTtlSeconds: 172_800, defaultPreset: 'stable-diffusion' },
+        uploads: { maxBytes: 10 * 1024 * 1024, maxPixels: 40_000_000, urlTtlSeconds: 900 },
         backends: { builtin: { type: 'builtin' } },
       });
-      expect(config.models).toHaveLength(1);
-      expect(config.models[0]).toMatchObject({ name: 'preview', backend: 'builtin', modes: ['t2i'], default: true });
+      expect(config.models.map((m) => [m.name, m.modes])).toEqual([
+        ['preview', ['t2i', 'i2i']],
+        ['preview-t2v', ['t2v']],
+        ['preview-i2v', ['i2v']],
+        ['preview-ti2v', ['ti2v']],
+      ]);
+      expect(config.models[0]).toMatchObject({ name: 'preview', backend: 'builtin', default: true });
       expect(config.adminToken).toBeUndefined();
       expect(config.databaseUrl).toBeUndefined();
       expect(config.signingSecret).toBeUndefined();

@@ -207,7 +207,8 @@ describe('job runner', () => {
       expect([meta.format, meta.width, meta.height]).toEqual(['png', 64, 64]);
       expect((await sharp(join(h.mediaRoot, asset.thumbnail_key!)).metadata()).format).toBe('webp');
     }
-    expect((await h.mediaFiles()).filter((f) => !f.includes('.tmp'))).toHaveLength(4);
+    // Per image: original, thumbnail and the two delivery variants.
+    expect((await h.mediaFiles()).filter((f) => !f.includes('.tmp'))).toHaveLength(8);
     expect((await h.eventsOf(job.id)).map((e) => e.type)).toEqual(['queued', 'running', 'succeeded']);
     expect(await queueRows(h)).toEqual([]);
   });

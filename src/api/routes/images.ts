@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { HistoryRow } from '../../db/repos/assets-repo.js';
+import { assetKeys } from '../../storage/keys.js';
 import { AtelierError } from '../../errors/atelier-error.js';
 import type { JobSpec } from '../../jobs/job-spec.js';
 import type { AppDeps } from '../app-deps.js';
@@ -138,8 +139,7 @@ export function imageRoutes(deps: AppDeps): FastifyPluginAsync {
         // The row goes first: a crash in between leaves an unreferenced file (swept later),
         // never a row pointing at nothing.
         await deps.assets.delete(row.id);
-        await deps.storage.delete(row.storage_key);
-        if (row.thumbnail_key) await deps.storage.delete(row.thumbnail_key);
+        for (const key of assetKeys(row)) await deps.storage.delete(key);
         return reply.code(204).send(null);
       },
     );

@@ -1,5 +1,5 @@
 import type { Static } from 'typebox';
-import type { AssetRow, JobRow } from '../../db/schema.js';
+import type { AssetRow, JobRow, StoredVariant } from '../../db/schema.js';
 import type { JobStatus } from '../../jobs/job-status.js';
 import type { InputImage, JobSpec } from '../../jobs/job-spec.js';
 import type { AssetView, JobView } from '../schemas/job-view.js';
@@ -14,7 +14,9 @@ export async function toAssetView(asset: AssetRow, links: MediaLinks): Promise<S
     index: asset.asset_index,
     ...(await links.linkAsset(asset)),
     contentType: asset.content_type,
-    variants: [],
+    variants: await Promise.all(
+      (JSON.parse(asset.variants) as StoredVariant[]).map(async ({ key, ...variant }) => ({ ...variant, url: await links.link(key) })),
+    ),
     metadata: JSON.parse(asset.metadata) as Record<string, unknown>,
     urlExpiresAt: links.expiresAt.toISOString(),
     createdAt: iso(asset.created_at)!,

@@ -1,17 +1,14 @@
-import type { Backend, BackendCapabilities, GenerateContext, GeneratedImage } from '../backend.js';
+import type { Backend, BackendCapabilities, GenerateContext, GeneratedImage, GeneratedOutput } from '../backend.js';
 import { UnrecoverableError } from '../../errors/signals.js';
 import { seedForImage, type JobSpec } from '../../jobs/job-spec.js';
+import { prepareReference, renderImg2Img } from './img2img.js';
 import { decodeLatentToPng } from './latent-decode.js';
 import { denoise } from './latent-render.js';
-import { promptPalette } from './prompt-palette.js';
-import { composeScene } from './scene.js';
-import { renderTargetField } from './target-field.js';
-
-/** The latent is 1/4 of the output per side, like Stable Diffusion's 1/8 but softer to upsample. */
-const LATENT_FACTOR = 4;
+import { promptTarget } from './prompt-target.js';
+import { renderVideo } from './render-video.js';
 
 const CAPABILITIES: BackendCapabilities = Object.freeze({
-  modes: Object.freeze(['t2i'] as const),
+  modes: Object.freeze(['t2i', 'i2i', 't2v', 'i2v', 'ti2v'] as const),
   samplers: Object.freeze(['Euler', 'Euler a', 'DPM++ 2M', 'DPM++ 2M Karras', 'DDIM']),
   maxWidth: 2048,
   maxHeight: 2048,
@@ -20,6 +17,12 @@ const CAPABILITIES: BackendCapabilities = Object.freeze({
   cancel: true,
   preview: false,
 });
+
+/** Video guards: the port has no video limits yet, so the renderer keeps its own sane ones. */
+const MAX_VIDEO_FRAMES = 1000;
+const MAX_VIDEO_FPS = 120;
+
+const isVideo = (spec: JobSpec) => spec.mode === 't2v' || spec.mode === 'i2v' || spec.mode === 'ti2v';
 
 /** The domain checks specs before queueing; this guards against a spec that skipped that. */
 function assertSupported(spec: JobSpec): void {
@@ -33,22 +36,46 @@ function assertSupported(spec: JobSpec): void {
   }
   if (!(spec.steps >= 1 && spec.steps <= CAPABILITIES.maxSteps)) fail(`The preview renderer cannot run ${spec.steps} steps`);
   if (!(spec.numImages >= 1 && spec.numImages <= CAPABILITIES.maxBatch)) fail(`The preview renderer cannot render ${spec.numImages} images`);
+  if (isVideo(spec)) {
+    if (spec.width % 2 !== 0 || spec.height % 2 !== 0) fail(`The preview renderer encodes video at even sizes only, not ${spec.width}x${spec.height}`);
+    const frames = spec.numFrames;
+    if (frames !== undefined && !(Number.isInteger(frames) && frames >= 1 && frames <= MAX_VIDEO_FRAMES)) fail(`The preview renderer cannot render ${frames} frames`);
+    if (spec.fps !== undefined && !(spec.fps > 0 && spec.fps <= MAX_VIDEO_FPS)) fail(`The preview renderer cannot encode at ${spec.fps} fps`);
+  }
 }
 
-/** Renders one image; depends only on the spec's content and `seed`, never on batch position. */
+/** Renders one text-to-image output; depends only on the spec's content and `seed`, never on batch position. */
 async function renderImage(spec: JobSpec, seed: number, signal: AbortSignal, onStep: () => void): Promise<Buffer> {
-  const latentWidth = Math.max(1, Math.ceil(spec.width / LATENT_FACTOR));
-  const latentHeight = Math.max(1, Math.ceil(spec.height / LATENT_FACTOR));
-  const scene = composeScene(promptPalette(spec.prompt, spec.negativePrompt), seed);
-  const target = renderTargetField(scene, latentWidth, latentHeight, seed);
+  const target = promptTarget(spec, seed);
   const latent = await denoise(target, { steps: spec.steps, sampler: spec.sampler, cfgScale: spec.cfgScale, seed, signal, onStep });
   return decodeLatentToPng(latent, spec.width, spec.height);
+}
+
+/** A batch of images (t2i, i2i): one progress event per step of every image. */
+async function renderImages(spec: JobSpec, ctx: GenerateContext): Promise<GeneratedImage[]> {
+  const totalSteps = spec.steps * spec.numImages;
+  let step = 0;
+  const onStep = () => ctx.onProgress({ step: (step += 1), totalSteps });
+  let render = (seed: number) => renderImage(spec, seed, ctx.signal, onStep);
+  if (spec.mode === 'i2i') {
+    const bytes = ctx.inputs?.reference;
+    if (bytes === undefined) throw new UnrecoverableError('Image-to-image needs a reference image but the job has none', 'invalid_parameter');
+    const reference = await prepareReference(bytes, spec.width, spec.height); // once for the whole batch
+    render = (seed) => renderImg2Img(spec, seed, reference, ctx.signal, onStep);
+  }
+  const images: GeneratedImage[] = [];
+  for (let index = 0; index < spec.numImages; index += 1) {
+    const seed = seedForImage(spec, index);
+    images.push({ kind: 'image', index, seed, width: spec.width, height: spec.height, data: await render(seed) });
+  }
+  return images;
 }
 
 /**
  * The built-in preview renderer: a deterministic CPU backend with no model weights, so a fresh
  * install can serve real jobs end to end. The prompt shapes palette and composition, the seed
- * varies the layout, and the same spec always yields byte-identical PNGs.
+ * varies the layout, and the same spec (and inputs) always yields byte-identical outputs:
+ * PNGs for t2i and i2i, one H.264 MP4 for t2v, i2v and ti2v.
  *
  * @example const backend = createBuiltinBackend(); const [image] = await backend.generate(spec, { signal, onProgress })
  */
@@ -57,18 +84,9 @@ export function createBuiltinBackend(): Backend {
     kind: 'builtin',
     label: 'Atelier preview renderer (built-in, no model weights)',
     capabilities: CAPABILITIES,
-    async generate(spec: JobSpec, ctx: GenerateContext): Promise<GeneratedImage[]> {
+    async generate(spec: JobSpec, ctx: GenerateContext): Promise<GeneratedOutput[]> {
       assertSupported(spec);
-      const totalSteps = spec.steps * spec.numImages;
-      let step = 0;
-      const onStep = () => ctx.onProgress({ step: (step += 1), totalSteps });
-      const images: GeneratedImage[] = [];
-      for (let index = 0; index < spec.numImages; index += 1) {
-        const seed = seedForImage(spec, index);
-        const data = await renderImage(spec, seed, ctx.signal, onStep);
-        images.push({ kind: 'image', index, seed, width: spec.width, height: spec.height, data });
-      }
-      return images;
+      return isVideo(spec) ? [await renderVideo(spec, ctx)] : renderImages(spec, ctx);
     },
   };
 }

@@ -13,13 +13,13 @@ export interface DenoiseOptions {
   readonly onStep: () => void;
 }
 
-const SALT_INITIAL_NOISE = 0;
-const SALT_ANCESTRAL_NOISE = 1;
+export const SALT_INITIAL_NOISE = 0;
+export const SALT_ANCESTRAL_NOISE = 1;
 
-const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+export const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** The denoiser's x0 prediction with guidance applied: uncond + gain·(cond − uncond). */
-function guidedPrediction(target: Latent, cfgScale: number): Float32Array {
+export function guidedPrediction(target: Latent, cfgScale: number): Float32Array {
   const gain = guidanceGain(cfgScale);
   const mean = [0, 0, 0];
   const pixels = target.data.length / 3;

@@ -1,6 +1,7 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import * as initial from './0001-initial.js';
 import * as uploadsAndLibrary from './0002-uploads-and-library.js';
+import * as assetVariants from './0003-asset-variants.js';
 
 /**
  * Migrations are listed in code, not discovered on disk, so they work the same from
@@ -9,6 +10,7 @@ import * as uploadsAndLibrary from './0002-uploads-and-library.js';
 const migrations: Record<string, Migration> = {
   '0001-initial': initial,
   '0002-uploads-and-library': uploadsAndLibrary,
+  '0003-asset-variants': assetVariants,
 };
 
 export const migrationProvider: MigrationProvider = {

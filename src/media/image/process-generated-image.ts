@@ -3,7 +3,8 @@ import type { GeneratedImage } from '../../backends/backend.js';
 import type { JobSpec } from '../../jobs/job-spec.js';
 import { formatA1111Parameters, hasNegativePrompt } from './a1111-parameters.js';
 import { withPngTextChunk } from './png-text-chunk.js';
-import { makeThumbnail } from './thumbnail.js';
+import type { DeliveryPreset } from './presets.js';
+import { renderDerivatives, type DerivativeMetrics, type RenderedVariant } from './variants.js';
 
 /** An image asset's metadata as stored and served (SPEC §4), hence snake_case. */
 export interface ImageAssetMetadata {
@@ -23,6 +24,8 @@ export interface ImageAssetMetadata {
   readonly denoise_strength?: number;
   readonly pipeline?: 'img2img';
   readonly resize_policy?: 'center_crop';
+  /** Seed 004's processing figures: time, bytes per variant, compression ratio. */
+  readonly processing: DerivativeMetrics;
 }
 
 /** Everything storage needs for one generated image. */
@@ -33,24 +36,31 @@ export interface ProcessedImage {
   readonly thumbnail: Buffer;
   readonly thumbnailWidth: number;
   readonly thumbnailHeight: number;
+  /** The preset's `normal` (JPEG) and `high` (WebP) delivery variants. */
+  readonly variants: readonly RenderedVariant[];
   readonly metadata: ImageAssetMetadata;
+}
+
+export interface ProcessOptions {
+  readonly modelLabel?: string;
+  /** The delivery preset whose variants to render. */
+  readonly preset: DeliveryPreset;
+  /** Wraps the decode-and-encode work, e.g. to record media metrics. */
+  readonly measure?: <T>(work: () => Promise<T>) => Promise<T>;
 }
 
 /** The PNG text keyword A1111 uses, and therefore the one every "PNG info" reader looks for. */
 const PARAMETERS_KEYWORD = 'parameters';
 
 /**
- * Post-processes one backend output: embeds the A1111 parameters text, makes the thumbnail and
- * derives the asset metadata. Width and height are read from the PNG itself, so the metadata
- * describes the stored file even if a backend misreports its size.
+ * Post-processes one backend output: embeds the A1111 parameters text, makes the thumbnail
+ * and the preset's delivery variants from one decode, and derives the asset metadata. Width
+ * and height are read from the PNG header, so the metadata describes the stored file even if
+ * a backend misreports its size.
  *
- * @example const processed = await processGeneratedImage(image, spec, { modelLabel: 'Atelier preview renderer' })
+ * @example const processed = await processGeneratedImage(image, spec, { preset: DEFAULT_PRESETS[2]! })
  */
-export async function processGeneratedImage(
-  image: GeneratedImage,
-  spec: JobSpec,
-  opts: { modelLabel?: string } = {},
-): Promise<ProcessedImage> {
+export async function processGeneratedImage(image: GeneratedImage, spec: JobSpec, opts: ProcessOptions): Promise<ProcessedImage> {
   const img2img = spec.mode === 'i2i' && spec.denoiseStrength !== undefined;
   const extras: Record<string, string | number> = {
     // A1111 records img2img strength under this name; PNG-info readers show it.
@@ -58,12 +68,15 @@ export async function processGeneratedImage(
     ...(opts.modelLabel === undefined ? {} : { 'Model label': opts.modelLabel }),
   };
   const original = withPngTextChunk(image.data, PARAMETERS_KEYWORD, formatA1111Parameters(spec, image.seed, extras));
-  const [{ width, height }, thumbnail] = await Promise.all([sharp(image.data).metadata(), makeThumbnail(image.data)]);
+  const measure = opts.measure ?? ((work) => work());
+  const [{ width, height }, derivatives] = await Promise.all([sharp(image.data).metadata(), measure(() => renderDerivatives(image.data, opts.preset))]);
+  const { thumbnail } = derivatives;
   return {
     original,
     thumbnail: thumbnail.data,
     thumbnailWidth: thumbnail.width,
     thumbnailHeight: thumbnail.height,
+    variants: derivatives.variants,
     metadata: {
       width: width ?? image.width,
       height: height ?? image.height,
@@ -77,6 +90,7 @@ export async function processGeneratedImage(
       sampler: spec.sampler,
       model: spec.model,
       ...(img2img ? { denoise_strength: spec.denoiseStrength!, pipeline: 'img2img' as const, resize_policy: 'center_crop' as const } : {}),
+      processing: { ...derivatives.metrics, original_bytes: original.length },
     },
   };
 }

@@ -2,7 +2,8 @@ import sharp from 'sharp';
 
 /** Longest edge of a thumbnail: enough for a gallery grid on a high-DPI screen. */
 export const THUMBNAIL_MAX_EDGE = 256;
-const THUMBNAIL_WEBP_QUALITY = 85;
+/** WEBP quality of thumbnails (SPEC §4). */
+export const THUMBNAIL_WEBP_QUALITY = 85;
 
 /** An encoded WEBP thumbnail and its actual size. */
 export interface Thumbnail {

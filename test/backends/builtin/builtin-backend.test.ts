@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import sharp from 'sharp';
-import type { Progress } from '../../../src/backends/backend.js';
+import type { GeneratedImage, Progress } from '../../../src/backends/backend.js';
 import { createBuiltinBackend } from '../../../src/backends/builtin/builtin-backend.js';
 import { CanceledError, UnrecoverableError } from '../../../src/errors/signals.js';
 import type { JobSpec } from '../../../src/jobs/job-spec.js';
@@ -24,8 +24,13 @@ const baseSpec: JobSpec = Object.freeze({
 
 const spec = (overrides: Partial<JobSpec> = {}): JobSpec => Object.freeze({ ...baseSpec, ...overrides });
 
-async function render(s: JobSpec, onProgress: (p: Progress) => void = () => {}, signal = new AbortController().signal) {
-  return createBuiltinBackend().generate(s, { signal, onProgress });
+/** Renders an image job; outputs are a union with videos, so narrow on `kind`. */
+async function render(s: JobSpec, onProgress: (p: Progress) => void = () => {}, signal = new AbortController().signal): Promise<GeneratedImage[]> {
+  const outputs = await createBuiltinBackend().generate(s, { signal, onProgress });
+  return outputs.map((output) => {
+    if (output.kind !== 'image') throw new Error(`Expected image outputs for mode ${s.mode} but received a ${output.kind}`);
+    return output;
+  });
 }
 
 async function decode(png: Buffer) {
@@ -44,7 +49,7 @@ describe('builtin preview backend', () => {
     expect(backend.kind).toBe('builtin');
     expect(backend.label).toBe('Atelier preview renderer (built-in, no model weights)');
     expect(backend.capabilities).toEqual({
-      modes: ['t2i'],
+      modes: ['t2i', 'i2i', 't2v', 'i2v', 'ti2v'],
       samplers: ['Euler', 'Euler a', 'DPM++ 2M', 'DPM++ 2M Karras', 'DDIM'],
       maxWidth: 2048,
       maxHeight: 2048,
@@ -147,7 +152,8 @@ describe('builtin preview backend', () => {
 
   it('refuses specs outside its capabilities as unrecoverable', async () => {
     await expect(render(spec({ sampler: 'LMS' }))).rejects.toBeInstanceOf(UnrecoverableError);
-    await expect(render(spec({ mode: 'i2i' }))).rejects.toBeInstanceOf(UnrecoverableError);
+    await expect(render(spec({ mode: 'i2i' }))).rejects.toMatchObject({ name: 'UnrecoverableError', code: 'invalid_parameter' }); // no reference
+    await expect(render(spec({ mode: 't2v', width: 511, height: 512 }))).rejects.toMatchObject({ code: 'capability_unsupported' });
     await expect(render(spec({ width: 4096 }))).rejects.toBeInstanceOf(UnrecoverableError);
   });
 

@@ -5,6 +5,9 @@ import type { JobSpec } from '../../../src/jobs/job-spec.js';
 import { parseA1111Parameters } from '../../../src/media/image/a1111-parameters.js';
 import { processGeneratedImage } from '../../../src/media/image/process-generated-image.js';
 import { readPngTextChunks } from '../../../src/media/image/png-text-chunk.js';
+import { DEFAULT_PRESETS } from '../../../src/media/image/presets.js';
+
+const preset = DEFAULT_PRESETS.find((p) => p.name === 'stable-diffusion')!;
 
 const spec: JobSpec = Object.freeze({
   mode: 't2i',
@@ -33,7 +36,7 @@ async function generated(index: number): Promise<GeneratedImage> {
 describe('processGeneratedImage', () => {
   it('embeds the A1111 parameters, thumbnails and describes the image', async () => {
     const image = await generated(1);
-    const processed = await processGeneratedImage(image, spec, { modelLabel: 'Preview (built-in, no weights)' });
+    const processed = await processGeneratedImage(image, spec, { modelLabel: 'Preview (built-in, no weights)', preset });
 
     const text = readPngTextChunks(processed.original)['parameters']!;
     expect(text).toBe(
@@ -60,12 +63,19 @@ describe('processGeneratedImage', () => {
       negative_prompt_used: true,
       sampler: 'Euler a',
       model: 'preview',
+      processing: expect.objectContaining({ original_bytes: processed.original.length, variant_bytes: { normal: expect.any(Number), high: expect.any(Number) } }),
     });
     expect(processed.original.length).toBeGreaterThan(image.data.length);
+    // stable-diffusion preset: normal fits 768² as JPEG, high fits 1536² as WebP; never enlarged.
+    const variants = await Promise.all(processed.variants.map(async (v) => ({ name: v.name, ...(await sharp(v.data).metadata()) })));
+    expect(variants.map((v) => [v.name, v.format, v.width, v.height])).toEqual([
+      ['normal', 'jpeg', 640, 384],
+      ['high', 'webp', 640, 384],
+    ]);
   });
 
   it('reports no negative prompt and adds no label when none are given', async () => {
-    const processed = await processGeneratedImage(await generated(0), { ...spec, negativePrompt: undefined }, {});
+    const processed = await processGeneratedImage(await generated(0), { ...spec, negativePrompt: undefined }, { preset });
     expect(processed.metadata.negative_prompt_used).toBe(false);
     expect(processed.metadata.seed).toBe(500);
     expect(readPngTextChunks(processed.original)['parameters']).toBe(

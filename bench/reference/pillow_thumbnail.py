@@ -1,0 +1,62 @@
+#!/usr/bin/env python3
+"""Reference for bench/media-pipeline.ts: seed 003's create_thumbnail, applied to every output.
+
+For each output (thumbnail and each delivery variant) the source is opened again and shrunk
+with Image.thumbnail(size, LANCZOS), exactly as seed 003 does for its thumbnail, then encoded
+in memory (io.BytesIO, so no disk writes are timed — Atelier's side encodes to buffers too).
+
+Usage: pillow_thumbnail.py OUTPUTS_JSON ROUNDS FILE...
+  OUTPUTS_JSON  [[width, height, "WEBP"|"JPEG", quality], ...]
+Prints one JSON object: images, seconds, images_per_second, peak_rss_bytes, pillow.
+"""
+import io
+import json
+import resource
+import sys
+import time
+
+import PIL
+from PIL import Image
+
+
+def derive(path, width, height, fmt, quality):
+    # Seed 003: `with Image.open(path) as img: img.thumbnail(SIZE, LANCZOS); img.save(..., optimize=True, quality=...)`
+    with Image.open(path) as img:
+        img.thumbnail((width, height), Image.Resampling.LANCZOS)
+        if fmt == "JPEG" and img.mode not in ("RGB", "L"):
+            img = img.convert("RGB")
+        out = io.BytesIO()
+        img.save(out, fmt, optimize=True, quality=quality)
+        return out.tell()
+
+
+def process(path, outputs):
+    return sum(derive(path, *output) for output in outputs)
+
+
+def main():
+    outputs = json.loads(sys.argv[1])
+    rounds = int(sys.argv[2])
+    files = sys.argv[3:]
+    for path in files:  # warm-up, untimed, like the Node side
+        process(path, outputs)
+    started = time.perf_counter()
+    for _ in range(rounds):
+        for path in files:
+            process(path, outputs)
+    seconds = time.perf_counter() - started
+    images = rounds * len(files)
+    # ru_maxrss is KiB on Linux, bytes on macOS.
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak_bytes = peak if sys.platform == "darwin" else peak * 1024
+    print(json.dumps({
+        "images": images,
+        "seconds": seconds,
+        "images_per_second": images / seconds,
+        "peak_rss_bytes": peak_bytes,
+        "pillow": PIL.__version__,
+    }))
+
+
+if __name__ == "__main__":
+    main()

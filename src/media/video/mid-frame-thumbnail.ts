@@ -1,0 +1,44 @@
+import { makeThumbnail, type Thumbnail } from '../image/thumbnail.js';
+import { runFfmpeg } from './ffmpeg.js';
+import type { VideoProbe } from './probe-video.js';
+
+/**
+ * The index of the frame a video's thumbnail shows: the middle one (SPEC §4, seed 000's
+ * `total_frames // 2`), which represents a clip better than its often black or static start.
+ */
+export function midFrameIndex(frameCount: number): number {
+  return Math.max(0, Math.floor(frameCount / 2));
+}
+
+/**
+ * A video's thumbnail from its middle frame: 256 px on the longest edge, WEBP q85, like every
+ * image thumbnail. ffmpeg seeks on the input side (`-ss` before `-i`: jump to the keyframe
+ * before, then decode forward only to the target — never the whole file) and writes exactly
+ * one frame as PNG to a pipe; `makeThumbnail` does the rest, so video and image thumbnails
+ * come from one resize path.
+ *
+ * The seek time is half a frame before the middle frame's timestamp: ffmpeg drops frames that
+ * start before it, so the first frame kept is exactly the middle one despite float rounding.
+ *
+ * @throws Error when ffmpeg fails or returns no frame.
+ * @example const { data } = await midFrameThumbnail(file, await probeVideo(file))
+ */
+export async function midFrameThumbnail(
+  file: string,
+  probe: Pick<VideoProbe, 'frame_count' | 'fps'>,
+  opts: { signal?: AbortSignal } = {},
+): Promise<Thumbnail> {
+  const middle = midFrameIndex(probe.frame_count);
+  const seconds = middle === 0 || !(probe.fps > 0) ? 0 : (middle - 0.5) / probe.fps;
+  // prettier-ignore
+  const args = [
+    '-hide_banner', '-nostdin', '-loglevel', 'error',
+    '-ss', seconds.toFixed(6), '-i', file,
+    '-map', '0:v:0', '-frames:v', '1', '-an',
+    // zlib level 1: the PNG only crosses a pipe, so compressing it harder is wasted time
+    '-f', 'image2pipe', '-c:v', 'png', '-compression_level', '1', '-',
+  ];
+  const { stdout } = await runFfmpeg(args, opts.signal === undefined ? {} : { signal: opts.signal });
+  if (stdout.length === 0) throw new Error(`ffmpeg returned no frame at ${seconds.toFixed(3)} s of ${file}`);
+  return makeThumbnail(stdout);
+}
