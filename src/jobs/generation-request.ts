@@ -1,5 +1,8 @@
-/** An input image named by the request: an upload, or an asset of the same user. */
-export type ImageRef = { upload_id: string } | { asset_id: string };
+/**
+ * An input image named by the request: an upload, an asset of the same user, or a public
+ * URL (fetched SSRF-safe and kept as an upload).
+ */
+export type ImageRef = { upload_id: string } | { asset_id: string } | { url: string };
 
 /**
  * A generation request as the API receives it (seed 003 shape, snake_case), for any mode.

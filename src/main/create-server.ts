@@ -49,6 +49,11 @@ export interface CreateServerOptions {
   readonly logger?: FastifyInstance['log'];
   /** Extra backend instances by name, beside the configured ones (embedding, benchmarks). */
   readonly backends?: ReadonlyMap<string, Backend>;
+  /**
+   * TESTS ONLY: exact `ip:port` destinations URL sources may reach despite being private.
+   * Deliberately not configurable from the environment or the config file.
+   */
+  readonly unsafeAllowUrlDestinations?: readonly string[];
 }
 
 export async function createServer(config: Config, options: CreateServerOptions = {}): Promise<Server> {
@@ -73,7 +78,14 @@ export async function createServer(config: Config, options: CreateServerOptions 
   const metrics = createMetrics();
   metrics.watchQueue(queue);
   const mediaMetrics = createMediaMetrics(metrics.registry);
-  const uploads = createUploadService({ uploads: createUploadsRepo(db), assets, storage, signer, limits: config.uploads });
+  const uploads = createUploadService({
+    uploads: createUploadsRepo(db),
+    assets,
+    storage,
+    signer,
+    limits: config.uploads,
+    ...(options.unsafeAllowUrlDestinations ? { urlFetch: { timeoutMs: 15_000, unsafeAllowDestinations: options.unsafeAllowUrlDestinations } } : {}),
+  });
   const library = createLibraryService(assets, storage);
   const jobService = createJobService({
     jobs,

@@ -8,6 +8,8 @@ import type { InputImage } from '../jobs/job-spec.js';
 import { probeInputImage, type InputImageInfo } from '../media/image/probe-input.js';
 import type { Storage } from '../storage/storage.js';
 import type { UrlSigner } from '../storage/url-signer.js';
+import { loadMediaSource } from '../media/media-source.js';
+import type { SafeFetchOptions } from '../net/safe-fetch.js';
 
 export interface UploadLimits {
   readonly maxBytes: number;
@@ -19,6 +21,8 @@ export interface UploadServiceDeps {
   readonly uploads: UploadsRepo;
   readonly assets: AssetsRepo;
   readonly storage: Storage;
+  /** How URL sources are fetched (timeout; tests may allow one loopback destination). */
+  readonly urlFetch?: Pick<SafeFetchOptions, 'timeoutMs' | 'unsafeAllowDestinations'>;
   readonly signer: UrlSigner;
   readonly limits: UploadLimits;
   readonly clock?: () => number;
@@ -71,6 +75,12 @@ export function createUploadService(deps: UploadServiceDeps) {
     return store(row, bytes);
   }
 
+  /** An image fetched from a URL (SSRF-safe), recorded like any other upload. */
+  async function receiveFromUrl(user: UserRow, url: string, field = 'url'): Promise<UploadRow> {
+    const bytes = await loadMediaSource({ url }, { storage: deps.storage, fetch: { maxBytes: deps.limits.maxBytes, timeoutMs: 15_000, ...deps.urlFetch } }, field);
+    return receiveDirect(user, url.slice(0, 255), bytes);
+  }
+
   /** A direct (multipart) upload: the record is created and completed in one go. */
   async function receiveDirect(user: UserRow, filename: string, bytes: Buffer): Promise<UploadRow> {
     const now = clock();
@@ -108,6 +118,7 @@ export function createUploadService(deps: UploadServiceDeps) {
    * stored bytes it names and their metadata. Someone else's id is a 404, like a missing one.
    */
   async function resolveImage(user: UserRow, ref: ImageRef, field: string): Promise<InputImage & { info: InputImageInfo }> {
+    if ('url' in ref) return resolveImage(user, { upload_id: (await receiveFromUrl(user, ref.url, field)).id }, field);
     if ('upload_id' in ref) {
       const row = await deps.uploads.findById(ref.upload_id);
       if (!row || row.user_id !== user.id) throw new AtelierError('not_found', `No upload with id '${ref.upload_id}'`, { field });
@@ -120,18 +131,12 @@ export function createUploadService(deps: UploadServiceDeps) {
     const asset = await deps.assets.findForUser(ref.asset_id, user.id);
     if (!asset || asset.type !== 'image') throw new AtelierError('not_found', `No image asset with id '${ref.asset_id}'`, { field });
     // Assets were made by Atelier, but they are still probed: metadata comes from the bytes.
-    const bytes = await readAll(await deps.storage.get(asset.storage_key));
+    const bytes = await loadMediaSource({ key: asset.storage_key }, { storage: deps.storage, fetch: { maxBytes: deps.limits.maxBytes, timeoutMs: 15_000 } });
     const info = await probe(bytes);
     return { key: asset.storage_key, format: info.format, width: info.width, height: info.height, sha256: info.sha256, source: { assetId: asset.id }, info };
   }
 
-  return { presign, receivePresigned, receiveDirect, get, resolveImage };
+  return { presign, receivePresigned, receiveDirect, receiveFromUrl, get, resolveImage };
 }
 
 export type UploadService = ReturnType<typeof createUploadService>;
-
-async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
-  return Buffer.concat(chunks);
-}

@@ -1,5 +1,5 @@
 import { loadConfig } from '../../src/main/load-config.js';
-import { createServer, type Server } from '../../src/main/create-server.js';
+import { createServer, type CreateServerOptions, type Server } from '../../src/main/create-server.js';
 import { makeTempDir } from './temp-dir.js';
 
 export interface TestServer {
@@ -18,10 +18,10 @@ export interface TestServer {
  * loopback port with its own temporary data directory. `env` overrides configuration the way
  * environment variables do.
  */
-export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+export async function startTestServer(env: Record<string, string> = {}, options: CreateServerOptions = {}): Promise<TestServer> {
   const tmp = await makeTempDir('atelier-server-');
   const config = loadConfig({ DATA_DIR: tmp.dir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', ...env }, tmp.dir);
-  const server = await createServer(config);
+  const server = await createServer(config, options);
   const url = await server.listen();
   const adminToken = server.adminToken.token!;
   return {

@@ -144,6 +144,21 @@ export function uploadRoutes(deps: AppDeps): FastifyPluginAsync {
         },
       );
 
+      app.post(
+        '/api/uploads/from-url',
+        {
+          schema: {
+            tags: ['uploads'],
+            summary: 'Upload one image by fetching a public URL',
+            description: 'Fetched server-side with SSRF protection: private, loopback, link-local and cloud-metadata addresses are refused (checked after DNS and on every redirect), with caps on size, redirects and time.',
+            security: [{ bearerAuth: [] }],
+            body: Type.Object({ url: Type.String({ minLength: 1, maxLength: 2048 }) }, { additionalProperties: false }),
+            response: { 201: UploadView, ...errorResponses },
+          },
+        },
+        async (request, reply) => reply.code(201).send(view(await uploads.receiveFromUrl(currentUser(request), request.body.url))),
+      );
+
       app.get(
         '/api/uploads/:uploadId',
         { schema: { tags: ['uploads'], summary: 'An upload and its metadata', security: [{ bearerAuth: [] }], params: UploadParams, response: { 200: UploadView, ...errorResponses } } },

@@ -29,6 +29,10 @@ export const TextToImageBody = Type.Object(imageParameterFields, { additionalPro
 export const ImageRefSchema = Type.Union([
   Type.Object({ upload_id: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false }),
   Type.Object({ asset_id: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false }),
+  Type.Object(
+    { url: Type.String({ minLength: 1, maxLength: 2048, description: 'http(s) URL of a public image; private and metadata addresses are refused' }) },
+    { additionalProperties: false },
+  ),
 ]);
 
 export const ImageToImageBody = Type.Object(
