@@ -1,3 +1,6 @@
+import { benchBuiltinMedia } from './builtin-media.js';
+import { benchMediaPipeline } from './media-pipeline.js';
+import { benchMidFrameThumbnail } from './mid-frame-thumbnail.js';
 import { benchOrchestration } from './orchestration.js';
 import { benchRenderer } from './renderer.js';
 import { benchSqliteFloor } from './sqlite-floor.js';
@@ -14,12 +17,24 @@ const fmt = (n: number, digits = 1) => n.toFixed(digits);
 const floor = await benchSqliteFloor(JOBS);
 const orchestration = await benchOrchestration(JOBS, CLIENTS, 200);
 const renderer = await benchRenderer(5);
+const builtinMedia = await benchBuiltinMedia();
+const midFrame = await benchMidFrameThumbnail();
+const mediaRows = await benchMediaPipeline();
 
 const rows: [string, string, string, string][] = [
   ['orchestration (no-work backend)', `${fmt(orchestration.jobsPerSecond)} jobs/s`, `bare SQLite queue loop ${fmt(floor.jobsPerSecond)} jobs/s`, `${fmt(orchestration.jobsPerSecond / floor.jobsPerSecond, 3)}×`],
   ['  submit→terminal p50, one at a time', `${fmt(orchestration.p50Ms)} ms`, '', ''],
   ['  submit→terminal p99, one at a time', `${fmt(orchestration.p99Ms)} ms`, '', ''],
   ['preview renderer 1024² × 30 steps', `${fmt(renderer.medianMs)} ms (min ${fmt(renderer.minMs)})`, 'budget 1000 ms', `${fmt(renderer.medianMs / 1000, 3)}×`],
+  ['preview img2img 1024² × 30 steps, denoise 0.6', `${fmt(builtinMedia.i2iMs)} ms`, 'budget 1000 ms', `${fmt(builtinMedia.i2iMs / 1000, 3)}×`],
+  ['preview video 832×480 × 48 frames (MP4)', `${fmt(builtinMedia.videoMs)} ms`, 'real time 3000 ms', `${fmt(builtinMedia.videoMs / 3000, 3)}×`],
+  [
+    'mid-frame thumbnail, 1080p 10 s H.264',
+    `${fmt(midFrame.atelierMs)} ms`,
+    midFrame.opencvMs === undefined ? `OpenCV: ${midFrame.note ?? 'unavailable'}` : `OpenCV seek (seed 000) ${fmt(midFrame.opencvMs)} ms`,
+    midFrame.opencvMs === undefined ? '—' : `${fmt(midFrame.opencvMs / midFrame.atelierMs, 2)}× as fast`,
+  ],
+  ...mediaRows,
 ];
 
 process.stdout.write(`Atelier benchmarks — ${JOBS} jobs from ${CLIENTS} HTTP clients; Node ${process.version}\n\n`);

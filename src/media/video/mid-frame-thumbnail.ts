@@ -1,4 +1,4 @@
-import { makeThumbnail, type Thumbnail } from '../image/thumbnail.js';
+import { makeThumbnail, THUMBNAIL_MAX_EDGE, type Thumbnail } from '../image/thumbnail.js';
 import { runFfmpeg } from './ffmpeg.js';
 import type { VideoProbe } from './probe-video.js';
 
@@ -14,8 +14,8 @@ export function midFrameIndex(frameCount: number): number {
  * A video's thumbnail from its middle frame: 256 px on the longest edge, WEBP q85, like every
  * image thumbnail. ffmpeg seeks on the input side (`-ss` before `-i`: jump to the keyframe
  * before, then decode forward only to the target — never the whole file) and writes exactly
- * one frame as PNG to a pipe; `makeThumbnail` does the rest, so video and image thumbnails
- * come from one resize path.
+ * one frame, already shrunk to 256 px, as PNG to a pipe; `makeThumbnail` encodes the WEBP
+ * like every image thumbnail.
  *
  * The seek time is half a frame before the middle frame's timestamp: ffmpeg drops frames that
  * start before it, so the first frame kept is exactly the middle one despite float rounding.
@@ -35,6 +35,9 @@ export async function midFrameThumbnail(
     '-hide_banner', '-nostdin', '-loglevel', 'error',
     '-ss', seconds.toFixed(6), '-i', file,
     '-map', '0:v:0', '-frames:v', '1', '-an',
+    // Shrink inside ffmpeg, right after decoding: a 1080p frame never gets encoded to PNG or
+    // crosses the pipe at full size. Never enlarges; makeThumbnail then only re-encodes.
+    '-vf', `scale='if(gte(iw,ih),min(${THUMBNAIL_MAX_EDGE},iw),-1)':'if(gte(iw,ih),-1,min(${THUMBNAIL_MAX_EDGE},ih))':flags=lanczos`,
     // zlib level 1: the PNG only crosses a pipe, so compressing it harder is wasted time
     '-f', 'image2pipe', '-c:v', 'png', '-compression_level', '1', '-',
   ];
