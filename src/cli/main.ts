@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { AtelierError } from '../errors/atelier-error.js';
+import { cleanupCommand } from './commands/cleanup.js';
 import { generateCommand } from './commands/generate.js';
 import { serveCommand } from './commands/serve.js';
 import { usersCommand } from './commands/users.js';
@@ -13,6 +14,8 @@ Usage:
       --steps N  --seed N  --size WxH  --num-images N  --negative TEXT  --model NAME
       --out DIR (default .)  --server URL (default http://127.0.0.1:8787)  --token TOKEN (or ATELIER_TOKEN)
   atelier users add NAME [--admin]      create a user and print its API token
+  atelier cleanup [--dry-run]           delete expired workspace items, old uploads and old job inputs now
+                                        (retention; --dry-run lists them and changes nothing)
 `;
 
 async function main(argv: string[]): Promise<void> {
@@ -24,6 +27,8 @@ async function main(argv: string[]): Promise<void> {
       return generateCommand(args);
     case 'users':
       return usersCommand(args);
+    case 'cleanup':
+      return cleanupCommand(args);
     case undefined:
     case 'help':
     case '--help':

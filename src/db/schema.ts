@@ -12,6 +12,8 @@ export interface Database {
   job_events: JobEventsTable;
   queue_entries: QueueEntriesTable;
   uploads: UploadsTable;
+  prompt_cache: PromptCacheTable;
+  job_input_sweeps: JobInputSweepsTable;
 }
 
 export interface UploadsTable {
@@ -27,6 +29,8 @@ export interface UploadsTable {
   created_at: number;
   url_expires_at: number | null;
   completed_at: number | null;
+  /** Set when deletion began (retention); such a row is hidden and finished by the next sweep. */
+  deleting_at: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 export interface UsersTable {
@@ -82,6 +86,23 @@ export interface JobsTable {
   started_at: number | null;
   finished_at: number | null;
   updated_at: number;
+  /** 1 when the run was served from the prompt cache instead of rendered. */
+  cached: ColumnType<number, number | undefined, number>;
+  /** The run whose assets a cached run copied. */
+  cached_from: ColumnType<string | null, string | null | undefined, string | null>;
+  /** JSON cost estimate (src/jobs/cost.ts) taken at submission. */
+  cost: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+export interface PromptCacheTable {
+  id: string;
+  user_id: string;
+  seed_hash: string;
+  any_seed_hash: string;
+  job_id: string;
+  created_at: number;
+  expires_at: number;
+  hits: number;
 }
 
 export interface AssetsTable {
@@ -100,6 +121,14 @@ export interface AssetsTable {
   variants: ColumnType<string, string | undefined, string>;
   created_at: number;
   expires_at: number | null;
+  /** Set when deletion began; such a row is hidden from every query and finished by the next sweep. */
+  deleting_at: ColumnType<number | null, number | null | undefined, number | null>;
+}
+
+/** Jobs whose held input copies (`job-inputs/…`) retention has deleted. */
+export interface JobInputSweepsTable {
+  job_id: string;
+  swept_at: number;
 }
 
 /** One stored delivery variant of an asset, as kept in `assets.variants`. */
@@ -144,4 +173,5 @@ export type AssetRow = Selectable<AssetsTable>;
 export type NewAssetRow = Insertable<AssetsTable>;
 export type JobEventRow = Selectable<JobEventsTable>;
 export type QueueEntryRow = Selectable<QueueEntriesTable>;
-export type UploadRow = Selectable<UploadsTable>;
+/** An upload record; `deleting_at` is left out because only retention reads or writes it. */
+export type UploadRow = Omit<Selectable<UploadsTable>, 'deleting_at'>;

@@ -101,6 +101,15 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    retention: Type.Object(
+      {
+        /** Workspace items, uploads and finished jobs' input copies older than this are deleted (seed 003: 30 days). Library items are kept. */
+        days: Type.Integer({ default: 30, minimum: 1 }),
+        /** Minutes between the server's retention sweeps; 0 turns them off (run `atelier cleanup` instead). */
+        sweepIntervalMinutes: Type.Number({ default: 60, minimum: 0 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     /** Longest time POST /v1/images/generations waits for its job before answering 504. */
     syncTimeoutSeconds: Type.Number({ default: 300, minimum: 1 }),
     backends: Type.Record(Type.String(), BackendSchema, { default: { builtin: { type: 'builtin' } } }),

@@ -19,6 +19,8 @@ import { createRunner } from '../runner/job-runner.js';
 import { createJobService } from '../service/job-service.js';
 import { createLibraryService } from '../service/library-service.js';
 import { createUploadService } from '../service/upload-service.js';
+import { sweepRetention } from '../service/retention.js';
+import { startRetentionSweeps, type RetentionSchedule } from '../service/retention-schedule.js';
 import { createUploadsRepo } from '../db/repos/uploads-repo.js';
 import { createMediaMetrics } from '../media/image/media-metrics.js';
 import { createStorage } from './create-storage.js';
@@ -38,6 +40,9 @@ export interface Server {
   listen(): Promise<string>;
   close(): Promise<void>;
 }
+
+// Soon after start (expired items should not wait a whole interval), but out of start-up's way.
+const FIRST_SWEEP_DELAY_MS = 5_000;
 
 const silentLogger: Logger = { info() {}, warn() {}, error() {}, debug() {} };
 
@@ -78,8 +83,9 @@ export async function createServer(config: Config, options: CreateServerOptions 
   const metrics = createMetrics();
   metrics.watchQueue(queue);
   const mediaMetrics = createMediaMetrics(metrics.registry);
+  const uploadsRepo = createUploadsRepo(db);
   const uploads = createUploadService({
-    uploads: createUploadsRepo(db),
+    uploads: uploadsRepo,
     assets,
     storage,
     signer,
@@ -142,6 +148,9 @@ export async function createServer(config: Config, options: CreateServerOptions 
     { logger: logger ?? false },
   );
 
+  const retention = { assets, uploads: uploadsRepo, jobs, storage, retentionDays: config.retention.days, metrics, logger: log };
+  let sweeps: RetentionSchedule | undefined;
+
   return {
     app,
     events,
@@ -149,10 +158,19 @@ export async function createServer(config: Config, options: CreateServerOptions 
     config,
     async listen() {
       await runner.start();
-      return app.listen({ host: config.host, port: config.port });
+      const address = await app.listen({ host: config.host, port: config.port });
+      sweeps = startRetentionSweeps({
+        intervalMs: config.retention.sweepIntervalMinutes * 60_000,
+        firstDelayMs: FIRST_SWEEP_DELAY_MS,
+        sweep: () => sweepRetention(retention, { now: Date.now() }),
+        logger: log,
+      });
+      return address;
     },
     async close() {
       await app.close();
+      // Before the database closes: a sweep in progress finishes first.
+      await sweeps?.stop();
       await runner.stop(10_000);
       await queue.close();
       await bus.close();

@@ -31,6 +31,8 @@ export const ENV_KEYS: Record<string, string> = {
   WORKSPACE_TTL_HOURS: 'media.workspaceTtlHours',
   WORKSPACE_URL_TTL_SECONDS: 'media.workspaceUrlTtlSeconds',
   SYNC_TIMEOUT_SECONDS: 'syncTimeoutSeconds',
+  RETENTION_DAYS: 'retention.days',
+  RETENTION_SWEEP_MINUTES: 'retention.sweepIntervalMinutes',
 };
 
 const validate = createAjv('coercing').compile(ConfigSchema);

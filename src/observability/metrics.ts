@@ -24,6 +24,8 @@ export function createMetrics() {
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
       registers: [registry],
     }),
+    /** Deletions by retention (seed 003): asset rows, upload rows and job-input copies. */
+    retentionDeleted: new Counter({ name: 'atelier_retention_deleted_total', help: 'Items deleted by retention cleanup', labelNames: ['kind'] as const, registers: [registry] }),
     /** Reports queue depth at scrape time rather than tracking it on every change. */
     watchQueue(queue: Queue) {
       new Gauge({

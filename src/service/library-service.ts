@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { AssetsRepo, HistoryRow } from '../db/repos/assets-repo.js';
-import type { StoredVariant } from '../db/schema.js';
 import { AtelierError } from '../errors/atelier-error.js';
 import { storageKeys } from '../storage/keys.js';
 import type { Storage } from '../storage/storage.js';
+import { copyAssetFiles } from './copy-asset-files.js';
 
 /**
  * Saving a workspace item to the library (seed 000): the original and thumbnail are copied
@@ -19,16 +19,9 @@ export function createLibraryService(assets: AssetsRepo, storage: Storage, clock
       const existing = await assets.findCopy(source.job_id, 'library', source.asset_index);
       if (existing) return existing;
 
-      const ext = source.type === 'video' ? 'mp4' : 'png';
-      const key = storageKeys.libraryOriginal(userId, source.job_id, source.asset_index, ext);
-      const thumbKey = source.thumbnail_key ? storageKeys.libraryThumbnail(userId, source.job_id, source.asset_index) : null;
-      const sourceVariants = JSON.parse(source.variants) as StoredVariant[];
-      const variants = sourceVariants.map((v) => ({ ...v, key: storageKeys.toLibrary(v.key) }));
       // Bytes first, then the row: a crash in between leaves unreferenced copies, never a
       // library item pointing at nothing.
-      await storage.copy(source.storage_key, key);
-      if (source.thumbnail_key && thumbKey) await storage.copy(source.thumbnail_key, thumbKey);
-      for (const [i, variant] of sourceVariants.entries()) await storage.copy(variant.key, variants[i]!.key);
+      const files = await copyAssetFiles(storage, source, storageKeys.toLibrary);
       try {
         await assets.insert({
           id: randomUUID(),
@@ -36,13 +29,11 @@ export function createLibraryService(assets: AssetsRepo, storage: Storage, clock
           user_id: userId,
           asset_index: source.asset_index,
           type: source.type,
-          storage_key: key,
-          thumbnail_key: thumbKey,
           content_type: source.content_type,
           collection: 'library',
           metadata: source.metadata,
-          variants: JSON.stringify(variants),
           created_at: clock(),
+          ...files,
           expires_at: null,
         });
       } catch (error) {

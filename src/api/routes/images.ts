@@ -2,9 +2,9 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { HistoryRow } from '../../db/repos/assets-repo.js';
-import { assetKeys } from '../../storage/keys.js';
 import { AtelierError } from '../../errors/atelier-error.js';
 import type { JobSpec } from '../../jobs/job-spec.js';
+import { deleteAssetCompletely } from '../../service/delete-asset.js';
 import type { AppDeps } from '../app-deps.js';
 import { currentUser } from '../plugins/auth.js';
 import { requestOrigin } from '../plugins/origin.js';
@@ -136,10 +136,9 @@ export function imageRoutes(deps: AppDeps): FastifyPluginAsync {
       },
       async (request, reply) => {
         const row = await findImage(request.params.id, currentUser(request).id);
-        // The row goes first: a crash in between leaves an unreferenced file (swept later),
-        // never a row pointing at nothing.
-        await deps.assets.delete(row.id);
-        for (const key of assetKeys(row)) await deps.storage.delete(key);
+        // Marked (hidden) first, files next, row last: a crash in between leaves a hidden row
+        // that the next retention sweep finishes, never a visible row pointing at nothing.
+        await deleteAssetCompletely(deps.assets, deps.storage, row);
         return reply.code(204).send(null);
       },
     );

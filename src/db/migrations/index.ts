@@ -2,6 +2,8 @@ import type { Migration, MigrationProvider } from 'kysely';
 import * as initial from './0001-initial.js';
 import * as uploadsAndLibrary from './0002-uploads-and-library.js';
 import * as assetVariants from './0003-asset-variants.js';
+import * as retention from './0004-retention.js';
+import * as promptCache from './0005-prompt-cache.js';
 
 /**
  * Migrations are listed in code, not discovered on disk, so they work the same from
@@ -11,6 +13,8 @@ const migrations: Record<string, Migration> = {
   '0001-initial': initial,
   '0002-uploads-and-library': uploadsAndLibrary,
   '0003-asset-variants': assetVariants,
+  '0004-retention': retention,
+  '0005-prompt-cache': promptCache,
 };
 
 export const migrationProvider: MigrationProvider = {

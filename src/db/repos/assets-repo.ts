@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { ExpressionBuilder, Kysely } from 'kysely';
 import type { AssetRow, Database, NewAssetRow } from '../schema.js';
 
 export interface HistoryRow extends AssetRow {
@@ -6,14 +6,33 @@ export interface HistoryRow extends AssetRow {
   readonly model: string;
 }
 
-/** Asset records (rows only; the bytes live in Storage). */
+/** Which workspace items retention takes: expired ones, and any created before `createdBefore`. */
+export interface ExpiryCutoff {
+  /** Items whose `expires_at` is at or before this have expired. */
+  readonly now: number;
+  /** Items created at or before this are past the retention period, expiry or not. */
+  readonly createdBefore: number;
+}
+
+/**
+ * Asset records (rows only; the bytes live in Storage). Rows with `deleting_at` set are being
+ * deleted: every read except the retention ones treats them as gone.
+ */
 export function createAssetsRepo(db: Kysely<Database>) {
-  const withJob = () =>
-    db.selectFrom('assets').innerJoin('jobs', 'jobs.id', 'assets.job_id').selectAll('assets').select(['jobs.prompt', 'jobs.model']);
+  const live = () => db.selectFrom('assets').where('assets.deleting_at', 'is', null);
+  const withJob = () => live().innerJoin('jobs', 'jobs.id', 'assets.job_id').selectAll('assets').select(['jobs.prompt', 'jobs.model']);
+  // One definition for marking and for dry runs, so a dry run lists exactly what a sweep takes.
+  // Library items are never swept, whatever their dates.
+  const sweepable = (cutoff: ExpiryCutoff) => (eb: ExpressionBuilder<Database, 'assets'>) =>
+    eb.and([
+      eb('deleting_at', 'is', null),
+      eb('collection', '=', 'workspace'),
+      eb.or([eb('expires_at', '<=', cutoff.now), eb('created_at', '<=', cutoff.createdBefore)]),
+    ]);
 
   return {
     listForJob(jobId: string): Promise<AssetRow[]> {
-      return db.selectFrom('assets').selectAll().where('job_id', '=', jobId).orderBy('asset_index').execute();
+      return live().selectAll().where('job_id', '=', jobId).orderBy('asset_index').execute();
     },
 
     async insert(row: NewAssetRow): Promise<void> {
@@ -42,8 +61,7 @@ export function createAssetsRepo(db: Kysely<Database>) {
         .limit(perPage)
         .offset((page - 1) * perPage)
         .execute();
-      const count = await db
-        .selectFrom('assets')
+      const count = await live()
         .select((eb) => eb.fn.countAll<number>().as('n'))
         .where('user_id', '=', userId)
         .where('type', '=', type)
@@ -54,6 +72,28 @@ export function createAssetsRepo(db: Kysely<Database>) {
 
     findForUser(id: string, userId: string): Promise<HistoryRow | undefined> {
       return withJob().where('assets.id', '=', id).where('assets.user_id', '=', userId).executeTakeFirst();
+    },
+
+    /** Starts a deletion: hides the row. False if it was already marked (or is gone). */
+    async markDeleting(id: string, now: number): Promise<boolean> {
+      const result = await db.updateTable('assets').set({ deleting_at: now }).where('id', '=', id).where('deleting_at', 'is', null).executeTakeFirst();
+      return result.numUpdatedRows > 0n;
+    },
+
+    /** Marks every expired or too-old workspace item in one statement; returns how many. */
+    async markExpired(cutoff: ExpiryCutoff, now: number): Promise<number> {
+      const result = await db.updateTable('assets').set({ deleting_at: now }).where(sweepable(cutoff)).executeTakeFirst();
+      return Number(result.numUpdatedRows);
+    },
+
+    /** The workspace items {@link markExpired} would mark (dry runs). */
+    listExpired(cutoff: ExpiryCutoff): Promise<AssetRow[]> {
+      return db.selectFrom('assets').selectAll().where(sweepable(cutoff)).orderBy('created_at').execute();
+    },
+
+    /** Rows whose deletion began and has not finished (marked by a sweep, or by a delete that crashed). */
+    listDeleting(): Promise<AssetRow[]> {
+      return db.selectFrom('assets').selectAll().where('deleting_at', 'is not', null).orderBy('deleting_at').execute();
     },
 
     async delete(id: string): Promise<void> {

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Database, JobRow, NewAssetRow, NewJobRow } from '../schema.js';
 
 const ACTIVE = ['queued', 'running'] as const;
+const TERMINAL = ['succeeded', 'failed', 'canceled'] as const;
 
 /**
  * Job records. Every state change is a conditional UPDATE on the current state (and, for the
@@ -12,6 +13,14 @@ export function createJobsRepo(db: Kysely<Database>) {
   return {
     async insert(row: NewJobRow): Promise<void> {
       await db.insertInto('jobs').values(row).execute();
+    },
+
+    /** A job that is finished on arrival (a prompt-cache hit), with its assets, atomically. */
+    async insertWithAssets(row: NewJobRow, assets: NewAssetRow[]): Promise<void> {
+      await db.transaction().execute(async (trx) => {
+        await trx.insertInto('jobs').values(row).execute();
+        if (assets.length > 0) await trx.insertInto('assets').values(assets).execute();
+      });
     },
 
     findById(id: string): Promise<JobRow | undefined> {
@@ -96,6 +105,28 @@ export function createJobsRepo(db: Kysely<Database>) {
         .where('status', 'in', from)
         .executeTakeFirst();
       return result.numUpdatedRows > 0n;
+    },
+
+    /**
+     * Terminal jobs finished before `finishedBefore` whose held input copies have not been
+     * swept yet. The LIKE is only a cheap pre-filter (specs with a `job-inputs/` key); the
+     * caller reads the exact keys from the spec.
+     */
+    listWithInputsToSweep(finishedBefore: number): Promise<Pick<JobRow, 'id' | 'user_id' | 'spec'>[]> {
+      return db
+        .selectFrom('jobs')
+        .select(['id', 'user_id', 'spec'])
+        .where('status', 'in', TERMINAL)
+        .where('finished_at', '<', finishedBefore)
+        .where('spec', 'like', '%job-inputs/%')
+        .where(({ not, exists, selectFrom }) => not(exists(selectFrom('job_input_sweeps').select('job_input_sweeps.job_id').whereRef('job_input_sweeps.job_id', '=', 'jobs.id'))))
+        .orderBy('finished_at')
+        .execute();
+    },
+
+    /** Records that a job's input copies are deleted, so later sweeps skip it. */
+    async markInputsSwept(jobId: string, now: number): Promise<void> {
+      await db.insertInto('job_input_sweeps').values({ job_id: jobId, swept_at: now }).onConflict((oc) => oc.column('job_id').doNothing()).execute();
     },
   };
 }

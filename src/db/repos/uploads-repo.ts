@@ -1,7 +1,10 @@
 import type { Kysely } from 'kysely';
 import type { Database, UploadRow } from '../schema.js';
 
-/** Upload records; the bytes live in Storage under `uploads/{userId}/{id}.{ext}`. */
+/**
+ * Upload records; the bytes live in Storage under `uploads/{userId}/{id}/…`. Rows with
+ * `deleting_at` set are being deleted by retention and read as gone.
+ */
 export function createUploadsRepo(db: Kysely<Database>) {
   return {
     async insert(row: UploadRow): Promise<void> {
@@ -9,7 +12,7 @@ export function createUploadsRepo(db: Kysely<Database>) {
     },
 
     findById(id: string): Promise<UploadRow | undefined> {
-      return db.selectFrom('uploads').selectAll().where('id', '=', id).executeTakeFirst();
+      return db.selectFrom('uploads').selectAll().where('id', '=', id).where('deleting_at', 'is', null).executeTakeFirst();
     },
 
     /** Marks a pending upload ready; false if it was already used (presigned URLs are single-use). */
@@ -19,8 +22,36 @@ export function createUploadsRepo(db: Kysely<Database>) {
         .set({ status: 'ready', storage_key: storageKey, metadata: JSON.stringify(metadata), completed_at: now })
         .where('id', '=', id)
         .where('status', '=', 'pending')
+        // Once retention has marked the row it has read (or will read) storage_key; a key set
+        // now would never be deleted. The caller removes its file when this refuses.
+        .where('deleting_at', 'is', null)
         .executeTakeFirst();
       return result.numUpdatedRows > 0n;
+    },
+
+    /** Marks every upload created at or before `createdBefore` for deletion; returns how many. */
+    async markOlderThan(createdBefore: number, now: number): Promise<number> {
+      const result = await db
+        .updateTable('uploads')
+        .set({ deleting_at: now })
+        .where('deleting_at', 'is', null)
+        .where('created_at', '<=', createdBefore)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows);
+    },
+
+    /** The uploads {@link markOlderThan} would mark (dry runs). */
+    listOlderThan(createdBefore: number): Promise<UploadRow[]> {
+      return db.selectFrom('uploads').selectAll().where('deleting_at', 'is', null).where('created_at', '<=', createdBefore).orderBy('created_at').execute();
+    },
+
+    /** Uploads whose deletion began and has not finished. */
+    listDeleting(): Promise<UploadRow[]> {
+      return db.selectFrom('uploads').selectAll().where('deleting_at', 'is not', null).orderBy('deleting_at').execute();
+    },
+
+    async delete(id: string): Promise<void> {
+      await db.deleteFrom('uploads').where('id', '=', id).execute();
     },
   };
 }
