@@ -1,6 +1,7 @@
 import type { Backend } from '../backends/backend.js';
 import type { ModelRegistry } from '../backends/model-registry.js';
 import type { AssetsRepo } from '../db/repos/assets-repo.js';
+import type { EvaluationsRepo } from '../evaluation/evaluations-repo.js';
 import type { UsersRepo } from '../db/repos/users-repo.js';
 import type { JobEvents } from '../events/job-events.js';
 import type { Config } from '../main/config-schema.js';
@@ -18,6 +19,7 @@ export interface AppDeps {
   readonly uploads: UploadService;
   readonly library: LibraryService;
   readonly assets: AssetsRepo;
+  readonly evaluations: EvaluationsRepo;
   readonly users: UsersRepo;
   readonly events: JobEvents;
   readonly storage: Storage;

@@ -4,7 +4,10 @@ import type { AppDeps } from './app-deps.js';
 import { requireUser } from './plugins/auth.js';
 import { installErrorHandler } from './plugins/error-handler.js';
 import { installValidation } from './plugins/validation.js';
+import { adminMetricsRoutes } from './routes/admin-metrics.js';
 import { adminRoutes } from './routes/admin.js';
+import { cacheRoutes } from './routes/cache.js';
+import { estimateRoutes } from './routes/estimate.js';
 import { generateRoutes } from './routes/generate.js';
 import { healthRoutes } from './routes/health.js';
 import { homeRoutes } from './routes/home.js';
@@ -60,6 +63,9 @@ export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Pr
     await api.register(imageRoutes(deps));
     await api.register(modelRoutes(deps));
     await api.register(adminRoutes(deps));
+    await api.register(adminMetricsRoutes(deps));
+    await api.register(cacheRoutes(deps));
+    await api.register(estimateRoutes(deps));
   });
   return app;
 }

@@ -1,4 +1,5 @@
 import { AtelierError } from '../errors/atelier-error.js';
+import type { ModelPricing } from '../jobs/cost.js';
 import type { Mode } from '../jobs/job-spec.js';
 
 /** One model as configuration declares it: which backend runs it and with what defaults. */
@@ -19,6 +20,8 @@ export interface ModelConfig {
   readonly defaultFps?: number;
   readonly defaultFrames?: number;
   readonly maxFrames?: number;
+  /** Prices for cost estimates; unset fields take DEFAULT_PRICING. */
+  readonly pricing?: Partial<ModelPricing>;
   /** Delivery preset of the model's images (SPEC §4). */
   readonly deliveryPreset?: string;
   readonly default?: boolean;

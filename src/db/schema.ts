@@ -1,3 +1,4 @@
+import type { EvaluationsTable } from '../evaluation/evaluations-table.js';
 import type { ColumnType, Insertable, Selectable, Updateable } from 'kysely';
 
 /**
@@ -13,6 +14,7 @@ export interface Database {
   queue_entries: QueueEntriesTable;
   uploads: UploadsTable;
   prompt_cache: PromptCacheTable;
+  evaluations: EvaluationsTable;
   job_input_sweeps: JobInputSweepsTable;
 }
 

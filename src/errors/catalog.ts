@@ -19,6 +19,8 @@ export const errorCatalog = {
   upload_not_ready: { status: 409, message: 'The upload has not received its bytes yet' },
   signature_invalid: { status: 403, message: 'The signed URL is invalid or has expired' },
   rate_limited: { status: 429, message: 'Too many requests' },
+  prompt_refused: { status: 422, message: "The prompt was refused by this server's content policy" },
+  moderation_unavailable: { status: 503, message: 'The moderation check is unavailable' },
   config_invalid: { status: 500, message: 'The configuration is invalid' },
   backend_failed: { status: 502, message: 'The backend failed to generate' },
   backend_timeout: { status: 504, message: 'The backend did not answer in time' },

@@ -25,6 +25,8 @@ export interface GenerationRequest {
   num_images?: number;
   hires_fix?: boolean;
   priority?: number;
+  /** Prompt cache use: seed-aware (default), seed-agnostic or off. */
+  cache_mode?: 'seed-aware' | 'seed-agnostic' | 'off';
   // Image-to-image (SPEC §3).
   reference_image?: ImageRef;
   denoise_strength?: number;

@@ -15,6 +15,21 @@ const ModelSchema = Type.Object(
     defaultFps: Type.Optional(Type.Integer({ minimum: 1, maximum: 60 })),
     defaultFrames: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
     maxFrames: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+    /** Prices for cost estimates (src/jobs/cost.ts); unset fields take DEFAULT_PRICING. */
+    pricing: Type.Optional(
+      Type.Object(
+        {
+          currency: Type.Optional(Type.Union([Type.Literal('USD'), Type.Literal('credits')])),
+          base: Type.Optional(Type.Number({ minimum: 0 })),
+          perMegapixelStep: Type.Optional(Type.Number({ minimum: 0 })),
+          perFrame: Type.Optional(Type.Number({ minimum: 0 })),
+          controlnet: Type.Optional(Type.Number({ minimum: 0 })),
+          guidanceImage: Type.Optional(Type.Number({ minimum: 0 })),
+          hiresFix: Type.Optional(Type.Number({ minimum: 1 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     /** Delivery preset of this model's images (SPEC §4); `media.defaultPreset` when unset. */
     deliveryPreset: Type.Optional(Type.String({ minLength: 1 })),
     default: Type.Optional(Type.Boolean()),
@@ -107,6 +122,65 @@ export const ConfigSchema = Type.Object(
         days: Type.Integer({ default: 30, minimum: 1 }),
         /** Minutes between the server's retention sweeps; 0 turns them off (run `atelier cleanup` instead). */
         sweepIntervalMinutes: Type.Number({ default: 60, minimum: 0 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    cache: Type.Object(
+      {
+        /** How long a finished run can serve identical requests. */
+        ttlDays: Type.Number({ default: 30, minimum: 0 }),
+        /** `user`: requests hit only the same user's runs; `global`: anyone's (shares outputs across users). */
+        scope: Type.Union([Type.Literal('user'), Type.Literal('global')], { default: 'user' }),
+        /** When a request does not say: reuse only runs with the same fixed seed. */
+        defaultMode: Type.Union([Type.Literal('seed-aware'), Type.Literal('seed-agnostic'), Type.Literal('off')], { default: 'seed-aware' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    rateLimits: Type.Object(
+      {
+        /** Jobs a user may submit per rolling hour (seed 003: 50); 0 turns it off. */
+        perHour: Type.Integer({ default: 50, minimum: 0 }),
+        /** Jobs a user may have queued or running at once (seed 003: 2); 0 turns it off. */
+        concurrent: Type.Integer({ default: 2, minimum: 0 }),
+        exemptAdmins: Type.Boolean({ default: true }),
+        /** Per user name or id: { perHour?, concurrent? }. */
+        perUser: Type.Record(Type.String(), Type.Object({ perHour: Type.Optional(Type.Integer({ minimum: 0 })), concurrent: Type.Optional(Type.Integer({ minimum: 0 })) }, { additionalProperties: false }), { default: {} }),
+        concurrentRetryAfterSeconds: Type.Integer({ default: 5, minimum: 1 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    moderation: Type.Object(
+      {
+        /** Words and phrases refused in prompts (case-, spacing- and punctuation-insensitive). */
+        blocklist: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
+        checkNegativePrompt: Type.Boolean({ default: true }),
+        /** A service answering POST {prompt, negative_prompt} with {flagged, reason?}. */
+        external: Type.Optional(
+          Type.Object(
+            {
+              url: Type.String({ format: 'uri' }),
+              timeoutMs: Type.Integer({ default: 2000, minimum: 1 }),
+              failOpen: Type.Boolean({ default: false }),
+              headers: Type.Record(Type.String(), Type.String(), { default: {} }),
+            },
+            { additionalProperties: false },
+          ),
+        ),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    evaluation: Type.Object(
+      {
+        /**
+         * Optional CLIP score: a user-supplied ONNX model ({modelPath, tokenizerPath?}) or an
+         * external service answering POST {url}/evaluate ({url, timeoutMs?}).
+         */
+        clip: Type.Optional(
+          Type.Union([
+            Type.Object({ modelPath: Type.String({ minLength: 1 }), tokenizerPath: Type.Optional(Type.String({ minLength: 1 })) }, { additionalProperties: false }),
+            Type.Object({ url: Type.String({ format: 'uri' }), timeoutMs: Type.Optional(Type.Integer({ minimum: 1 })) }, { additionalProperties: false }),
+          ]),
+        ),
       },
       { additionalProperties: false, default: {} },
     ),

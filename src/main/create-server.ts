@@ -17,6 +17,13 @@ import { createMetrics } from '../observability/metrics.js';
 import { createEmbeddedQueue } from '../queue/embedded/embedded-queue.js';
 import { createRunner } from '../runner/job-runner.js';
 import { createJobService } from '../service/job-service.js';
+import { createPromptCache } from '../service/prompt-cache.js';
+import { createClipScorer } from '../evaluation/clip/create-clip-scorer.js';
+import { createJobEvaluator } from '../evaluation/evaluate-stored-job.js';
+import { createEvaluationsRepo } from '../evaluation/evaluations-repo.js';
+import { createPromptCacheRepo } from '../db/repos/prompt-cache-repo.js';
+import { costOfSpec } from '../service/cost-of-spec.js';
+import { createAdmissionChecks } from './create-admission-checks.js';
 import { createLibraryService } from '../service/library-service.js';
 import { createUploadService } from '../service/upload-service.js';
 import { sweepRetention } from '../service/retention.js';
@@ -93,6 +100,20 @@ export async function createServer(config: Config, options: CreateServerOptions 
     ...(options.unsafeAllowUrlDestinations ? { urlFetch: { timeoutMs: 15_000, unsafeAllowDestinations: options.unsafeAllowUrlDestinations } } : {}),
   });
   const library = createLibraryService(assets, storage);
+  const promptCache = createPromptCache(
+    { repo: createPromptCacheRepo(db), jobs, assets, storage, registry: metrics.registry },
+    { ttlMs: config.cache.ttlDays * 86_400_000, scope: config.cache.scope },
+  );
+  const log: Logger = logger ?? silentLogger;
+  const evaluations = createEvaluationsRepo(db);
+  const clip = await createClipScorer(config.evaluation.clip);
+  const evaluateJob = createJobEvaluator({
+    storage,
+    evaluations,
+    ...(clip ? { clip } : {}),
+    warn: (failure) => log.warn({ jobId: failure.jobId, metric: failure.metric, err: failure.error }, 'evaluation metric failed'),
+    now: Date.now,
+  });
   const jobService = createJobService({
     jobs,
     assets,
@@ -103,9 +124,11 @@ export async function createServer(config: Config, options: CreateServerOptions 
     metrics,
     maxAttempts: config.runner.maxAttempts,
     inputs: { uploads, storage },
+    cache: { cache: promptCache, defaultMode: config.cache.defaultMode, workspaceTtlMs: config.media.workspaceTtlHours * 3600_000 },
+    costOf: costOfSpec,
+    admission: createAdmissionChecks(config, db, metrics, log),
   });
 
-  const log: Logger = logger ?? silentLogger;
   const runner = createRunner(
     {
       queue,
@@ -117,6 +140,11 @@ export async function createServer(config: Config, options: CreateServerOptions 
       metrics,
       logger: log,
       media: { presetFor: (model) => presets.forModel(registry.resolve(model)), metrics: mediaMetrics },
+      onSucceeded: async (job, spec, written) => {
+        await promptCache.record(job, spec);
+        // Scores are extras: computed off the runner's path so the next job is not kept waiting.
+        void evaluateJob(job, spec, written).catch((error: unknown) => log.warn({ jobId: job.id, err: error }, 'evaluation failed'));
+      },
     },
     {
       workerId: `${hostname()}:${process.pid}`,
@@ -134,6 +162,7 @@ export async function createServer(config: Config, options: CreateServerOptions 
       uploads,
       library,
       assets,
+      evaluations,
       users,
       events,
       storage,
@@ -176,6 +205,7 @@ export async function createServer(config: Config, options: CreateServerOptions 
       await bus.close();
       await database.close();
       storageHandle.close();
+      await clip?.close();
     },
   };
 }

@@ -9,6 +9,7 @@ export function createMetrics() {
     registry,
     jobsSubmitted: new Counter({ name: 'atelier_jobs_submitted_total', help: 'Jobs accepted', labelNames: ['mode', 'model'] as const, registers: [registry] }),
     jobsFinished: new Counter({ name: 'atelier_jobs_finished_total', help: 'Jobs that reached a terminal state', labelNames: ['status', 'model'] as const, registers: [registry] }),
+    moderationRefused: new Counter({ name: 'atelier_moderation_refused_total', help: 'Jobs refused by moderation', labelNames: ['source'] as const, registers: [registry] }),
     attemptsRetried: new Counter({ name: 'atelier_job_retries_total', help: 'Failed attempts that will be retried', labelNames: ['code'] as const, registers: [registry] }),
     jobDuration: new Histogram({
       name: 'atelier_job_duration_seconds',

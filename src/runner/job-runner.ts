@@ -31,6 +31,11 @@ export interface RunnerDeps {
   readonly registry: ModelRegistry;
   readonly metrics: Metrics;
   readonly logger: Logger;
+  /**
+   * Called after a run's success is committed (prompt cache, evaluation). Its failures are
+   * logged; they never fail the run.
+   */
+  readonly onSucceeded?: (job: JobRow, spec: JobSpec, assets: readonly NewAssetRow[]) => Promise<void>;
   /** Delivery presets by model, and media metrics; defaults to the stable-diffusion preset. */
   readonly media?: { readonly presetFor: (model: string) => DeliveryPreset; readonly metrics?: MediaMetrics };
 }
@@ -134,6 +139,7 @@ export function createRunner(deps: RunnerDeps, options: RunnerOptions) {
       if (await deps.jobs.succeed(job.id, lease.attempt, written, clock())) {
         await deps.events.emit(job, 'succeeded', { assets: written.map((a) => ({ id: a.id, index: a.asset_index })) });
         observeFinished(job, 'succeeded');
+        await deps.onSucceeded?.(job, spec, written).catch((error: unknown) => deps.logger.warn({ jobId: job.id, err: error }, 'after-success hook failed'));
       } else {
         await cleanUpLostAttempt(job, written);
       }

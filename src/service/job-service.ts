@@ -8,11 +8,15 @@ import { AtelierError } from '../errors/atelier-error.js';
 import type { JobEvents } from '../events/job-events.js';
 import type { GenerationRequest, TextToImageRequest } from '../jobs/generation-request.js';
 import type { ModeImages } from '../jobs/image-rules.js';
-import { MAX_SEED, type InputImage, type Mode } from '../jobs/job-spec.js';
+import { MAX_SEED, type InputImage, type JobSpec, type Mode } from '../jobs/job-spec.js';
 import { isTerminal } from '../jobs/job-status.js';
 import { normalizeRequest } from '../jobs/normalize-request.js';
 import { storageKeys } from '../storage/keys.js';
 import type { Storage } from '../storage/storage.js';
+import type { AdmissionCheck } from './admission.js';
+import type { CacheHit, PromptCache } from './prompt-cache.js';
+import { cacheLookupKey, type CacheMode } from '../jobs/prompt-cache-key.js';
+import type { ModelConfig } from '../backends/model-registry.js';
 import type { UploadService } from './upload-service.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Queue } from '../queue/queue.js';
@@ -26,6 +30,12 @@ export interface JobServiceDeps {
   readonly backends: ReadonlyMap<string, Backend>;
   readonly metrics: Metrics;
   readonly maxAttempts: number;
+  /** The prompt cache: a hit completes the job at once with copies of an earlier run's assets. */
+  readonly cache?: { readonly cache: PromptCache; readonly defaultMode: CacheMode; readonly workspaceTtlMs: number };
+  /** The cost estimate recorded with every job. */
+  readonly costOf?: (spec: JobSpec, model: ModelConfig) => unknown;
+  /** Gates every job passes before it is recorded, in order (moderation, rate limits). */
+  readonly admission?: readonly AdmissionCheck[];
   /** Needed for jobs that take images: resolves references and stores the job's copies. */
   readonly inputs?: { readonly uploads: UploadService; readonly storage: Storage };
   readonly clock?: () => number;
@@ -58,29 +68,37 @@ export function createJobService(deps: JobServiceDeps) {
     if (!backend) throw new AtelierError('unknown_model', `Model '${model.name}' has no configured backend`, { field: 'model' });
     const mode = modeFor(kind, model.modes);
     const jobId = randomUUID();
+    const prompt = (request.prompt ?? '').trim();
+    const negativePrompt = request.negative_prompt?.trim() || undefined;
+    for (const check of deps.admission ?? []) await check({ user, model, request, prompt, negativePrompt });
     const images = await resolveImages(user, request);
     const { spec, warnings } = normalizeRequest(mode, request, { model, capabilities: backend.capabilities, randomSeed: () => randomInt(0, MAX_SEED), images });
+    const cacheKey = deps.cache ? cacheLookupKey(spec, request.cache_mode ?? deps.cache.defaultMode) : undefined;
+    const hit = cacheKey ? await deps.cache!.cache.lookup(user.id, cacheKey) : undefined;
     // The job keeps its own copies: deleting the upload or asset later cannot starve it.
     const held = await holdInputs(user, jobId, images);
-    const finalSpec = Object.freeze({
+    const finalSpec: JobSpec = Object.freeze({
       ...spec,
+      // A cache hit is the earlier run's picture, so the record carries that run's seed.
+      ...(hit ? { seed: (JSON.parse(hit.source.spec) as JobSpec).seed } : {}),
       ...(held.reference ? { reference: held.reference } : {}),
       ...(held.start ? { startImage: held.start } : {}),
       ...(held.end ? { endImage: held.end } : {}),
     });
 
     const now = clock();
+    const totalSteps = spec.numFrames ?? spec.steps * spec.numImages;
     const job: JobRow = {
       id: jobId,
       user_id: user.id,
       mode: spec.mode,
       model: spec.model,
       backend: model.backend,
-      status: 'queued',
+      status: hit ? 'succeeded' : 'queued',
       prompt: spec.prompt,
       negative_prompt: spec.negativePrompt ?? null,
       spec: JSON.stringify(finalSpec),
-      seed: spec.seed,
+      seed: finalSpec.seed,
       width: spec.width,
       height: spec.height,
       steps: spec.steps,
@@ -88,9 +106,9 @@ export function createJobService(deps: JobServiceDeps) {
       sampler: spec.sampler,
       num_images: spec.numImages,
       priority: spec.priority,
-      progress: 0,
-      progress_step: 0,
-      progress_total: spec.numFrames ?? spec.steps * spec.numImages,
+      progress: hit ? 1 : 0,
+      progress_step: hit ? totalSteps : 0,
+      progress_total: totalSteps,
       attempts: 0,
       max_attempts: deps.maxAttempts,
       lease_owner: null,
@@ -101,10 +119,14 @@ export function createJobService(deps: JobServiceDeps) {
       request_hash: requestHash,
       warnings: JSON.stringify(warnings),
       created_at: now,
-      started_at: null,
-      finished_at: null,
+      started_at: hit ? now : null,
+      finished_at: hit ? now : null,
       updated_at: now,
+      cached: hit ? 1 : 0,
+      cached_from: hit?.source.id ?? null,
+      cost: deps.costOf ? JSON.stringify(deps.costOf(finalSpec, model)) : null,
     };
+    if (hit) return completeFromCache(job, hit, requestHash);
     try {
       await deps.jobs.insert(job);
     } catch (error) {
@@ -116,6 +138,24 @@ export function createJobService(deps: JobServiceDeps) {
     await deps.events.emit(job, 'queued', { position: undefined });
     await deps.queue.enqueue(job.id, { priority: job.priority, maxAttempts: job.max_attempts });
     deps.metrics.jobsSubmitted.inc({ mode: job.mode, model: job.model });
+    return { job, replayed: false };
+  }
+
+  /** Records a cache hit as a finished job with its own copies of the earlier run's assets. */
+  async function completeFromCache(job: JobRow, hit: CacheHit, requestHash: string): Promise<Submitted> {
+    const assets = await deps.cache!.cache.materialize(hit, job, deps.cache!.workspaceTtlMs);
+    try {
+      await deps.jobs.insertWithAssets(job, assets);
+    } catch (error) {
+      const winner = job.idempotency_key === null ? undefined : await deps.jobs.findByIdempotencyKey(job.user_id, job.idempotency_key);
+      if (winner) return replay(winner, requestHash);
+      throw error;
+    }
+    await deps.events.emit(job, 'queued', {});
+    await deps.events.emit(job, 'succeeded', { cached: true, cachedFrom: job.cached_from, assets: assets.map((a) => ({ id: a.id, index: a.asset_index })) });
+    deps.metrics.jobsSubmitted.inc({ mode: job.mode, model: job.model });
+    deps.metrics.jobsFinished.inc({ status: 'succeeded', model: job.model });
+    deps.metrics.jobDuration.observe({ status: 'succeeded', model: job.model }, (clock() - Number(job.created_at)) / 1000);
     return { job, replayed: false };
   }
 
@@ -201,7 +241,26 @@ export function createJobService(deps: JobServiceDeps) {
 
   const submitTextToImage = (user: UserRow, request: TextToImageRequest, idempotencyKey?: string) => submit(user, 'text-to-image', request, idempotencyKey);
 
-  return { submit, submitTextToImage, getForUser, cancel, waitForTerminal };
+  /**
+   * What the prompt cache holds for a request, without submitting it: the key it would use
+   * and the run that would serve it. Image references must be uploads or assets.
+   */
+  async function lookupCache(user: UserRow, kind: GenerationKind, request: GenerationRequest) {
+    if (!deps.cache) throw new AtelierError('capability_unsupported', 'The prompt cache is not enabled on this server');
+    for (const ref of [request.reference_image, request.start_image, request.end_image]) {
+      if (ref && 'url' in ref) throw new AtelierError('invalid_parameter', 'Cache lookups take images as upload_id or asset_id, not url', { field: 'url' });
+    }
+    const model = deps.registry.resolve(request.model);
+    const backend = deps.backends.get(model.backend)!;
+    const images = await resolveImages(user, request);
+    const { spec } = normalizeRequest(modeFor(kind, model.modes), request, { model, capabilities: backend.capabilities, randomSeed: () => randomInt(0, MAX_SEED), images });
+    const mode = request.cache_mode ?? deps.cache.defaultMode;
+    const key = cacheLookupKey(spec, mode);
+    const hit = key ? await deps.cache.cache.lookup(user.id, key, false) : undefined;
+    return { mode, key, hit };
+  }
+
+  return { submit, submitTextToImage, lookupCache, getForUser, cancel, waitForTerminal };
 }
 
 export type JobService = ReturnType<typeof createJobService>;

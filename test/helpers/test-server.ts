@@ -20,7 +20,10 @@ export interface TestServer {
  */
 export async function startTestServer(env: Record<string, string> = {}, options: CreateServerOptions = {}): Promise<TestServer> {
   const tmp = await makeTempDir('atelier-server-');
-  const config = loadConfig({ DATA_DIR: tmp.dir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', ...env }, tmp.dir);
+  // Rate limits and the prompt cache are off unless a test turns them on: most tests submit
+  // many jobs at once, and many repeat a request to see it rendered again.
+  const defaults = { RATE_LIMIT_PER_HOUR: '0', RATE_LIMIT_CONCURRENT: '0', CACHE_DEFAULT_MODE: 'off' };
+  const config = loadConfig({ DATA_DIR: tmp.dir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', ...defaults, ...env }, tmp.dir);
   const server = await createServer(config, options);
   const url = await server.listen();
   const adminToken = server.adminToken.token!;

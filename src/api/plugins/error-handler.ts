@@ -40,5 +40,12 @@ export function installErrorHandler(app: FastifyInstance): void {
 
 function sendError(error: AtelierError, original: unknown, request: FastifyRequest, reply: FastifyReply): void {
   if (error.status >= 500) request.log.error({ err: original }, 'request failed');
+  setRetryAfter(error, reply);
   void reply.code(error.status).send(error.toJSON());
+}
+
+/** A refusal that says when to come back (rate limits) carries it as Retry-After. */
+export function setRetryAfter(error: AtelierError, reply: FastifyReply): void {
+  const seconds = error.details?.retryAfterSeconds;
+  if (typeof seconds === 'number') void reply.header('retry-after', String(Math.max(1, Math.ceil(seconds))));
 }

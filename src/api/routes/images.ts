@@ -9,6 +9,8 @@ import type { AppDeps } from '../app-deps.js';
 import { currentUser } from '../plugins/auth.js';
 import { requestOrigin } from '../plugins/origin.js';
 import { errorResponses, IdParams } from '../schemas/common.js';
+import { EvaluationsView } from '../schemas/job-view.js';
+import { evaluationsByAsset } from '../views/job-view.js';
 import { createMediaLinks, type MediaLinks } from '../views/media-links.js';
 
 const HistoryItem = Type.Object({
@@ -38,6 +40,7 @@ const ImageDetail = Type.Object({
   parameters: Type.Object({ steps: Type.Integer(), cfgScale: Type.Number(), sampler: Type.String(), seed: Type.Integer() }),
   generationTime: Type.Union([Type.Number(), Type.Null()]),
   metadata: Type.Object({}, { additionalProperties: true }),
+  evaluations: EvaluationsView,
   collection: Type.Union([Type.Literal('workspace'), Type.Literal('library')]),
   expiresAt: Type.Union([Type.String(), Type.Null()]),
   createdAt: Type.String(),
@@ -113,7 +116,8 @@ export function imageRoutes(deps: AppDeps): FastifyPluginAsync {
       },
       async (request) => {
         const row = await findImage(request.params.id, currentUser(request).id);
-        return imageDetail(row, await deps.jobService.getForUser(currentUser(request), row.job_id), linksFor(request, row.collection));
+        const scores = evaluationsByAsset(await deps.evaluations.listByAssetIds([row.id])).get(row.id) ?? {};
+        return { ...(await imageDetail(row, await deps.jobService.getForUser(currentUser(request), row.job_id), linksFor(request, row.collection))), evaluations: scores };
       },
     );
 
@@ -159,7 +163,7 @@ export function imageRoutes(deps: AppDeps): FastifyPluginAsync {
         const user = currentUser(request);
         await findImage(request.params.id, user.id);
         const saved = await deps.library.save(user.id, request.params.id);
-        return reply.code(201).send(await imageDetail(saved, await deps.jobService.getForUser(user, saved.job_id), linksFor(request, saved.collection)));
+        return reply.code(201).send({ ...(await imageDetail(saved, await deps.jobService.getForUser(user, saved.job_id), linksFor(request, saved.collection))), evaluations: {} });
       },
     );
 

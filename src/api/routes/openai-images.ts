@@ -6,7 +6,7 @@ import { AtelierError } from '../../errors/atelier-error.js';
 import { MAX_SEED } from '../../jobs/job-spec.js';
 import type { AppDeps } from '../app-deps.js';
 import { currentUser, requireUser } from '../plugins/auth.js';
-import { toAtelierError } from '../plugins/error-handler.js';
+import { setRetryAfter, toAtelierError } from '../plugins/error-handler.js';
 import { requestOrigin } from '../plugins/origin.js';
 import { createMediaLinks } from '../views/media-links.js';
 
@@ -56,7 +56,8 @@ export function openaiImagesRoutes(deps: AppDeps): FastifyPluginAsync {
     plugin.setErrorHandler((error: FastifyError, request, reply) => {
       const e = toAtelierError(error, request);
       if (e.status >= 500) request.log.error({ err: error }, 'request failed');
-      const type = e.status === 401 ? 'authentication_error' : e.status >= 500 ? 'server_error' : 'invalid_request_error';
+      setRetryAfter(e, reply);
+      const type = e.status === 401 ? 'authentication_error' : e.status === 429 ? 'rate_limit_error' : e.status >= 500 ? 'server_error' : 'invalid_request_error';
       void reply.code(e.status).send({ error: { message: e.message, type, param: e.field ?? null, code: e.code } });
     });
     const app = plugin.withTypeProvider<TypeBoxTypeProvider>();
@@ -69,7 +70,7 @@ export function openaiImagesRoutes(deps: AppDeps): FastifyPluginAsync {
           summary: 'OpenAI Images API: generate images and wait for them',
           security: [{ bearerAuth: [] }],
           body: GenerationsBody,
-          response: { 200: GenerationsResponse, 400: OpenAIError, 401: OpenAIError, 404: OpenAIError, 409: OpenAIError, 422: OpenAIError, 500: OpenAIError, 504: OpenAIError },
+          response: { 200: GenerationsResponse, 400: OpenAIError, 401: OpenAIError, 404: OpenAIError, 409: OpenAIError, 422: OpenAIError, 429: OpenAIError, 500: OpenAIError, 503: OpenAIError, 504: OpenAIError },
         },
       },
       async (request) => {

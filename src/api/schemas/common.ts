@@ -21,6 +21,7 @@ export const errorResponses = {
   422: ErrorBody,
   429: ErrorBody,
   500: ErrorBody,
+  503: ErrorBody,
 } as const;
 
 export const RunIdParams = Type.Object({ runId: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false });

@@ -21,6 +21,11 @@ export const imageParameterFields = {
   num_images: Type.Optional(Type.Integer({ minimum: 1, maximum: 8 })),
   hires_fix: Type.Optional(Type.Boolean()),
   priority: Type.Optional(Type.Integer({ minimum: -100, maximum: 100, description: 'Higher runs first' })),
+  cache_mode: Type.Optional(
+    Type.Union([Type.Literal('seed-aware'), Type.Literal('seed-agnostic'), Type.Literal('off')], {
+      description: 'Prompt cache: seed-aware (default) reuses a finished run with the same fixed seed; seed-agnostic any seed; off never',
+    }),
+  ),
 };
 
 export const TextToImageBody = Type.Object(imageParameterFields, { additionalProperties: false });
@@ -60,6 +65,7 @@ const videoFields = {
   sampler: imageParameterFields.sampler,
   seed: imageParameterFields.seed,
   priority: imageParameterFields.priority,
+  cache_mode: imageParameterFields.cache_mode,
   num_frames: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
   duration_seconds: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 60 })),
   fps: Type.Optional(Type.Integer({ minimum: 1, maximum: 60 })),

@@ -1,5 +1,14 @@
 import { Type } from 'typebox';
 
+/** Scores of one asset (SPEC §7); absent ones were not computed (yet, or for this mode). */
+export const EvaluationsView = Type.Object({
+  ssim: Type.Optional(Type.Number({ description: 'i2i: against the center-cropped reference' })),
+  psnr: Type.Optional(Type.Number({ description: 'i2i: dB, 100 when identical' })),
+  phash: Type.Optional(Type.String({ description: '64-bit perceptual hash, hex' })),
+  batchDiversity: Type.Optional(Type.Number({ description: 'Mean pairwise pHash distance of the batch / 64' })),
+  clipScore: Type.Optional(Type.Number()),
+});
+
 export const AssetView = Type.Object(
   {
     id: Type.String(),
@@ -21,10 +30,20 @@ export const AssetView = Type.Object(
       { description: 'Delivery variants of the preset (SPEC §4)' },
     ),
     metadata: Type.Object({}, { additionalProperties: true, description: 'SPEC §4 metadata (snake_case keys)' }),
+    evaluations: EvaluationsView,
     urlExpiresAt: Type.String(),
     createdAt: Type.String(),
   },
   { additionalProperties: false },
+);
+
+export const CostView = Type.Object(
+  {
+    amount: Type.Number(),
+    currency: Type.String(),
+    breakdown: Type.Record(Type.String(), Type.Number()),
+  },
+  { description: 'Estimated cost (src/jobs/cost.ts, the same function the web UI uses)' },
 );
 
 /** An input image of a run: where it came from and its shape (never its storage key). */
@@ -71,6 +90,9 @@ export const JobView = Type.Object(
     maxAttempts: Type.Integer(),
     error: Type.Union([Type.Object({ code: Type.String(), message: Type.String() }), Type.Null()]),
     warnings: Type.Array(Type.String()),
+    cached: Type.Boolean({ description: 'Served from the prompt cache: a copy of an earlier run, not re-rendered' }),
+    cachedFrom: Type.Union([Type.String(), Type.Null()]),
+    cost: Type.Union([CostView, Type.Null()]),
     assets: Type.Array(AssetView),
     statusUrl: Type.String(),
     streamUrl: Type.String(),

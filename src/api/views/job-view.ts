@@ -2,12 +2,27 @@ import type { Static } from 'typebox';
 import type { AssetRow, JobRow, StoredVariant } from '../../db/schema.js';
 import type { JobStatus } from '../../jobs/job-status.js';
 import type { InputImage, JobSpec } from '../../jobs/job-spec.js';
-import type { AssetView, JobView } from '../schemas/job-view.js';
+import type { StoredEvaluation } from '../../evaluation/evaluations-repo.js';
+import type { AssetView, CostView, EvaluationsView, JobView } from '../schemas/job-view.js';
 import type { MediaLinks } from './media-links.js';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(Number(ms)).toISOString());
 
-export async function toAssetView(asset: AssetRow, links: MediaLinks): Promise<Static<typeof AssetView>> {
+const METRIC_FIELDS: Record<string, keyof Static<typeof EvaluationsView>> = { ssim: 'ssim', psnr: 'psnr', batch_diversity: 'batchDiversity', clip_score: 'clipScore' };
+
+/** Groups stored evaluation rows into one scores object per asset id. */
+export function evaluationsByAsset(rows: readonly StoredEvaluation[]): Map<string, Static<typeof EvaluationsView>> {
+  const map = new Map<string, Record<string, number | string>>();
+  for (const row of rows) {
+    const scores = map.get(row.asset_id) ?? {};
+    if (row.metric === 'phash') scores.phash = String(row.details?.hash ?? '');
+    else if (METRIC_FIELDS[row.metric]) scores[METRIC_FIELDS[row.metric]!] = row.value;
+    map.set(row.asset_id, scores);
+  }
+  return map as Map<string, Static<typeof EvaluationsView>>;
+}
+
+export async function toAssetView(asset: AssetRow, links: MediaLinks, evaluations: Static<typeof EvaluationsView> = {}): Promise<Static<typeof AssetView>> {
   return {
     id: asset.id,
     type: asset.type,
@@ -18,6 +33,7 @@ export async function toAssetView(asset: AssetRow, links: MediaLinks): Promise<S
       (JSON.parse(asset.variants) as StoredVariant[]).map(async ({ key, ...variant }) => ({ ...variant, url: await links.link(key) })),
     ),
     metadata: JSON.parse(asset.metadata) as Record<string, unknown>,
+    evaluations,
     urlExpiresAt: links.expiresAt.toISOString(),
     createdAt: iso(asset.created_at)!,
   };
@@ -33,6 +49,7 @@ export async function toJobView(
   assets: readonly AssetRow[],
   links: MediaLinks,
   backend: { kind: string; label: string },
+  evaluations: ReadonlyMap<string, Static<typeof EvaluationsView>> = new Map(),
 ): Promise<Static<typeof JobView>> {
   const spec = JSON.parse(job.spec) as JobSpec;
   return {
@@ -65,7 +82,10 @@ export async function toJobView(
     maxAttempts: job.max_attempts,
     error: job.status === 'succeeded' || job.error_code === null ? null : { code: job.error_code, message: job.error_message ?? '' },
     warnings: JSON.parse(job.warnings) as string[],
-    assets: await Promise.all(assets.map((a) => toAssetView(a, links))),
+    cached: Boolean(job.cached),
+    cachedFrom: job.cached_from,
+    cost: job.cost === null ? null : (JSON.parse(job.cost) as Static<typeof CostView>),
+    assets: await Promise.all(assets.map((a) => toAssetView(a, links, evaluations.get(a.id)))),
     statusUrl: `/api/status/${job.id}`,
     streamUrl: `/api/status/stream/${job.id}`,
     createdAt: iso(job.created_at)!,

@@ -4,6 +4,7 @@ import * as uploadsAndLibrary from './0002-uploads-and-library.js';
 import * as assetVariants from './0003-asset-variants.js';
 import * as retention from './0004-retention.js';
 import * as promptCache from './0005-prompt-cache.js';
+import * as evaluations from './0006-evaluations.js';
 
 /**
  * Migrations are listed in code, not discovered on disk, so they work the same from
@@ -15,6 +16,7 @@ const migrations: Record<string, Migration> = {
   '0003-asset-variants': assetVariants,
   '0004-retention': retention,
   '0005-prompt-cache': promptCache,
+  '0006-evaluations': evaluations,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1,0 +1,24 @@
+import type { ModelConfig } from '../backends/model-registry.js';
+import { DEFAULT_PRICING, estimateCost, type CostEstimate } from '../jobs/cost.js';
+import type { JobSpec } from '../jobs/job-spec.js';
+
+/**
+ * The cost estimate of a normalised job under its model's prices. Input images (reference,
+ * start, end) count as guidance images; the web UI calls the same estimateCost.
+ */
+export function costOfSpec(spec: JobSpec, model: ModelConfig): CostEstimate {
+  return estimateCost(
+    {
+      mode: spec.mode,
+      width: spec.width,
+      height: spec.height,
+      steps: spec.steps,
+      numImages: spec.numImages,
+      ...(spec.numFrames !== undefined ? { numFrames: spec.numFrames } : {}),
+      hiresFix: spec.hiresFix,
+      controlnetCount: 0,
+      guidanceImageCount: [spec.reference, spec.startImage, spec.endImage].filter(Boolean).length,
+    },
+    { ...DEFAULT_PRICING, ...model.pricing },
+  );
+}

@@ -1,0 +1,100 @@
+import type { UserRow } from '../db/schema.js';
+import { AtelierError } from '../errors/atelier-error.js';
+import type { AdmissionCheck } from './admission.js';
+import type { RateLimitCounts } from './rate-limit-counts.js';
+
+const HOUR_MS = 3_600_000;
+
+/** A user's limits; 0 turns a limit off. */
+export interface UserLimits {
+  /** Jobs submitted per rolling hour. */
+  readonly perHour: number;
+  /** Jobs queued or running at once. */
+  readonly concurrent: number;
+}
+
+export interface RateLimitConfig extends UserLimits {
+  /** Admins pass unchecked unless `perUser` names them. */
+  readonly exemptAdmins: boolean;
+  /** Overrides by user name or id (the id wins when both match); unset fields keep the defaults. */
+  readonly perUser?: Readonly<Record<string, Partial<UserLimits>>>;
+  /** Retry-After hint when the concurrency limit refuses: a job's end cannot be predicted. Default 5. */
+  readonly concurrentRetryAfterSeconds?: number;
+}
+
+/** Seed 003: 50 generations per hour, 2 at once. */
+export const DEFAULT_RATE_LIMITS: RateLimitConfig = Object.freeze({ perHour: 50, concurrent: 2, exemptAdmins: true, concurrentRetryAfterSeconds: 5 });
+
+export interface RateLimitDeps extends RateLimitCounts {
+  readonly clock?: () => number;
+}
+
+/**
+ * The admission check for per-user rate limits (SPEC §7): at most `perHour` jobs submitted in
+ * any rolling hour and `concurrent` jobs queued or running at once. A refusal is a 429
+ * `rate_limited` whose `details` are `{ retryAfterSeconds, limit, window: 'hour' | 'concurrent' }`
+ * — the HTTP layer turns `retryAfterSeconds` into `Retry-After`.
+ *
+ * The hourly Retry-After is exact: the seconds until the oldest job in the window leaves it.
+ * Counts come from the database (`deps`), so limits survive restarts; the check runs before
+ * the job is recorded, so simultaneous requests can overshoot a limit by the number in flight
+ * (a later request is then refused, and its Retry-After may need one more retry).
+ *
+ * @example
+ * const check = createRateLimitCheck(createRateLimitCounts(db), { perHour: 50, concurrent: 2, exemptAdmins: true });
+ * createJobService({ ..., admission: [check] });
+ */
+export function createRateLimitCheck(deps: RateLimitDeps, limits: RateLimitConfig): AdmissionCheck {
+  validate(limits);
+  const clock = deps.clock ?? Date.now;
+  const concurrentRetryAfter = limits.concurrentRetryAfterSeconds ?? 5;
+
+  function limitsFor(user: UserRow): UserLimits | undefined {
+    const override = limits.perUser?.[user.id] ?? limits.perUser?.[user.name];
+    // A named override is a deliberate choice about that user, so it applies to admins too.
+    if (!override && limits.exemptAdmins && user.role === 'admin') return undefined;
+    return { perHour: override?.perHour ?? limits.perHour, concurrent: override?.concurrent ?? limits.concurrent };
+  }
+
+  return async ({ user }) => {
+    const own = limitsFor(user);
+    if (!own) return;
+    // Hourly first: when both limits bind, its (longer) wait is the one that tells the truth.
+    if (own.perHour > 0) {
+      const now = clock();
+      const recent = await deps.countRecent(user.id, now - HOUR_MS);
+      if (recent.count >= own.perHour) {
+        const leavesAt = (recent.oldestCreatedAt ?? now) + HOUR_MS;
+        const retryAfterSeconds = Math.max(1, Math.ceil((leavesAt - now) / 1000));
+        throw new AtelierError('rate_limited', `Rate limit reached: ${own.perHour} jobs per hour. Try again in ${retryAfterSeconds} s.`, {
+          details: { retryAfterSeconds, limit: own.perHour, window: 'hour' },
+        });
+      }
+    }
+    if (own.concurrent > 0) {
+      const active = await deps.countRunning(user.id);
+      if (active >= own.concurrent) {
+        throw new AtelierError(
+          'rate_limited',
+          `Concurrency limit reached: ${own.concurrent} jobs queued or running at once. Try again when one finishes.`,
+          { details: { retryAfterSeconds: concurrentRetryAfter, limit: own.concurrent, window: 'concurrent' } },
+        );
+      }
+    }
+  };
+}
+
+function validate(limits: RateLimitConfig): void {
+  const check = (key: string, value: number | undefined, min = 0) => {
+    if (value !== undefined && (!Number.isInteger(value) || value < min)) {
+      throw new AtelierError('config_invalid', `Expected integer ≥ ${min} for rateLimits.${key} but received ${String(value)}`, { field: `rateLimits.${key}` });
+    }
+  };
+  check('perHour', limits.perHour);
+  check('concurrent', limits.concurrent);
+  check('concurrentRetryAfterSeconds', limits.concurrentRetryAfterSeconds, 1);
+  for (const [who, override] of Object.entries(limits.perUser ?? {})) {
+    check(`perUser.${who}.perHour`, override.perHour);
+    check(`perUser.${who}.concurrent`, override.concurrent);
+  }
+}
