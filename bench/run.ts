@@ -1,4 +1,5 @@
 import { benchBuiltinMedia } from './builtin-media.js';
+import { benchCacheHit } from './cache-hit.js';
 import { benchMediaPipeline } from './media-pipeline.js';
 import { benchMidFrameThumbnail } from './mid-frame-thumbnail.js';
 import { benchOrchestration } from './orchestration.js';
@@ -20,6 +21,7 @@ const renderer = await benchRenderer(5);
 const builtinMedia = await benchBuiltinMedia();
 const midFrame = await benchMidFrameThumbnail();
 const mediaRows = await benchMediaPipeline();
+const cacheHit = await benchCacheHit();
 
 const rows: [string, string, string, string][] = [
   ['orchestration (no-work backend)', `${fmt(orchestration.jobsPerSecond)} jobs/s`, `bare SQLite queue loop ${fmt(floor.jobsPerSecond)} jobs/s`, `${fmt(orchestration.jobsPerSecond / floor.jobsPerSecond, 3)}×`],
@@ -35,6 +37,7 @@ const rows: [string, string, string, string][] = [
     midFrame.opencvMs === undefined ? '—' : `${fmt(midFrame.opencvMs / midFrame.atelierMs, 2)}× as fast`,
   ],
   ...mediaRows,
+  ['prompt-cache hit, submit→terminal (1024², 30 steps)', `${fmt(cacheHit.hitMs)} ms`, `fresh render ${fmt(cacheHit.freshMs)} ms`, `${fmt(cacheHit.freshMs / cacheHit.hitMs, 1)}× faster`],
 ];
 
 process.stdout.write(`Atelier benchmarks — ${JOBS} jobs from ${CLIENTS} HTTP clients; Node ${process.version}\n\n`);
