@@ -26,10 +26,18 @@ export interface GenerateInputs {
   readonly end?: Buffer;
 }
 
+/** A live preview of a running job (ComfyUI's binary preview frames, A1111's current_image). */
+export interface PreviewImage {
+  readonly data: Buffer;
+  readonly mime: 'image/jpeg' | 'image/png' | 'image/webp';
+}
+
 export interface GenerateContext {
   /** Aborted when the job is canceled or its lease is lost; backends must stop promptly. */
   readonly signal: AbortSignal;
   readonly onProgress: (progress: Progress) => void;
+  /** Optional live previews; the runner relays them as SSE `preview` events. */
+  readonly onPreview?: (preview: PreviewImage) => void;
   readonly inputs?: GenerateInputs;
   /** A directory the backend may write large outputs (videos) into; the runner removes it. */
   readonly workDir?: string;
@@ -75,4 +83,8 @@ export interface Backend {
   readonly label: string;
   readonly capabilities: BackendCapabilities;
   generate(spec: JobSpec, ctx: GenerateContext): Promise<GeneratedOutput[]>;
+  /** True when the backend answers and can take work (routing skips unhealthy instances). */
+  health?(signal?: AbortSignal): Promise<boolean>;
+  /** Releases connections (WebSockets, agents). */
+  close?(): Promise<void>;
 }
