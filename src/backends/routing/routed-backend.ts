@@ -1,0 +1,122 @@
+import { CanceledError, RetryableError, UnrecoverableError } from '../../errors/signals.js';
+import type { Backend, GenerateContext, GeneratedOutput } from '../backend.js';
+import type { JobSpec } from '../../jobs/job-spec.js';
+import { createCircuitBreaker, type CircuitBreaker } from './circuit-breaker.js';
+import { withTimeLimits } from './time-limits.js';
+
+export interface RoutingOptions {
+  /** Jobs one instance runs at once (a GPU: 1). Further jobs wait for a free instance. */
+  readonly perInstanceConcurrency: number;
+  readonly healthIntervalMs: number;
+  readonly breaker: { readonly failureThreshold: number; readonly cooldownMs: number };
+  /** Until the first progress event (model loading, seed 001: 300 s), then for the whole job. */
+  readonly timeouts: { readonly warmupMs: number; readonly generationMs: number };
+  readonly clock?: () => number;
+}
+
+interface Instance {
+  readonly backend: Backend;
+  readonly breaker: CircuitBreaker;
+  inFlight: number;
+  healthy: boolean;
+}
+
+/**
+ * One backend made of several instances of the same kind (e.g. three ComfyUI boxes):
+ * routes each job to the least busy healthy instance, waits when all are busy, fails over to
+ * another instance when one fails retryably, and keeps a dead instance out with health
+ * checks and a circuit breaker. Time limits for warm-up and generation wrap every call, so
+ * adapters stay thin.
+ */
+export function createRoutedBackend(instances: readonly Backend[], options: RoutingOptions): Backend & { readonly status: () => InstanceStatus[] } {
+  if (instances.length === 0) throw new Error('A routed backend needs at least one instance');
+  const pool: Instance[] = instances.map((backend) => ({ backend, breaker: createCircuitBreaker(options.breaker, options.clock), inFlight: 0, healthy: true }));
+  const waiters: (() => void)[] = [];
+  const wake = () => waiters.splice(0).forEach((resume) => resume());
+
+  const healthTimer = setInterval(() => void checkHealth(), options.healthIntervalMs);
+  healthTimer.unref();
+  async function checkHealth(): Promise<void> {
+    await Promise.all(
+      pool.map(async (instance) => {
+        if (!instance.backend.health) return;
+        const healthy = await instance.backend.health(AbortSignal.timeout(Math.min(options.healthIntervalMs, 10_000))).catch(() => false);
+        const recovered = healthy && !instance.healthy;
+        instance.healthy = healthy;
+        if (recovered) wake();
+      }),
+    );
+  }
+
+  /** The least busy instance that is healthy, has a free slot and a closed (or trial) breaker. */
+  function pick(exclude: ReadonlySet<Instance>): Instance | undefined {
+    const candidates = pool
+      .filter((i) => !exclude.has(i) && i.healthy && i.inFlight < options.perInstanceConcurrency)
+      .sort((a, b) => a.inFlight - b.inFlight);
+    return candidates.find((i) => i.breaker.tryAcquire());
+  }
+
+  async function acquire(exclude: ReadonlySet<Instance>, signal: AbortSignal): Promise<Instance> {
+    for (;;) {
+      signal.throwIfAborted();
+      const instance = pick(exclude);
+      if (instance) {
+        instance.inFlight++;
+        return instance;
+      }
+      if (pool.every((i) => exclude.has(i))) throw new RetryableError('Every instance of this backend failed this job', 'backend_failed');
+      // Wait for a slot, a recovery or a cooldown to end (re-checked at least every 250 ms).
+      await new Promise<void>((resolve) => {
+        waiters.push(resolve);
+        setTimeout(resolve, 250).unref();
+      });
+    }
+  }
+
+  const first = instances[0]!;
+  return {
+    kind: first.kind,
+    label: first.label,
+    capabilities: first.capabilities,
+
+    async generate(spec: JobSpec, ctx: GenerateContext): Promise<GeneratedOutput[]> {
+      const tried = new Set<Instance>();
+      let lastError: unknown;
+      while (tried.size < pool.length) {
+        const instance = await acquire(tried, ctx.signal);
+        tried.add(instance);
+        try {
+          const outputs = await withTimeLimits((limited) => instance.backend.generate(spec, limited), ctx, options.timeouts);
+          instance.breaker.success();
+          return outputs;
+        } catch (error) {
+          if (error instanceof CanceledError || error instanceof UnrecoverableError || ctx.signal.aborted) throw error;
+          instance.breaker.failure();
+          lastError = error;
+        } finally {
+          instance.inFlight--;
+          wake();
+        }
+      }
+      throw lastError instanceof Error ? lastError : new RetryableError('Every instance of this backend failed this job');
+    },
+
+    async health() {
+      return pool.some((i) => i.healthy && i.breaker.state !== 'open');
+    },
+
+    async close() {
+      clearInterval(healthTimer);
+      await Promise.all(pool.map((i) => i.backend.close?.()));
+    },
+
+    status: () => pool.map((i) => ({ label: i.backend.label, healthy: i.healthy, inFlight: i.inFlight, breaker: i.breaker.state })),
+  };
+}
+
+export interface InstanceStatus {
+  readonly label: string;
+  readonly healthy: boolean;
+  readonly inFlight: number;
+  readonly breaker: 'closed' | 'open' | 'half-open';
+}

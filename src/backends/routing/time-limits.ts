@@ -1,0 +1,49 @@
+import { CanceledError, RetryableError } from '../../errors/signals.js';
+import type { GenerateContext } from '../backend.js';
+
+/**
+ * Runs one backend call under two limits: `warmupMs` until its first progress event (model
+ * loading can take minutes, seed 001) and `generationMs` for the whole call. Passing either
+ * aborts the call and throws a retryable `backend_timeout` — even if the backend ignores its
+ * signal; the caller's own cancel still surfaces as a cancel.
+ */
+export async function withTimeLimits<T>(
+  run: (ctx: GenerateContext) => Promise<T>,
+  ctx: GenerateContext,
+  limits: { readonly warmupMs: number; readonly generationMs: number },
+): Promise<T> {
+  const abort = new AbortController();
+  const onCallerAbort = () => abort.abort(ctx.signal.reason ?? new CanceledError());
+  ctx.signal.addEventListener('abort', onCallerAbort, { once: true });
+  let timedOut: string | undefined;
+  const expire = (what: string) => {
+    timedOut = what;
+    abort.abort(new RetryableError(`The backend ${what}`, 'backend_timeout'));
+  };
+  let warmup: NodeJS.Timeout | undefined = setTimeout(() => expire(`did not start within ${limits.warmupMs / 1000} s (warm-up / model loading)`), limits.warmupMs);
+  const total = setTimeout(() => expire(`did not finish within ${limits.generationMs / 1000} s`), limits.generationMs);
+  // A backend that ignores its signal must not hang the job: the limit settles the call.
+  const stopped = new Promise<never>((_, reject) => abort.signal.addEventListener('abort', () => reject(abort.signal.reason), { once: true }));
+  try {
+    const call = run({
+      ...ctx,
+      signal: abort.signal,
+      onProgress: (progress) => {
+        if (warmup) {
+          clearTimeout(warmup);
+          warmup = undefined;
+        }
+        ctx.onProgress(progress);
+      },
+    });
+    call.catch(() => undefined);
+    return await Promise.race([call, stopped]);
+  } catch (error) {
+    if (timedOut) throw new RetryableError(`The backend ${timedOut}`, 'backend_timeout', { cause: error });
+    throw error;
+  } finally {
+    clearTimeout(warmup);
+    clearTimeout(total);
+    ctx.signal.removeEventListener('abort', onCallerAbort);
+  }
+}
