@@ -1,0 +1,63 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import type { Backend } from '../src/backends/backend.js';
+import { createRoutedBackend } from '../src/backends/routing/routed-backend.js';
+import { loadConfig } from '../src/main/load-config.js';
+import { createServer } from '../src/main/create-server.js';
+
+/**
+ * K simulated GPUs that take L ms per job, N jobs through the whole path (HTTP submit →
+ * queue → routing → backend → post-processing → storage → records). The figure is makespan
+ * divided by the ideal N·L/K: 1.00 means the GPUs never waited on Atelier.
+ */
+export async function benchRouting(k = 4, latencyMs = 200, jobs = 400): Promise<{ makespanMs: number; idealMs: number; ratio: number }> {
+  const png = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#446688' } }).png().toBuffer();
+  const gpu = (i: number): Backend => ({
+    kind: 'simulated',
+    label: `simulated GPU ${i}`,
+    capabilities: { modes: ['t2i'], samplers: ['Euler'], maxWidth: 4096, maxHeight: 4096, maxSteps: 150, maxBatch: 8, cancel: true, preview: false },
+    async generate(spec, ctx) {
+      ctx.onProgress({ step: 0, totalSteps: 1 });
+      await new Promise((r) => setTimeout(r, latencyMs));
+      return [{ kind: 'image', index: 0, seed: spec.seed, width: 64, height: 64, data: png }];
+    },
+  });
+  const routed = createRoutedBackend(Array.from({ length: k }, (_, i) => gpu(i)), {
+    perInstanceConcurrency: 1,
+    healthIntervalMs: 60_000,
+    breaker: { failureThreshold: 3, cooldownMs: 30_000 },
+    timeouts: { warmupMs: 300_000, generationMs: 600_000 },
+  });
+  const dir = await mkdtemp(join(tmpdir(), 'atelier-bench-routing-'));
+  // Twice as many runner loops as GPUs: while one loop stores a result, another already
+  // holds the GPU, so post-processing never leaves a GPU idle.
+  const config = loadConfig({ DATA_DIR: dir, PORT: '0', LOG_LEVEL: 'silent', RUNNER_CONCURRENCY: String(2 * k), RATE_LIMIT_PER_HOUR: '0', RATE_LIMIT_CONCURRENT: '0', CACHE_DEFAULT_MODE: 'off' }, dir);
+  config.models = [{ name: 'sim', backend: 'sim', label: 'simulated', modes: ['t2i'], baseResolution: 64, defaultSteps: 1, defaultCfgScale: 7, defaultSampler: 'Euler', default: true }];
+  const server = await createServer(config, { backends: new Map([['sim', routed]]) });
+  const url = await server.listen();
+  const headers = { authorization: `Bearer ${server.adminToken.token}`, 'content-type': 'application/json' };
+  let done = 0;
+  let finish: () => void = () => {};
+  const finished = new Promise<void>((resolve) => (finish = resolve));
+  const unsubscribe = server.events.subscribe('*', (event) => {
+    if ((event.type === 'succeeded' || event.type === 'failed') && ++done === jobs) finish();
+  });
+  const started = performance.now();
+  for (let i = 0; i < jobs; i += 20) {
+    await Promise.all(
+      Array.from({ length: Math.min(20, jobs - i) }, (_, j) =>
+        fetch(`${url}/api/generate/text-to-image`, { method: 'POST', headers, body: JSON.stringify({ prompt: `job ${i + j}`, seed: i + j }) }).then((r) => r.arrayBuffer()),
+      ),
+    );
+  }
+  await finished;
+  const makespanMs = performance.now() - started;
+  unsubscribe();
+  await server.close();
+  await routed.close?.();
+  await rm(dir, { recursive: true, force: true });
+  const idealMs = (jobs * latencyMs) / k;
+  return { makespanMs, idealMs, ratio: makespanMs / idealMs };
+}
