@@ -126,6 +126,8 @@ export async function createServer(config: Config, options: CreateServerOptions 
     inputs: { uploads, storage },
     cache: { cache: promptCache, defaultMode: config.cache.defaultMode, workspaceTtlMs: config.media.workspaceTtlHours * 3600_000 },
     costOf: costOfSpec,
+    // A cached copy gets its own scores (its source's may not exist yet).
+    onCompletedFromCache: (job, spec, assets) => void evaluateJob(job, spec, assets).catch((error: unknown) => log.warn({ jobId: job.id, err: error }, 'evaluation failed')),
     admission: createAdmissionChecks(config, db, metrics, log),
   });
 

@@ -3,7 +3,7 @@ import type { Backend } from '../backends/backend.js';
 import type { ModelRegistry } from '../backends/model-registry.js';
 import type { AssetsRepo } from '../db/repos/assets-repo.js';
 import type { JobsRepo } from '../db/repos/jobs-repo.js';
-import type { JobRow, UserRow } from '../db/schema.js';
+import type { JobRow, NewAssetRow, UserRow } from '../db/schema.js';
 import { AtelierError } from '../errors/atelier-error.js';
 import type { JobEvents } from '../events/job-events.js';
 import type { GenerationRequest, TextToImageRequest } from '../jobs/generation-request.js';
@@ -32,6 +32,8 @@ export interface JobServiceDeps {
   readonly maxAttempts: number;
   /** The prompt cache: a hit completes the job at once with copies of an earlier run's assets. */
   readonly cache?: { readonly cache: PromptCache; readonly defaultMode: CacheMode; readonly workspaceTtlMs: number };
+  /** Called after a cache hit is recorded (e.g. to score the copied assets). */
+  readonly onCompletedFromCache?: (job: JobRow, spec: JobSpec, assets: readonly NewAssetRow[]) => void;
   /** The cost estimate recorded with every job. */
   readonly costOf?: (spec: JobSpec, model: ModelConfig) => unknown;
   /** Gates every job passes before it is recorded, in order (moderation, rate limits). */
@@ -156,6 +158,7 @@ export function createJobService(deps: JobServiceDeps) {
     deps.metrics.jobsSubmitted.inc({ mode: job.mode, model: job.model });
     deps.metrics.jobsFinished.inc({ status: 'succeeded', model: job.model });
     deps.metrics.jobDuration.observe({ status: 'succeeded', model: job.model }, (clock() - Number(job.created_at)) / 1000);
+    deps.onCompletedFromCache?.(job, JSON.parse(job.spec) as JobSpec, assets);
     return { job, replayed: false };
   }
 

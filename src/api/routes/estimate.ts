@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
+import { AtelierError } from '../../errors/atelier-error.js';
 import { DEFAULT_PRICING, estimateCost } from '../../jobs/cost.js';
 import type { AppDeps } from '../app-deps.js';
 import { errorResponses } from '../schemas/common.js';
@@ -38,14 +39,20 @@ export function estimateRoutes(deps: AppDeps): FastifyPluginAsync {
       async (request) => {
         const body = request.body;
         const model = deps.registry.resolve(body.model);
+        const mode = body.mode ?? model.modes[0]!;
+        if (!model.modes.includes(mode)) {
+          throw new AtelierError('capability_unsupported', `Model '${model.name}' does not support ${mode} (it supports ${model.modes.join(', ')})`, { field: 'mode' });
+        }
+        const video = mode === 't2v' || mode === 'i2v' || mode === 'ti2v';
+        const numFrames = body.num_frames ?? (video ? (model.defaultFrames ?? 48) : undefined);
         const estimate = estimateCost(
           {
-            mode: body.mode ?? model.modes[0]!,
+            mode,
             width: body.width,
             height: body.height,
             steps: body.steps,
             numImages: body.num_images ?? 1,
-            ...(body.num_frames !== undefined ? { numFrames: body.num_frames } : {}),
+            ...(numFrames !== undefined ? { numFrames } : {}),
             hiresFix: body.hires_fix ?? false,
             controlnetCount: body.controlnet_count ?? 0,
             guidanceImageCount: body.guidance_image_count ?? 0,

@@ -1,0 +1,104 @@
+/**
+ * Helpers for the cache, cost, rate-limit, moderation, evaluation and admin-metrics API tests:
+ * a server on a data directory the test owns (so it can be restarted on the same one), a
+ * configuration file writer, the default model registry, uploads and metrics scrapes.
+ */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { ConfigSchema } from '../../src/main/config-schema.js';
+import { createServer, type CreateServerOptions } from '../../src/main/create-server.js';
+import { loadConfig } from '../../src/main/load-config.js';
+import { readResponse } from './api.js';
+import type { TestServer } from './test-server.js';
+
+/** The same defaults startTestServer applies: rate limits and the prompt cache off. */
+const TEST_DEFAULTS = { RATE_LIMIT_PER_HOUR: '0', RATE_LIMIT_CONCURRENT: '0', CACHE_DEFAULT_MODE: 'off' };
+
+/**
+ * A real server on `dataDir`, which the caller owns: `close()` leaves the directory alone, so
+ * a second server can start on it (a restart). Same defaults as startTestServer.
+ */
+export async function startServerOnDir(dataDir: string, env: Record<string, string> = {}, options: CreateServerOptions = {}): Promise<TestServer> {
+  const config = loadConfig({ DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', ...TEST_DEFAULTS, ...env }, dataDir);
+  const server = await createServer(config, options);
+  const url = await server.listen();
+  const adminToken = server.adminToken.token;
+  if (!adminToken) throw new Error(`no admin token for ${dataDir} (source ${server.adminToken.source})`);
+  return {
+    server,
+    url,
+    adminToken,
+    dataDir,
+    async addUser(name) {
+      const response = await fetch(`${url}/api/admin/users`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ name }),
+      });
+      if (response.status !== 201) throw new Error(`addUser failed: ${response.status} ${await response.text()}`);
+      return (await response.json()) as { id: string; token: string };
+    },
+    async close() {
+      await server.close();
+    },
+  };
+}
+
+/** A deep copy of the built-in model registry (the `models` default of the config schema). */
+export function defaultModels(): Record<string, unknown>[] {
+  const models = (ConfigSchema.properties.models as unknown as { default: Record<string, unknown>[] }).default;
+  return structuredClone(models);
+}
+
+/** Writes `atelier.config.json` into `dir` and returns its path (for ATELIER_CONFIG). */
+export async function writeConfigFile(dir: string, config: Record<string, unknown>): Promise<string> {
+  const path = join(dir, 'atelier.config.json');
+  await writeFile(path, JSON.stringify(config, null, 2));
+  return path;
+}
+
+/** Uploads bytes over `POST /api/uploads` (multipart) and returns the upload id. */
+export async function uploadBytes(t: TestServer, token: string, bytes: Buffer, filename = 'ref.png'): Promise<string> {
+  const form = new FormData();
+  form.append('file', new Blob([new Uint8Array(bytes)]), filename);
+  const res = await readResponse(await fetch(`${t.url}/api/uploads`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form }));
+  if (res.status !== 201) throw new Error(`upload → ${res.status} ${res.text}`);
+  return res.body.uploadId as string;
+}
+
+/** The Prometheus text of `/metrics`, scraped with the admin token. */
+export async function metricsText(t: TestServer): Promise<string> {
+  const response = await fetch(`${t.url}/metrics`, { headers: { authorization: `Bearer ${t.adminToken}` } });
+  if (response.status !== 200) throw new Error(`/metrics → ${response.status}`);
+  return response.text();
+}
+
+/** The value of one sample (`name{labels}` exactly as exported, or a bare name), 0 when absent. */
+export function metricValue(text: string, sample: string): number {
+  for (const line of text.split('\n')) {
+    if (line.startsWith('#')) continue;
+    const space = line.lastIndexOf(' ');
+    if (space > 0 && line.slice(0, space) === sample) return Number(line.slice(space + 1));
+  }
+  return 0;
+}
+
+/** The sum of every sample of a metric (all label sets). */
+export function metricSum(text: string, name: string): number {
+  let total = 0;
+  for (const line of text.split('\n')) {
+    if (line.startsWith('#')) continue;
+    if (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) total += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return total;
+}
+
+/** A reference image with structure (gradient plus shapes), so similarity scores mean something. */
+export function structuredPng(width: number, height: number): Promise<Buffer> {
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">
+    <defs><linearGradient id="g"><stop offset="0" stop-color="#1d3557"/><stop offset="1" stop-color="#e63946"/></linearGradient></defs>
+    <rect width="100%" height="100%" fill="url(#g)"/><circle cx="${width / 3}" cy="${height / 2}" r="${height / 4}" fill="#f1faee"/>
+    <rect x="${width / 2}" y="${height / 4}" width="${width / 4}" height="${height / 3}" fill="#a8dadc"/></svg>`;
+  return sharp(Buffer.from(svg)).png().toBuffer();
+}
