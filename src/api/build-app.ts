@@ -18,6 +18,7 @@ import { openaiImagesRoutes } from './routes/openai-images.js';
 import { statusStreamRoutes } from './routes/status-stream.js';
 import { statusRoutes } from './routes/status.js';
 import { uploadRoutes } from './routes/uploads.js';
+import { workerAdminRoutes, workerRoutes, type WorkerRouteDeps } from './routes/worker.js';
 
 export interface BuildAppOptions {
   /** A pino logger instance, or false for none (tests). */
@@ -28,7 +29,7 @@ export interface BuildAppOptions {
  * Builds the HTTP application without listening, so tests can `inject()` or listen on any
  * port. Every route's schema both validates requests and produces /openapi.json.
  */
-export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Promise<FastifyInstance> {
+export async function buildApp(deps: AppDeps & { readonly workers?: WorkerRouteDeps }, options: BuildAppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
     bodyLimit: deps.config.bodyLimitBytes,
@@ -45,7 +46,12 @@ export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Pr
     openapi: {
       openapi: '3.1.0',
       info: { title: 'Atelier API', version: '0.1.0', description: 'Self-hosted generation server for image and video models.' },
-      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'An Atelier API token' } } },
+      components: {
+        securitySchemes: {
+          bearerAuth: { type: 'http', scheme: 'bearer', description: 'An Atelier API token' },
+          workerToken: { type: 'http', scheme: 'bearer', description: 'A worker token (atw_…), for /api/worker only' },
+        },
+      },
     },
   });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
@@ -55,6 +61,7 @@ export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Pr
   if (deps.mediaSigner) await app.register(mediaRoutes(deps.storage, deps.mediaSigner));
   await app.register(openaiImagesRoutes(deps));
   await app.register(uploadRoutes(deps));
+  if (deps.workers) await app.register(workerRoutes(deps.workers));
   await app.register(async (api) => {
     requireUser(api, deps.users);
     await api.register(generateRoutes(deps));
@@ -66,6 +73,7 @@ export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Pr
     await api.register(adminMetricsRoutes(deps));
     await api.register(cacheRoutes(deps));
     await api.register(estimateRoutes(deps));
+    if (deps.workers) await api.register(workerAdminRoutes(deps.workers.workers));
   });
   return app;
 }

@@ -3,6 +3,8 @@ import type { Config } from '../main/config-schema.js';
 import type { Backend } from './backend.js';
 import { createBuiltinBackend } from './builtin/builtin-backend.js';
 import { ModelRegistry } from './model-registry.js';
+import { createRemoteBackend } from '../worker/remote-backend.js';
+import { createNetworkBackend } from './create-network-backend.js';
 
 /**
  * Instantiates the configured backends and the model registry, refusing a model that asks a
@@ -17,6 +19,14 @@ export function createBackends(
     switch (settings.type) {
       case 'builtin':
         backends.set(name, createBuiltinBackend());
+        break;
+      case 'remote':
+        backends.set(name, createRemoteBackend(name, settings));
+        break;
+      case 'comfyui':
+      case 'a1111':
+      case 'openai':
+        backends.set(name, createNetworkBackend(name, settings));
         break;
     }
   }

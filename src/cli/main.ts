@@ -4,6 +4,8 @@ import { cleanupCommand } from './commands/cleanup.js';
 import { generateCommand } from './commands/generate.js';
 import { serveCommand } from './commands/serve.js';
 import { usersCommand } from './commands/users.js';
+import { workerCommand } from './commands/worker.js';
+import { workersCommand } from './commands/workers.js';
 import { CliError, UsageError } from './cli-error.js';
 
 const HELP = `Atelier — self-hosted generation server
@@ -14,6 +16,10 @@ Usage:
       --steps N  --seed N  --size WxH  --num-images N  --negative TEXT  --model NAME
       --out DIR (default .)  --server URL (default http://127.0.0.1:8787)  --token TOKEN (or ATELIER_TOKEN)
   atelier users add NAME [--admin]      create a user and print its API token
+  atelier workers add NAME              create a remote worker and print its worker token (atw_…); also: list, remove NAME
+  atelier worker --server URL --token atw_… --backend builtin|comfyui|a1111 [--url BACKEND_URL] [--concurrency N]
+                                        run a remote worker: pull jobs from the server, render them locally
+                                        (docs/worker-protocol.md)
   atelier cleanup [--dry-run]           delete expired workspace items, old uploads and old job inputs now
                                         (retention; --dry-run lists them and changes nothing)
 `;
@@ -29,6 +35,10 @@ async function main(argv: string[]): Promise<void> {
       return usersCommand(args);
     case 'cleanup':
       return cleanupCommand(args);
+    case 'workers':
+      return workersCommand(args);
+    case 'worker':
+      return workerCommand(args);
     case undefined:
     case 'help':
     case '--help':

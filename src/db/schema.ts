@@ -1,4 +1,5 @@
 import type { EvaluationsTable } from '../evaluation/evaluations-table.js';
+import type { WorkerTokensTable } from '../worker/worker-tables.js';
 import type { ColumnType, Insertable, Selectable, Updateable } from 'kysely';
 
 /**
@@ -15,6 +16,7 @@ export interface Database {
   uploads: UploadsTable;
   prompt_cache: PromptCacheTable;
   evaluations: EvaluationsTable;
+  worker_tokens: WorkerTokensTable;
   job_input_sweeps: JobInputSweepsTable;
 }
 
@@ -165,6 +167,8 @@ export interface QueueEntriesTable {
   last_error_code: string | null;
   last_error_message: string | null;
   created_at: number;
+  /** Which runners may claim the entry: 'local' (this process's runner) or 'remote:<backend>'. */
+  lane: ColumnType<string, string | undefined, string>;
 }
 
 export type UserRow = Selectable<UsersTable>;

@@ -8,7 +8,14 @@ export interface JobEvent {
   readonly at: number;
 }
 
-export type JobEventType = 'queued' | 'running' | 'progress' | 'retrying' | 'succeeded' | 'failed' | 'canceled';
+export type JobEventType = 'queued' | 'running' | 'progress' | 'retrying' | 'succeeded' | 'failed' | 'canceled' | 'preview';
+
+/**
+ * `preview` events (a live image of a running job) are ephemeral: published on the bus only,
+ * never written to the event log, so they have no sequence number of their own (`seq` 0) and
+ * are not replayed. See src/events/preview-events.ts.
+ */
+export const EPHEMERAL_EVENT_TYPES: ReadonlySet<JobEventType> = new Set(['preview']);
 
 /**
  * Fan-out of job events to whoever listens now (SSE streams, the runner's cancel watch).

@@ -1,5 +1,6 @@
 import type { JobEventsRepo } from '../db/repos/job-events-repo.js';
 import type { EventBus, JobEvent, JobEventType } from './event-bus.js';
+import { publishPreview, type PreviewMime } from './preview-events.js';
 
 /**
  * Records a job event durably, then announces it. Listeners that miss the announcement
@@ -12,6 +13,8 @@ export function createJobEvents(repo: JobEventsRepo, bus: EventBus, clock: () =>
       await bus.publish(event);
       return event;
     },
+    /** Announces a live preview image (ephemeral: not in the log, not replayed). */
+    preview: (job: { id: string; user_id: string }, preview: { data: Buffer; mime: PreviewMime }) => publishPreview(bus, job, preview, undefined, clock()),
     replay: repo.listAfter,
     subscribe: bus.subscribe,
   };

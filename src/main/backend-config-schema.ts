@@ -1,4 +1,19 @@
 import { Type } from 'typebox';
+import { ComfyUISamplersSchema, ComfyUIWorkflowFilesSchema } from '../backends/comfyui/comfyui-config.js';
+
+/**
+ * Defaults of the routing fields. Applied in code: a backend is one branch of a union, and
+ * JSON-schema defaults inside a union are not applied by the validator.
+ */
+export const ROUTING_DEFAULTS = {
+  perInstanceConcurrency: 1,
+  healthIntervalSeconds: 15,
+  failureThreshold: 3,
+  cooldownSeconds: 30,
+  warmupSeconds: 300,
+  generationSeconds: 900,
+  connectSeconds: 10,
+} as const;
 
 /** Routing and time limits shared by every network backend (several instances of one kind). */
 const routingFields = {
@@ -6,15 +21,15 @@ const routingFields = {
   urls: Type.Array(Type.String({ format: 'uri' }), { minItems: 1 }),
   label: Type.Optional(Type.String({ minLength: 1 })),
   /** Jobs one instance runs at once (a GPU: 1). */
-  perInstanceConcurrency: Type.Integer({ default: 1, minimum: 1, maximum: 64 }),
-  healthIntervalSeconds: Type.Number({ default: 15, minimum: 1 }),
+  perInstanceConcurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 64, default: ROUTING_DEFAULTS.perInstanceConcurrency })),
+  healthIntervalSeconds: Type.Optional(Type.Number({ minimum: 1, default: ROUTING_DEFAULTS.healthIntervalSeconds })),
   /** Consecutive failures that take an instance out, and for how long. */
-  failureThreshold: Type.Integer({ default: 3, minimum: 1 }),
-  cooldownSeconds: Type.Number({ default: 30, minimum: 1 }),
+  failureThreshold: Type.Optional(Type.Integer({ minimum: 1, default: ROUTING_DEFAULTS.failureThreshold })),
+  cooldownSeconds: Type.Optional(Type.Number({ minimum: 1, default: ROUTING_DEFAULTS.cooldownSeconds })),
   /** Until the first progress (model loading; seed 001: 300 s), and for a whole job. */
-  warmupSeconds: Type.Number({ default: 300, minimum: 1 }),
-  generationSeconds: Type.Number({ default: 900, minimum: 1 }),
-  connectSeconds: Type.Number({ default: 10, minimum: 0.1 }),
+  warmupSeconds: Type.Optional(Type.Number({ minimum: 1, default: ROUTING_DEFAULTS.warmupSeconds })),
+  generationSeconds: Type.Optional(Type.Number({ minimum: 1, default: ROUTING_DEFAULTS.generationSeconds })),
+  connectSeconds: Type.Optional(Type.Number({ minimum: 0.1, default: ROUTING_DEFAULTS.connectSeconds })),
   maxWidth: Type.Optional(Type.Integer({ minimum: 64, maximum: 16384 })),
   maxHeight: Type.Optional(Type.Integer({ minimum: 64, maximum: 16384 })),
   maxSteps: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
@@ -27,6 +42,10 @@ export const ComfyUIBackendSchema = Type.Object(
     ...routingFields,
     /** Bound into each workflow's checkpoint input (e.g. sd_xl_base_1.0.safetensors). */
     checkpoint: Type.Optional(Type.String({ minLength: 1 })),
+    /** Per mode: an API-format graph file and its bindings file (paths relative to the working directory). */
+    workflows: Type.Optional(ComfyUIWorkflowFilesSchema),
+    /** Atelier sampler name → ComfyUI sampler_name + scheduler. */
+    samplers: Type.Optional(ComfyUISamplersSchema),
   },
   { additionalProperties: false },
 );

@@ -1,5 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { ASPECT_RATIOS } from '../jobs/aspect-ratio.js';
+import { A1111BackendSchema, ComfyUIBackendSchema, OpenAIBackendSchema } from './backend-config-schema.js';
 
 const ModelSchema = Type.Object(
   {
@@ -37,7 +38,38 @@ const ModelSchema = Type.Object(
   { additionalProperties: false },
 );
 
-const BackendSchema = Type.Object({ type: Type.Literal('builtin') }, { additionalProperties: false });
+const ModeSchema = Type.Union([Type.Literal('t2i'), Type.Literal('i2i'), Type.Literal('t2v'), Type.Literal('i2v'), Type.Literal('ti2v')]);
+
+/**
+ * A `remote` backend is run by workers that pull its jobs over HTTP (docs/worker-protocol.md).
+ * What it can do is declared here, since no worker may be connected when a job is submitted;
+ * unset capabilities take the defaults in src/worker/remote-backend.ts.
+ */
+const RemoteBackendSchema = Type.Object(
+  {
+    type: Type.Literal('remote'),
+    /** What users see, e.g. "SDXL on the studio GPU". */
+    label: Type.Optional(Type.String({ minLength: 1 })),
+    modes: Type.Optional(Type.Array(ModeSchema, { minItems: 1 })),
+    /** Accepted sampler names; the first is the default. */
+    samplers: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })),
+    maxWidth: Type.Optional(Type.Integer({ minimum: 64, maximum: 16384 })),
+    maxHeight: Type.Optional(Type.Integer({ minimum: 64, maximum: 16384 })),
+    maxSteps: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+    maxBatch: Type.Optional(Type.Integer({ minimum: 1, maximum: 64 })),
+    cancel: Type.Optional(Type.Boolean()),
+    preview: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+
+const BackendSchema = Type.Union([
+  Type.Object({ type: Type.Literal('builtin') }, { additionalProperties: false }),
+  RemoteBackendSchema,
+  ComfyUIBackendSchema,
+  A1111BackendSchema,
+  OpenAIBackendSchema,
+]);
 
 /**
  * Every setting, with its default. Environment variables override `atelier.config.json`;

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
-import { sql } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../api/build-app.js';
 import { createBackends } from '../backends/create-backends.js';
@@ -15,7 +15,12 @@ import type { Backend } from '../backends/backend.js';
 import type { Logger } from '../observability/logger.js';
 import { createMetrics } from '../observability/metrics.js';
 import { createEmbeddedQueue } from '../queue/embedded/embedded-queue.js';
-import { createRunner } from '../runner/job-runner.js';
+import { createRunner, type RunnerDeps } from '../runner/job-runner.js';
+import { routeLanes } from '../queue/lane-routing-queue.js';
+import { LOCAL_LANE, laneFor } from '../queue/lanes.js';
+import { createWorkerService } from '../worker/worker-service.js';
+import { createWorkerTokensRepo } from '../worker/worker-tokens-repo.js';
+import type { WorkerDatabase } from '../worker/worker-tables.js';
 import { createJobService } from '../service/job-service.js';
 import { createPromptCache } from '../service/prompt-cache.js';
 import { createClipScorer } from '../evaluation/clip/create-clip-scorer.js';
@@ -81,7 +86,12 @@ export async function createServer(config: Config, options: CreateServerOptions 
   const presets = resolvePresets(config);
 
   const { backends, registry } = createBackends(config, options.backends);
-  const queue = createEmbeddedQueue(db, { backoffBaseMs: config.runner.backoffBaseMs, backoffMaxMs: config.runner.backoffMaxMs });
+  // Jobs of `remote` backends go to lane remote:<name> for workers; the rest run in-process.
+  const remoteBackends = Object.entries(config.backends).filter(([, settings]) => settings.type === 'remote').map(([name]) => name);
+  const queue = routeLanes(createEmbeddedQueue(db, { backoffBaseMs: config.runner.backoffBaseMs, backoffMaxMs: config.runner.backoffMaxMs }), async (jobId) => {
+    const job = await jobs.findById(jobId);
+    return job ? laneFor(job.backend, config.backends[job.backend]?.type) : LOCAL_LANE;
+  });
   const bus = createInProcessEventBus();
   const jobs = createJobsRepo(db);
   const assets = createAssetsRepo(db);
@@ -131,6 +141,13 @@ export async function createServer(config: Config, options: CreateServerOptions 
     admission: createAdmissionChecks(config, db, metrics, log),
   });
 
+  const media: RunnerDeps['media'] = { presetFor: (model) => presets.forModel(registry.resolve(model)), metrics: mediaMetrics };
+  // After a committed success, in-process or by a remote worker alike.
+  const onSucceeded: RunnerDeps['onSucceeded'] = async (job, spec, written) => {
+    await promptCache.record(job, spec);
+    // Scores are extras: computed off the runner's path so the next job is not kept waiting.
+    void evaluateJob(job, spec, written).catch((error: unknown) => log.warn({ jobId: job.id, err: error }, 'evaluation failed'));
+  };
   const runner = createRunner(
     {
       queue,
@@ -141,12 +158,8 @@ export async function createServer(config: Config, options: CreateServerOptions 
       registry,
       metrics,
       logger: log,
-      media: { presetFor: (model) => presets.forModel(registry.resolve(model)), metrics: mediaMetrics },
-      onSucceeded: async (job, spec, written) => {
-        await promptCache.record(job, spec);
-        // Scores are extras: computed off the runner's path so the next job is not kept waiting.
-        void evaluateJob(job, spec, written).catch((error: unknown) => log.warn({ jobId: job.id, err: error }, 'evaluation failed'));
-      },
+      media,
+      onSucceeded,
     },
     {
       workerId: `${hostname()}:${process.pid}`,
@@ -154,7 +167,27 @@ export async function createServer(config: Config, options: CreateServerOptions 
       leaseMs: config.runner.leaseSeconds * 1000,
       pollMs: 1000,
       workspaceTtlMs: config.media.workspaceTtlHours * 3600_000,
+      lanes: LOCAL_LANE,
     },
+  );
+  const workers = createWorkerService(
+    {
+      queue,
+      jobs,
+      events,
+      bus,
+      storage,
+      tokens: createWorkerTokensRepo(db as unknown as Kysely<WorkerDatabase>),
+      backends,
+      remoteBackends,
+      registry,
+      metrics,
+      logger: log,
+      media,
+      onSucceeded,
+      ...(storageHandle.servesMedia ? { uploadSigner: signer } : {}),
+    },
+    { leaseMs: config.runner.leaseSeconds * 1000, workspaceTtlMs: config.media.workspaceTtlHours * 3600_000 },
   );
   const adminToken = await bootstrapAdmin(users, dataDir, config.adminToken);
   const app = await buildApp(
@@ -169,6 +202,7 @@ export async function createServer(config: Config, options: CreateServerOptions 
       events,
       storage,
       mediaSigner: storageHandle.servesMedia ? signer : undefined,
+      workers: { workers, backends, remoteBackends, publicUrl: config.publicUrl, leaseSeconds: config.runner.leaseSeconds },
       registry,
       backends,
       metrics,
@@ -189,6 +223,7 @@ export async function createServer(config: Config, options: CreateServerOptions 
     config,
     async listen() {
       await runner.start();
+      workers.start();
       const address = await app.listen({ host: config.host, port: config.port });
       sweeps = startRetentionSweeps({
         intervalMs: config.retention.sweepIntervalMinutes * 60_000,
@@ -199,6 +234,8 @@ export async function createServer(config: Config, options: CreateServerOptions 
       return address;
     },
     async close() {
+      // First: ends the workers' long polls, which app.close() would otherwise wait for.
+      await workers.stop();
       await app.close();
       // Before the database closes: a sweep in progress finishes first.
       await sweeps?.stop();

@@ -6,6 +6,11 @@
  * lease is gone (expired and re-claimed, canceled, completed), so a stale worker can never
  * complete a job twice.
  *
+ * Every entry belongs to one lane (src/queue/lanes.ts), `local` unless enqueued with another;
+ * a claim takes only from the lanes it names (`local` by default), so the in-process runner
+ * never picks up a job meant for a remote worker. Everything else (heartbeat, complete, fail,
+ * cancel, recoverExpired, counts) works across all lanes.
+ *
  * @example
  * const lease = await queue.claim('runner-1', 30_000);
  * if (lease) { ...; await queue.complete(lease); }
@@ -13,8 +18,11 @@
 export interface Queue {
   /** Adds a job. Idempotent: enqueuing an id that is already queued changes nothing. */
   enqueue(jobId: string, options: EnqueueOptions): Promise<void>;
-  /** Leases the next available job (highest priority, then oldest), or undefined. */
-  claim(workerId: string, leaseMs: number): Promise<Lease | undefined>;
+  /**
+   * Leases the next available job of `lanes` (default `local`): highest priority, then
+   * oldest, across the named lanes. Undefined when none is available.
+   */
+  claim(workerId: string, leaseMs: number, lanes?: string | readonly string[]): Promise<Lease | undefined>;
   /** Extends the lease; false when it is lost (expired and taken, or canceled). */
   heartbeat(lease: Lease, leaseMs: number): Promise<boolean>;
   /** Removes the job for good; false when the lease was already lost. */
@@ -29,8 +37,11 @@ export interface Queue {
   /** Applies expiry to leases whose holder stopped heartbeating, like a failed attempt. */
   recoverExpired(): Promise<ExpiredLease[]>;
   counts(): Promise<QueueCounts>;
-  /** Resolves when work may have arrived, or after `timeoutMs`: lets runners sleep. */
-  waitForWork(timeoutMs: number, signal?: AbortSignal): Promise<void>;
+  /**
+   * Resolves when work may have arrived in `lanes` (default `local`), or after `timeoutMs`:
+   * lets runners sleep. Work arriving in other lanes does not wake the caller.
+   */
+  waitForWork(timeoutMs: number, signal?: AbortSignal, lanes?: string | readonly string[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -40,6 +51,8 @@ export interface EnqueueOptions {
   /** Attempts already spent, when re-enqueuing a job recovered after a crash. */
   readonly attemptsMade?: number;
   readonly delayMs?: number;
+  /** Who may claim it (src/queue/lanes.ts); default `local`. Kept across retries. */
+  readonly lane?: string;
 }
 
 export interface Lease {

@@ -48,6 +48,8 @@ export interface RunnerOptions {
   readonly pollMs: number;
   readonly workspaceTtlMs: number;
   readonly clock?: () => number;
+  /** The queue lane(s) this runner claims from (src/queue/lanes.ts); default `local`. */
+  readonly lanes?: string | readonly string[];
 }
 
 /**
@@ -74,12 +76,12 @@ export function createRunner(deps: RunnerDeps, options: RunnerOptions) {
           lastRecovery = clock();
           await recoverExpiredLeases();
         }
-        const lease = await deps.queue.claim(options.workerId, options.leaseMs);
+        const lease = await deps.queue.claim(options.workerId, options.leaseMs, options.lanes);
         if (lease) await runLease(lease);
-        else await deps.queue.waitForWork(options.pollMs, stopping.signal);
+        else await deps.queue.waitForWork(options.pollMs, stopping.signal, options.lanes);
       } catch (error) {
         deps.logger.error({ err: error }, 'runner loop error');
-        await deps.queue.waitForWork(options.pollMs, stopping.signal);
+        await deps.queue.waitForWork(options.pollMs, stopping.signal, options.lanes);
       }
     }
   }
@@ -121,6 +123,8 @@ export function createRunner(deps: RunnerDeps, options: RunnerOptions) {
         onProgress: ({ step, totalSteps }) => {
           progress = progress.then(() => reportProgress(job, lease.attempt, step, totalSteps));
         },
+        // Previews are live-only and best-effort: never stored, never awaited.
+        onPreview: (preview) => void deps.events.preview(job, preview).catch(() => undefined),
       });
       endTimer();
       await progress;

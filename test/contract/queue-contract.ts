@@ -152,6 +152,75 @@ export function queueContract(name: string, make: () => Promise<QueueFixture>): 
       expect(await f.queue.counts()).toEqual({ waiting: 1, delayed: 1, active: 1 });
     });
 
+    describe('lanes', () => {
+      it('claims only from the named lanes, and from local by default', async () => {
+        await f.queue.enqueue('remote-job', { priority: 9, maxAttempts: 3, lane: 'remote:gpu' });
+        await f.queue.enqueue('local-job', { priority: 0, maxAttempts: 3 });
+        expect(await f.queue.claim('w', 1000)).toMatchObject({ jobId: 'local-job' });
+        expect(await f.queue.claim('w', 1000)).toBeUndefined();
+        expect(await f.queue.claim('w', 1000, 'remote:other')).toBeUndefined();
+        expect(await f.queue.claim('w', 1000, 'remote:gpu')).toMatchObject({ jobId: 'remote-job', attempt: 1 });
+      });
+
+      it('claims across several lanes by priority, then age', async () => {
+        await f.queue.enqueue('a', { priority: 0, maxAttempts: 1, lane: 'remote:a' });
+        f.advance(1);
+        await f.queue.enqueue('b', { priority: 0, maxAttempts: 1, lane: 'remote:b' });
+        f.advance(1);
+        await f.queue.enqueue('c', { priority: 5, maxAttempts: 1, lane: 'remote:b' });
+        await f.queue.enqueue('local', { priority: 9, maxAttempts: 1 });
+        const order = [];
+        for (let i = 0; i < 3; i++) order.push((await f.queue.claim('w', 1000, ['remote:a', 'remote:b']))!.jobId);
+        expect(order).toEqual(['c', 'a', 'b']);
+        expect(await f.queue.claim('w', 1000, ['remote:a', 'remote:b'])).toBeUndefined();
+      });
+
+      it('recovers expired leases of every lane, and a retry keeps its lane', async () => {
+        await f.queue.enqueue('r', { priority: 0, maxAttempts: 3, lane: 'remote:gpu' });
+        await f.queue.enqueue('l', { priority: 0, maxAttempts: 3 });
+        const stale = (await f.queue.claim('w1', 1000, 'remote:gpu'))!;
+        await f.queue.claim('w2', 1000);
+        f.advance(1001);
+        const recovered = await f.queue.recoverExpired();
+        expect(recovered.map((r) => r.jobId).sort()).toEqual(['l', 'r']);
+        expect(await f.queue.complete(stale)).toBe(false);
+        f.advance(1000);
+        expect(await f.queue.claim('w', 1000)).toMatchObject({ jobId: 'l', attempt: 2 });
+        expect(await f.queue.claim('w', 1000)).toBeUndefined();
+        const again = await f.queue.claim('w3', 1000, 'remote:gpu');
+        expect(again).toMatchObject({ jobId: 'r', attempt: 2 });
+        expect(await f.queue.fail(again!, { code: 'backend_failed', message: 'x' }, true)).toMatchObject({ kind: 'retry' });
+        f.advance(2000);
+        expect(await f.queue.claim('w', 1000)).toBeUndefined();
+        expect(await f.queue.claim('w', 1000, 'remote:gpu')).toMatchObject({ jobId: 'r', attempt: 3 });
+      });
+
+      it('heartbeats, completes and cancels in any lane', async () => {
+        await f.queue.enqueue('r', { priority: 0, maxAttempts: 3, lane: 'remote:gpu' });
+        await f.queue.enqueue('s', { priority: 0, maxAttempts: 3, lane: 'remote:gpu' });
+        const lease = (await f.queue.claim('w', 1000, 'remote:gpu'))!;
+        expect(await f.queue.heartbeat(lease, 1000)).toBe(true);
+        expect(await f.queue.complete(lease)).toBe(true);
+        expect(await f.queue.counts()).toEqual({ waiting: 1, delayed: 0, active: 0 });
+        expect(await f.queue.cancel(lease.jobId === 'r' ? 's' : 'r')).toBe(true);
+        expect(await f.queue.counts()).toEqual({ waiting: 0, delayed: 0, active: 0 });
+      });
+
+      it('wakes only the waiters of the lane that got work', async () => {
+        const started = Date.now();
+        const remoteWaiter = f.queue.waitForWork(5000, undefined, ['remote:gpu']).then(() => Date.now() - started);
+        await f.queue.enqueue('local', { priority: 0, maxAttempts: 1 });
+        const early = await Promise.race([remoteWaiter, new Promise((r) => setTimeout(() => r('still waiting'), 150))]);
+        expect(early).toBe('still waiting');
+        await f.queue.enqueue('remote', { priority: 0, maxAttempts: 1, lane: 'remote:gpu' });
+        expect(await remoteWaiter).toBeLessThan(2000);
+        // The local wake-up is still pending for a local waiter.
+        const localStarted = Date.now();
+        await f.queue.waitForWork(5000);
+        expect(Date.now() - localStarted).toBeLessThan(1000);
+      });
+    });
+
     it('wakes a waiting runner when work arrives', async () => {
       const started = Date.now();
       const waiting = f.queue.waitForWork(5000);

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import type { JobEvent } from '../../events/event-bus.js';
+import { EPHEMERAL_EVENT_TYPES, type JobEvent } from '../../events/event-bus.js';
 import type { AppDeps } from '../app-deps.js';
 import { currentUser } from '../plugins/auth.js';
 import { errorResponses, RunIdParams } from '../schemas/common.js';
@@ -23,7 +23,7 @@ export function statusStreamRoutes(deps: AppDeps): FastifyPluginAsync {
         schema: {
           tags: ['runs'],
           summary: 'Live events of a run (Server-Sent Events)',
-          description: 'Events: queued, running, progress, retrying, succeeded, failed, canceled. Each `data` is JSON; resumable with Last-Event-ID.',
+          description: 'Events: queued, running, progress, preview, retrying, succeeded, failed, canceled. Each `data` is JSON; resumable with Last-Event-ID. `preview` events (a live image, `{mime, image}` with a data: URL) are live only: they carry no id and are not replayed.',
           security: [{ bearerAuth: [] }],
           params: RunIdParams,
           headers: Type.Object({ 'last-event-id': Type.Optional(Type.Integer({ minimum: 0 })) }),
@@ -62,7 +62,13 @@ export function statusStreamRoutes(deps: AppDeps): FastifyPluginAsync {
         request.raw.on('close', close);
 
         const send = (event: JobEvent) => {
-          if (closed || event.seq <= lastSent) return;
+          if (closed) return;
+          if (EPHEMERAL_EVENT_TYPES.has(event.type)) {
+            // Live only (previews): no id, so Last-Event-ID keeps pointing into the durable log.
+            res.write(`event: ${event.type}\ndata: ${JSON.stringify({ runId: event.jobId, type: event.type, at: new Date(event.at).toISOString(), ...event.data })}\n\n`);
+            return;
+          }
+          if (event.seq <= lastSent) return;
           lastSent = event.seq;
           const data = JSON.stringify({ runId: event.jobId, type: event.type, at: new Date(event.at).toISOString(), ...event.data });
           res.write(`id: ${event.seq}\nevent: ${event.type}\ndata: ${data}\n\n`);

@@ -65,6 +65,10 @@ export function createRoutedBackend(instances: readonly Backend[], options: Rout
         return instance;
       }
       if (pool.every((i) => exclude.has(i))) throw new RetryableError('Every instance of this backend failed this job', 'backend_failed');
+      // Wait only for instances that are merely busy; when every one left is down (unhealthy
+      // or its circuit open), fail now so the job is retried later with backoff.
+      const usable = pool.filter((i) => !exclude.has(i) && i.healthy && i.breaker.state !== 'open');
+      if (usable.length === 0) throw new RetryableError('No instance of this backend is available (all unhealthy or failing)', 'backend_failed');
       // Wait for a slot, a recovery or a cooldown to end (re-checked at least every 250 ms).
       await new Promise<void>((resolve) => {
         waiters.push(resolve);

@@ -5,6 +5,7 @@ import * as assetVariants from './0003-asset-variants.js';
 import * as retention from './0004-retention.js';
 import * as promptCache from './0005-prompt-cache.js';
 import * as evaluations from './0006-evaluations.js';
+import * as workers from './0007-workers.js';
 
 /**
  * Migrations are listed in code, not discovered on disk, so they work the same from
@@ -17,6 +18,7 @@ const migrations: Record<string, Migration> = {
   '0004-retention': retention,
   '0005-prompt-cache': promptCache,
   '0006-evaluations': evaluations,
+  '0007-workers': workers,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1,9 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { EventEmitter, once } from 'node:events';
-import type { Kysely } from 'kysely';
-import type { Database } from '../../db/schema.js';
+import { EventEmitter, on } from 'node:events';
+import type { ColumnType, Kysely } from 'kysely';
+import type { Database, QueueEntriesTable } from '../../db/schema.js';
 import { retryDelayMs } from '../../jobs/backoff.js';
+import { LOCAL_LANE, laneList } from '../lanes.js';
 import type { EnqueueOptions, ExpiredLease, FailOutcome, Lease, Queue, QueueCounts, QueueError, RetryPolicy } from '../queue.js';
+
+/** `queue_entries` with the `lane` column of migration 0007 (default 'local'). */
+type QueueDatabase = Omit<Database, 'queue_entries'> & {
+  queue_entries: QueueEntriesTable & { lane: ColumnType<string, string | undefined, string> };
+};
 
 const LEASE_EXPIRED: QueueError = { code: 'lease_expired', message: 'The worker running the job stopped responding (lease expired)' };
 
@@ -12,15 +18,17 @@ const LEASE_EXPIRED: QueueError = { code: 'lease_expired', message: 'The worker 
  * queued job survives any crash. Claims are one conditional UPDATE, which also stays
  * correct if several processes share the file.
  */
-export function createEmbeddedQueue(db: Kysely<Database>, policy: RetryPolicy, clock: () => number = Date.now): Queue {
+export function createEmbeddedQueue(database: Kysely<Database>, policy: RetryPolicy, clock: () => number = Date.now): Queue {
+  const db = database as unknown as Kysely<QueueDatabase>;
   const wake = new EventEmitter();
   wake.setMaxListeners(0);
-  // Set by every wake-up and cleared by claim(): a wake-up that lands while a runner is
-  // between an empty claim and waitForWork is not lost.
-  let pendingWake = false;
-  const notify = () => {
-    pendingWake = true;
-    wake.emit('work');
+  // Lanes with a wake-up nobody has claimed after yet: set by every wake-up of the lane and
+  // cleared by a claim on it, so a wake-up that lands while a runner is between an empty
+  // claim and waitForWork is not lost.
+  const pendingWake = new Set<string>();
+  const notify = (lane: string) => {
+    pendingWake.add(lane);
+    wake.emit('work', lane);
   };
 
   return {
@@ -41,20 +49,23 @@ export function createEmbeddedQueue(db: Kysely<Database>, policy: RetryPolicy, c
           last_error_code: null,
           last_error_message: null,
           created_at: now,
+          lane: options.lane ?? LOCAL_LANE,
         })
         .onConflict((oc) => oc.column('job_id').doNothing())
         .execute();
-      notify();
+      notify(options.lane ?? LOCAL_LANE);
     },
 
-    async claim(workerId: string, leaseMs: number) {
-      pendingWake = false;
+    async claim(workerId: string, leaseMs: number, lanes?: string | readonly string[]) {
+      const list = laneList(lanes);
+      for (const lane of list) pendingWake.delete(lane);
       const now = clock();
       const token = randomUUID();
       const next = db
         .selectFrom('queue_entries')
         .select('job_id')
         .where('state', '=', 'waiting')
+        .where('lane', 'in', list)
         .where('available_at', '<=', now)
         .orderBy('priority', 'desc')
         .orderBy('available_at', 'asc')
@@ -98,9 +109,12 @@ export function createEmbeddedQueue(db: Kysely<Database>, policy: RetryPolicy, c
     },
 
     async fail(lease: Lease, error: QueueError, retryable: boolean) {
-      const outcome = await settleAttempt(lease.jobId, lease.token, error, retryable);
-      if (outcome?.kind === 'retry') setTimeout(notify, Math.max(0, outcome.retryAt - clock())).unref();
-      return outcome;
+      const settled = await settleAttempt(lease.jobId, lease.token, error, retryable);
+      if (settled?.outcome.kind === 'retry') {
+        const { lane } = settled;
+        setTimeout(() => notify(lane), Math.max(0, settled.outcome.retryAt - clock())).unref();
+      }
+      return settled?.outcome;
     },
 
     async cancel(jobId: string) {
@@ -111,16 +125,19 @@ export function createEmbeddedQueue(db: Kysely<Database>, policy: RetryPolicy, c
     async recoverExpired() {
       const expired = await db
         .selectFrom('queue_entries')
-        .select(['job_id', 'lease_token'])
+        .select(['job_id', 'lease_token', 'lane'])
         .where('state', '=', 'active')
         .where('lease_expires_at', '<', clock())
         .execute();
       const recovered: ExpiredLease[] = [];
       for (const entry of expired) {
-        const outcome = await settleAttempt(entry.job_id, entry.lease_token!, LEASE_EXPIRED, true);
-        if (outcome) recovered.push({ jobId: entry.job_id, outcome, error: LEASE_EXPIRED });
+        const settled = await settleAttempt(entry.job_id, entry.lease_token!, LEASE_EXPIRED, true);
+        if (settled) recovered.push({ jobId: entry.job_id, outcome: settled.outcome, error: LEASE_EXPIRED });
+        if (settled?.outcome.kind === 'retry') {
+          const { lane } = settled;
+          setTimeout(() => notify(lane), Math.max(0, settled.outcome.retryAt - clock())).unref();
+        }
       }
-      if (recovered.length > 0) notify();
       return recovered;
     },
 
@@ -144,11 +161,16 @@ export function createEmbeddedQueue(db: Kysely<Database>, policy: RetryPolicy, c
       };
     },
 
-    async waitForWork(timeoutMs: number, signal?: AbortSignal) {
-      if (pendingWake) return;
+    async waitForWork(timeoutMs: number, signal?: AbortSignal, lanes?: string | readonly string[]) {
+      const list = laneList(lanes);
+      if (list.some((lane) => pendingWake.has(lane))) return;
       const timeout = AbortSignal.timeout(timeoutMs);
+      const stop = signal ? AbortSignal.any([signal, timeout]) : timeout;
       try {
-        await once(wake, 'work', { signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
+        // Wake-ups of other lanes are skipped: they would only make this caller poll in vain.
+        for await (const [lane] of on(wake, 'work', { signal: stop })) {
+          if (list.includes(lane as string)) return;
+        }
       } catch {
         // Timed out or aborted: the caller polls again either way.
       }
@@ -160,11 +182,11 @@ export function createEmbeddedQueue(db: Kysely<Database>, policy: RetryPolicy, c
   };
 
   /** Ends one attempt: back to waiting after backoff, or removed when it may not retry. */
-  async function settleAttempt(jobId: string, token: string, error: QueueError, retryable: boolean): Promise<FailOutcome | undefined> {
+  async function settleAttempt(jobId: string, token: string, error: QueueError, retryable: boolean): Promise<{ outcome: FailOutcome; lane: string } | undefined> {
     return db.transaction().execute(async (trx) => {
       const entry = await trx
         .selectFrom('queue_entries')
-        .select(['attempts', 'max_attempts'])
+        .select(['attempts', 'max_attempts', 'lane'])
         .where('job_id', '=', jobId)
         .where('lease_token', '=', token)
         .where('state', '=', 'active')
@@ -172,7 +194,7 @@ export function createEmbeddedQueue(db: Kysely<Database>, policy: RetryPolicy, c
       if (!entry) return undefined;
       if (!retryable || entry.attempts >= entry.max_attempts) {
         await trx.deleteFrom('queue_entries').where('job_id', '=', jobId).execute();
-        return { kind: 'failed', attempt: entry.attempts } as const;
+        return { outcome: { kind: 'failed', attempt: entry.attempts } as const, lane: entry.lane };
       }
       const retryAt = clock() + retryDelayMs(entry.attempts, policy.backoffBaseMs, policy.backoffMaxMs);
       await trx
@@ -188,7 +210,7 @@ export function createEmbeddedQueue(db: Kysely<Database>, policy: RetryPolicy, c
         })
         .where('job_id', '=', jobId)
         .execute();
-      return { kind: 'retry', retryAt, attempt: entry.attempts } as const;
+      return { outcome: { kind: 'retry', retryAt, attempt: entry.attempts } as const, lane: entry.lane };
     });
   }
 }

@@ -72,6 +72,19 @@ describe('routed backend', () => {
     await routed.close?.();
   });
 
+  it('fails fast (retryably) when every instance is down instead of waiting', async () => {
+    const broken = fake('broken', async () => {
+      throw new RetryableError('500');
+    });
+    const routed = createRoutedBackend([broken], { ...OPTIONS, breaker: { failureThreshold: 1, cooldownMs: 60_000 } });
+    await expect(routed.generate(spec, ctx())).rejects.toBeInstanceOf(RetryableError);
+    const started = Date.now();
+    await expect(routed.generate(spec, ctx())).rejects.toThrow(/No instance of this backend is available/);
+    expect(Date.now() - started).toBeLessThan(500);
+    expect(broken.calls).toBe(1);
+    await routed.close?.();
+  });
+
   it('does not retry a job elsewhere after an unrecoverable error or a cancel', async () => {
     const bad = fake('bad', async () => {
       throw new UnrecoverableError('node error');

@@ -1,0 +1,346 @@
+import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { Readable } from 'node:stream';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import type { Backend } from '../../backends/backend.js';
+import { AtelierError } from '../../errors/atelier-error.js';
+import type { WorkerService } from '../../worker/worker-service.js';
+import type { WorkerTokenRow } from '../../worker/worker-tokens-repo.js';
+import { bearerToken, requireAdmin } from '../plugins/auth.js';
+import { requestOrigin } from '../plugins/origin.js';
+import { errorResponses } from '../schemas/common.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The authenticated remote worker; set by the worker-token hook on /api/worker routes. */
+    worker: WorkerTokenRow | null;
+  }
+}
+
+export interface WorkerRouteDeps {
+  readonly workers: WorkerService;
+  readonly backends: ReadonlyMap<string, Backend>;
+  /** Names of the remote backends. */
+  readonly remoteBackends: readonly string[];
+  readonly publicUrl: string | undefined;
+  readonly leaseSeconds: number;
+}
+
+const security = [{ workerToken: [] }];
+const JobParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false });
+const LeaseToken = Type.String({ minLength: 1, maxLength: 200, description: 'The lease_token the claim returned' });
+const Free = (description: string) => Type.Object({}, { additionalProperties: true, description });
+/** Room for a base64 preview image in a heartbeat. */
+const HEARTBEAT_BODY_LIMIT = 8 * 1024 * 1024;
+const COMPLETE_BODY_LIMIT = 4 * 1024 * 1024;
+
+const ClaimedJob = Type.Object({
+  job_id: Type.String(),
+  lease_token: Type.String({ description: 'Send it with every call about this job; it dies with the lease' }),
+  attempt: Type.Integer({ description: '1-based attempt number of this lease' }),
+  max_attempts: Type.Integer(),
+  lease_expires_at: Type.String({ description: 'ISO time; every heartbeat extends it by lease_seconds' }),
+  lease_seconds: Type.Number(),
+  heartbeat_interval_seconds: Type.Number({ description: 'Heartbeat at least this often (a third of the lease)' }),
+  backend: Type.String({ description: 'The remote backend (configuration name) the job is for' }),
+  model: Type.String(),
+  mode: Type.String({ description: 't2i, i2i, t2v, i2v or ti2v' }),
+  spec: Free('The JobSpec: every parameter of the job (camelCase), see docs/worker-protocol.md'),
+  inputs: Type.Object(
+    { reference: Type.Optional(Type.String()), start: Type.Optional(Type.String()), end: Type.Optional(Type.String()) },
+    { description: 'Signed download URLs of the input images (no token needed)' },
+  ),
+  upload: Type.Object({
+    mode: Type.Union([Type.Literal('direct'), Type.Literal('presigned')]),
+    method: Type.Literal('PUT'),
+    type: Type.Union([Type.Literal('image'), Type.Literal('video')]),
+    content_type: Type.String(),
+    count: Type.Integer({ description: 'How many assets the job must deliver (images of the batch, or 1 video)' }),
+    max_bytes: Type.Integer(),
+    urls: Type.Array(Type.String(), { description: 'One upload URL per asset index' }),
+    expires_at: Type.Optional(Type.String()),
+  }),
+});
+
+const CompleteResult = Type.Object({
+  job_id: Type.String(),
+  status: Type.Union([Type.Literal('succeeded'), Type.Literal('retrying'), Type.Literal('failed')]),
+  attempt: Type.Integer(),
+  assets: Type.Array(
+    Type.Object({
+      id: Type.String(),
+      index: Type.Integer(),
+      type: Type.String(),
+      url: Type.String({ description: 'Storage key of the stored original' }),
+      thumbnail_url: Type.Union([Type.String(), Type.Null()]),
+      metadata: Free('SPEC §4 metadata, as stored'),
+    }),
+  ),
+  error: Type.Union([Type.Object({ code: Type.String(), message: Type.String() }), Type.Null()]),
+  retry_at: Type.Optional(Type.String()),
+});
+
+/** Sets `request.worker` from `Authorization: Bearer atw_…`; user tokens are refused. */
+async function authenticateWorker(request: FastifyRequest, workers: WorkerService): Promise<WorkerTokenRow> {
+  const worker = await workers.authenticate(bearerToken(request));
+  request.worker = worker;
+  return worker;
+}
+
+/**
+ * The remote-worker API under /api/worker (docs/worker-protocol.md). Authenticated by worker
+ * tokens only — never by user API tokens — except presigned asset uploads, which carry a
+ * signature instead.
+ */
+export function workerRoutes(deps: WorkerRouteDeps): FastifyPluginAsync {
+  const { workers } = deps;
+  return async (plugin) => {
+    plugin.decorateRequest('worker', null);
+
+    // Asset uploads: raw bytes, streamed to storage. A scope of its own so the body is never
+    // parsed (any content type) and a presigned URL needs no token.
+    await plugin.register(async (raw) => {
+      raw.removeAllContentTypeParsers();
+      raw.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
+      const app = raw.withTypeProvider<TypeBoxTypeProvider>();
+      app.put(
+        '/api/worker/jobs/:id/assets/:index',
+        {
+          schema: {
+            tags: ['worker'],
+            summary: 'Upload one output (raw PNG or MP4 bytes)',
+            description:
+              'Direct: `?lease_token=…` with the worker token. Presigned: `?attempt&expires&signature` as returned by the claim, no token. The bytes are checked (PNG or MP4 magic, size) and staged until the completion callback.',
+            security,
+            params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }), index: Type.Integer({ minimum: 0, maximum: 999 }) }, { additionalProperties: false }),
+            querystring: Type.Object({
+              lease_token: Type.Optional(LeaseToken),
+              attempt: Type.Optional(Type.Integer({ minimum: 1 })),
+              expires: Type.Optional(Type.String({ maxLength: 20 })),
+              signature: Type.Optional(Type.String({ maxLength: 200 })),
+            }),
+            response: {
+              200: Type.Object({ index: Type.Integer(), url: Type.String({ description: 'The staging key: use it as assets[].url in the callback' }), bytes: Type.Integer(), sha256: Type.String() }),
+              ...errorResponses,
+            },
+          },
+        },
+        async (request) => {
+          const { query } = request;
+          const body = request.body as Readable | undefined;
+          if (!body || typeof (body as Readable).pipe !== 'function') throw new AtelierError('invalid_image', 'Expected the file bytes as the request body');
+          if (query.signature !== undefined) {
+            if (query.attempt === undefined || query.expires === undefined) throw new AtelierError('signature_invalid', 'The presigned upload URL is incomplete');
+            return workers.receiveUpload(request.params.id, request.params.index, { kind: 'signed', attempt: query.attempt, expires: query.expires, signature: query.signature }, body);
+          }
+          const worker = await authenticateWorker(request, workers);
+          if (!query.lease_token) throw new AtelierError('invalid_parameter', 'Expected the lease_token query parameter (or a presigned URL)', { field: 'lease_token' });
+          return workers.receiveUpload(request.params.id, request.params.index, { kind: 'lease', worker, leaseToken: query.lease_token }, body);
+        },
+      );
+    });
+
+    await plugin.register(async (authed) => {
+      authed.addHook('onRequest', async (request) => {
+        await authenticateWorker(request, workers);
+      });
+      const app = authed.withTypeProvider<TypeBoxTypeProvider>();
+
+      app.get(
+        '/api/worker/info',
+        {
+          schema: {
+            tags: ['worker'],
+            summary: 'Who this worker token is, and the remote backends it may serve',
+            security,
+            response: {
+              200: Type.Object({
+                worker: Type.Object({ id: Type.String(), name: Type.String() }),
+                backends: Type.Array(Type.Object({ name: Type.String(), label: Type.String(), capabilities: Free('modes, samplers, limits') })),
+                lease_seconds: Type.Number(),
+                heartbeat_interval_seconds: Type.Number(),
+                max_wait_seconds: Type.Number(),
+                upload_modes: Type.Array(Type.String()),
+              }),
+              ...errorResponses,
+            },
+          },
+        },
+        async (request) => ({
+          worker: { id: request.worker!.id, name: request.worker!.name },
+          backends: deps.remoteBackends.map((name) => {
+            const backend = deps.backends.get(name)!;
+            return { name, label: backend.label, capabilities: { ...backend.capabilities } };
+          }),
+          lease_seconds: deps.leaseSeconds,
+          heartbeat_interval_seconds: Math.max(0.1, Math.round((deps.leaseSeconds / 3) * 1000) / 1000),
+          max_wait_seconds: workers.maxWaitSeconds,
+          upload_modes: workers.presignedUploads ? ['direct', 'presigned'] : ['direct'],
+        }),
+      );
+
+      app.post(
+        '/api/worker/claim',
+        {
+          schema: {
+            tags: ['worker'],
+            summary: 'Long-poll for a job: 200 with a leased job, or 204 when none arrived in wait_seconds',
+            security,
+            body: Type.Object(
+              {
+                backends: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { maxItems: 50, description: 'Remote backends this worker serves; default all' })),
+                wait_seconds: Type.Optional(Type.Number({ minimum: 0, maximum: 30, description: 'Long-poll up to this long (default 0: answer at once)' })),
+                upload_mode: Type.Optional(Type.Union([Type.Literal('direct'), Type.Literal('presigned')], { description: 'Preferred upload mode; presigned needs disk storage, else direct is used' })),
+                worker_id: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'This process (host, GPU), recorded as the lease owner' })),
+              },
+              { additionalProperties: false },
+            ),
+            response: { 200: ClaimedJob, 204: Type.Null({ description: 'No job within wait_seconds' }), ...errorResponses },
+          },
+        },
+        async (request, reply) => {
+          // A long poll whose client hung up must not hand out a job nobody will run.
+          const gone = new AbortController();
+          reply.raw.on('close', () => {
+            if (!reply.raw.writableFinished) gone.abort();
+          });
+          const origin = requestOrigin(request, deps.publicUrl);
+          const claimed = await workers.claim(request.worker!, request.body ?? {}, origin, gone.signal);
+          if (!claimed) return reply.code(204).send(null);
+          return claimed;
+        },
+      );
+
+      app.post(
+        '/api/worker/jobs/:id/heartbeat',
+        {
+          bodyLimit: HEARTBEAT_BODY_LIMIT,
+          schema: {
+            tags: ['worker'],
+            summary: 'Keep the lease; report progress and a live preview',
+            description: '`continue: false` means the job was canceled: stop the backend and drop the job. 409 lease_lost: the lease is gone, drop the job.',
+            security,
+            params: JobParams,
+            body: Type.Object(
+              {
+                lease_token: LeaseToken,
+                progress: Type.Optional(Type.Object({ step: Type.Integer({ minimum: 0 }), total_steps: Type.Integer({ minimum: 0 }) }, { additionalProperties: false })),
+                preview_b64: Type.Optional(Type.String({ maxLength: HEARTBEAT_BODY_LIMIT, description: 'A JPEG, PNG or WEBP preview, base64' })),
+              },
+              { additionalProperties: false },
+            ),
+            response: {
+              200: Type.Object({ continue: Type.Boolean(), status: Type.String(), lease_expires_at: Type.Optional(Type.String()) }),
+              ...errorResponses,
+            },
+          },
+        },
+        async (request) => workers.heartbeat(request.worker!, request.params.id, request.body),
+      );
+
+      app.post(
+        '/api/worker/jobs/:id/complete',
+        {
+          bodyLimit: COMPLETE_BODY_LIMIT,
+          schema: {
+            tags: ['worker'],
+            summary: 'The completion callback (seed 000 format): the uploaded assets, or a failure',
+            description:
+              'Success commits every asset and the success in one transaction guarded by the attempt; a callback from a lost lease is a 409 lease_lost and never adds assets. Repeating the same callback returns the same answer.',
+            security,
+            params: JobParams,
+            body: Type.Object(
+              {
+                job_id: Type.Optional(Type.String({ maxLength: 64 })),
+                lease_token: LeaseToken,
+                status: Type.Union([Type.Literal('completed'), Type.Literal('succeeded'), Type.Literal('failed')]),
+                assets: Type.Optional(
+                  Type.Array(
+                    Type.Object(
+                      {
+                        type: Type.Union([Type.Literal('image'), Type.Literal('video')]),
+                        url: Type.String({ minLength: 1, maxLength: 1024, description: 'The url (staging key) the upload returned' }),
+                        thumbnail_url: Type.Optional(Type.Union([Type.String({ maxLength: 1024 }), Type.Null()])),
+                        metadata: Type.Optional(Type.Union([Free('Seed 000 asset metadata; seed is used when given'), Type.Null()])),
+                        index: Type.Optional(Type.Integer({ minimum: 0, maximum: 999 })),
+                      },
+                      { additionalProperties: false },
+                    ),
+                    { maxItems: 64 },
+                  ),
+                ),
+                error_message: Type.Optional(Type.Union([Type.String({ maxLength: 10_000 }), Type.Null()])),
+                error_code: Type.Optional(Type.Union([Type.String({ maxLength: 64 }), Type.Null()])),
+                retryable: Type.Optional(Type.Boolean()),
+                metadata: Type.Optional(Type.Union([Free('Free-form worker metadata'), Type.Null()])),
+              },
+              { additionalProperties: false },
+            ),
+            response: { 200: CompleteResult, ...errorResponses },
+          },
+        },
+        async (request) => workers.complete(request.worker!, request.params.id, request.body),
+      );
+    });
+  };
+}
+
+/** Admin management of worker tokens; registered inside the user-authenticated scope. */
+export function workerAdminRoutes(workers: WorkerService): FastifyPluginAsync {
+  return async (plugin: FastifyInstance) => {
+    const app = plugin.withTypeProvider<TypeBoxTypeProvider>();
+    const WorkerView = Type.Object({ id: Type.String(), name: Type.String(), created_at: Type.String(), last_seen_at: Type.Union([Type.String(), Type.Null()]) });
+    const view = (row: { id: string; name: string; created_at: number; last_seen_at: number | null }) => ({
+      id: row.id,
+      name: row.name,
+      created_at: new Date(Number(row.created_at)).toISOString(),
+      last_seen_at: row.last_seen_at === null ? null : new Date(Number(row.last_seen_at)).toISOString(),
+    });
+
+    app.post(
+      '/api/admin/workers',
+      {
+        schema: {
+          tags: ['admin'],
+          summary: 'Create a remote worker and its token (atw_…)',
+          description: 'The token is shown once; only its hash is stored. It works on /api/worker only.',
+          security: [{ bearerAuth: [] }],
+          body: Type.Object({ name: Type.String({ minLength: 1, maxLength: 100 }) }, { additionalProperties: false }),
+          response: { 201: Type.Object({ id: Type.String(), name: Type.String(), token: Type.String(), created_at: Type.String() }), ...errorResponses },
+        },
+      },
+      async (request, reply) => {
+        requireAdmin(request);
+        const created = await workers.createWorker(request.body.name);
+        return reply.code(201).send({ id: created.id, name: created.name, token: created.token, created_at: new Date(created.createdAt).toISOString() });
+      },
+    );
+
+    app.get(
+      '/api/admin/workers',
+      { schema: { tags: ['admin'], summary: 'Remote workers and when each was last seen', security: [{ bearerAuth: [] }], response: { 200: Type.Object({ workers: Type.Array(WorkerView) }), ...errorResponses } } },
+      async (request) => {
+        requireAdmin(request);
+        return { workers: (await workers.listWorkers()).map(view) };
+      },
+    );
+
+    app.delete(
+      '/api/admin/workers/:id',
+      {
+        schema: {
+          tags: ['admin'],
+          summary: 'Revoke a worker token (by id or name)',
+          security: [{ bearerAuth: [] }],
+          params: JobParams,
+          response: { 204: Type.Null(), ...errorResponses },
+        },
+      },
+      async (request, reply) => {
+        requireAdmin(request);
+        if (!(await workers.removeWorker(request.params.id))) throw new AtelierError('not_found', `No worker '${request.params.id}'`, { field: 'id' });
+        return reply.code(204).send(null);
+      },
+    );
+  };
+}

@@ -1,0 +1,56 @@
+import type { Backend, BackendCapabilities } from '../backends/backend.js';
+import type { Mode } from '../jobs/job-spec.js';
+
+/** The configuration of a `remote` backend (config-schema.ts `backends.<name>`). */
+export interface RemoteBackendSettings {
+  readonly type: 'remote';
+  readonly label?: string;
+  readonly modes?: readonly Mode[];
+  readonly samplers?: readonly string[];
+  readonly maxWidth?: number;
+  readonly maxHeight?: number;
+  readonly maxSteps?: number;
+  readonly maxBatch?: number;
+  readonly cancel?: boolean;
+  readonly preview?: boolean;
+}
+
+/** What a remote backend can do when its configuration does not say (an SDXL-class worker). */
+export const REMOTE_DEFAULT_CAPABILITIES: BackendCapabilities = Object.freeze({
+  modes: Object.freeze(['t2i', 'i2i'] as const),
+  samplers: Object.freeze(['Euler', 'Euler a', 'DPM++ 2M', 'DPM++ 2M Karras', 'DDIM']),
+  maxWidth: 2048,
+  maxHeight: 2048,
+  maxSteps: 150,
+  maxBatch: 8,
+  cancel: true,
+  preview: true,
+});
+
+/**
+ * A backend whose jobs run on remote workers (SPEC §6 `remote`): it exists so the registry,
+ * validation and routing see its capabilities, which come from configuration. Its jobs go to
+ * the queue lane `remote:<name>` and are pulled by workers over /api/worker; this process
+ * never runs them, so `generate` only refuses.
+ */
+export function createRemoteBackend(name: string, settings: RemoteBackendSettings): Backend {
+  const d = REMOTE_DEFAULT_CAPABILITIES;
+  const capabilities: BackendCapabilities = Object.freeze({
+    modes: Object.freeze([...(settings.modes ?? d.modes)]),
+    samplers: Object.freeze([...(settings.samplers ?? d.samplers)]),
+    maxWidth: settings.maxWidth ?? d.maxWidth,
+    maxHeight: settings.maxHeight ?? d.maxHeight,
+    maxSteps: settings.maxSteps ?? d.maxSteps,
+    maxBatch: settings.maxBatch ?? d.maxBatch,
+    cancel: settings.cancel ?? d.cancel,
+    preview: settings.preview ?? d.preview,
+  });
+  return {
+    kind: 'remote',
+    label: settings.label ?? `Remote workers (${name})`,
+    capabilities,
+    async generate() {
+      throw new Error(`Backend '${name}' is remote: its jobs are run by workers pulling from /api/worker, never in-process (queue lane remote:${name})`);
+    },
+  };
+}

@@ -1,0 +1,58 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import { hashToken } from '../db/repos/users-repo.js';
+import { AtelierError } from '../errors/atelier-error.js';
+import type { WorkerDatabase, WorkerTokensTable } from './worker-tables.js';
+
+export type WorkerTokenRow = WorkerTokensTable;
+
+/** Worker tokens are `atw_` + 256 random bits; API (user) tokens are `atl_…`. */
+export const WORKER_TOKEN_PREFIX = 'atw_';
+
+export function generateWorkerToken(): string {
+  return `${WORKER_TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
+}
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+
+/**
+ * The bearer tokens remote workers authenticate with. A separate table from user tokens: a
+ * worker token is never a user and a user token is never a worker. Only hashes are stored.
+ */
+export function createWorkerTokensRepo(db: Kysely<WorkerDatabase>) {
+  return {
+    /** Creates a worker and returns its token (shown once). Names are unique. */
+    async create(name: string, now: number = Date.now()): Promise<{ id: string; name: string; token: string; createdAt: number }> {
+      const trimmed = name.trim();
+      if (!NAME.test(trimmed)) {
+        throw new AtelierError('invalid_parameter', `Expected a worker name of letters, digits, '.', '_' or '-' (at most 100) but received '${trimmed.slice(0, 40)}'`, { field: 'name' });
+      }
+      const existing = await db.selectFrom('worker_tokens').select('id').where('name', '=', trimmed).executeTakeFirst();
+      if (existing) throw new AtelierError('invalid_parameter', `A worker named '${trimmed}' already exists`, { field: 'name' });
+      const token = generateWorkerToken();
+      const id = randomUUID();
+      await db.insertInto('worker_tokens').values({ id, name: trimmed, token_hash: hashToken(token), created_at: now, last_seen_at: null }).execute();
+      return { id, name: trimmed, token, createdAt: now };
+    },
+
+    findByToken(token: string): Promise<WorkerTokenRow | undefined> {
+      return db.selectFrom('worker_tokens').selectAll().where('token_hash', '=', hashToken(token)).executeTakeFirst();
+    },
+
+    list(): Promise<WorkerTokenRow[]> {
+      return db.selectFrom('worker_tokens').selectAll().orderBy('created_at').execute();
+    },
+
+    /** Revokes a worker's token. False when there is no such worker. */
+    async remove(idOrName: string): Promise<boolean> {
+      const result = await db.deleteFrom('worker_tokens').where((eb) => eb.or([eb('id', '=', idOrName), eb('name', '=', idOrName)])).executeTakeFirst();
+      return result.numDeletedRows > 0n;
+    },
+
+    async touch(id: string, now: number): Promise<void> {
+      await db.updateTable('worker_tokens').set({ last_seen_at: now }).where('id', '=', id).execute();
+    },
+  };
+}
+
+export type WorkerTokensRepo = ReturnType<typeof createWorkerTokensRepo>;
