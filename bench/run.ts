@@ -4,6 +4,7 @@ import { benchMediaPipeline } from './media-pipeline.js';
 import { benchMidFrameThumbnail } from './mid-frame-thumbnail.js';
 import { benchOrchestration } from './orchestration.js';
 import { benchRenderer } from './renderer.js';
+import { benchRemoteWorkers } from './remote-workers.js';
 import { benchRouting } from './routing.js';
 import { benchSqliteFloor } from './sqlite-floor.js';
 
@@ -24,6 +25,7 @@ const midFrame = await benchMidFrameThumbnail();
 const mediaRows = await benchMediaPipeline();
 const cacheHit = await benchCacheHit();
 const routing = await benchRouting(4, 200, 400);
+const remote = await benchRemoteWorkers(4, 200, 400);
 
 const rows: [string, string, string, string][] = [
   ['orchestration (no-work backend)', `${fmt(orchestration.jobsPerSecond)} jobs/s`, `bare SQLite queue loop ${fmt(floor.jobsPerSecond)} jobs/s`, `${fmt(orchestration.jobsPerSecond / floor.jobsPerSecond, 3)}×`],
@@ -40,6 +42,7 @@ const rows: [string, string, string, string][] = [
   ],
   ...mediaRows,
   ['routing: 400 jobs on 4 simulated GPUs × 200 ms (makespan)', `${fmt(routing.makespanMs / 1000, 2)} s`, `ideal N·L/K ${fmt(routing.idealMs / 1000, 2)} s`, `${fmt(routing.ratio, 3)}×`],
+  ['  same through the remote-worker protocol (4 workers)', `${fmt(remote.makespanMs / 1000, 2)} s`, `ideal N·L/K ${fmt(remote.idealMs / 1000, 2)} s`, `${fmt(remote.ratio, 3)}×`],
   ['prompt-cache hit, submit→terminal (1024², 30 steps)', `${fmt(cacheHit.hitMs)} ms`, `fresh render ${fmt(cacheHit.freshMs)} ms`, `${fmt(cacheHit.freshMs / cacheHit.hitMs, 1)}× faster`],
 ];
 

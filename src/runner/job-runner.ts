@@ -4,9 +4,7 @@ import { join } from 'node:path';
 import type { Backend } from '../backends/backend.js';
 import { loadInputs } from './load-inputs.js';
 import type { MediaMetrics } from '../media/image/media-metrics.js';
-import { DEFAULT_PRESETS, type DeliveryPreset } from '../media/image/presets.js';
-
-const DEFAULT_PRESET = DEFAULT_PRESETS.find((p) => p.name === 'stable-diffusion')!;
+import type { DeliveryPreset } from '../media/image/presets.js';
 import type { ModelRegistry } from '../backends/model-registry.js';
 import type { JobsRepo } from '../db/repos/jobs-repo.js';
 import type { JobRow, NewAssetRow } from '../db/schema.js';
@@ -20,6 +18,7 @@ import type { Lease, Queue } from '../queue/queue.js';
 import type { Storage } from '../storage/storage.js';
 import { classifyError } from './classify-error.js';
 import { recordFailedAttempt } from './record-failure.js';
+import { storeOptionsFor } from './store-options.js';
 import { removeOutputs, storeOutputs } from './store-outputs.js';
 
 export interface RunnerDeps {
@@ -132,13 +131,7 @@ export function createRunner(deps: RunnerDeps, options: RunnerOptions) {
       if (outputs.length !== (spec.numFrames !== undefined ? 1 : spec.numImages)) {
         throw new RetryableError(`Backend '${job.backend}' returned ${outputs.length} images for a batch of ${spec.numImages}`, 'backend_failed');
       }
-      written = await storeOutputs(deps.storage, job, spec, outputs, {
-        modelLabel: deps.registry.resolve(job.model).label,
-        preset: deps.media?.presetFor(job.model) ?? DEFAULT_PRESET,
-        ...(deps.media?.metrics ? { mediaMetrics: deps.media.metrics } : {}),
-        workspaceTtlMs: options.workspaceTtlMs,
-        now: clock,
-      });
+      written = await storeOutputs(deps.storage, job, spec, outputs, storeOptionsFor(deps, job, { workspaceTtlMs: options.workspaceTtlMs, now: clock }));
       abort.signal.throwIfAborted();
       if (await deps.jobs.succeed(job.id, lease.attempt, written, clock())) {
         await deps.events.emit(job, 'succeeded', { assets: written.map((a) => ({ id: a.id, index: a.asset_index })) });

@@ -1,31 +1,9 @@
 import type { Readable } from 'node:stream';
 import { Readable as NodeReadable } from 'node:stream';
-import type { JobSpec } from '../jobs/job-spec.js';
+import type { ClaimedJob } from './protocol-types.js';
 
 /** A claimed job, as POST /api/worker/claim answers (docs/worker-protocol.md). */
-export interface WorkerClaim {
-  readonly job_id: string;
-  readonly lease_token: string;
-  readonly attempt: number;
-  readonly max_attempts: number;
-  readonly lease_expires_at: string;
-  readonly lease_seconds: number;
-  readonly heartbeat_interval_seconds: number;
-  readonly backend: string;
-  readonly model: string;
-  readonly mode: string;
-  readonly spec: JobSpec;
-  readonly inputs: { readonly reference?: string; readonly start?: string; readonly end?: string };
-  readonly upload: {
-    readonly mode: 'direct' | 'presigned';
-    readonly method: 'PUT';
-    readonly type: 'image' | 'video';
-    readonly content_type: string;
-    readonly count: number;
-    readonly max_bytes: number;
-    readonly urls: readonly string[];
-  };
-}
+export type WorkerClaim = ClaimedJob;
 
 export interface HeartbeatAnswer {
   readonly continue: boolean;

@@ -1,0 +1,168 @@
+import { AtelierError } from '../errors/atelier-error.js';
+import { previewMime, publishPreview } from '../events/preview-events.js';
+import { isTerminal } from '../jobs/job-status.js';
+import type { JobSpec } from '../jobs/job-spec.js';
+import type { JobRow } from '../db/schema.js';
+import { remoteLane } from '../queue/lanes.js';
+import type { Lease } from '../queue/queue.js';
+import { recordFailedAttempt } from '../runner/record-failure.js';
+import type { ClaimedJob, ClaimRequest, HeartbeatRequest, HeartbeatResult } from './protocol-types.js';
+import { expectedOutputs, type ExpectedOutputs } from './staging.js';
+import { formatLeaseToken, uploadClaim, type WorkerContext } from './worker-context.js';
+import type { WorkerTokenRow } from './worker-tokens-repo.js';
+
+/**
+ * Claims and heartbeats: long-polls the remote lanes, turns a lease into a running job and the
+ * worker's instructions (signed input URLs, upload URLs), and keeps the lease while the worker
+ * relays progress and previews.
+ */
+export function createWorkerClaims(ctx: WorkerContext) {
+  const { deps, clock, leaseMs, remote, stopping, inputUrlTtl, uploadUrlTtl, maxUploadBytes, maxWaitSeconds, heartbeatIntervalSeconds } = ctx;
+  const { findJob, leaseOf, leaseLost, countCanceled, observeFinished } = ctx;
+
+  function lanesFor(backends: readonly string[] | undefined): string[] {
+    if (backends === undefined || backends.length === 0) {
+      if (remote.size === 0) throw new AtelierError('invalid_parameter', 'This server has no remote backends: configure one with {"type": "remote"} under backends', { field: 'backends' });
+      return [...remote].map(remoteLane);
+    }
+    for (const name of backends) {
+      if (!remote.has(name)) {
+        throw new AtelierError('invalid_parameter', `'${name}' is not a remote backend of this server. Remote backends: ${[...remote].join(', ') || 'none'}`, {
+          field: 'backends',
+          details: { available: [...remote] },
+        });
+      }
+    }
+    return [...new Set(backends)].map(remoteLane);
+  }
+
+  function absolute(url: string, origin: string): string {
+    return new URL(url, origin).toString();
+  }
+
+  async function signInputs(spec: JobSpec, origin: string): Promise<ClaimedJob['inputs']> {
+    const sign = async (key: string | undefined) => (key === undefined ? undefined : absolute(await deps.storage.signedUrl(key, { expiresInSeconds: inputUrlTtl }), origin));
+    const [reference, start, end] = await Promise.all([sign(spec.reference?.key), sign(spec.startImage?.key), sign(spec.endImage?.key)]);
+    return { ...(reference ? { reference } : {}), ...(start ? { start } : {}), ...(end ? { end } : {}) };
+  }
+
+  function uploadInstructions(job: JobRow, lease: Lease, leaseToken: string, expected: ExpectedOutputs, origin: string, wanted: 'direct' | 'presigned'): ClaimedJob['upload'] {
+    const path = (index: number) => `${origin}/api/worker/jobs/${encodeURIComponent(job.id)}/assets/${index}`;
+    const indexes = Array.from({ length: expected.count }, (_, i) => i);
+    const base = { method: 'PUT' as const, type: expected.type, content_type: expected.contentType, count: expected.count, max_bytes: maxUploadBytes };
+    if (wanted === 'presigned' && deps.uploadSigner) {
+      const signer = deps.uploadSigner;
+      const expiresAt = new Date(clock() + uploadUrlTtl * 1000);
+      const urls = indexes.map((i) => {
+        const { expires, signature } = signer.sign(uploadClaim(job.id, lease.attempt, i), expiresAt);
+        return `${path(i)}?attempt=${lease.attempt}&expires=${expires}&signature=${encodeURIComponent(signature)}`;
+      });
+      return { ...base, mode: 'presigned', urls, expires_at: expiresAt.toISOString() };
+    }
+    return { ...base, mode: 'direct', urls: indexes.map((i) => `${path(i)}?lease_token=${encodeURIComponent(leaseToken)}`) };
+  }
+
+  /** Turns a fresh lease into a running job and the worker's instructions; undefined if the job is gone. */
+  async function startLease(lease: Lease, owner: string, request: ClaimRequest, origin: string): Promise<ClaimedJob | undefined> {
+    const job = await deps.jobs.findById(lease.jobId);
+    if (!job || isTerminal(job.status) || !(await deps.jobs.markRunning(job.id, lease.attempt, owner, lease.expiresAt, clock()))) {
+      // Canceled or finished while queued: the entry is all that is left of it.
+      await deps.queue.complete(lease);
+      return undefined;
+    }
+    await deps.events.emit(job, 'running', { attempt: lease.attempt, maxAttempts: lease.maxAttempts });
+    const spec = JSON.parse(job.spec) as JobSpec;
+    const leaseToken = formatLeaseToken(lease);
+    return {
+      job_id: job.id,
+      lease_token: leaseToken,
+      attempt: lease.attempt,
+      max_attempts: lease.maxAttempts,
+      lease_expires_at: new Date(lease.expiresAt).toISOString(),
+      lease_seconds: leaseMs / 1000,
+      heartbeat_interval_seconds: heartbeatIntervalSeconds,
+      backend: job.backend,
+      model: job.model,
+      mode: spec.mode,
+      spec,
+      inputs: await signInputs(spec, origin),
+      upload: uploadInstructions(job, lease, leaseToken, expectedOutputs(spec), origin, request.upload_mode ?? 'direct'),
+    };
+  }
+
+  /** Gives back a lease whose claim nobody received (the worker hung up): retried at once. */
+  async function giveBack(lease: Lease): Promise<void> {
+    const error = { code: 'lease_expired', message: 'The worker disconnected before it received the job' };
+    const outcome = await deps.queue.fail(lease, error, true);
+    const job = await deps.jobs.findById(lease.jobId);
+    if (outcome && job && (await recordFailedAttempt(deps, job, outcome, error, clock))) observeFinished(job, 'failed');
+  }
+
+  async function claim(worker: WorkerTokenRow, request: ClaimRequest, origin: string, signal?: AbortSignal): Promise<ClaimedJob | undefined> {
+    const lanes = lanesFor(request.backends);
+    const waitMs = Math.min(maxWaitSeconds, Math.max(0, request.wait_seconds ?? 0)) * 1000;
+    const owner = `worker:${worker.name}${request.worker_id ? `/${request.worker_id}` : ''}`.slice(0, 200);
+    const deadline = clock() + waitMs;
+    const waitSignal = signal ? AbortSignal.any([signal, stopping.signal]) : stopping.signal;
+    for (;;) {
+      if (waitSignal.aborted) return undefined;
+      // Expired leases go back to the queue even when no in-process runner sweeps them.
+      if (clock() - ctx.lastRecovery >= Math.min(leaseMs / 2, 1000)) await ctx.recoverExpiredLeases();
+      const lease = await deps.queue.claim(owner, leaseMs, lanes);
+      if (lease) {
+        const claimed = await startLease(lease, owner, request, origin);
+        if (!claimed) continue;
+        if (signal?.aborted) {
+          await giveBack(lease);
+          return undefined;
+        }
+        deps.logger.info({ jobId: claimed.job_id, attempt: claimed.attempt, worker: owner }, 'job claimed by a remote worker');
+        return claimed;
+      }
+      const remaining = deadline - clock();
+      if (remaining <= 0) return undefined;
+      await deps.queue.waitForWork(Math.min(remaining, 1000), waitSignal, lanes);
+    }
+  }
+
+  async function heartbeat(_worker: WorkerTokenRow, jobId: string, request: HeartbeatRequest): Promise<HeartbeatResult> {
+    const job = await findJob(jobId);
+    const lease = await leaseOf(job, request.lease_token);
+    if (!(await deps.queue.heartbeat(lease, leaseMs))) {
+      const current = await deps.jobs.findById(jobId);
+      if (current?.status === 'canceled') {
+        countCanceled(current);
+        return { continue: false, status: 'canceled' };
+      }
+      throw await leaseLost(jobId, lease.attempt);
+    }
+    if (job.status === 'canceled') {
+      // Canceled between the record and the queue entry: stop all the same.
+      countCanceled(job);
+      return { continue: false, status: 'canceled' };
+    }
+    if (job.status !== 'running' || job.attempts !== lease.attempt) throw await leaseLost(jobId, lease.attempt);
+    const expiresAt = clock() + leaseMs;
+    await deps.jobs.extendLease(job.id, lease.attempt, expiresAt);
+    const progress = request.progress;
+    if (progress) {
+      if (progress.step > progress.total_steps) {
+        throw new AtelierError('invalid_parameter', `Expected progress.step ≤ progress.total_steps but received ${progress.step} > ${progress.total_steps}`, { field: 'progress.step' });
+      }
+      if (progress.step !== job.progress_step || progress.total_steps !== job.progress_total) {
+        await deps.jobs.updateProgress(job.id, lease.attempt, progress.step, progress.total_steps, clock());
+        const fraction = progress.total_steps > 0 ? progress.step / progress.total_steps : 0;
+        await deps.events.emit(job, 'progress', { step: progress.step, totalSteps: progress.total_steps, progress: fraction });
+      }
+    }
+    if (request.preview_b64) {
+      const data = Buffer.from(request.preview_b64, 'base64');
+      const mime = previewMime(data);
+      if (!mime) throw new AtelierError('invalid_image', 'Expected preview_b64 to be a base64 JPEG, PNG or WEBP image', { field: 'preview_b64' });
+      await publishPreview(deps.bus, job, { data, mime }, progress ? { step: progress.step, totalSteps: progress.total_steps } : undefined, clock());
+    }
+    return { continue: true, status: 'running', lease_expires_at: new Date(expiresAt).toISOString() };
+  }
+
+  return { claim, heartbeat };
+}

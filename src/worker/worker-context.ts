@@ -1,0 +1,182 @@
+import type { Backend } from '../backends/backend.js';
+import type { ModelRegistry } from '../backends/model-registry.js';
+import type { JobsRepo } from '../db/repos/jobs-repo.js';
+import type { JobRow, NewAssetRow } from '../db/schema.js';
+import { AtelierError } from '../errors/atelier-error.js';
+import type { EventBus } from '../events/event-bus.js';
+import type { JobEvents } from '../events/job-events.js';
+import type { JobSpec } from '../jobs/job-spec.js';
+import type { MediaMetrics } from '../media/image/media-metrics.js';
+import type { DeliveryPreset } from '../media/image/presets.js';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { Lease, Queue } from '../queue/queue.js';
+import { recordFailedAttempt } from '../runner/record-failure.js';
+import type { Storage } from '../storage/storage.js';
+import type { UrlSigner } from '../storage/url-signer.js';
+import { allStagingKeys, expectedOutputs } from './staging.js';
+import type { WorkerTokensRepo } from './worker-tokens-repo.js';
+
+export interface WorkerServiceDeps {
+  readonly queue: Queue;
+  readonly jobs: JobsRepo;
+  readonly events: JobEvents;
+  /** For ephemeral `preview` events, which are published without being stored. */
+  readonly bus: EventBus;
+  readonly storage: Storage;
+  readonly tokens: WorkerTokensRepo;
+  readonly backends: ReadonlyMap<string, Backend>;
+  /** Names of the configured backends of type `remote`. */
+  readonly remoteBackends: readonly string[];
+  readonly registry: ModelRegistry;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+  readonly media?: { readonly presetFor: (model: string) => DeliveryPreset; readonly metrics?: MediaMetrics };
+  /** Called after a success is committed, exactly like the runner's hook (prompt cache, evaluation). */
+  readonly onSucceeded?: (job: JobRow, spec: JobSpec, assets: readonly NewAssetRow[]) => Promise<void>;
+  /**
+   * Signs presigned upload URLs (disk storage: URLs to this server's upload route carrying
+   * a signature instead of the lease token). Without it only direct uploads are offered.
+   */
+  readonly uploadSigner?: UrlSigner;
+}
+
+export interface WorkerServiceOptions {
+  readonly leaseMs: number;
+  readonly workspaceTtlMs: number;
+  /** Lifetime of the signed input download URLs handed out with a claim. */
+  readonly inputUrlTtlSeconds?: number;
+  /** Lifetime of presigned upload URLs (they also stop working when the attempt ends). */
+  readonly uploadUrlTtlSeconds?: number;
+  /** Largest upload of one asset. */
+  readonly maxUploadBytes?: number;
+  /** Longest long-poll of a claim. */
+  readonly maxWaitSeconds?: number;
+  readonly clock?: () => number;
+}
+
+const DEFAULTS = {
+  inputUrlTtlSeconds: 6 * 3600,
+  uploadUrlTtlSeconds: 6 * 3600,
+  maxUploadBytes: 1024 * 1024 * 1024,
+  maxWaitSeconds: 30,
+};
+
+/** The worker-facing lease token: `{attempt}.{queue lease token}`. */
+export function formatLeaseToken(lease: Pick<Lease, 'attempt' | 'token'>): string {
+  return `${lease.attempt}.${lease.token}`;
+}
+
+export function parseLeaseToken(value: string): { attempt: number; token: string } | undefined {
+  const match = /^(\d{1,6})\.([A-Za-z0-9-]{8,64})$/.exec(value);
+  return match ? { attempt: Number(match[1]), token: match[2]! } : undefined;
+}
+
+/** What a presigned upload URL's signature covers; ':' keeps it apart from any media key. */
+export function uploadClaim(jobId: string, attempt: number, index: number): string {
+  return `worker-upload:${jobId}:${attempt}:${index}`;
+}
+
+/**
+ * What the claim, upload and completion halves of the worker service share: the resolved
+ * options, the lease checks, the refusal of a lost lease, metrics and staged-upload clean-up.
+ */
+export function createWorkerContext(deps: WorkerServiceDeps, options: WorkerServiceOptions) {
+  const clock = options.clock ?? Date.now;
+  const leaseMs = options.leaseMs;
+  const remote = new Set(deps.remoteBackends);
+  /** Remote jobs whose cancel while running was counted (the runner counts its own). */
+  const canceledCounted = new Set<string>();
+  const state = { lastRecovery: 0 };
+  /** Ends every long poll at shutdown, so closing the server does not wait for them. */
+  const stopping = new AbortController();
+
+  function isRemoteJob(job: Pick<JobRow, 'backend'>): boolean {
+    return remote.has(job.backend);
+  }
+
+  async function recoverExpiredLeases(): Promise<void> {
+    state.lastRecovery = clock();
+    for (const expired of await deps.queue.recoverExpired()) {
+      const job = await deps.jobs.findById(expired.jobId);
+      if (!job) continue;
+      deps.logger.warn({ jobId: job.id, outcome: expired.outcome.kind }, 'lease expired');
+      if (await recordFailedAttempt(deps, job, expired.outcome, expired.error, clock)) observeFinished(job, 'failed');
+    }
+  }
+
+  async function leaseOf(job: JobRow, leaseToken: string): Promise<Lease> {
+    const parsed = parseLeaseToken(leaseToken);
+    if (!parsed) throw new AtelierError('lease_lost', 'The lease token is not one this server issued', { field: 'lease_token' });
+    return { jobId: job.id, token: parsed.token, attempt: parsed.attempt, maxAttempts: job.max_attempts, expiresAt: 0 };
+  }
+
+  async function findJob(jobId: string): Promise<JobRow> {
+    const job = await deps.jobs.findById(jobId);
+    if (!job || !isRemoteJob(job)) throw new AtelierError('not_found', `No remote job with id '${jobId}'`, { field: 'id' });
+    return job;
+  }
+
+  /** The refusal of a call whose lease is gone, saying what became of the job. */
+  async function leaseLost(jobId: string, attempt: number): Promise<AtelierError> {
+    const current = await deps.jobs.findById(jobId);
+    if (current?.status === 'canceled') countCanceled(current);
+    const status = current?.status ?? 'deleted';
+    const why =
+      status === 'canceled'
+        ? 'the job was canceled'
+        : status === 'succeeded' || status === 'failed'
+          ? `the job already ${status}`
+          : current && current.attempts !== attempt
+            ? `attempt ${attempt} is over: the job went back to the queue (lease expired) and is now attempt ${current.attempts}`
+            : 'the lease expired and the job went back to the queue';
+    return new AtelierError('lease_lost', `Lease lost: ${why}. Drop the job.`, { details: { job_status: status } });
+  }
+
+  function countCanceled(job: JobRow): void {
+    if (canceledCounted.has(job.id)) return;
+    canceledCounted.add(job.id);
+    if (canceledCounted.size > 10_000) canceledCounted.delete(canceledCounted.values().next().value!);
+    observeFinished(job, 'canceled');
+  }
+
+  function observeFinished(job: JobRow, status: string): void {
+    deps.metrics.jobsFinished.inc({ status, model: job.model });
+    deps.metrics.jobDuration.observe({ status, model: job.model }, (clock() - Number(job.created_at)) / 1000);
+  }
+
+  async function deleteStaging(job: Pick<JobRow, 'id' | 'spec' | 'attempts'>, attempts = job.attempts): Promise<void> {
+    const spec = JSON.parse(job.spec) as JobSpec;
+    for (const key of allStagingKeys(job.id, Math.max(1, attempts), expectedOutputs(spec))) {
+      await deps.storage.delete(key).catch((error: unknown) => deps.logger.warn({ jobId: job.id, key, err: error }, 'could not delete a staged upload'));
+    }
+  }
+
+  return {
+    deps,
+    options,
+    clock,
+    leaseMs,
+    inputUrlTtl: options.inputUrlTtlSeconds ?? DEFAULTS.inputUrlTtlSeconds,
+    uploadUrlTtl: options.uploadUrlTtlSeconds ?? DEFAULTS.uploadUrlTtlSeconds,
+    maxUploadBytes: options.maxUploadBytes ?? DEFAULTS.maxUploadBytes,
+    maxWaitSeconds: options.maxWaitSeconds ?? DEFAULTS.maxWaitSeconds,
+    heartbeatIntervalSeconds: Math.max(0.1, Math.round((leaseMs / 3 / 1000) * 1000) / 1000),
+    remote,
+    stopping,
+    /** When expired leases were last swept (by a claim or the service's sweeper). */
+    get lastRecovery(): number {
+      return state.lastRecovery;
+    },
+    isRemoteJob,
+    recoverExpiredLeases,
+    leaseOf,
+    findJob,
+    leaseLost,
+    countCanceled,
+    observeFinished,
+    deleteStaging,
+  };
+}
+
+export type WorkerContext = ReturnType<typeof createWorkerContext>;

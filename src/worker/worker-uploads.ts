@@ -1,0 +1,52 @@
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { AtelierError } from '../errors/atelier-error.js';
+import type { JobSpec } from '../jobs/job-spec.js';
+import type { UploadAuth, UploadResult } from './protocol-types.js';
+import { expectedOutputs, stagingKey, UploadCheck } from './staging.js';
+import { uploadClaim, type WorkerContext } from './worker-context.js';
+
+/**
+ * Staged uploads: one asset's bytes, authorized by the attempt's lease token or a presigned
+ * URL, checked while they stream and kept under the attempt's staging key until completion.
+ */
+export function createWorkerUploads(ctx: WorkerContext) {
+  const { deps, clock, leaseMs, maxUploadBytes } = ctx;
+  const { findJob, leaseOf, leaseLost } = ctx;
+
+  async function receiveUpload(jobId: string, index: number, auth: UploadAuth, body: Readable): Promise<UploadResult> {
+    const job = await findJob(jobId);
+    let attempt: number;
+    if (auth.kind === 'lease') {
+      const lease = await leaseOf(job, auth.leaseToken);
+      if (!(await deps.queue.heartbeat(lease, leaseMs))) throw await leaseLost(jobId, lease.attempt);
+      await deps.jobs.extendLease(job.id, lease.attempt, clock() + leaseMs);
+      attempt = lease.attempt;
+    } else {
+      if (!deps.uploadSigner || !deps.uploadSigner.verify(uploadClaim(jobId, auth.attempt, index), auth.expires, auth.signature)) {
+        throw new AtelierError('signature_invalid', 'The presigned upload URL is invalid or has expired');
+      }
+      attempt = auth.attempt;
+    }
+    if (job.status !== 'running' || job.attempts !== attempt) throw await leaseLost(jobId, attempt);
+    const expected = expectedOutputs(JSON.parse(job.spec) as JobSpec);
+    if (!(index < expected.count)) {
+      throw new AtelierError('invalid_parameter', `Expected an asset index 0–${expected.count - 1} (the job makes ${expected.count} ${expected.type}${expected.count > 1 ? 's' : ''}) but received ${index}`, { field: 'index' });
+    }
+    const key = stagingKey(jobId, attempt, index, expected.ext);
+    const check = new UploadCheck(expected.ext, maxUploadBytes);
+    // Listening on both streams from the start: the check may fail before storage reads.
+    const feeding = pipeline(body, check).catch(() => undefined);
+    try {
+      await deps.storage.put(key, check, { contentType: expected.contentType });
+    } catch (error) {
+      throw check.failure ?? error;
+    } finally {
+      await feeding;
+    }
+    if (check.failure) throw check.failure;
+    return { index, url: key, bytes: check.bytes, sha256: check.sha256 };
+  }
+
+  return { receiveUpload };
+}
