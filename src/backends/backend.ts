@@ -1,5 +1,11 @@
 import type { JobSpec, Mode } from '../jobs/job-spec.js';
 
+/**
+ * The sampler names Atelier speaks (A1111's), which backends accept unless configured
+ * otherwise; the first is the default.
+ */
+export const STANDARD_SAMPLERS: readonly string[] = Object.freeze(['Euler', 'Euler a', 'DPM++ 2M', 'DPM++ 2M Karras', 'DDIM']);
+
 /** What a backend can do, as data: the domain checks a request against it before queueing. */
 export interface BackendCapabilities {
   readonly modes: readonly Mode[];

@@ -129,30 +129,32 @@ export function createJobService(deps: JobServiceDeps) {
       cost: deps.costOf ? JSON.stringify(deps.costOf(finalSpec, model)) : null,
     };
     if (hit) return completeFromCache(job, hit, requestHash);
-    try {
-      await deps.jobs.insert(job);
-    } catch (error) {
-      // Two identical requests raced on one Idempotency-Key: the unique index picked one.
-      const winner = idempotencyKey === undefined ? undefined : await deps.jobs.findByIdempotencyKey(user.id, idempotencyKey);
-      if (winner) return replay(winner, requestHash);
-      throw error;
-    }
+    const replayed = await writeOrReplay(job, requestHash, () => deps.jobs.insert(job));
+    if (replayed) return replayed;
     await deps.events.emit(job, 'queued', { position: undefined });
     await deps.queue.enqueue(job.id, { priority: job.priority, maxAttempts: job.max_attempts });
     deps.metrics.jobsSubmitted.inc({ mode: job.mode, model: job.model });
     return { job, replayed: false };
   }
 
-  /** Records a cache hit as a finished job with its own copies of the earlier run's assets. */
-  async function completeFromCache(job: JobRow, hit: CacheHit, requestHash: string): Promise<Submitted> {
-    const assets = await deps.cache!.cache.materialize(hit, job, deps.cache!.workspaceTtlMs);
+  /** Writes a new job; if an identical request won the Idempotency-Key race, returns its replay. */
+  async function writeOrReplay(job: JobRow, requestHash: string, write: () => Promise<void>): Promise<Submitted | undefined> {
     try {
-      await deps.jobs.insertWithAssets(job, assets);
+      await write();
+      return undefined;
     } catch (error) {
+      // Two identical requests raced on one Idempotency-Key: the unique index picked one.
       const winner = job.idempotency_key === null ? undefined : await deps.jobs.findByIdempotencyKey(job.user_id, job.idempotency_key);
       if (winner) return replay(winner, requestHash);
       throw error;
     }
+  }
+
+  /** Records a cache hit as a finished job with its own copies of the earlier run's assets. */
+  async function completeFromCache(job: JobRow, hit: CacheHit, requestHash: string): Promise<Submitted> {
+    const assets = await deps.cache!.cache.materialize(hit, job, deps.cache!.workspaceTtlMs);
+    const replayed = await writeOrReplay(job, requestHash, () => deps.jobs.insertWithAssets(job, assets));
+    if (replayed) return replayed;
     await deps.events.emit(job, 'queued', {});
     await deps.events.emit(job, 'succeeded', { cached: true, cachedFrom: job.cached_from, assets: assets.map((a) => ({ id: a.id, index: a.asset_index })) });
     deps.metrics.jobsSubmitted.inc({ mode: job.mode, model: job.model });

@@ -1,4 +1,4 @@
-import type { Backend, BackendCapabilities } from '../backends/backend.js';
+import { STANDARD_SAMPLERS, type Backend, type BackendCapabilities } from '../backends/backend.js';
 import type { Mode } from '../jobs/job-spec.js';
 
 /** The configuration of a `remote` backend (config-schema.ts `backends.<name>`). */
@@ -18,7 +18,7 @@ export interface RemoteBackendSettings {
 /** What a remote backend can do when its configuration does not say (an SDXL-class worker). */
 export const REMOTE_DEFAULT_CAPABILITIES: BackendCapabilities = Object.freeze({
   modes: Object.freeze(['t2i', 'i2i'] as const),
-  samplers: Object.freeze(['Euler', 'Euler a', 'DPM++ 2M', 'DPM++ 2M Karras', 'DDIM']),
+  samplers: STANDARD_SAMPLERS,
   maxWidth: 2048,
   maxHeight: 2048,
   maxSteps: 150,

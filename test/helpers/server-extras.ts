@@ -1,49 +1,16 @@
 /**
  * Helpers for the cache, cost, rate-limit, moderation, evaluation and admin-metrics API tests:
- * a server on a data directory the test owns (so it can be restarted on the same one), a
- * configuration file writer, the default model registry, uploads and metrics scrapes.
+ * a configuration file writer, the default model registry, uploads and metrics scrapes.
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { ConfigSchema } from '../../src/main/config-schema.js';
-import { createServer, type CreateServerOptions } from '../../src/main/create-server.js';
-import { loadConfig } from '../../src/main/load-config.js';
 import { readResponse } from './api.js';
+
 import type { TestServer } from './test-server.js';
 
-/** The same defaults startTestServer applies: rate limits and the prompt cache off. */
-const TEST_DEFAULTS = { RATE_LIMIT_PER_HOUR: '0', RATE_LIMIT_CONCURRENT: '0', CACHE_DEFAULT_MODE: 'off' };
-
-/**
- * A real server on `dataDir`, which the caller owns: `close()` leaves the directory alone, so
- * a second server can start on it (a restart). Same defaults as startTestServer.
- */
-export async function startServerOnDir(dataDir: string, env: Record<string, string> = {}, options: CreateServerOptions = {}): Promise<TestServer> {
-  const config = loadConfig({ DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', ...TEST_DEFAULTS, ...env }, dataDir);
-  const server = await createServer(config, options);
-  const url = await server.listen();
-  const adminToken = server.adminToken.token;
-  if (!adminToken) throw new Error(`no admin token for ${dataDir} (source ${server.adminToken.source})`);
-  return {
-    server,
-    url,
-    adminToken,
-    dataDir,
-    async addUser(name) {
-      const response = await fetch(`${url}/api/admin/users`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ name }),
-      });
-      if (response.status !== 201) throw new Error(`addUser failed: ${response.status} ${await response.text()}`);
-      return (await response.json()) as { id: string; token: string };
-    },
-    async close() {
-      await server.close();
-    },
-  };
-}
+export { startServerOnDir } from './test-server.js';
 
 /** A deep copy of the built-in model registry (the `models` default of the config schema). */
 export function defaultModels(): Record<string, unknown>[] {

@@ -3,22 +3,11 @@
  * leave low frequencies alone and different seeds share nothing) and flat colours.
  */
 import sharp from 'sharp';
-
-/** mulberry32: a tiny seeded PRNG, enough for test pictures. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../../src/backends/builtin/prng.js';
 
 /** Raw RGB of a seeded scene: a dozen coloured Gaussian blobs over a tilted gradient. */
 export function sceneRgb(seed: number, width: number, height: number): Buffer {
-  const rand = prng(seed);
+  const rand = mulberry32(seed);
   const blobs = Array.from({ length: 12 }, () => ({
     x: rand() * width,
     y: rand() * height,
@@ -48,7 +37,7 @@ export function scenePng(seed: number, width = 192, height = 144): Promise<Buffe
 
 /** PNG of seeded per-pixel noise: texture everywhere, unlike anything else. */
 export function noisePng(seed: number, width: number, height: number): Promise<Buffer> {
-  const rand = prng(seed);
+  const rand = mulberry32(seed);
   const raw = Buffer.alloc(width * height * 3);
   for (let i = 0; i < raw.length; i += 1) raw[i] = Math.floor(rand() * 256);
   return rgbToPng(raw, width, height);

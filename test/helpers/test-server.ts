@@ -13,25 +13,42 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
+// Rate limits and the prompt cache are off unless a test turns them on: most tests submit
+// many jobs at once, and many repeat a request to see it rendered again.
+const TEST_DEFAULTS = { RATE_LIMIT_PER_HOUR: '0', RATE_LIMIT_CONCURRENT: '0', CACHE_DEFAULT_MODE: 'off' };
+
 /**
  * A real Atelier server (embedded adapters, built-in renderer) listening on a random
- * loopback port with its own temporary data directory. `env` overrides configuration the way
- * environment variables do.
+ * loopback port with its own temporary data directory, removed on close. `env` overrides
+ * configuration the way environment variables do.
  */
 export async function startTestServer(env: Record<string, string> = {}, options: CreateServerOptions = {}): Promise<TestServer> {
   const tmp = await makeTempDir('atelier-server-');
-  // Rate limits and the prompt cache are off unless a test turns them on: most tests submit
-  // many jobs at once, and many repeat a request to see it rendered again.
-  const defaults = { RATE_LIMIT_PER_HOUR: '0', RATE_LIMIT_CONCURRENT: '0', CACHE_DEFAULT_MODE: 'off' };
-  const config = loadConfig({ DATA_DIR: tmp.dir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', ...defaults, ...env }, tmp.dir);
+  const t = await startServerOnDir(tmp.dir, env, options);
+  return {
+    ...t,
+    async close() {
+      await t.close();
+      await tmp.remove();
+    },
+  };
+}
+
+/**
+ * A real server on `dataDir`, which the caller owns: `close()` leaves the directory alone, so
+ * a second server can start on it (a restart). Same defaults as startTestServer.
+ */
+export async function startServerOnDir(dataDir: string, env: Record<string, string> = {}, options: CreateServerOptions = {}): Promise<TestServer> {
+  const config = loadConfig({ DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', ...TEST_DEFAULTS, ...env }, dataDir);
   const server = await createServer(config, options);
   const url = await server.listen();
-  const adminToken = server.adminToken.token!;
+  const adminToken = server.adminToken.token;
+  if (!adminToken) throw new Error(`no admin token for ${dataDir} (source ${server.adminToken.source})`);
   return {
     server,
     url,
     adminToken,
-    dataDir: tmp.dir,
+    dataDir,
     async addUser(name) {
       const response = await fetch(`${url}/api/admin/users`, {
         method: 'POST',
@@ -43,7 +60,6 @@ export async function startTestServer(env: Record<string, string> = {}, options:
     },
     async close() {
       await server.close();
-      await tmp.remove();
     },
   };
 }

@@ -1,4 +1,4 @@
-import type { Backend, BackendCapabilities, GenerateContext, GeneratedOutput } from '../backend.js';
+import { STANDARD_SAMPLERS, type Backend, type BackendCapabilities, type GenerateContext, type GeneratedOutput } from '../backend.js';
 import type { JobSpec } from '../../jobs/job-spec.js';
 import { abortReason } from './abort-reason.js';
 import { a1111HttpError } from './a1111-errors.js';
@@ -30,7 +30,6 @@ export interface A1111BackendOptions {
   readonly label?: string;
 }
 
-const DEFAULT_SAMPLERS = ['Euler', 'Euler a', 'DPM++ 2M', 'DPM++ 2M Karras', 'DDIM'];
 
 /**
  * A backend for the AUTOMATIC1111 web UI API and its forks (PROTOCOLS §2): t2i through
@@ -57,7 +56,7 @@ export function createA1111Backend(options: A1111BackendOptions): Backend {
 
   const capabilities: BackendCapabilities = Object.freeze({
     modes: Object.freeze(['t2i', 'i2i'] as const),
-    samplers: Object.freeze([...(options.samplers ?? DEFAULT_SAMPLERS)]),
+    samplers: Object.freeze([...(options.samplers ?? STANDARD_SAMPLERS)]),
     maxWidth: options.maxWidth ?? 2048,
     maxHeight: options.maxHeight ?? 2048,
     maxSteps: options.maxSteps ?? 150,

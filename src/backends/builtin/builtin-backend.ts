@@ -1,4 +1,4 @@
-import type { Backend, BackendCapabilities, GenerateContext, GeneratedImage, GeneratedOutput } from '../backend.js';
+import { STANDARD_SAMPLERS, type Backend, type BackendCapabilities, type GenerateContext, type GeneratedImage, type GeneratedOutput } from '../backend.js';
 import { UnrecoverableError } from '../../errors/signals.js';
 import { seedForImage, type JobSpec } from '../../jobs/job-spec.js';
 import { prepareReference, renderImg2Img } from './img2img.js';
@@ -9,7 +9,7 @@ import { renderVideo } from './render-video.js';
 
 const CAPABILITIES: BackendCapabilities = Object.freeze({
   modes: Object.freeze(['t2i', 'i2i', 't2v', 'i2v', 'ti2v'] as const),
-  samplers: Object.freeze(['Euler', 'Euler a', 'DPM++ 2M', 'DPM++ 2M Karras', 'DDIM']),
+  samplers: STANDARD_SAMPLERS,
   maxWidth: 2048,
   maxHeight: 2048,
   maxSteps: 150,
