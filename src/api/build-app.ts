@@ -10,14 +10,15 @@ import { cacheRoutes } from './routes/cache.js';
 import { estimateRoutes } from './routes/estimate.js';
 import { generateRoutes } from './routes/generate.js';
 import { healthRoutes } from './routes/health.js';
-import { homeRoutes } from './routes/home.js';
 import { imageRoutes } from './routes/images.js';
+import { meRoutes } from './routes/me.js';
 import { mediaRoutes } from './routes/media.js';
 import { modelRoutes } from './routes/models.js';
 import { openaiImagesRoutes } from './routes/openai-images.js';
 import { statusStreamRoutes } from './routes/status-stream.js';
 import { statusRoutes } from './routes/status.js';
 import { uploadRoutes } from './routes/uploads.js';
+import { webAppRoutes } from './routes/web-app.js';
 import { workerAdminRoutes, workerRoutes, type WorkerRouteDeps } from './routes/worker.js';
 
 export interface BuildAppOptions {
@@ -57,7 +58,7 @@ export async function buildApp(deps: AppDeps & { readonly workers?: WorkerRouteD
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   await app.register(healthRoutes(deps));
-  await app.register(homeRoutes());
+  await app.register(webAppRoutes());
   if (deps.mediaSigner) await app.register(mediaRoutes(deps.storage, deps.mediaSigner));
   await app.register(openaiImagesRoutes(deps));
   await app.register(uploadRoutes(deps));
@@ -69,6 +70,7 @@ export async function buildApp(deps: AppDeps & { readonly workers?: WorkerRouteD
     await api.register(statusStreamRoutes(deps));
     await api.register(imageRoutes(deps));
     await api.register(modelRoutes(deps));
+    await api.register(meRoutes());
     await api.register(adminRoutes(deps));
     await api.register(adminMetricsRoutes(deps));
     await api.register(cacheRoutes(deps));

@@ -1,0 +1,83 @@
+import { SessionProvider, useSession } from './auth/session';
+import { Link, useRoute, type Route } from './router';
+import { AdminPage } from './pages/admin-page';
+import { AssetPage } from './pages/asset-page';
+import { GeneratePage } from './pages/generate-page';
+import { HistoryPage } from './pages/history-page';
+import { SignInPage } from './pages/sign-in-page';
+
+export function App() {
+  return (
+    <SessionProvider>
+      <Gate />
+    </SessionProvider>
+  );
+}
+
+function Gate() {
+  const { state } = useSession();
+  if (state.status === 'checking') return <p className="loading" aria-busy="true">Signing in…</p>;
+  if (state.status === 'signed-out') return <SignInPage />;
+  return <Shell />;
+}
+
+function Shell() {
+  const route = useRoute();
+  const { state, signOut } = useSession();
+  const user = state.status === 'signed-in' ? state.user : undefined;
+  const current = (name: Route['name']) => (route.name === name ? 'page' : undefined);
+  return (
+    <>
+      <a href="#main" className="skip-link">
+        Skip to content
+      </a>
+      <header className="topbar">
+        <Link href="/" className="brand">
+          Atelier
+        </Link>
+        <nav aria-label="Main">
+          <Link href="/" aria-current={current('generate')}>
+            Generate
+          </Link>
+          <Link href="/history" aria-current={current('history')}>
+            History
+          </Link>
+          {user?.role === 'admin' && (
+            <Link href="/admin" aria-current={current('admin')}>
+              Admin
+            </Link>
+          )}
+        </nav>
+        <span className="who">{user?.name}</span>
+        <button type="button" className="ghost" onClick={signOut}>
+          Sign out
+        </button>
+      </header>
+      <main id="main" tabIndex={-1}>
+        <Screen route={route} />
+      </main>
+    </>
+  );
+}
+
+function Screen({ route }: { route: Route }) {
+  switch (route.name) {
+    case 'generate':
+      return <GeneratePage />;
+    case 'history':
+      return <HistoryPage />;
+    case 'asset':
+      return <AssetPage id={route.id} />;
+    case 'admin':
+      return <AdminPage />;
+    case 'not-found':
+      return (
+        <section>
+          <h1>Not found</h1>
+          <p>
+            There is nothing at this address. <Link href="/">Back to Generate</Link>
+          </p>
+        </section>
+      );
+  }
+}

@@ -1,0 +1,4 @@
+/** Placeholder: the admin dashboard (charts). */
+export function AdminPage() {
+  return <h1>Admin</h1>;
+}
