@@ -1,9 +1,9 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import sharp from 'sharp';
 import { loadConfig } from '../src/main/load-config.js';
 import { createServer } from '../src/main/create-server.js';
+import { startSimulatedWorker } from './simulated-worker.js';
 
 /**
  * The routing figure through the remote-worker protocol: K workers (one simulated GPU each)
@@ -23,32 +23,8 @@ export async function benchRemoteWorkers(k = 4, latencyMs = 200, jobs = 400): Pr
   const server = await createServer(loadConfig({ DATA_DIR: dir, PORT: '0', LOG_LEVEL: 'silent', ATELIER_CONFIG: configFile, RUNNER_CONCURRENCY: '2', RATE_LIMIT_PER_HOUR: '0', RATE_LIMIT_CONCURRENT: '0', CACHE_DEFAULT_MODE: 'off' }, dir));
   const url = await server.listen();
   const admin = { authorization: `Bearer ${server.adminToken.token}`, 'content-type': 'application/json' };
-  const png = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#664488' } }).png().toBuffer();
 
   const workerToken = ((await (await fetch(`${url}/api/admin/workers`, { method: 'POST', headers: admin, body: JSON.stringify({ name: 'bench' }) })).json()) as { token: string }).token;
-  const auth = { authorization: `Bearer ${workerToken}`, 'content-type': 'application/json' };
-  let done = 0;
-  let stop = false;
-
-  // Each worker is one GPU driven by two loops, as a good worker runs: while one loop
-  // uploads and reports a finished job, the other already renders the next.
-  async function workerLoop(gpu: { busy: Promise<void> }): Promise<void> {
-    while (!stop) {
-      const claim = await fetch(`${url}/api/worker/claim`, { method: 'POST', headers: auth, body: JSON.stringify({ wait_seconds: 1 }) });
-      if (claim.status === 204) continue;
-      const job = (await claim.json()) as { job_id: string; lease_token: string; upload: { urls: string[] } };
-      const render = gpu.busy.then(() => new Promise<void>((r) => setTimeout(r, latencyMs)));
-      gpu.busy = render;
-      await render;
-      const uploaded = (await (await fetch(job.upload.urls[0]!, { method: 'PUT', headers: { authorization: auth.authorization, 'content-type': 'image/png' }, body: png })).json()) as { url: string };
-      await fetch(`${url}/api/worker/jobs/${job.job_id}/complete`, {
-        method: 'POST',
-        headers: auth,
-        body: JSON.stringify({ job_id: job.job_id, lease_token: job.lease_token, status: 'completed', assets: [{ type: 'image', url: uploaded.url, metadata: {} }], error_message: null, metadata: {} }),
-      }).then((r) => r.arrayBuffer());
-      done++;
-    }
-  }
 
   const started = performance.now();
   const submissions = (async () => {
@@ -60,15 +36,12 @@ export async function benchRemoteWorkers(k = 4, latencyMs = 200, jobs = 400): Pr
       );
     }
   })();
-  const workers = Array.from({ length: k }, () => {
-    const gpu = { busy: Promise.resolve() };
-    return Promise.all([workerLoop(gpu), workerLoop(gpu)]);
-  });
+  const workers = Array.from({ length: k }, () => startSimulatedWorker(url, workerToken, latencyMs));
+  const done = () => workers.reduce((n, w) => n + w.done(), 0);
   await submissions;
-  while (done < jobs) await new Promise((r) => setTimeout(r, 5));
+  while (done() < jobs) await new Promise((r) => setTimeout(r, 5));
   const makespanMs = performance.now() - started;
-  stop = true;
-  await Promise.all(workers);
+  await Promise.all(workers.map((w) => w.stop()));
   await server.close();
   await rm(dir, { recursive: true, force: true });
   const idealMs = (jobs * latencyMs) / k;

@@ -6,6 +6,7 @@ import { benchOrchestration } from './orchestration.js';
 import { benchRenderer } from './renderer.js';
 import { benchRemoteWorkers } from './remote-workers.js';
 import { benchRouting } from './routing.js';
+import { benchScaleOut } from './scale-out.js';
 import { benchSqliteFloor } from './sqlite-floor.js';
 
 /**
@@ -26,6 +27,7 @@ const mediaRows = await benchMediaPipeline();
 const cacheHit = await benchCacheHit();
 const routing = await benchRouting(4, 200, 400);
 const remote = await benchRemoteWorkers(4, 200, 400);
+const scaleOut = await benchScaleOut(JOBS);
 
 const rows: [string, string, string, string][] = [
   ['orchestration (no-work backend)', `${fmt(orchestration.jobsPerSecond)} jobs/s`, `bare SQLite queue loop ${fmt(floor.jobsPerSecond)} jobs/s`, `${fmt(orchestration.jobsPerSecond / floor.jobsPerSecond, 3)}×`],
@@ -43,6 +45,13 @@ const rows: [string, string, string, string][] = [
   ...mediaRows,
   ['routing: 400 jobs on 4 simulated GPUs × 200 ms (makespan)', `${fmt(routing.makespanMs / 1000, 2)} s`, `ideal N·L/K ${fmt(routing.idealMs / 1000, 2)} s`, `${fmt(routing.ratio, 3)}×`],
   ['  same through the remote-worker protocol (4 workers)', `${fmt(remote.makespanMs / 1000, 2)} s`, `ideal N·L/K ${fmt(remote.idealMs / 1000, 2)} s`, `${fmt(remote.ratio, 3)}×`],
+  [
+    'scale-out (2 nodes + 2 workers; PostgreSQL, BullMQ, S3), no-work backend',
+    scaleOut.scaleOutJobsPerSecond === undefined ? scaleOut.note ?? '—' : `${fmt(scaleOut.scaleOutJobsPerSecond)} jobs/s`,
+    scaleOut.rawBullmqJobsPerSecond === undefined ? '' : `raw BullMQ no-op jobs ${fmt(scaleOut.rawBullmqJobsPerSecond)} jobs/s`,
+    scaleOut.scaleOutJobsPerSecond === undefined || scaleOut.rawBullmqJobsPerSecond === undefined ? '—' : `${fmt(scaleOut.scaleOutJobsPerSecond / scaleOut.rawBullmqJobsPerSecond, 3)}×`,
+  ],
+  ['  embedded (one process, SQLite), same no-work backend', `${fmt(orchestration.jobsPerSecond)} jobs/s`, '', scaleOut.scaleOutJobsPerSecond === undefined ? '' : `scale-out ${fmt(scaleOut.scaleOutJobsPerSecond / orchestration.jobsPerSecond, 2)}× embedded`],
   ['prompt-cache hit, submit→terminal (1024², 30 steps)', `${fmt(cacheHit.hitMs)} ms`, `fresh render ${fmt(cacheHit.freshMs)} ms`, `${fmt(cacheHit.freshMs / cacheHit.hitMs, 1)}× faster`],
 ];
 

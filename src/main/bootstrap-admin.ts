@@ -15,6 +15,19 @@ export interface AdminToken {
  * (owner-only) in `<dataDir>/admin-token`, so every later start can print it again.
  */
 export async function bootstrapAdmin(users: UsersRepo, dataDir: string, configured: string | undefined, now = Date.now()): Promise<AdminToken> {
+  try {
+    return await ensureAdmin(users, dataDir, configured, now);
+  } catch (error) {
+    // Several nodes sharing one database start at once: another one created the admin (or
+    // registered the same ATELIER_ADMIN_TOKEN) between our read and our insert, and the
+    // unique indexes refused the copy. Looking again finds theirs.
+    return ensureAdmin(users, dataDir, configured, now).catch(() => {
+      throw error;
+    });
+  }
+}
+
+async function ensureAdmin(users: UsersRepo, dataDir: string, configured: string | undefined, now: number): Promise<AdminToken> {
   const file = join(dataDir, 'admin-token');
   let admin = await users.findByName('admin');
   if (configured) {

@@ -1,16 +1,22 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /**
  * The built CLI (`npm test` builds before running vitest). ATELIER_TEST_CLI points the tests
  * at another build (e.g. a deliberately broken copy, to check that a test can fail).
  */
-export const CLI_PATH = process.env.ATELIER_TEST_CLI ?? fileURLToPath(new URL('../../dist/src/cli/main.js', import.meta.url));
 /** The repository root, a neutral cwd without an atelier.config.json of its own. */
-export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const REPO_ROOT = packageRoot(fileURLToPath(new URL('.', import.meta.url)));
+export const CLI_PATH = process.env.ATELIER_TEST_CLI ?? join(REPO_ROOT, 'dist/src/cli/main.js');
+
+/** The package root above `dir`: this module also runs compiled, from dist/test (the bench). */
+function packageRoot(dir: string): string {
+  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
+  return dir;
+}
 
 export interface SpawnedServer {
   /** e.g. http://127.0.0.1:41234 */
