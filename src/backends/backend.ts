@@ -1,3 +1,4 @@
+import type { ConditioningCapabilities } from '../jobs/conditioning.js';
 import type { JobSpec, Mode } from '../jobs/job-spec.js';
 
 /**
@@ -6,8 +7,12 @@ import type { JobSpec, Mode } from '../jobs/job-spec.js';
  */
 export const STANDARD_SAMPLERS: readonly string[] = Object.freeze(['Euler', 'Euler a', 'DPM++ 2M', 'DPM++ 2M Karras', 'DDIM']);
 
-/** What a backend can do, as data: the domain checks a request against it before queueing. */
-export interface BackendCapabilities {
+/**
+ * What a backend can do, as data: the domain checks a request against it before queueing.
+ * `controlnet` and `guidanceImages` (ConditioningCapabilities) are absent for backends that
+ * condition on neither.
+ */
+export interface BackendCapabilities extends ConditioningCapabilities {
   readonly modes: readonly Mode[];
   /** Sampler names accepted; the first is the default. */
   readonly samplers: readonly string[];
@@ -30,6 +35,10 @@ export interface GenerateInputs {
   readonly reference?: Buffer;
   readonly start?: Buffer;
   readonly end?: Buffer;
+  /** The spec's guidance images, in order. */
+  readonly guidance?: readonly Buffer[];
+  /** The control images, index-aligned with `spec.controlnet`. */
+  readonly controlnet?: readonly Buffer[];
 }
 
 /** A live preview of a running job (ComfyUI's binary preview frames, A1111's current_image). */

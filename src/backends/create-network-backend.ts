@@ -46,6 +46,7 @@ export function createNetworkBackend(name: string, settings: NetworkBackendConfi
           ...limits,
           ...(config.checkpoint ? { checkpoint: config.checkpoint } : {}),
           ...(config.samplers ? { samplers: config.samplers } : {}),
+          ...(config.controlnetModels ? { controlnetModels: config.controlnetModels } : {}),
           ...(config.username && config.password ? { auth: { username: config.username, password: config.password } } : {}),
         });
       case 'openai': {

@@ -1,3 +1,5 @@
+import type { ControlNetType } from './conditioning.js';
+
 /**
  * An input image named by the request: an upload, an asset of the same user, or a public
  * URL (fetched SSRF-safe and kept as an upload).
@@ -39,6 +41,9 @@ export interface GenerationRequest {
   num_frames?: number;
   duration_seconds?: number;
   fps?: number;
+  // Guided generation (seed 002), t2i and i2i.
+  guidance_images?: ImageRef[];
+  controlnet?: { image: ImageRef; type: ControlNetType; weight?: number; start?: number; end?: number }[];
 }
 
 /** Kept for the text-to-image call sites: the same shape with a required prompt. */

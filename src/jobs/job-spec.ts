@@ -1,3 +1,5 @@
+import type { ControlNetUnit } from './conditioning.js';
+
 /** Generation modes (SPEC §2). Only `t2i` runs today; the others arrive with their issues. */
 export type Mode = 't2i' | 'i2i' | 't2v' | 'i2v' | 'ti2v';
 
@@ -54,6 +56,10 @@ export interface JobSpec {
   /** Video: number of frames and frames per second. */
   readonly numFrames?: number;
   readonly fps?: number;
+  /** t2i / i2i: style and subject guidance images (IP-Adapter-like), held like the reference. */
+  readonly guidanceImages?: readonly InputImage[];
+  /** t2i / i2i: ControlNet units, each with its held control image. */
+  readonly controlnet?: readonly ControlNetUnit[];
 }
 
 /** Seeds are unsigned 32-bit, like A1111 and ComfyUI's defaults. */

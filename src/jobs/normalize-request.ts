@@ -4,6 +4,7 @@ import type { ModelConfig } from '../backends/model-registry.js';
 import { sizeForAspectRatio, sizeForRatio } from './aspect-ratio.js';
 import type { GenerationRequest } from './generation-request.js';
 import { resolveI2IParameters } from './i2i-parameters.js';
+import { resolveConditioning, type ConditioningImages } from './conditioning.js';
 import { checkModeImages, type ModeImages } from './image-rules.js';
 import { MAX_SEED, type JobSpec, type Mode } from './job-spec.js';
 import { resolveVideoTiming } from './video-timing.js';
@@ -15,6 +16,8 @@ export interface NormalizeContext {
   readonly randomSeed: () => number;
   /** The request's images, already stored and validated. */
   readonly images?: ModeImages;
+  /** The request's guidance and ControlNet images, already stored and validated. */
+  readonly conditioning?: ConditioningImages;
 }
 
 export interface Normalized {
@@ -39,6 +42,7 @@ export function normalizeRequest(mode: Mode, req: GenerationRequest, ctx: Normal
     throw new AtelierError('capability_unsupported', `Model '${model.name}' does not support ${MODE_NAMES[mode]} (it supports ${model.modes.join(', ')})`, { field: 'model' });
   }
   const warnings = checkModeImages(mode, images);
+  const conditioning = resolveConditioning(mode, req.controlnet, ctx.conditioning, capabilities, model.name);
   const prompt = (req.prompt ?? '').trim();
   if (prompt === '' && mode !== 'i2i' && mode !== 'i2v') {
     throw new AtelierError('invalid_parameter', `Expected a non-empty prompt for ${MODE_NAMES[mode]}`, { field: 'prompt' });
@@ -119,6 +123,7 @@ export function normalizeRequest(mode: Mode, req: GenerationRequest, ctx: Normal
     ...(images.start ? { startImage: images.start } : {}),
     ...(images.end ? { endImage: images.end } : {}),
     ...(video ?? {}),
+    ...conditioning,
   };
   return { spec: Object.freeze(spec), warnings };
 }

@@ -45,6 +45,9 @@ export function promptCacheKeys(spec: JobSpec): PromptCacheKeys {
     end: image(spec.endImage),
     numFrames: spec.numFrames ?? null,
     fps: spec.fps ?? null,
+    // Only when present, so the keys of unguided runs stay what they were.
+    ...(spec.guidanceImages?.length ? { guidance: spec.guidanceImages.map((g) => g.sha256) } : {}),
+    ...(spec.controlnet?.length ? { controlnet: spec.controlnet.map((u) => ({ type: u.type, weight: u.weight, start: u.start, end: u.end, image: u.image.sha256 })) } : {}),
   };
   const hash = (value: object) => createHash('sha256').update(JSON.stringify(value)).digest('hex');
   return { seedHash: hash({ ...shape, seed: spec.seed }), anySeedHash: hash(shape) };

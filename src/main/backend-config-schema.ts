@@ -1,5 +1,6 @@
 import { Type } from 'typebox';
 import { ComfyUISamplersSchema, ComfyUIWorkflowFilesSchema } from '../backends/comfyui/comfyui-config.js';
+import { CONTROLNET_TYPES } from '../jobs/conditioning.js';
 
 /**
  * Defaults of the routing fields. Applied in code: a backend is one branch of a union, and
@@ -59,6 +60,10 @@ export const A1111BackendSchema = Type.Object(
     password: Type.Optional(Type.String({ minLength: 1 })),
     checkpoint: Type.Optional(Type.String({ minLength: 1 })),
     samplers: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })),
+    /** ControlNet model per control type (the ControlNet extension); default ControlNet 1.1 SD 1.5; {} for none. */
+    controlnetModels: Type.Optional(
+      Type.Object(Object.fromEntries(CONTROLNET_TYPES.map((t) => [t, Type.Optional(Type.String({ minLength: 1 }))])), { additionalProperties: false }),
+    ),
   },
   { additionalProperties: false },
 );

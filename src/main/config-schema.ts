@@ -1,6 +1,7 @@
 import { Type, type Static } from 'typebox';
 import { ASPECT_RATIOS } from '../jobs/aspect-ratio.js';
 import { A1111BackendSchema, ComfyUIBackendSchema, OpenAIBackendSchema } from './backend-config-schema.js';
+import { CONTROLNET_TYPES, MAX_GUIDANCE_IMAGES } from '../jobs/conditioning.js';
 
 const ModelSchema = Type.Object(
   {
@@ -59,6 +60,10 @@ const RemoteBackendSchema = Type.Object(
     maxBatch: Type.Optional(Type.Integer({ minimum: 1, maximum: 64 })),
     cancel: Type.Optional(Type.Boolean()),
     preview: Type.Optional(Type.Boolean()),
+    /** ControlNet types the workers apply (seed 002); default none. */
+    controlnet: Type.Optional(Type.Array(Type.Union(CONTROLNET_TYPES.map((t) => Type.Literal(t))), { uniqueItems: true })),
+    /** Most guidance images per job the workers take; default 0. */
+    guidanceImages: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_GUIDANCE_IMAGES })),
   },
   { additionalProperties: false },
 );

@@ -13,6 +13,18 @@ export async function loadInputs(storage: Storage, spec: JobSpec): Promise<Gener
     for await (const chunk of await storage.get(key)) chunks.push(chunk as Buffer);
     return Buffer.concat(chunks);
   };
-  const [reference, start, end] = await Promise.all([read(spec.reference?.key), read(spec.startImage?.key), read(spec.endImage?.key)]);
-  return { ...(reference ? { reference } : {}), ...(start ? { start } : {}), ...(end ? { end } : {}) };
+  const [reference, start, end, guidance, controlnet] = await Promise.all([
+    read(spec.reference?.key),
+    read(spec.startImage?.key),
+    read(spec.endImage?.key),
+    Promise.all((spec.guidanceImages ?? []).map((image) => read(image.key) as Promise<Buffer>)),
+    Promise.all((spec.controlnet ?? []).map((unit) => read(unit.image.key) as Promise<Buffer>)),
+  ]);
+  return {
+    ...(reference ? { reference } : {}),
+    ...(start ? { start } : {}),
+    ...(end ? { end } : {}),
+    ...(guidance.length > 0 ? { guidance } : {}),
+    ...(controlnet.length > 0 ? { controlnet } : {}),
+  };
 }

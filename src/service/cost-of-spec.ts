@@ -4,7 +4,8 @@ import type { JobSpec } from '../jobs/job-spec.js';
 
 /**
  * The cost estimate of a normalised job under its model's prices. Input images (reference,
- * start, end) count as guidance images; the web UI calls the same estimateCost.
+ * start, end) and guidance images count as guidance images, each ControlNet unit as one
+ * `controlnetCount`; the web UI calls the same estimateCost.
  */
 export function costOfSpec(spec: JobSpec, model: ModelConfig): CostEstimate {
   return estimateCost(
@@ -16,8 +17,8 @@ export function costOfSpec(spec: JobSpec, model: ModelConfig): CostEstimate {
       numImages: spec.numImages,
       ...(spec.numFrames !== undefined ? { numFrames: spec.numFrames } : {}),
       hiresFix: spec.hiresFix,
-      controlnetCount: 0,
-      guidanceImageCount: [spec.reference, spec.startImage, spec.endImage].filter(Boolean).length,
+      controlnetCount: spec.controlnet?.length ?? 0,
+      guidanceImageCount: [spec.reference, spec.startImage, spec.endImage].filter(Boolean).length + (spec.guidanceImages?.length ?? 0),
     },
     { ...DEFAULT_PRICING, ...model.pricing },
   );

@@ -18,6 +18,7 @@ import type { CacheHit, PromptCache } from './prompt-cache.js';
 import { cacheLookupKey, type CacheMode } from '../jobs/prompt-cache-key.js';
 import type { ModelConfig } from '../backends/model-registry.js';
 import type { UploadService } from './upload-service.js';
+import { conditioningHasUrl, holdConditioningImages, resolveConditioningImages } from './conditioning-inputs.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Queue } from '../queue/queue.js';
 
@@ -74,11 +75,13 @@ export function createJobService(deps: JobServiceDeps) {
     const negativePrompt = request.negative_prompt?.trim() || undefined;
     for (const check of deps.admission ?? []) await check({ user, model, request, prompt, negativePrompt });
     const images = await resolveImages(user, request);
-    const { spec, warnings } = normalizeRequest(mode, request, { model, capabilities: backend.capabilities, randomSeed: () => randomInt(0, MAX_SEED), images });
+    const conditioning = await resolveConditioning(user, request);
+    const { spec, warnings } = normalizeRequest(mode, request, { model, capabilities: backend.capabilities, randomSeed: () => randomInt(0, MAX_SEED), images, ...(conditioning ? { conditioning } : {}) });
     const cacheKey = deps.cache ? cacheLookupKey(spec, request.cache_mode ?? deps.cache.defaultMode) : undefined;
     const hit = cacheKey ? await deps.cache!.cache.lookup(user.id, cacheKey) : undefined;
     // The job keeps its own copies: deleting the upload or asset later cannot starve it.
     const held = await holdInputs(user, jobId, images);
+    const heldConditioning = conditioning && (await holdConditioningImages(deps.inputs!.storage, user.id, jobId, conditioning));
     const finalSpec: JobSpec = Object.freeze({
       ...spec,
       // A cache hit is the earlier run's picture, so the record carries that run's seed.
@@ -86,6 +89,8 @@ export function createJobService(deps: JobServiceDeps) {
       ...(held.reference ? { reference: held.reference } : {}),
       ...(held.start ? { startImage: held.start } : {}),
       ...(held.end ? { endImage: held.end } : {}),
+      ...(spec.guidanceImages && heldConditioning ? { guidanceImages: heldConditioning.guidance } : {}),
+      ...(spec.controlnet && heldConditioning ? { controlnet: spec.controlnet.map((unit, i) => ({ ...unit, image: heldConditioning.controlnet[i]! })) } : {}),
     });
 
     const now = clock();
@@ -176,6 +181,16 @@ export function createJobService(deps: JobServiceDeps) {
     return images;
   }
 
+  async function resolveConditioning(user: UserRow, request: GenerationRequest) {
+    if (!request.guidance_images?.length && !request.controlnet?.length) return undefined;
+    if (!deps.inputs) throw new AtelierError('capability_unsupported', 'This server does not accept input images', { field: request.guidance_images?.length ? 'guidance_images' : 'controlnet' });
+    const { uploads } = deps.inputs;
+    return resolveConditioningImages(user, request, async (owner, ref, field) => {
+      const { info: _info, ...image } = await uploads.resolveImage(owner, ref, field);
+      return image;
+    });
+  }
+
   async function holdInputs(user: UserRow, jobId: string, images: ModeImages): Promise<ModeImages> {
     const held: { -readonly [K in keyof ModeImages]: InputImage } = {};
     for (const [role, image] of Object.entries(images) as [keyof ModeImages, InputImage][]) {
@@ -255,10 +270,12 @@ export function createJobService(deps: JobServiceDeps) {
     for (const ref of [request.reference_image, request.start_image, request.end_image]) {
       if (ref && 'url' in ref) throw new AtelierError('invalid_parameter', 'Cache lookups take images as upload_id or asset_id, not url', { field: 'url' });
     }
+    if (conditioningHasUrl(request)) throw new AtelierError('invalid_parameter', 'Cache lookups take images as upload_id or asset_id, not url', { field: 'url' });
     const model = deps.registry.resolve(request.model);
     const backend = deps.backends.get(model.backend)!;
     const images = await resolveImages(user, request);
-    const { spec } = normalizeRequest(modeFor(kind, model.modes), request, { model, capabilities: backend.capabilities, randomSeed: () => randomInt(0, MAX_SEED), images });
+    const conditioning = await resolveConditioning(user, request);
+    const { spec } = normalizeRequest(modeFor(kind, model.modes), request, { model, capabilities: backend.capabilities, randomSeed: () => randomInt(0, MAX_SEED), images, ...(conditioning ? { conditioning } : {}) });
     const mode = request.cache_mode ?? deps.cache.defaultMode;
     const key = cacheLookupKey(spec, mode);
     const hit = key ? await deps.cache.cache.lookup(user.id, key, false) : undefined;

@@ -8,6 +8,7 @@ import type { Metrics } from '../observability/metrics.js';
 import { assetKeys } from '../storage/keys.js';
 import type { Storage } from '../storage/storage.js';
 import { finishAssetDeletion } from './delete-asset.js';
+import { specInputImages } from '../jobs/conditioning.js';
 
 const DAY_MS = 24 * 3600_000;
 
@@ -136,7 +137,7 @@ export async function sweepRetention(deps: RetentionDeps, options: SweepOptions)
 function heldInputKeys(job: Pick<JobRow, 'id' | 'user_id' | 'spec'>): string[] {
   const spec = JSON.parse(job.spec) as Partial<JobSpec>;
   const prefix = `job-inputs/${job.user_id}/${job.id}/`;
-  return [spec.reference, spec.startImage, spec.endImage].flatMap((image) => (image?.key.startsWith(prefix) ? [image.key] : []));
+  return specInputImages(spec).flatMap((image) => (image.key.startsWith(prefix) ? [image.key] : []));
 }
 
 const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;

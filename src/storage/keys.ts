@@ -17,7 +17,7 @@ export const storageKeys = {
   /** The same relative path moved from the workspace to the library. */
   toLibrary: (workspaceKey: string) => workspaceKey.replace(/^workspace-temp\//, 'user-library/'),
   /** A job's own copy of an input image, held from submission to completion (seed 001). */
-  jobInput: (userId: string, jobId: string, role: 'reference' | 'start' | 'end', ext: string) =>
+  jobInput: (userId: string, jobId: string, role: 'reference' | 'start' | 'end' | `guidance-${number}` | `controlnet-${number}`, ext: string) =>
     `job-inputs/${userId}/${jobId}/${role}.${ext}`,
 };
 

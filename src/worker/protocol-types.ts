@@ -27,7 +27,15 @@ export interface ClaimedJob {
   readonly model: string;
   readonly mode: string;
   readonly spec: JobSpec;
-  readonly inputs: { readonly reference?: string; readonly start?: string; readonly end?: string };
+  readonly inputs: {
+    readonly reference?: string;
+    readonly start?: string;
+    readonly end?: string;
+    /** Signed URLs of spec.guidanceImages, in order; absent when the job has none. */
+    readonly guidance?: string[];
+    /** Signed URLs of the control images, index-aligned with spec.controlnet. */
+    readonly controlnet?: string[];
+  };
   readonly upload: {
     readonly mode: 'direct' | 'presigned';
     readonly method: 'PUT';

@@ -242,8 +242,21 @@ export function createReferenceWorker(options: ReferenceWorkerOptions) {
 
   async function downloadInputs(claim: WorkerClaim, signal: AbortSignal): Promise<GenerateInputs> {
     const get = async (url: string | undefined) => (url === undefined ? undefined : withRetry(`job ${claim.job_id}: input download`, () => client.download(url), signal));
-    const [reference, start, end] = await Promise.all([get(claim.inputs.reference), get(claim.inputs.start), get(claim.inputs.end)]);
-    return { ...(reference ? { reference } : {}), ...(start ? { start } : {}), ...(end ? { end } : {}) };
+    const all = (urls: readonly string[] | undefined) => Promise.all((urls ?? []).map((url) => get(url) as Promise<Buffer>));
+    const [reference, start, end, guidance, controlnet] = await Promise.all([
+      get(claim.inputs.reference),
+      get(claim.inputs.start),
+      get(claim.inputs.end),
+      all(claim.inputs.guidance),
+      all(claim.inputs.controlnet),
+    ]);
+    return {
+      ...(reference ? { reference } : {}),
+      ...(start ? { start } : {}),
+      ...(end ? { end } : {}),
+      ...(guidance.length > 0 ? { guidance } : {}),
+      ...(controlnet.length > 0 ? { controlnet } : {}),
+    };
   }
 
   function upload(claim: WorkerClaim, output: GeneratedOutput): Promise<string> {

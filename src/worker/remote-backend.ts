@@ -1,4 +1,5 @@
 import { STANDARD_SAMPLERS, type Backend, type BackendCapabilities } from '../backends/backend.js';
+import type { ControlNetType } from '../jobs/conditioning.js';
 import type { Mode } from '../jobs/job-spec.js';
 
 /** The configuration of a `remote` backend (config-schema.ts `backends.<name>`). */
@@ -13,6 +14,9 @@ export interface RemoteBackendSettings {
   readonly maxBatch?: number;
   readonly cancel?: boolean;
   readonly preview?: boolean;
+  /** Guided generation the workers can do (seed 002); default none. */
+  readonly controlnet?: readonly ControlNetType[];
+  readonly guidanceImages?: number;
 }
 
 /** What a remote backend can do when its configuration does not say (an SDXL-class worker). */
@@ -44,6 +48,8 @@ export function createRemoteBackend(name: string, settings: RemoteBackendSetting
     maxBatch: settings.maxBatch ?? d.maxBatch,
     cancel: settings.cancel ?? d.cancel,
     preview: settings.preview ?? d.preview,
+    controlnet: Object.freeze([...(settings.controlnet ?? [])]),
+    guidanceImages: settings.guidanceImages ?? 0,
   });
   return {
     kind: 'remote',

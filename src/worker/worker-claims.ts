@@ -42,8 +42,21 @@ export function createWorkerClaims(ctx: WorkerContext) {
 
   async function signInputs(spec: JobSpec, origin: string): Promise<ClaimedJob['inputs']> {
     const sign = async (key: string | undefined) => (key === undefined ? undefined : absolute(await deps.storage.signedUrl(key, { expiresInSeconds: inputUrlTtl }), origin));
-    const [reference, start, end] = await Promise.all([sign(spec.reference?.key), sign(spec.startImage?.key), sign(spec.endImage?.key)]);
-    return { ...(reference ? { reference } : {}), ...(start ? { start } : {}), ...(end ? { end } : {}) };
+    const [reference, start, end, guidance, controlnet] = await Promise.all([
+      sign(spec.reference?.key),
+      sign(spec.startImage?.key),
+      sign(spec.endImage?.key),
+      Promise.all((spec.guidanceImages ?? []).map((image) => sign(image.key) as Promise<string>)),
+      Promise.all((spec.controlnet ?? []).map((unit) => sign(unit.image.key) as Promise<string>)),
+    ]);
+    // New keys only when used, so a claim without guided generation is what it always was.
+    return {
+      ...(reference ? { reference } : {}),
+      ...(start ? { start } : {}),
+      ...(end ? { end } : {}),
+      ...(guidance.length > 0 ? { guidance } : {}),
+      ...(controlnet.length > 0 ? { controlnet } : {}),
+    };
   }
 
   function uploadInstructions(job: JobRow, lease: Lease, leaseToken: string, expected: ExpectedOutputs, origin: string, wanted: 'direct' | 'presigned'): ClaimedJob['upload'] {

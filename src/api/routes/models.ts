@@ -13,6 +13,13 @@ const ModelView = Type.Object({
   defaults: Type.Object({ width: Type.Integer(), height: Type.Integer(), steps: Type.Integer(), cfgScale: Type.Number(), sampler: Type.String() }),
   limits: Type.Object({ maxWidth: Type.Integer(), maxHeight: Type.Integer(), maxSteps: Type.Integer(), maxImages: Type.Integer() }),
   samplers: Type.Array(Type.String()),
+  capabilities: Type.Object(
+    {
+      controlnet: Type.Array(Type.String(), { description: 'ControlNet types the model applies; empty: no ControlNet' }),
+      guidanceImages: Type.Integer({ description: 'Most guidance images per job; 0: none' }),
+    },
+    { description: 'Guided generation (seed 002): what a request may put in controlnet and guidance_images' },
+  ),
 });
 
 /** The model registry as clients see it: what each model can do and its defaults. */
@@ -35,6 +42,7 @@ export function modelRoutes(deps: AppDeps): FastifyPluginAsync {
             defaults: { width: model.baseResolution, height: model.baseResolution, steps: model.defaultSteps, cfgScale: model.defaultCfgScale, sampler: model.defaultSampler },
             limits: { maxWidth: caps.maxWidth, maxHeight: caps.maxHeight, maxSteps: caps.maxSteps, maxImages: caps.maxBatch },
             samplers: [...caps.samplers],
+            capabilities: { controlnet: [...(caps.controlnet ?? [])], guidanceImages: caps.guidanceImages ?? 0 },
           };
         }),
       }),

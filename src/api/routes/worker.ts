@@ -47,7 +47,13 @@ const ClaimedJob = Type.Object({
   mode: Type.String({ description: 't2i, i2i, t2v, i2v or ti2v' }),
   spec: Free('The JobSpec: every parameter of the job (camelCase), see docs/worker-protocol.md'),
   inputs: Type.Object(
-    { reference: Type.Optional(Type.String()), start: Type.Optional(Type.String()), end: Type.Optional(Type.String()) },
+    {
+      reference: Type.Optional(Type.String()),
+      start: Type.Optional(Type.String()),
+      end: Type.Optional(Type.String()),
+      guidance: Type.Optional(Type.Array(Type.String(), { description: 'spec.guidanceImages, in order' })),
+      controlnet: Type.Optional(Type.Array(Type.String(), { description: 'Control images, index-aligned with spec.controlnet' })),
+    },
     { description: 'Signed download URLs of the input images (no token needed)' },
   ),
   upload: Type.Object({

@@ -1,5 +1,6 @@
 import { Type } from 'typebox';
 import { ASPECT_RATIOS } from '../../jobs/aspect-ratio.js';
+import { CONTROLNET_TYPES, MAX_CONTROLNET_UNITS, MAX_GUIDANCE_IMAGES } from '../../jobs/conditioning.js';
 import { MAX_SEED } from '../../jobs/job-spec.js';
 
 /**
@@ -28,8 +29,6 @@ export const imageParameterFields = {
   ),
 };
 
-export const TextToImageBody = Type.Object(imageParameterFields, { additionalProperties: false });
-
 /** An input image: an upload, or an image asset of the caller's workspace or library. */
 export const ImageRefSchema = Type.Union([
   Type.Object({ upload_id: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false }),
@@ -40,6 +39,30 @@ export const ImageRefSchema = Type.Union([
   ),
 ]);
 
+/** Guided generation (seed 002): guidance images and ControlNet units, for t2i and i2i. */
+const conditioningFields = {
+  guidance_images: Type.Optional(
+    Type.Array(ImageRefSchema, { maxItems: MAX_GUIDANCE_IMAGES, description: "Style/subject guidance images (IP-Adapter-like); the model's capabilities.guidanceImages is its maximum" }),
+  ),
+  controlnet: Type.Optional(
+    Type.Array(
+      Type.Object(
+        {
+          image: ImageRefSchema,
+          type: Type.Union(CONTROLNET_TYPES.map((t) => Type.Literal(t)), { description: "One of the model's capabilities.controlnet" }),
+          weight: Type.Optional(Type.Number({ minimum: 0, maximum: 2, description: 'Default 1; 0 disables the unit' })),
+          start: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'Fraction of the schedule where the unit starts acting; default 0' })),
+          end: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'Fraction of the schedule where it stops; default 1' })),
+        },
+        { additionalProperties: false },
+      ),
+      { maxItems: MAX_CONTROLNET_UNITS, description: 'ControlNet units: a control image and its type and weight' },
+    ),
+  ),
+};
+
+export const TextToImageBody = Type.Object({ ...imageParameterFields, ...conditioningFields }, { additionalProperties: false });
+
 export const ImageToImageBody = Type.Object(
   {
     ...imageParameterFields,
@@ -48,6 +71,7 @@ export const ImageToImageBody = Type.Object(
     denoise_strength: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: '0 keeps the reference, 1 ignores it; default 0.75' })),
     reference_strength: Type.Optional(Type.Number({ minimum: 0, maximum: 1, deprecated: true, description: 'Deprecated: denoise_strength = 1 - reference_strength' })),
     exact_copy_mode: Type.Optional(Type.Boolean({ description: 'With an empty prompt: denoise ≤ 0.05, guidance 1, 6–10 steps, no negative prompt' })),
+    ...conditioningFields,
   },
   { additionalProperties: false },
 );

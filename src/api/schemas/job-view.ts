@@ -56,6 +56,15 @@ export const InputImageView = Type.Object({
   sha256: Type.String(),
 });
 
+/** A ControlNet unit of a run: its type, weight, schedule window and control image. */
+export const ControlNetUnitView = Type.Object({
+  type: Type.String(),
+  weight: Type.Number(),
+  start: Type.Number(),
+  end: Type.Number(),
+  image: InputImageView,
+});
+
 /** What status, submit and cancel return: everything a client needs about one run. */
 export const JobView = Type.Object(
   {
@@ -83,6 +92,8 @@ export const JobView = Type.Object(
       endImage: Type.Optional(InputImageView),
       numFrames: Type.Optional(Type.Integer()),
       fps: Type.Optional(Type.Integer()),
+      guidanceImages: Type.Optional(Type.Array(InputImageView)),
+      controlnet: Type.Optional(Type.Array(ControlNetUnitView)),
     }),
     seed: Type.Integer(),
     progress: Type.Object({ fraction: Type.Number(), step: Type.Integer(), totalSteps: Type.Integer() }),

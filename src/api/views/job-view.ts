@@ -75,6 +75,8 @@ export async function toJobView(
       ...(spec.startImage ? { startImage: inputView(spec.startImage) } : {}),
       ...(spec.endImage ? { endImage: inputView(spec.endImage) } : {}),
       ...(spec.numFrames !== undefined ? { numFrames: spec.numFrames, fps: spec.fps } : {}),
+      ...(spec.guidanceImages?.length ? { guidanceImages: spec.guidanceImages.map(inputView) } : {}),
+      ...(spec.controlnet?.length ? { controlnet: spec.controlnet.map((u) => ({ type: u.type, weight: u.weight, start: u.start, end: u.end, image: inputView(u.image) })) } : {}),
     },
     seed: Number(job.seed),
     progress: { fraction: job.progress, step: job.progress_step, totalSteps: job.progress_total },

@@ -1,7 +1,9 @@
 import { STANDARD_SAMPLERS, type Backend, type BackendCapabilities, type GenerateContext, type GeneratedOutput } from '../backend.js';
+import type { ControlNetType } from '../../jobs/conditioning.js';
 import type { JobSpec } from '../../jobs/job-spec.js';
 import { abortReason } from './abort-reason.js';
 import { a1111HttpError } from './a1111-errors.js';
+import { controlnetScripts, controlnetTypesOf, DEFAULT_A1111_CONTROLNET_MODELS } from './a1111-controlnet.js';
 import { buildImg2ImgPayload, buildTxt2ImgPayload } from './a1111-payload.js';
 import { startProgressPoller, type A1111ProgressBody } from './a1111-progress.js';
 import { readA1111Images } from './a1111-response.js';
@@ -28,6 +30,11 @@ export interface A1111BackendOptions {
   readonly maxSteps?: number;
   readonly maxBatch?: number;
   readonly label?: string;
+  /**
+   * ControlNet model per control type, sent through the ControlNet extension's
+   * `alwayson_scripts`; default ControlNet 1.1 SD 1.5 names. `{}`: no ControlNet.
+   */
+  readonly controlnetModels?: Partial<Record<ControlNetType, string>>;
 }
 
 
@@ -54,6 +61,7 @@ export function createA1111Backend(options: A1111BackendOptions): Backend {
   const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
   if (options.auth) headers.authorization = `Basic ${Buffer.from(`${options.auth.username}:${options.auth.password}`).toString('base64')}`;
 
+  const controlnetModels = options.controlnetModels ?? DEFAULT_A1111_CONTROLNET_MODELS;
   const capabilities: BackendCapabilities = Object.freeze({
     modes: Object.freeze(['t2i', 'i2i'] as const),
     samplers: Object.freeze([...(options.samplers ?? STANDARD_SAMPLERS)]),
@@ -63,6 +71,7 @@ export function createA1111Backend(options: A1111BackendOptions): Backend {
     maxBatch: options.maxBatch ?? 8,
     cancel: true,
     preview: true,
+    controlnet: Object.freeze(controlnetTypesOf(controlnetModels)),
   });
 
   const call = (method: 'GET' | 'POST', path: string, timeoutMs: number, signal?: AbortSignal, body?: string): Promise<HttpResponse> =>
@@ -74,9 +83,12 @@ export function createA1111Backend(options: A1111BackendOptions): Backend {
   async function generateImages(spec: JobSpec, ctx: GenerateContext): Promise<GeneratedOutput[]> {
     assertCapabilities(spec, capabilities, 'The AUTOMATIC1111 backend');
     const i2i = spec.mode === 'i2i';
-    const payload = i2i
-      ? buildImg2ImgPayload(spec, (await referenceToPng(ctx.inputs?.reference, spec.width, spec.height)).data, options.checkpoint)
-      : buildTxt2ImgPayload(spec, options.checkpoint);
+    const payload = {
+      ...(i2i
+        ? buildImg2ImgPayload(spec, (await referenceToPng(ctx.inputs?.reference, spec.width, spec.height)).data, options.checkpoint)
+        : buildTxt2ImgPayload(spec, options.checkpoint)),
+      ...controlnetScripts(spec, ctx.inputs?.controlnet, controlnetModels),
+    };
     if (ctx.signal.aborted) throw abortReason(ctx.signal);
 
     const totalSteps = spec.steps * (!i2i && spec.hiresFix ? 2 : 1);

@@ -1,10 +1,13 @@
 import { STANDARD_SAMPLERS, type Backend, type BackendCapabilities, type GenerateContext, type GeneratedImage, type GeneratedOutput } from '../backend.js';
 import { UnrecoverableError } from '../../errors/signals.js';
+import { CONTROLNET_TYPES, MAX_GUIDANCE_IMAGES } from '../../jobs/conditioning.js';
 import { seedForImage, type JobSpec } from '../../jobs/job-spec.js';
+import { prepareConditioning } from './conditioning.js';
 import { prepareReference, renderImg2Img } from './img2img.js';
 import { decodeLatentToPng } from './latent-decode.js';
 import { denoise } from './latent-render.js';
 import { promptTarget } from './prompt-target.js';
+import type { Latent } from './target-field.js';
 import { renderVideo } from './render-video.js';
 
 const CAPABILITIES: BackendCapabilities = Object.freeze({
@@ -16,6 +19,9 @@ const CAPABILITIES: BackendCapabilities = Object.freeze({
   maxBatch: 8,
   cancel: true,
   preview: false,
+  // Cheap stand-ins (conditioning.ts): visible and deterministic, no model weights.
+  controlnet: CONTROLNET_TYPES,
+  guidanceImages: MAX_GUIDANCE_IMAGES,
 });
 
 /** Video guards: the port has no video limits yet, so the renderer keeps its own sane ones. */
@@ -45,8 +51,8 @@ function assertSupported(spec: JobSpec): void {
 }
 
 /** Renders one text-to-image output; depends only on the spec's content and `seed`, never on batch position. */
-async function renderImage(spec: JobSpec, seed: number, signal: AbortSignal, onStep: () => void): Promise<Buffer> {
-  const target = promptTarget(spec, seed);
+async function renderImage(spec: JobSpec, seed: number, signal: AbortSignal, onStep: () => void, condition: (target: Latent) => Latent): Promise<Buffer> {
+  const target = condition(promptTarget(spec, seed));
   const latent = await denoise(target, { steps: spec.steps, sampler: spec.sampler, cfgScale: spec.cfgScale, seed, signal, onStep });
   return decodeLatentToPng(latent, spec.width, spec.height);
 }
@@ -56,12 +62,14 @@ async function renderImages(spec: JobSpec, ctx: GenerateContext): Promise<Genera
   const totalSteps = spec.steps * spec.numImages;
   let step = 0;
   const onStep = () => ctx.onProgress({ step: (step += 1), totalSteps });
-  let render = (seed: number) => renderImage(spec, seed, ctx.signal, onStep);
+  const conditioning = await prepareConditioning(spec, ctx.inputs); // once for the whole batch
+  const condition = (target: Latent) => (conditioning ? conditioning.apply(target) : target);
+  let render = (seed: number) => renderImage(spec, seed, ctx.signal, onStep, condition);
   if (spec.mode === 'i2i') {
     const bytes = ctx.inputs?.reference;
     if (bytes === undefined) throw new UnrecoverableError('Image-to-image needs a reference image but the job has none', 'invalid_parameter');
     const reference = await prepareReference(bytes, spec.width, spec.height); // once for the whole batch
-    render = (seed) => renderImg2Img(spec, seed, reference, ctx.signal, onStep);
+    render = (seed) => renderImg2Img(spec, seed, reference, ctx.signal, onStep, condition);
   }
   const images: GeneratedImage[] = [];
   for (let index = 0; index < spec.numImages; index += 1) {

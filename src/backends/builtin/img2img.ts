@@ -47,9 +47,10 @@ export async function renderImg2Img(
   reference: PreparedReference,
   signal: AbortSignal,
   onStep: () => void,
+  condition: (target: Latent) => Latent = (target) => target,
 ): Promise<Buffer> {
   const denoiseStrength = Math.min(1, Math.max(0, spec.denoiseStrength ?? DEFAULT_DENOISE_STRENGTH));
-  const target = promptTarget(spec, seed);
+  const target = condition(promptTarget(spec, seed));
   const latent = await denoiseFromImage(reference.latent, target, {
     steps: spec.steps,
     sampler: spec.sampler,

@@ -24,6 +24,9 @@ export interface ImageAssetMetadata {
   readonly denoise_strength?: number;
   readonly pipeline?: 'img2img';
   readonly resize_policy?: 'center_crop';
+  /** Guided generation (seed 002): how many guidance images, and the ControlNet units. */
+  readonly guidance_images?: number;
+  readonly controlnet?: readonly { readonly type: string; readonly weight: number; readonly start: number; readonly end: number }[];
   /** Seed 004's processing figures: time, bytes per variant, compression ratio. */
   readonly processing: DerivativeMetrics;
 }
@@ -66,6 +69,11 @@ export async function processGeneratedImage(image: GeneratedImage, spec: JobSpec
     // A1111 records img2img strength under this name; PNG-info readers show it.
     ...(img2img ? { 'Denoising strength': spec.denoiseStrength! } : {}),
     ...(opts.modelLabel === undefined ? {} : { 'Model label': opts.modelLabel }),
+    // The ControlNet extension's infotext: one "ControlNet i" entry per unit.
+    ...Object.fromEntries(
+      (spec.controlnet ?? []).map((u, i) => [`ControlNet ${i}`, `Module: ${u.type}, Weight: ${u.weight}, Guidance Start: ${u.start}, Guidance End: ${u.end}`]),
+    ),
+    ...(spec.guidanceImages?.length ? { 'Guidance images': spec.guidanceImages.length } : {}),
   };
   const original = withPngTextChunk(image.data, PARAMETERS_KEYWORD, formatA1111Parameters(spec, image.seed, extras));
   const measure = opts.measure ?? ((work) => work());
@@ -90,6 +98,8 @@ export async function processGeneratedImage(image: GeneratedImage, spec: JobSpec
       sampler: spec.sampler,
       model: spec.model,
       ...(img2img ? { denoise_strength: spec.denoiseStrength!, pipeline: 'img2img' as const, resize_policy: 'center_crop' as const } : {}),
+      ...(spec.guidanceImages?.length ? { guidance_images: spec.guidanceImages.length } : {}),
+      ...(spec.controlnet?.length ? { controlnet: spec.controlnet.map(({ type, weight, start, end }) => ({ type, weight, start, end })) } : {}),
       processing: { ...derivatives.metrics, original_bytes: original.length },
     },
   };
