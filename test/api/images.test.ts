@@ -47,7 +47,7 @@ describe('image history, detail, files and delete', () => {
       expect(times).toEqual([...times].sort((a, b) => b - a));
       expect(new Set(images.map((i) => i.id))).toEqual(new Set([...runA.assets, ...runB.assets].map((a: any) => a.id)));
       for (const image of images) {
-        expect(Object.keys(image).sort()).toEqual(['collection', 'createdAt', 'expiresAt', 'height', 'id', 'imageUrl', 'modelUsed', 'prompt', 'runId', 'thumbnailUrl', 'width'].sort());
+        expect(Object.keys(image).sort()).toEqual(['collection', 'createdAt', 'expiresAt', 'height', 'id', 'imageUrl', 'modelUsed', 'prompt', 'runId', 'thumbnailUrl', 'type', 'width'].sort());
         expect(image).toMatchObject({ width: 512, height: 384, modelUsed: 'preview', imageUrl: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/media\//) });
         expect(image.prompt).toBe(image.runId === runA.runId ? 'a quiet harbour' : 'a bright meadow');
       }
@@ -255,5 +255,64 @@ describe('image history, detail, files and delete', () => {
       expect((await download(sibling.url)).status).toBe(200);
       expect((await user.get('/api/images/history')).body.total).toBe(4);
     });
+  });
+});
+
+describe('videos next to images (the web gallery)', () => {
+  let t: TestServer;
+  let user: ApiClient;
+  let image: any;
+  let video: any;
+
+  beforeAll(async () => {
+    t = await startTestServer();
+    user = apiClient(t, (await t.addUser('mixed')).token);
+    image = (await user.generate({ prompt: 'a lighthouse', width: 256, height: 256, steps: 3, seed: 7 })).assets[0];
+    const submitted = await user.post('/api/generate/text-to-video', { model: 'preview-t2v', prompt: 'waves', width: 320, height: 192, num_frames: 8, fps: 8, seed: 3 });
+    expect(submitted.status, submitted.text).toBe(202);
+    const done = await user.waitFor(submitted.body.runId);
+    expect(done.status, JSON.stringify(done.error)).toBe('succeeded');
+    video = done.assets[0];
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('lists images only by default, videos with type=video, and both newest first with type=all', async () => {
+    const images = (await user.get('/api/images/history')).body;
+    expect(images.total).toBe(1);
+    expect(images.images.map((i: any) => [i.id, i.type])).toEqual([[image.id, 'image']]);
+
+    const videos = (await user.get('/api/images/history?type=video')).body;
+    expect(videos.images.map((i: any) => [i.id, i.type])).toEqual([[video.id, 'video']]);
+
+    const all = (await user.get('/api/images/history?type=all&perPage=1')).body;
+    expect(all.total).toBe(2);
+    expect(all.images.map((i: any) => i.id)).toEqual([video.id]);
+    const second = (await user.get('/api/images/history?type=all&perPage=1&page=2')).body;
+    expect(second.images.map((i: any) => i.id)).toEqual([image.id]);
+
+    // The video's thumbnail is its poster: a real image the browser can show.
+    const poster = await download(all.images[0].thumbnailUrl);
+    expect(poster.status).toBe(200);
+    expect(poster.contentType).toBe('image/webp');
+    expect((await user.get('/api/images/history?type=sound')).status).toBe(422);
+  });
+
+  it('shows, saves and deletes a video through the same item routes', async () => {
+    const detail = await user.get(`/api/images/${video.id}`);
+    expect(detail.status, detail.text).toBe(200);
+    expect(detail.body).toMatchObject({ id: video.id, type: 'video', width: 320, height: 192, parameters: { seed: 3 } });
+    expect((await download(detail.body.imageUrl)).contentType).toBe('video/mp4');
+
+    const saved = await user.post(`/api/images/${video.id}/save`);
+    expect(saved.status, saved.text).toBe(201);
+    expect(saved.body).toMatchObject({ type: 'video', collection: 'library' });
+    const library = (await user.get('/api/images/history?type=all&collection=library')).body;
+    expect(library.images.map((i: any) => i.id)).toEqual([saved.body.id]);
+
+    expect((await user.delete(`/api/images/${video.id}`)).status).toBe(204);
+    expect((await user.get(`/api/images/${video.id}`)).status).toBe(404);
+    expect((await user.get('/api/images/history?type=all&collection=workspace')).body.images.map((i: any) => i.id)).toEqual([image.id]);
   });
 });

@@ -13,9 +13,12 @@ import { EvaluationsView } from '../schemas/job-view.js';
 import { evaluationsByAsset } from '../views/job-view.js';
 import { createMediaLinks, type MediaLinks } from '../views/media-links.js';
 
+const MediaType = Type.Union([Type.Literal('image'), Type.Literal('video')], { description: 'A video\'s thumbnailUrl is its poster frame' });
+
 const HistoryItem = Type.Object({
   id: Type.String(),
   runId: Type.String(),
+  type: MediaType,
   prompt: Type.String(),
   imageUrl: Type.String(),
   thumbnailUrl: Type.Union([Type.String(), Type.Null()]),
@@ -30,6 +33,7 @@ const HistoryItem = Type.Object({
 const ImageDetail = Type.Object({
   id: Type.String(),
   runId: Type.String(),
+  type: MediaType,
   prompt: Type.String(),
   negativePrompt: Type.Union([Type.String(), Type.Null()]),
   imageUrl: Type.String(),
@@ -51,6 +55,7 @@ const HistoryQuery = Type.Object(
     page: Type.Integer({ minimum: 1, default: 1 }),
     perPage: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
     collection: Type.Optional(Type.Union([Type.Literal('workspace'), Type.Literal('library')], { description: 'Only workspace items, or only library items; both when omitted' })),
+    type: Type.Union([Type.Literal('image'), Type.Literal('video'), Type.Literal('all')], { default: 'image', description: 'Images (default), videos, or both interleaved newest first' }),
   },
   { additionalProperties: false },
 );
@@ -83,8 +88,8 @@ export function imageRoutes(deps: AppDeps): FastifyPluginAsync {
       },
       async (request) => {
         const user = currentUser(request);
-        const { page, perPage, collection } = request.query;
-        const { rows, total } = await deps.assets.historyPage(user.id, 'image', page, perPage, collection);
+        const { page, perPage, collection, type } = request.query;
+        const { rows, total } = await deps.assets.historyPage(user.id, type === 'all' ? undefined : type, page, perPage, collection);
         const links = linksFor(request);
         const images = await Promise.all(
           rows.map(async (row) => {
@@ -93,6 +98,7 @@ export function imageRoutes(deps: AppDeps): FastifyPluginAsync {
             return {
               id: row.id,
               runId: row.job_id,
+              type: row.type,
               prompt: row.prompt,
               imageUrl: url,
               thumbnailUrl,
@@ -167,9 +173,11 @@ export function imageRoutes(deps: AppDeps): FastifyPluginAsync {
       },
     );
 
+    // Videos live here too (history lists them with type=all): detail, file, save and delete
+    // work the same for both media types.
     async function findImage(id: string, userId: string): Promise<HistoryRow> {
       const row = await deps.assets.findForUser(id, userId);
-      if (!row || row.type !== 'image') throw new AtelierError('not_found', `No image with id '${id}'`, { field: 'id' });
+      if (!row) throw new AtelierError('not_found', `No image or video with id '${id}'`, { field: 'id' });
       return row;
     }
   };
@@ -182,6 +190,7 @@ async function imageDetail(row: HistoryRow, job: { spec: string; started_at: num
   return {
     id: row.id,
     runId: row.job_id,
+    type: row.type,
     prompt: row.prompt,
     negativePrompt: spec.negativePrompt ?? null,
     imageUrl: url,

@@ -46,14 +46,15 @@ export function createAssetsRepo(db: Kysely<Database>) {
     /** Newest first; ties broken by asset order so pages never overlap. */
     async historyPage(
       userId: string,
-      type: 'image' | 'video',
+      /** One media type, or both when undefined (the web gallery shows images and videos together). */
+      type: 'image' | 'video' | undefined,
       page: number,
       perPage: number,
       collection?: 'workspace' | 'library',
     ): Promise<{ rows: HistoryRow[]; total: number }> {
       const rows = await withJob()
         .where('assets.user_id', '=', userId)
-        .where('assets.type', '=', type)
+        .$if(type !== undefined, (q) => q.where('assets.type', '=', type!))
         .$if(collection !== undefined, (q) => q.where('assets.collection', '=', collection!))
         .orderBy('assets.created_at', 'desc')
         .orderBy('assets.job_id', 'desc')
@@ -64,7 +65,7 @@ export function createAssetsRepo(db: Kysely<Database>) {
       const count = await live()
         .select((eb) => eb.fn.countAll<number>().as('n'))
         .where('user_id', '=', userId)
-        .where('type', '=', type)
+        .$if(type !== undefined, (q) => q.where('type', '=', type!))
         .$if(collection !== undefined, (q) => q.where('collection', '=', collection!))
         .executeTakeFirstOrThrow();
       return { rows, total: Number(count.n) };
