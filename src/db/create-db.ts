@@ -1,41 +1,56 @@
-import { Kysely, Migrator, SqliteDialect } from 'kysely';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { Migrator, type Kysely } from 'kysely';
 import { AtelierError } from '../errors/atelier-error.js';
+import type { SqlDialect } from './dialect.js';
 import { migrationProvider } from './migrations/index.js';
+import { openPostgres } from './postgres/open-postgres.js';
+import { isPostgresUrl } from './postgres/postgres-url.js';
 import type { Database } from './schema.js';
+import { openSqlite } from './sqlite/open-sqlite.js';
 
 export interface DatabaseHandle {
   readonly db: Kysely<Database>;
-  readonly dialect: 'sqlite';
+  readonly dialect: SqlDialect;
   close(): Promise<void>;
 }
 
 /**
- * Opens the database named by `url` (`sqlite:./data/atelier.db`, or a bare file path) and
- * applies pending migrations. PostgreSQL slots in here as a second dialect later.
+ * Opens the database named by `url` and applies pending migrations:
+ * - `sqlite:./data/atelier.db` or a bare file path: SQLite (better-sqlite3);
+ * - `postgres://…` or `postgresql://…`: PostgreSQL (pg pool). An optional `?schema=name`
+ *   keeps the tables, and Kysely's migration tables, in that schema (created if missing).
+ *
+ * Several nodes may start at once against one PostgreSQL database: Kysely's Migrator takes
+ * an advisory lock there and runs the pending migrations in one transaction, so exactly one
+ * node applies them and the others find them applied.
  */
 export async function createDatabase(url: string): Promise<DatabaseHandle> {
+  if (isPostgresUrl(url)) {
+    const { db, schema } = await openPostgres(url);
+    await migrateOrClose(db, schema);
+    return { db, dialect: 'postgres', close: () => db.destroy() };
+  }
   const file = url.startsWith('sqlite:') ? url.slice('sqlite:'.length) : url;
   if (/^[a-z]+:\/\//i.test(file)) {
-    throw new AtelierError('config_invalid', `Expected a sqlite: database URL for DATABASE_URL but received '${url}'`, { field: 'DATABASE_URL' });
+    throw new AtelierError('config_invalid', `Expected a sqlite: or postgres:// database URL for DATABASE_URL but received '${url.replace(/(\/\/[^:/@]*:)[^@/]*@/, '$1***@')}'`, {
+      field: 'DATABASE_URL',
+    });
   }
-  const { default: SQLite } = await import('better-sqlite3');
-  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-  const sqlite = new SQLite(file);
-  // WAL lets readers (HTTP) run beside the writer (runner); NORMAL is crash-safe under WAL
-  // for process crashes, which is the failure we design for.
-  sqlite.pragma('journal_mode = WAL');
-  sqlite.pragma('synchronous = NORMAL');
-  sqlite.pragma('busy_timeout = 5000');
-  sqlite.pragma('foreign_keys = ON');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
-  await migrate(db);
+  const db = await openSqlite(file);
+  await migrateOrClose(db, undefined);
   return { db, dialect: 'sqlite', close: () => db.destroy() };
 }
 
-async function migrate(db: Kysely<Database>): Promise<void> {
-  const migrator = new Migrator({ db, provider: migrationProvider });
+async function migrateOrClose(db: Kysely<Database>, schema: string | undefined): Promise<void> {
+  try {
+    await migrate(db, schema);
+  } catch (error) {
+    await db.destroy();
+    throw error;
+  }
+}
+
+async function migrate(db: Kysely<Database>, schema: string | undefined): Promise<void> {
+  const migrator = new Migrator({ db, provider: migrationProvider, ...(schema !== undefined ? { migrationTableSchema: schema } : {}) });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';

@@ -1,13 +1,17 @@
+import { isUniqueViolation } from '../db/dialect.js';
 import type { UsersRepo } from '../db/repos/users-repo.js';
 import { AtelierError } from '../errors/atelier-error.js';
 
 /** Creates a user with a fresh token; the token is returned once and stored only hashed. */
 export async function addUser(users: UsersRepo, name: string, role: 'admin' | 'user', now = Date.now()) {
   const trimmed = name.trim();
-  if (await users.findByName(trimmed)) {
-    throw new AtelierError('invalid_parameter', `A user named '${trimmed}' already exists`, { field: 'name' });
-  }
-  const user = await users.create(trimmed, role, now);
+  const taken = () => new AtelierError('invalid_parameter', `A user named '${trimmed}' already exists`, { field: 'name' });
+  if (await users.findByName(trimmed)) throw taken();
+  // Another node may create the same name between the check and the insert; the unique
+  // index on users.name then refuses this one.
+  const user = await users.create(trimmed, role, now).catch((error: unknown) => {
+    throw isUniqueViolation(error) ? taken() : error;
+  });
   const token = await users.addToken(user.id, 'created with the user', now);
   return { id: user.id, name: user.name, role: user.role, token };
 }

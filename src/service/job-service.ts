@@ -2,7 +2,7 @@ import { createHash, randomInt, randomUUID } from 'node:crypto';
 import type { Backend } from '../backends/backend.js';
 import type { ModelRegistry } from '../backends/model-registry.js';
 import type { AssetsRepo } from '../db/repos/assets-repo.js';
-import type { JobsRepo } from '../db/repos/jobs-repo.js';
+import type { InsertGuard, JobsRepo } from '../db/repos/jobs-repo.js';
 import type { JobRow, NewAssetRow, UserRow } from '../db/schema.js';
 import { AtelierError } from '../errors/atelier-error.js';
 import type { JobEvents } from '../events/job-events.js';
@@ -13,7 +13,7 @@ import { isTerminal } from '../jobs/job-status.js';
 import { normalizeRequest } from '../jobs/normalize-request.js';
 import { storageKeys } from '../storage/keys.js';
 import type { Storage } from '../storage/storage.js';
-import type { AdmissionCheck } from './admission.js';
+import type { AdmissionCheck, AdmissionContext } from './admission.js';
 import type { CacheHit, PromptCache } from './prompt-cache.js';
 import { cacheLookupKey, type CacheMode } from '../jobs/prompt-cache-key.js';
 import type { ModelConfig } from '../backends/model-registry.js';
@@ -73,7 +73,9 @@ export function createJobService(deps: JobServiceDeps) {
     const jobId = randomUUID();
     const prompt = (request.prompt ?? '').trim();
     const negativePrompt = request.negative_prompt?.trim() || undefined;
-    for (const check of deps.admission ?? []) await check({ user, model, request, prompt, negativePrompt });
+    const admission = { user, model, request, prompt, negativePrompt };
+    for (const check of deps.admission ?? []) await check(admission);
+    const guard = insertGuard(admission);
     const images = await resolveImages(user, request);
     const conditioning = await resolveConditioning(user, request);
     const { spec, warnings } = normalizeRequest(mode, request, { model, capabilities: backend.capabilities, randomSeed: () => randomInt(0, MAX_SEED), images, ...(conditioning ? { conditioning } : {}) });
@@ -133,13 +135,25 @@ export function createJobService(deps: JobServiceDeps) {
       cached_from: hit?.source.id ?? null,
       cost: deps.costOf ? JSON.stringify(deps.costOf(finalSpec, model)) : null,
     };
-    if (hit) return completeFromCache(job, hit, requestHash);
-    const replayed = await writeOrReplay(job, requestHash, () => deps.jobs.insert(job));
+    if (hit) return completeFromCache(job, hit, requestHash, guard);
+    const replayed = await writeOrReplay(job, requestHash, () => deps.jobs.insert(job, guard));
     if (replayed) return replayed;
     await deps.events.emit(job, 'queued', { position: undefined });
     await deps.queue.enqueue(job.id, { priority: job.priority, maxAttempts: job.max_attempts });
     deps.metrics.jobsSubmitted.inc({ mode: job.mode, model: job.model });
     return { job, replayed: false };
+  }
+
+  /**
+   * The admission checks that must hold when the job is recorded (rate limits), re-run inside
+   * the inserting transaction; undefined when no check asks for it.
+   */
+  function insertGuard(context: AdmissionContext): InsertGuard | undefined {
+    const rechecks = (deps.admission ?? []).flatMap((check) => (check.recheck ? [check.recheck] : []));
+    if (rechecks.length === 0) return undefined;
+    return async (trx) => {
+      for (const recheck of rechecks) await recheck(context, trx);
+    };
   }
 
   /** Writes a new job; if an identical request won the Idempotency-Key race, returns its replay. */
@@ -148,7 +162,9 @@ export function createJobService(deps: JobServiceDeps) {
       await write();
       return undefined;
     } catch (error) {
-      // Two identical requests raced on one Idempotency-Key: the unique index picked one.
+      // Two identical requests raced on one Idempotency-Key: the unique index picked one
+      // (whatever the error's dialect: SQLite's SQLITE_CONSTRAINT_UNIQUE, PostgreSQL's 23505,
+      // where the losing insert waits for the winner's commit, so the winner is readable here).
       const winner = job.idempotency_key === null ? undefined : await deps.jobs.findByIdempotencyKey(job.user_id, job.idempotency_key);
       if (winner) return replay(winner, requestHash);
       throw error;
@@ -156,9 +172,9 @@ export function createJobService(deps: JobServiceDeps) {
   }
 
   /** Records a cache hit as a finished job with its own copies of the earlier run's assets. */
-  async function completeFromCache(job: JobRow, hit: CacheHit, requestHash: string): Promise<Submitted> {
+  async function completeFromCache(job: JobRow, hit: CacheHit, requestHash: string, guard: InsertGuard | undefined): Promise<Submitted> {
     const assets = await deps.cache!.cache.materialize(hit, job, deps.cache!.workspaceTtlMs);
-    const replayed = await writeOrReplay(job, requestHash, () => deps.jobs.insertWithAssets(job, assets));
+    const replayed = await writeOrReplay(job, requestHash, () => deps.jobs.insertWithAssets(job, assets, guard));
     if (replayed) return replayed;
     await deps.events.emit(job, 'queued', {});
     await deps.events.emit(job, 'succeeded', { cached: true, cachedFrom: job.cached_from, assets: assets.map((a) => ({ id: a.id, index: a.asset_index })) });

@@ -14,6 +14,8 @@ export interface RateLimitCounts {
   countRecent(userId: string, sinceMs: number): Promise<RecentJobs>;
   /** Jobs of `userId` that are queued or running now. */
   countRunning(userId: string): Promise<number>;
+  /** The same counts read through `db` (the transaction that records a job), for the re-check. */
+  within?(db: Kysely<Database>): RateLimitCounts;
 }
 
 /**
@@ -53,5 +55,7 @@ export function createRateLimitCounts(db: Kysely<Database>): RateLimitCounts {
         .executeTakeFirstOrThrow();
       return Number(row.n);
     },
+
+    within: (trx) => createRateLimitCounts(trx),
   };
 }

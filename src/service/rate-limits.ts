@@ -1,6 +1,7 @@
-import type { UserRow } from '../db/schema.js';
+import type { Kysely } from 'kysely';
+import type { Database, UserRow } from '../db/schema.js';
 import { AtelierError } from '../errors/atelier-error.js';
-import type { AdmissionCheck } from './admission.js';
+import type { AdmissionCheck, AdmissionContext } from './admission.js';
 import type { RateLimitCounts } from './rate-limit-counts.js';
 
 const HOUR_MS = 3_600_000;
@@ -36,9 +37,10 @@ export interface RateLimitDeps extends RateLimitCounts {
  * — the HTTP layer turns `retryAfterSeconds` into `Retry-After`.
  *
  * The hourly Retry-After is exact: the seconds until the oldest job in the window leaves it.
- * Counts come from the database (`deps`), so limits survive restarts; the check runs before
- * the job is recorded, so simultaneous requests can overshoot a limit by the number in flight
- * (a later request is then refused, and its Retry-After may need one more retry).
+ * Counts come from the database (`deps`), so limits survive restarts. The check runs once
+ * before the job is built (a cheap early refusal) and, when `deps.within` is given, again as
+ * `recheck` inside the transaction that records the job with the user's row locked, so
+ * simultaneous requests on any number of nodes never overshoot a limit.
  *
  * @example
  * const check = createRateLimitCheck(createRateLimitCounts(db), { perHour: 50, concurrent: 2, exemptAdmins: true });
@@ -56,13 +58,13 @@ export function createRateLimitCheck(deps: RateLimitDeps, limits: RateLimitConfi
     return { perHour: override?.perHour ?? limits.perHour, concurrent: override?.concurrent ?? limits.concurrent };
   }
 
-  return async ({ user }) => {
+  async function decide(counts: RateLimitCounts, user: UserRow): Promise<void> {
     const own = limitsFor(user);
     if (!own) return;
     // Hourly first: when both limits bind, its (longer) wait is the one that tells the truth.
     if (own.perHour > 0) {
       const now = clock();
-      const recent = await deps.countRecent(user.id, now - HOUR_MS);
+      const recent = await counts.countRecent(user.id, now - HOUR_MS);
       if (recent.count >= own.perHour) {
         const leavesAt = (recent.oldestCreatedAt ?? now) + HOUR_MS;
         const retryAfterSeconds = Math.max(1, Math.ceil((leavesAt - now) / 1000));
@@ -72,7 +74,7 @@ export function createRateLimitCheck(deps: RateLimitDeps, limits: RateLimitConfi
       }
     }
     if (own.concurrent > 0) {
-      const active = await deps.countRunning(user.id);
+      const active = await counts.countRunning(user.id);
       if (active >= own.concurrent) {
         throw new AtelierError(
           'rate_limited',
@@ -81,7 +83,12 @@ export function createRateLimitCheck(deps: RateLimitDeps, limits: RateLimitConfi
         );
       }
     }
-  };
+  }
+
+  const early = async (context: AdmissionContext) => decide(deps, context.user);
+  const within = deps.within?.bind(deps);
+  if (!within) return early;
+  return Object.assign(early, { recheck: async (context: AdmissionContext, db: Kysely<Database>) => decide(within(db), context.user) });
 }
 
 function validate(limits: RateLimitConfig): void {

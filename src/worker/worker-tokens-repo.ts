@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
+import { isUniqueViolation } from '../db/dialect.js';
 import { hashToken } from '../db/repos/users-repo.js';
 import { AtelierError } from '../errors/atelier-error.js';
 import type { WorkerDatabase, WorkerTokensTable } from './worker-tables.js';
@@ -27,11 +28,19 @@ export function createWorkerTokensRepo(db: Kysely<WorkerDatabase>) {
       if (!NAME.test(trimmed)) {
         throw new AtelierError('invalid_parameter', `Expected a worker name of letters, digits, '.', '_' or '-' (at most 100) but received '${trimmed.slice(0, 40)}'`, { field: 'name' });
       }
+      const taken = () => new AtelierError('invalid_parameter', `A worker named '${trimmed}' already exists`, { field: 'name' });
       const existing = await db.selectFrom('worker_tokens').select('id').where('name', '=', trimmed).executeTakeFirst();
-      if (existing) throw new AtelierError('invalid_parameter', `A worker named '${trimmed}' already exists`, { field: 'name' });
+      if (existing) throw taken();
       const token = generateWorkerToken();
       const id = randomUUID();
-      await db.insertInto('worker_tokens').values({ id, name: trimmed, token_hash: hashToken(token), created_at: now, last_seen_at: null }).execute();
+      try {
+        await db.insertInto('worker_tokens').values({ id, name: trimmed, token_hash: hashToken(token), created_at: now, last_seen_at: null }).execute();
+      } catch (error) {
+        // Another node (or CLI) created the same name between the check and the insert: the
+        // unique name index refused this one.
+        if (isUniqueViolation(error)) throw taken();
+        throw error;
+      }
       return { id, name: trimmed, token, createdAt: now };
     },
 

@@ -6,6 +6,7 @@ import * as retention from './0004-retention.js';
 import * as promptCache from './0005-prompt-cache.js';
 import * as evaluations from './0006-evaluations.js';
 import * as workers from './0007-workers.js';
+import * as postgresDoublePrecision from './0008-postgres-double-precision.js';
 
 /**
  * Migrations are listed in code, not discovered on disk, so they work the same from
@@ -19,6 +20,7 @@ const migrations: Record<string, Migration> = {
   '0005-prompt-cache': promptCache,
   '0006-evaluations': evaluations,
   '0007-workers': workers,
+  '0008-postgres-double-precision': postgresDoublePrecision,
 };
 
 export const migrationProvider: MigrationProvider = {

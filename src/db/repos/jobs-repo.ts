@@ -1,5 +1,12 @@
 import type { Kysely } from 'kysely';
+import { dialectOf } from '../dialect.js';
 import type { Database, JobRow, NewAssetRow, NewJobRow } from '../schema.js';
+
+/**
+ * A last check before a job is recorded, run inside the inserting transaction with the
+ * user's row locked (`trx` is that transaction); it throws to refuse the job.
+ */
+export type InsertGuard = (trx: Kysely<Database>) => Promise<void>;
 
 const ACTIVE = ['queued', 'running'] as const;
 const TERMINAL = ['succeeded', 'failed', 'canceled'] as const;
@@ -10,17 +17,44 @@ const TERMINAL = ['succeeded', 'failed', 'canceled'] as const;
  * backwards or give it a second set of assets.
  */
 export function createJobsRepo(db: Kysely<Database>) {
+  const postgres = dialectOf(db) === 'postgres';
+
+  /**
+   * Runs `write` in one transaction after `guard` accepts, with the job's user locked, so a
+   * guard that counts the user's jobs (rate limits) and the insert are one step: a second
+   * submission of the same user waits for the first to commit and then counts it.
+   * PostgreSQL: `SELECT … FOR UPDATE` on the user's row, which holds across nodes. SQLite:
+   * Kysely's SQLite driver runs one transaction at a time on its single connection, so the
+   * transaction alone serialises them.
+   */
+  async function guarded(userId: string, guard: InsertGuard, write: (trx: Kysely<Database>) => Promise<void>): Promise<void> {
+    await db.transaction().execute(async (trx) => {
+      if (postgres) await trx.selectFrom('users').select('id').where('id', '=', userId).forUpdate().execute();
+      await guard(trx);
+      await write(trx);
+    });
+  }
+
   return {
-    async insert(row: NewJobRow): Promise<void> {
-      await db.insertInto('jobs').values(row).execute();
+    /** Records a job; with `guard`, only if it accepts (see {@link InsertGuard}). */
+    async insert(row: NewJobRow, guard?: InsertGuard): Promise<void> {
+      if (!guard) {
+        await db.insertInto('jobs').values(row).execute();
+        return;
+      }
+      await guarded(row.user_id, guard, async (trx) => {
+        await trx.insertInto('jobs').values(row).execute();
+      });
     },
 
     /** A job that is finished on arrival (a prompt-cache hit), with its assets, atomically. */
-    async insertWithAssets(row: NewJobRow, assets: NewAssetRow[]): Promise<void> {
-      await db.transaction().execute(async (trx) => {
+    async insertWithAssets(row: NewJobRow, assets: NewAssetRow[], guard?: InsertGuard): Promise<void> {
+      const write = async (trx: Kysely<Database>) => {
         await trx.insertInto('jobs').values(row).execute();
         if (assets.length > 0) await trx.insertInto('assets').values(assets).execute();
-      });
+      };
+      if (guard) await guarded(row.user_id, guard, write);
+      else await db.transaction().execute(write);
     },
 
     findById(id: string): Promise<JobRow | undefined> {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter, on } from 'node:events';
 import type { ColumnType, Kysely } from 'kysely';
+import { dialectOf } from '../../db/dialect.js';
 import type { Database, QueueEntriesTable } from '../../db/schema.js';
 import { retryDelayMs } from '../../jobs/backoff.js';
 import { LOCAL_LANE, laneList } from '../lanes.js';
@@ -14,12 +15,22 @@ type QueueDatabase = Omit<Database, 'queue_entries'> & {
 const LEASE_EXPIRED: QueueError = { code: 'lease_expired', message: 'The worker running the job stopped responding (lease expired)' };
 
 /**
- * The embedded durable queue: rows in the same SQLite file as the job records, so a
- * queued job survives any crash. Claims are one conditional UPDATE, which also stays
- * correct if several processes share the file.
+ * The SQL queue: rows in the same database as the job records (SQLite or PostgreSQL), so a
+ * queued job survives any crash and needs no other service. Claims are one conditional
+ * UPDATE, correct when several processes share the database:
+ * - SQLite serialises writers, so the UPDATE's subquery and the update are one step;
+ * - PostgreSQL runs claims of several nodes at once (READ COMMITTED): the subquery locks the
+ *   row it picks with FOR UPDATE SKIP LOCKED, so concurrent claimers each take a different
+ *   waiting row instead of queuing behind the same one and coming back empty.
+ * Settling an attempt (fail, lease expiry) reads then writes the entry; on PostgreSQL that
+ * read locks the row (FOR UPDATE), so a worker's fail and another node's expiry sweep
+ * cannot both settle the same attempt.
+ *
+ * Wake-ups are in-process only: another node's enqueue is seen at this node's next poll.
  */
 export function createEmbeddedQueue(database: Kysely<Database>, policy: RetryPolicy, clock: () => number = Date.now): Queue {
   const db = database as unknown as Kysely<QueueDatabase>;
+  const postgres = dialectOf(database) === 'postgres';
   const wake = new EventEmitter();
   wake.setMaxListeners(0);
   // Lanes with a wake-up nobody has claimed after yet: set by every wake-up of the lane and
@@ -70,7 +81,8 @@ export function createEmbeddedQueue(database: Kysely<Database>, policy: RetryPol
         .orderBy('priority', 'desc')
         .orderBy('available_at', 'asc')
         .orderBy('created_at', 'asc')
-        .limit(1);
+        .limit(1)
+        .$if(postgres, (q) => q.forUpdate().skipLocked());
       const row = await db
         .updateTable('queue_entries')
         .set((eb) => ({
@@ -190,6 +202,8 @@ export function createEmbeddedQueue(database: Kysely<Database>, policy: RetryPol
         .where('job_id', '=', jobId)
         .where('lease_token', '=', token)
         .where('state', '=', 'active')
+        // PostgreSQL: a concurrent settle waits here, then re-reads the row and finds it settled.
+        .$if(postgres, (q) => q.forUpdate())
         .executeTakeFirst();
       if (!entry) return undefined;
       if (!retryable || entry.attempts >= entry.max_attempts) {
