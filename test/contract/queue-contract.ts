@@ -1,22 +1,59 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Queue } from '../../src/queue/queue.js';
+import { retryDelayMs } from '../../src/jobs/backoff.js';
+import type { ExpiredLease, Queue, RetryPolicy } from '../../src/queue/queue.js';
 
 export interface QueueFixture {
   readonly queue: Queue;
-  /** Moves the adapter's clock forward. */
-  advance(ms: number): void;
+  /** The backoff the adapter was made with; default base 1000 ms, max 8000 ms. */
+  readonly policy?: RetryPolicy;
+  /** Moves the adapter's fake clock forward (embedded adapters). */
+  advance?(ms: number): void;
+  /** Lets `ms` pass for the adapter: really waits, for adapters on real time (BullMQ). */
+  elapse?(ms: number): Promise<void>;
+  /** The adapter's clock, when it is real time; fake clocks are followed through advance. */
+  now?(): number;
+  /**
+   * How long after a lease expires the adapter may take to report it (BullMQ's stalled
+   * checker runs on an interval); 0 when recoverExpired sees it at once.
+   */
+  readonly recoveryGraceMs?: number;
   cleanup(): Promise<void>;
 }
 
+const DEFAULT_POLICY: RetryPolicy = { backoffBaseMs: 1000, backoffMaxMs: 8000 };
+
 /**
- * What every Queue adapter must do, tested only through the port. Backoff in the fixture is
- * base 1000 ms, max 8000 ms.
+ * What every Queue adapter must do, tested only through the port. Time moves through the
+ * fixture (a fake clock, or real waiting), and backoff expectations come from its policy.
  */
 export function queueContract(name: string, make: () => Promise<QueueFixture>): void {
   describe(`Queue contract: ${name}`, () => {
     let f: QueueFixture;
+    let virtualNow = 0;
+    let policy: RetryPolicy = DEFAULT_POLICY;
+    /** The delay before retry `attempt` under the fixture's policy. */
+    const backoff = (attempt: number) => retryDelayMs(attempt, policy.backoffBaseMs, policy.backoffMaxMs);
+    const now = () => (f.now ? f.now() : virtualNow);
+    const elapse = async (ms: number) => {
+      if (f.elapse) await f.elapse(ms);
+      else f.advance!(ms);
+      virtualNow += ms;
+    };
+    /** recoverExpired until `expected` leases are reported or the fixture's grace is over. */
+    const recover = async (expected: number): Promise<ExpiredLease[]> => {
+      const found: ExpiredLease[] = [];
+      const deadline = Date.now() + (f.recoveryGraceMs ?? 0);
+      for (;;) {
+        found.push(...(await f.queue.recoverExpired()));
+        if (found.length >= expected || Date.now() >= deadline) return found;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    };
+
     beforeEach(async () => {
       f = await make();
+      policy = f.policy ?? DEFAULT_POLICY;
+      virtualNow = 0;
     });
     afterEach(async () => {
       await f.cleanup();
@@ -41,9 +78,9 @@ export function queueContract(name: string, make: () => Promise<QueueFixture>): 
 
     it('orders by priority, then first in first out', async () => {
       await f.queue.enqueue('low', { priority: 0, maxAttempts: 1 });
-      f.advance(1);
+      await elapse(1);
       await f.queue.enqueue('low2', { priority: 0, maxAttempts: 1 });
-      f.advance(1);
+      await elapse(1);
       await f.queue.enqueue('high', { priority: 5, maxAttempts: 1 });
       const order = [];
       for (let i = 0; i < 3; i++) order.push((await f.queue.claim('w', 1000))!.jobId);
@@ -61,9 +98,9 @@ export function queueContract(name: string, make: () => Promise<QueueFixture>): 
     it('keeps a lease alive with heartbeats', async () => {
       await f.queue.enqueue('a', { priority: 0, maxAttempts: 3 });
       const lease = (await f.queue.claim('w1', 1000))!;
-      f.advance(800);
+      await elapse(800);
       expect(await f.queue.heartbeat(lease, 1000)).toBe(true);
-      f.advance(800);
+      await elapse(800);
       expect(await f.queue.recoverExpired()).toEqual([]);
       expect(await f.queue.complete(lease)).toBe(true);
     });
@@ -71,15 +108,15 @@ export function queueContract(name: string, make: () => Promise<QueueFixture>): 
     it('re-queues an expired lease with backoff and refuses the old holder', async () => {
       await f.queue.enqueue('a', { priority: 0, maxAttempts: 3 });
       const stale = (await f.queue.claim('w1', 1000))!;
-      f.advance(1001);
-      const recovered = await f.queue.recoverExpired();
+      await elapse(1001);
+      const recovered = await recover(1);
       expect(recovered).toHaveLength(1);
       expect(recovered[0]).toMatchObject({ jobId: 'a', outcome: { kind: 'retry', attempt: 1 }, error: { code: 'lease_expired' } });
       expect(await f.queue.heartbeat(stale, 1000)).toBe(false);
       expect(await f.queue.complete(stale)).toBe(false);
-      // Backoff of the first retry is 1000 ms.
+      // The first retry waits backoff(1).
       expect(await f.queue.claim('w2', 1000)).toBeUndefined();
-      f.advance(1000);
+      await elapse(backoff(1));
       const second = await f.queue.claim('w2', 1000);
       expect(second).toMatchObject({ jobId: 'a', attempt: 2 });
       expect(second!.token).not.toBe(stale.token);
@@ -88,33 +125,46 @@ export function queueContract(name: string, make: () => Promise<QueueFixture>): 
     it('doubles the backoff per attempt', async () => {
       await f.queue.enqueue('a', { priority: 0, maxAttempts: 5 });
       const first = (await f.queue.claim('w', 1000))!;
+      const before1 = now();
       const r1 = await f.queue.fail(first, { code: 'backend_failed', message: 'boom' }, true);
-      f.advance(1000);
+      const after1 = now();
+      await elapse(backoff(1));
       const second = (await f.queue.claim('w', 1000))!;
+      const before2 = now();
       const r2 = await f.queue.fail(second, { code: 'backend_failed', message: 'boom' }, true);
+      const after2 = now();
       expect(r1).toMatchObject({ kind: 'retry', attempt: 1 });
       expect(r2).toMatchObject({ kind: 'retry', attempt: 2 });
-      const delay1 = (r1 as { retryAt: number }).retryAt;
-      const delay2 = (r2 as { retryAt: number }).retryAt;
-      expect(delay2 - delay1).toBe(1000 + 2000 - 1000);
+      const retryAt1 = (r1 as { retryAt: number }).retryAt;
+      const retryAt2 = (r2 as { retryAt: number }).retryAt;
+      // retryAt = time of the failure + backoff(attempt), and backoff(2) = 2 × backoff(1)
+      // (exact on a fake clock; within the calls' own duration on real time).
+      expect(backoff(2)).toBe(2 * backoff(1));
+      expect(retryAt2 - retryAt1).toBeGreaterThanOrEqual(before2 - after1 + backoff(2) - backoff(1));
+      expect(retryAt2 - retryAt1).toBeLessThanOrEqual(after2 - before1 + backoff(2) - backoff(1));
+      if (f.now) {
+        expect(retryAt1).toBeGreaterThanOrEqual(before1 + backoff(1));
+        expect(retryAt1).toBeLessThanOrEqual(after1 + backoff(1));
+      }
     });
 
     it('fails for good after max attempts', async () => {
       await f.queue.enqueue('a', { priority: 0, maxAttempts: 2 });
       const first = (await f.queue.claim('w', 1000))!;
       expect(await f.queue.fail(first, { code: 'backend_failed', message: 'one' }, true)).toMatchObject({ kind: 'retry' });
-      f.advance(1000);
+      await elapse(backoff(1));
       const second = (await f.queue.claim('w', 1000))!;
       expect(await f.queue.fail(second, { code: 'backend_failed', message: 'two' }, true)).toEqual({ kind: 'failed', attempt: 2 });
-      f.advance(60_000);
+      // Longer than any backoff: it never comes back.
+      await elapse(2 * policy.backoffMaxMs);
       expect(await f.queue.claim('w', 1000)).toBeUndefined();
     });
 
     it('fails an expired lease for good when it was the last attempt', async () => {
       await f.queue.enqueue('a', { priority: 0, maxAttempts: 1 });
       await f.queue.claim('w', 1000);
-      f.advance(1001);
-      expect(await f.queue.recoverExpired()).toMatchObject([{ jobId: 'a', outcome: { kind: 'failed', attempt: 1 } }]);
+      await elapse(1001);
+      expect(await recover(1)).toMatchObject([{ jobId: 'a', outcome: { kind: 'failed', attempt: 1 } }]);
       expect(await f.queue.counts()).toEqual({ waiting: 0, delayed: 0, active: 0 });
     });
 
@@ -164,9 +214,9 @@ export function queueContract(name: string, make: () => Promise<QueueFixture>): 
 
       it('claims across several lanes by priority, then age', async () => {
         await f.queue.enqueue('a', { priority: 0, maxAttempts: 1, lane: 'remote:a' });
-        f.advance(1);
+        await elapse(1);
         await f.queue.enqueue('b', { priority: 0, maxAttempts: 1, lane: 'remote:b' });
-        f.advance(1);
+        await elapse(1);
         await f.queue.enqueue('c', { priority: 5, maxAttempts: 1, lane: 'remote:b' });
         await f.queue.enqueue('local', { priority: 9, maxAttempts: 1 });
         const order = [];
@@ -180,17 +230,17 @@ export function queueContract(name: string, make: () => Promise<QueueFixture>): 
         await f.queue.enqueue('l', { priority: 0, maxAttempts: 3 });
         const stale = (await f.queue.claim('w1', 1000, 'remote:gpu'))!;
         await f.queue.claim('w2', 1000);
-        f.advance(1001);
-        const recovered = await f.queue.recoverExpired();
+        await elapse(1001);
+        const recovered = await recover(2);
         expect(recovered.map((r) => r.jobId).sort()).toEqual(['l', 'r']);
         expect(await f.queue.complete(stale)).toBe(false);
-        f.advance(1000);
+        await elapse(backoff(1));
         expect(await f.queue.claim('w', 1000)).toMatchObject({ jobId: 'l', attempt: 2 });
         expect(await f.queue.claim('w', 1000)).toBeUndefined();
         const again = await f.queue.claim('w3', 1000, 'remote:gpu');
         expect(again).toMatchObject({ jobId: 'r', attempt: 2 });
         expect(await f.queue.fail(again!, { code: 'backend_failed', message: 'x' }, true)).toMatchObject({ kind: 'retry' });
-        f.advance(2000);
+        await elapse(backoff(2));
         expect(await f.queue.claim('w', 1000)).toBeUndefined();
         expect(await f.queue.claim('w', 1000, 'remote:gpu')).toMatchObject({ jobId: 'r', attempt: 3 });
       });

@@ -1,0 +1,371 @@
+import { randomUUID } from 'node:crypto';
+import { ErrorCode, Job, type JobsOptions } from 'bullmq';
+import { Redis } from 'ioredis';
+import { retryDelayMs } from '../../jobs/backoff.js';
+import type { Logger } from '../../observability/logger.js';
+import { LOCAL_LANE, laneList } from '../lanes.js';
+import type { EnqueueOptions, ExpiredLease, FailOutcome, Lease, Queue, QueueCounts, QueueError, RetryPolicy } from '../queue.js';
+import { BACKOFF_TYPE, bullmqPriority, JOB_NAME } from './bullmq-names.js';
+import { createLaneQueues, type LaneQueues } from './lane-queues.js';
+import { createWakeUps } from './wake-ups.js';
+
+export interface BullmqQueueOptions {
+  /** `redis://[user:password@]host:port[/db]` (or `rediss://`). */
+  readonly redisUrl: string;
+  /** Key prefix of every BullMQ key (`<prefix>:jobs-<lane>:…`); default `atelier`. */
+  readonly prefix?: string;
+  readonly policy: RetryPolicy;
+  /** Lock length a claim starts with; a claim for another length extends it at once. Default 30 s. */
+  readonly defaultLeaseMs?: number;
+  /** How often BullMQ's stalled checker looks for expired leases (once per interval for all nodes). Default 1 s. */
+  readonly stalledIntervalMs?: number;
+  readonly logger?: Logger;
+}
+
+/** The port plus what the composition root needs of Redis (readiness). */
+export interface BullmqQueue extends Queue {
+  /** Resolves when Redis answers. */
+  ping(): Promise<void>;
+}
+
+/** What each BullMQ job carries besides its id. */
+interface EntryData {
+  /** Attempts spent before this BullMQ job existed (a crash re-enqueue, an expired lease). */
+  readonly attemptsBefore: number;
+  readonly maxAttempts: number;
+  readonly lane: string;
+}
+
+const LEASE_EXPIRED: QueueError = { code: 'lease_expired', message: 'The worker running the job stopped responding (lease expired)' };
+const CANCELED: QueueError = { code: 'canceled', message: 'Canceled' };
+/** Script answers meaning "this lease is not yours (any more)": refusals, not failures. */
+const LEASE_REFUSALS = new Set<number>([ErrorCode.JobNotExist, ErrorCode.JobLockNotExist, ErrorCode.JobNotInState, ErrorCode.JobLockMismatch]);
+const LANE_CACHE_SIZE = 10_000;
+
+/**
+ * The Queue port on BullMQ (Redis), for several nodes sharing one queue. Every lane is one
+ * BullMQ queue under the prefix; the BullMQ job id is ours, so enqueue is idempotent.
+ *
+ * - claim: manual processing, `worker.getNextJob(token)` with a fresh token per claim, which
+ *   is the lease token; the BullMQ lock is the lease (extendLock = heartbeat).
+ * - attempt numbers: `attemptsBefore + attemptsStarted` — BullMQ counts every move to active,
+ *   so the number grows with each claim and a stale holder can never share one with the next.
+ * - fail: `moveToFailed` with a custom backoff strategy calling retryDelayMs, and
+ *   `discard()` when the failure may not retry; `retryAt` is read back from BullMQ's delayed
+ *   set, so it is the time BullMQ will release the job.
+ * - cancel: a waiting or delayed job is removed; a running one is failed (discarded, so gone
+ *   for good) with the holder's lock token — its heartbeat, complete and fail are refused.
+ * - counts: `getJobCounts` over every lane (`prioritized` is where our waiting jobs live).
+ * - waitForWork: QueueEvents (`waiting`, and `delayed` with its due time) and this process's
+ *   own enqueues; no polling.
+ *
+ * Expired leases, and how they differ from the embedded queue: BullMQ's stalled checker
+ * (started per lane with `startStalledCheckTimer`, running once per `stalledIntervalMs` for
+ * all nodes) finds jobs whose lock expired and moves them back to wait, first in line.
+ * The node whose checker found one then applies our rules: the expired lease counts as an
+ * attempt; with attempts left the job is removed and added again with the backoff delay
+ * (attempts carried in its data), otherwise removed for good; `recoverExpired` reports
+ * these outcomes. Differences: (1) detection takes up to one stalled interval after expiry
+ * (two when the lease was taken just before a check), where the embedded queue sees it
+ * at once; (2) a lease whose lock expired is refused even before anyone recovers it;
+ * (3) in the moment between BullMQ's move and the removal another node may claim the job:
+ * it then runs at once, as the next attempt (reported `retryAt` = now), and if it had no
+ * attempts left the claim drops it; (4) a crash of that node between the removal and the
+ * new add loses the entry (not the job: a restart re-enqueues every unfinished job);
+ * (5) the outcome is reported by that node's next `recoverExpired`, so a node that never
+ * calls it (no runner, no remote lanes) leaves the records to the next attempt.
+ *
+ * Order across several lanes in one claim is by each lane's first prioritized job
+ * (priority, then age); a due delayed job not yet promoted by BullMQ is seen after those.
+ */
+export function createBullmqQueue(options: BullmqQueueOptions): BullmqQueue {
+  const prefix = options.prefix ?? 'atelier';
+  const { policy } = options;
+  const log = options.logger;
+  const commands = new Redis(options.redisUrl, { maxRetriesPerRequest: 3, connectionName: 'atelier-queue' });
+  // Workers block on Redis and must wait for it rather than fail (BullMQ requires null).
+  const consumers = new Redis(options.redisUrl, { maxRetriesPerRequest: null, connectionName: 'atelier-queue-workers' });
+  const onError = (error: unknown, where: string) => log?.warn({ err: error, where }, 'BullMQ queue error');
+  commands.on('error', (error) => onError(error, 'redis'));
+  consumers.on('error', (error) => onError(error, 'redis'));
+
+  const wakeUps = createWakeUps();
+  const laneOf = new Map<string, string>();
+  const recovered: ExpiredLease[] = [];
+  const recovering = new Set<Promise<void>>();
+
+  const lanes: LaneQueues = createLaneQueues({
+    commands,
+    consumers,
+    prefix,
+    lockDurationMs: options.defaultLeaseMs ?? 30_000,
+    stalledIntervalMs: options.stalledIntervalMs ?? 1000,
+    // Called by moveToFailed; the delay of attempt n is the embedded queue's.
+    backoffStrategy: (_attemptsMade, _type, _error, job) => retryDelayMs(attemptOf(job as Job), policy.backoffBaseMs, policy.backoffMaxMs),
+    onStalled: (lane, jobId) => {
+      const handling = settleStalled(lane, jobId).catch((error: unknown) => onError(error, `stalled job ${jobId}`));
+      recovering.add(handling);
+      void handling.finally(() => recovering.delete(handling));
+    },
+    onError,
+  });
+
+  function remember(jobId: string, lane: string): void {
+    laneOf.delete(jobId);
+    laneOf.set(jobId, lane);
+    if (laneOf.size > LANE_CACHE_SIZE) laneOf.delete(laneOf.keys().next().value!);
+  }
+
+  /** The lane holding the job: known here, or looked up in every lane in one round trip. */
+  async function locate(jobId: string, fresh = false): Promise<string | undefined> {
+    const known = laneOf.get(jobId);
+    if (known && !fresh) return known;
+    const all = await lanes.allLanes();
+    const pipeline = commands.pipeline();
+    for (const lane of all) pipeline.exists(lanes.queue(lane).toKey(jobId));
+    const answers = (await pipeline.exec()) ?? [];
+    const index = answers.findIndex(([error, exists]) => !error && exists === 1);
+    if (index < 0) return undefined;
+    remember(jobId, all[index]!);
+    return all[index];
+  }
+
+  async function fetchJob(jobId: string): Promise<{ lane: string; job: Job } | undefined> {
+    const lane = await locate(jobId);
+    if (!lane) return undefined;
+    const job = await Job.fromId(lanes.worker(lane), jobId);
+    return job ? { lane, job } : undefined;
+  }
+
+  function jobOptions(jobId: string, priority: number, maxAttempts: number, attemptsBefore: number, delayMs: number): JobsOptions {
+    return {
+      jobId,
+      priority,
+      ...(delayMs > 0 ? { delay: delayMs } : {}),
+      attempts: Math.max(1, maxAttempts - attemptsBefore),
+      backoff: { type: BACKOFF_TYPE },
+      removeOnComplete: true,
+      removeOnFail: true,
+    };
+  }
+
+  /** When a delayed job is due, from BullMQ's delayed set (score = due time · 4096 + n). */
+  async function dueTime(lane: string, jobId: string): Promise<number | undefined> {
+    const queue = lanes.queue(lane);
+    const score = await commands.zscore(queue.keys.delayed!, jobId);
+    return score === null ? undefined : Math.floor(Number(score) / 0x1000);
+  }
+
+  /** Applies our rules to a job BullMQ's stalled checker just moved back to wait. */
+  async function settleStalled(lane: string, jobId: string): Promise<void> {
+    const queue = lanes.queue(lane);
+    const job = await Job.fromId(lanes.worker(lane), jobId);
+    if (!job) return;
+    const data = job.data as EntryData;
+    const attempt = attemptOf(job);
+    // Not removed when a claim took it in between: that claim is the next attempt.
+    const removed = (await queue.remove(jobId)) === 1;
+    let outcome: FailOutcome;
+    if (attempt >= data.maxAttempts) {
+      outcome = { kind: 'failed', attempt };
+      laneOf.delete(jobId);
+    } else if (!removed) {
+      outcome = { kind: 'retry', retryAt: Date.now(), attempt };
+    } else {
+      const delay = retryDelayMs(attempt, policy.backoffBaseMs, policy.backoffMaxMs);
+      const estimate = Date.now() + delay;
+      await queue.add(JOB_NAME, { ...data, attemptsBefore: attempt }, jobOptions(jobId, job.opts.priority ?? bullmqPriority(0), data.maxAttempts, attempt, delay));
+      const retryAt = delay > 0 ? ((await dueTime(lane, jobId)) ?? estimate) : estimate;
+      wakeUps.at(lane, retryAt);
+      outcome = { kind: 'retry', retryAt, attempt };
+    }
+    recovered.push({ jobId, outcome, error: LEASE_EXPIRED });
+  }
+
+  /** Fails the job held under `token` for good; false when that lease is gone. */
+  async function failForGood(job: Job, token: string, error: QueueError): Promise<boolean> {
+    job.discard();
+    try {
+      await job.moveToFailed(asError(error), token, false);
+      laneOf.delete(job.id!);
+      return true;
+    } catch (failure) {
+      if (isRefusal(failure)) return false;
+      throw failure;
+    }
+  }
+
+  /** The next job of one lane, as a lease; skips jobs that have no attempt left. */
+  async function claimFrom(lane: string, leaseMs: number): Promise<Lease | undefined> {
+    const worker = lanes.worker(lane);
+    for (;;) {
+      const token = randomUUID();
+      const job = await worker.getNextJob(token, { block: false });
+      if (!job) return undefined;
+      const data = job.data as EntryData;
+      const attempt = attemptOf(job);
+      if (attempt > data.maxAttempts) {
+        // Expired on its last attempt and claimed before the recovering node removed it.
+        await failForGood(job, token, LEASE_EXPIRED);
+        continue;
+      }
+      if (leaseMs !== worker.opts.lockDuration && !(await job.extendLock(token, leaseMs))) continue;
+      remember(job.id!, lane);
+      return { jobId: job.id!, token, attempt, maxAttempts: data.maxAttempts, expiresAt: Date.now() + leaseMs };
+    }
+  }
+
+  /** The lanes in the order their first jobs should run: priority, then age. */
+  async function byHeadOfLine(list: readonly string[]): Promise<readonly string[]> {
+    if (list.length === 1) return list;
+    const heads = await Promise.all(list.map(async (lane) => ({ lane, head: (await lanes.queue(lane).getPrioritized(0, 0))[0] })));
+    heads.sort((a, b) => {
+      if (!a.head || !b.head) return a.head ? -1 : b.head ? 1 : 0;
+      return a.head.priority - b.head.priority || a.head.timestamp - b.head.timestamp;
+    });
+    return heads.map((h) => h.lane);
+  }
+
+  return {
+    async enqueue(jobId: string, entry: EnqueueOptions) {
+      const lane = entry.lane ?? LOCAL_LANE;
+      const attemptsBefore = entry.attemptsMade ?? 0;
+      const delay = Math.max(0, entry.delayMs ?? 0);
+      await lanes.register(lane);
+      const data: EntryData = { attemptsBefore, maxAttempts: entry.maxAttempts, lane };
+      await lanes.queue(lane).add(JOB_NAME, data, jobOptions(jobId, bullmqPriority(entry.priority), entry.maxAttempts, attemptsBefore, delay));
+      remember(jobId, lane);
+      if (delay > 0) wakeUps.at(lane, Date.now() + delay);
+      else wakeUps.notify(lane);
+    },
+
+    async claim(_workerId: string, leaseMs: number, wanted?: string | readonly string[]) {
+      const list = laneList(wanted);
+      wakeUps.claiming(list);
+      for (const lane of await byHeadOfLine(list)) {
+        const lease = await claimFrom(lane, leaseMs);
+        if (lease) return lease;
+      }
+      return undefined;
+    },
+
+    async heartbeat(lease: Lease, leaseMs: number) {
+      const lane = await locate(lease.jobId);
+      if (!lane) return false;
+      const failed = await lanes.worker(lane).extendJobLocks([lease.jobId], [lease.token], leaseMs);
+      return failed.length === 0;
+    },
+
+    async complete(lease: Lease) {
+      const found = await fetchJob(lease.jobId);
+      if (!found) return false;
+      try {
+        await found.job.moveToCompleted(null, lease.token, false);
+        laneOf.delete(lease.jobId);
+        return true;
+      } catch (failure) {
+        if (isRefusal(failure)) return false;
+        throw failure;
+      }
+    },
+
+    async fail(lease: Lease, error: QueueError, retryable: boolean) {
+      const found = await fetchJob(lease.jobId);
+      if (!found) return undefined;
+      const { lane, job } = found;
+      const data = job.data as EntryData;
+      const attempt = attemptOf(job);
+      // BullMQ's own count (attempts of this BullMQ job) must agree, or it would not retry.
+      const retry = retryable && attempt < data.maxAttempts && job.attemptsMade + 1 < (job.opts.attempts ?? 1);
+      if (!retry) return (await failForGood(job, lease.token, error)) ? { kind: 'failed', attempt } : undefined;
+      const before = Date.now();
+      try {
+        await job.moveToFailed(asError(error), lease.token, false);
+      } catch (failure) {
+        if (isRefusal(failure)) return undefined;
+        throw failure;
+      }
+      const delay = retryDelayMs(attempt, policy.backoffBaseMs, policy.backoffMaxMs);
+      const retryAt = delay > 0 ? ((await dueTime(lane, lease.jobId)) ?? before + delay) : before;
+      wakeUps.at(lane, retryAt);
+      return { kind: 'retry', retryAt, attempt };
+    },
+
+    async cancel(jobId: string) {
+      const lane = await locate(jobId, true);
+      if (!lane) return false;
+      const queue = lanes.queue(lane);
+      // A few rounds: the holder may finish, or the job move, between the two steps.
+      for (let round = 0; round < 3; round++) {
+        if ((await queue.remove(jobId)) === 1) {
+          laneOf.delete(jobId);
+          return true;
+        }
+        // Locked: somebody holds the lease. The lock's value is its token; failing the job
+        // with it (discarded: no retry) revokes the lease the way BullMQ does for its holder.
+        const token = await commands.get(`${queue.toKey(jobId)}:lock`);
+        const job = await Job.fromId(lanes.worker(lane), jobId);
+        if (!job) return false;
+        if (token && (await failForGood(job, token, CANCELED))) return true;
+      }
+      return false;
+    },
+
+    async recoverExpired() {
+      // Every lane needs a stalled checker somewhere; creating the worker starts this node's.
+      for (const lane of await lanes.allLanes()) lanes.worker(lane);
+      await Promise.allSettled([...recovering]);
+      return recovered.splice(0);
+    },
+
+    async counts(): Promise<QueueCounts> {
+      const totals = { waiting: 0, delayed: 0, active: 0 };
+      for (const lane of await lanes.allLanes()) {
+        const c = await lanes.queue(lane).getJobCounts('wait', 'prioritized', 'paused', 'waiting-children', 'delayed', 'active');
+        totals.waiting += (c.wait ?? 0) + (c.prioritized ?? 0) + (c.paused ?? 0) + (c['waiting-children'] ?? 0);
+        totals.delayed += c.delayed ?? 0;
+        totals.active += c.active ?? 0;
+      }
+      return totals;
+    },
+
+    async waitForWork(timeoutMs: number, signal?: AbortSignal, wanted?: string | readonly string[]) {
+      const list = laneList(wanted);
+      if (lanes.closed) return;
+      for (const lane of list) {
+        lanes.queueEvents(lane, (events) => {
+          events.on('waiting', () => wakeUps.notify(lane));
+          events.on('delayed', ({ delay }) => wakeUps.at(lane, Number(delay)));
+        });
+      }
+      await wakeUps.wait(list, timeoutMs, signal);
+    },
+
+    async ping() {
+      await commands.ping();
+    },
+
+    async close() {
+      wakeUps.close();
+      await Promise.allSettled([...recovering]);
+      await lanes.close();
+      await Promise.allSettled([commands.quit(), consumers.quit()]);
+    },
+  };
+}
+
+/** The 1-based attempt number of the job's current (or last) claim. */
+function attemptOf(job: Pick<Job, 'data' | 'attemptsStarted'>): number {
+  return (job.data as EntryData).attemptsBefore + job.attemptsStarted;
+}
+
+function asError(error: QueueError): Error {
+  const result = new Error(error.message);
+  result.name = error.code;
+  return result;
+}
+
+function isRefusal(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'number' && LEASE_REFUSALS.has(code);
+}
