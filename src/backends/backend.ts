@@ -85,6 +85,19 @@ export interface GeneratedVideo {
 
 export type GeneratedOutput = GeneratedImage | GeneratedVideo;
 
+/** A backend's health as the admin view shows it (routing layer: health checks and breakers). */
+export interface BackendHealth {
+  /** At least one instance can take work. */
+  readonly healthy: boolean;
+  /** ok: every instance up; degraded: some; down: none. */
+  readonly state: 'ok' | 'degraded' | 'down';
+  readonly instances: { readonly up: number; readonly total: number };
+  /** Jobs running on its instances now. */
+  readonly inFlight: number;
+  /** The most recent failure (a job's or a health check's), with when it happened. */
+  readonly lastError: { readonly message: string; readonly at: string; readonly instance: string } | null;
+}
+
 /**
  * An inference backend. Adapters stay thin: timeouts, retries and metrics live in the runner
  * around any backend; an adapter only turns a JobSpec into outputs and reports progress.
@@ -102,4 +115,6 @@ export interface Backend {
   health?(signal?: AbortSignal): Promise<boolean>;
   /** Releases connections (WebSockets, agents). */
   close?(): Promise<void>;
+  /** Health per instance, for the admin view; backends without instances (builtin) omit it. */
+  healthReport?(): BackendHealth;
 }

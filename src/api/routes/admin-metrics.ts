@@ -33,7 +33,10 @@ export function adminMetricsRoutes(deps: AppDeps): FastifyPluginAsync {
       const backends = [...deps.backends.entries()].map(([name, backend]) => {
         const models = deps.registry.list().filter((m) => m.backend === name).map((m) => m.name);
         const count = (status: string) => models.reduce((n, model) => n + sum('atelier_jobs_finished_total', { status, model }), 0);
-        return { name, kind: backend.kind, label: backend.label, healthy: true, succeeded: count('succeeded'), failed: count('failed'), canceled: count('canceled') };
+        // Network backends report their instances' health checks and circuit breakers;
+        // in-process ones (builtin, remote lanes) are up whenever this server is.
+        const health = backend.healthReport?.() ?? { healthy: true, state: 'ok' as const, instances: { up: 1, total: 1 }, inFlight: 0, lastError: null };
+        return { name, kind: backend.kind, label: backend.label, ...health, succeeded: count('succeeded'), failed: count('failed'), canceled: count('canceled') };
       });
       return {
         cache: { hits, misses, hitRatio: hits + misses === 0 ? 0 : hits / (hits + misses) },

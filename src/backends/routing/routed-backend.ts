@@ -1,5 +1,5 @@
 import { CanceledError, RetryableError, UnrecoverableError } from '../../errors/signals.js';
-import type { Backend, GenerateContext, GeneratedOutput } from '../backend.js';
+import type { Backend, BackendHealth, GenerateContext, GeneratedOutput } from '../backend.js';
 import type { JobSpec } from '../../jobs/job-spec.js';
 import { createCircuitBreaker, type CircuitBreaker } from './circuit-breaker.js';
 import { withTimeLimits } from './time-limits.js';
@@ -19,6 +19,8 @@ interface Instance {
   readonly breaker: CircuitBreaker;
   inFlight: number;
   healthy: boolean;
+  /** The instance's most recent failure, for the admin view. */
+  lastError?: { message: string; at: number };
 }
 
 /**
@@ -30,6 +32,7 @@ interface Instance {
  */
 export function createRoutedBackend(instances: readonly Backend[], options: RoutingOptions): Backend & { readonly status: () => InstanceStatus[] } {
   if (instances.length === 0) throw new Error('A routed backend needs at least one instance');
+  const clock = options.clock ?? Date.now;
   const pool: Instance[] = instances.map((backend) => ({ backend, breaker: createCircuitBreaker(options.breaker, options.clock), inFlight: 0, healthy: true }));
   const waiters: (() => void)[] = [];
   const wake = () => waiters.splice(0).forEach((resume) => resume());
@@ -41,6 +44,7 @@ export function createRoutedBackend(instances: readonly Backend[], options: Rout
       pool.map(async (instance) => {
         if (!instance.backend.health) return;
         const healthy = await instance.backend.health(AbortSignal.timeout(Math.min(options.healthIntervalMs, 10_000))).catch(() => false);
+        if (!healthy) instance.lastError = { message: 'Health check failed', at: clock() };
         const recovered = healthy && !instance.healthy;
         instance.healthy = healthy;
         if (recovered) wake();
@@ -96,6 +100,7 @@ export function createRoutedBackend(instances: readonly Backend[], options: Rout
         } catch (error) {
           if (error instanceof CanceledError || error instanceof UnrecoverableError || ctx.signal.aborted) throw error;
           instance.breaker.failure();
+          instance.lastError = { message: error instanceof Error ? error.message : String(error), at: clock() };
           lastError = error;
         } finally {
           instance.inFlight--;
@@ -115,6 +120,20 @@ export function createRoutedBackend(instances: readonly Backend[], options: Rout
     },
 
     status: () => pool.map((i) => ({ label: i.backend.label, healthy: i.healthy, inFlight: i.inFlight, breaker: i.breaker.state })),
+
+    healthReport(): BackendHealth {
+      const up = pool.filter((i) => i.healthy && i.breaker.state !== 'open').length;
+      const latest = pool
+        .filter((i) => i.lastError !== undefined)
+        .sort((a, b) => b.lastError!.at - a.lastError!.at)[0];
+      return {
+        healthy: up > 0,
+        state: up === pool.length ? 'ok' : up === 0 ? 'down' : 'degraded',
+        instances: { up, total: pool.length },
+        inFlight: pool.reduce((n, i) => n + i.inFlight, 0),
+        lastError: latest ? { message: latest.lastError!.message, at: new Date(latest.lastError!.at).toISOString(), instance: latest.backend.label } : null,
+      };
+    },
   };
 }
 
