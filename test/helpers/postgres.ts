@@ -16,17 +16,19 @@ export interface TestSchema {
 }
 
 /**
- * A fresh, unique schema name (`atelier_t_<random>`); createDatabase creates it on first
- * open. `drop()` removes it with everything in it, whether or not it was ever created.
+ * A schema on `baseUrl` (default POSTGRES_URL), by default a fresh, unique one
+ * (`atelier_t_<random>`); createDatabase creates it on first open. `drop()` removes it with
+ * everything in it, whether or not it was ever created.
  */
-export function testSchema(): TestSchema {
-  const schema = `atelier_t_${randomBytes(6).toString('hex')}`;
-  const url = `${POSTGRES_URL}${POSTGRES_URL.includes('?') ? '&' : '?'}schema=${schema}`;
+export function testSchema(options: { readonly baseUrl?: string; readonly schema?: string } = {}): TestSchema {
+  const base = options.baseUrl ?? POSTGRES_URL;
+  const schema = options.schema ?? `atelier_t_${randomBytes(6).toString('hex')}`;
+  const url = `${base}${base.includes('?') ? '&' : '?'}schema=${schema}`;
   return {
     schema,
     url,
     drop: async () => {
-      const client = new pg.Client({ connectionString: POSTGRES_URL });
+      const client = new pg.Client({ connectionString: base });
       await client.connect();
       try {
         await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);

@@ -1,5 +1,8 @@
+import { createHash } from 'node:crypto';
+import { resolve } from 'node:path';
 import { loadConfig } from '../../src/main/load-config.js';
 import { createServer, type CreateServerOptions, type Server } from '../../src/main/create-server.js';
+import { testSchema, type TestSchema } from './postgres.js';
 import { makeTempDir } from './temp-dir.js';
 
 export interface TestServer {
@@ -29,9 +32,22 @@ export async function startTestServer(env: Record<string, string> = {}, options:
     ...t,
     async close() {
       await t.close();
+      if (env.DATABASE_URL === undefined) await postgresSchemaFor(tmp.dir)?.drop();
       await tmp.remove();
     },
   };
+}
+
+/**
+ * ATELIER_TEST_DATABASE_URL (a postgres:// URL; never set by `npm test`) runs the test servers
+ * on PostgreSQL: each data directory gets its own schema, named after the directory so a
+ * restart on the same directory finds its records. startTestServer drops it on close; a
+ * directory the caller owns keeps it.
+ */
+function postgresSchemaFor(dataDir: string): TestSchema | undefined {
+  const baseUrl = process.env.ATELIER_TEST_DATABASE_URL;
+  if (!baseUrl) return undefined;
+  return testSchema({ baseUrl, schema: `atelier_t_${createHash('sha256').update(resolve(dataDir)).digest('hex').slice(0, 16)}` });
 }
 
 /**
@@ -39,7 +55,9 @@ export async function startTestServer(env: Record<string, string> = {}, options:
  * a second server can start on it (a restart). Same defaults as startTestServer.
  */
 export async function startServerOnDir(dataDir: string, env: Record<string, string> = {}, options: CreateServerOptions = {}): Promise<TestServer> {
-  const config = loadConfig({ DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', ...TEST_DEFAULTS, ...env }, dataDir);
+  const postgres = postgresSchemaFor(dataDir);
+  const database = postgres ? { DATABASE_URL: postgres.url } : {};
+  const config = loadConfig({ DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', ...TEST_DEFAULTS, ...database, ...env }, dataDir);
   const server = await createServer(config, options);
   const url = await server.listen();
   const adminToken = server.adminToken.token;
