@@ -1,6 +1,7 @@
 /**
  * The job queue port. It orders and leases job ids; it knows nothing of what a job is.
- * Adapters: `embedded` (same SQLite file as the records) and, later, `bullmq`.
+ * Adapters: `embedded` (the SQL queue: rows in the same database as the records, SQLite or
+ * PostgreSQL) and, later, `bullmq`.
  *
  * A lease is exclusive until it expires; every call that acts on a lease is refused once the
  * lease is gone (expired and re-claimed, canceled, completed), so a stale worker can never
