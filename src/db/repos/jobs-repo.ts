@@ -23,13 +23,15 @@ export function createJobsRepo(db: Kysely<Database>) {
    * Runs `write` in one transaction after `guard` accepts, with the job's user locked, so a
    * guard that counts the user's jobs (rate limits) and the insert are one step: a second
    * submission of the same user waits for the first to commit and then counts it.
-   * PostgreSQL: `SELECT … FOR UPDATE` on the user's row, which holds across nodes. SQLite:
+   * PostgreSQL: `SELECT … FOR NO KEY UPDATE` on the user's row, which holds across nodes
+   * (and, unlike FOR UPDATE, does not block rows that merely reference the user); under READ
+   * COMMITTED each count after the lock sees every job committed before it. SQLite:
    * Kysely's SQLite driver runs one transaction at a time on its single connection, so the
    * transaction alone serialises them.
    */
   async function guarded(userId: string, guard: InsertGuard, write: (trx: Kysely<Database>) => Promise<void>): Promise<void> {
     await db.transaction().execute(async (trx) => {
-      if (postgres) await trx.selectFrom('users').select('id').where('id', '=', userId).forUpdate().execute();
+      if (postgres) await trx.selectFrom('users').select('id').where('id', '=', userId).forNoKeyUpdate().execute();
       await guard(trx);
       await write(trx);
     });
