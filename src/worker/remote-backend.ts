@@ -29,6 +29,8 @@ export const REMOTE_DEFAULT_CAPABILITIES: BackendCapabilities = Object.freeze({
   maxBatch: 8,
   cancel: true,
   preview: true,
+  controlnet: Object.freeze([]),
+  guidanceImages: 0,
 });
 
 /**
@@ -48,8 +50,8 @@ export function createRemoteBackend(name: string, settings: RemoteBackendSetting
     maxBatch: settings.maxBatch ?? d.maxBatch,
     cancel: settings.cancel ?? d.cancel,
     preview: settings.preview ?? d.preview,
-    controlnet: Object.freeze([...(settings.controlnet ?? [])]),
-    guidanceImages: settings.guidanceImages ?? 0,
+    controlnet: Object.freeze([...(settings.controlnet ?? d.controlnet ?? [])]),
+    guidanceImages: settings.guidanceImages ?? d.guidanceImages ?? 0,
   });
   return {
     kind: 'remote',

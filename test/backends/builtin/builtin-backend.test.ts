@@ -57,6 +57,8 @@ describe('builtin preview backend', () => {
       maxBatch: 8,
       cancel: true,
       preview: false,
+      controlnet: ['canny', 'depth', 'pose', 'scribble', 'lineart'],
+      guidanceImages: 4,
     });
   });
 
