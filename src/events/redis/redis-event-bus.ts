@@ -38,15 +38,16 @@ interface Envelope {
  * const stop = bus.subscribe(jobId, (event) => console.log(event.type));
  */
 export async function createRedisEventBus(options: RedisEventBusOptions): Promise<EventBus> {
-  const channel = `${options.prefix ?? 'atelier'}:job-events`;
+  const prefix = options.prefix ?? 'atelier';
+  const channel = `${prefix}:job-events`;
   const origin = randomUUID();
   const log = options.logger;
   const local = new EventEmitter();
   local.setMaxListeners(0);
   // No offline queue: while Redis is away a publish fails at once (logged, dropped) instead of
   // piling up in memory or holding the caller.
-  const publisher = new Redis(options.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectionName: 'atelier-events-pub', lazyConnect: true });
-  const subscriber = new Redis(options.redisUrl, { connectionName: 'atelier-events-sub', lazyConnect: true });
+  const publisher = new Redis(options.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectionName: `${prefix}:events-pub`.replace(/\s/g, '_'), lazyConnect: true });
+  const subscriber = new Redis(options.redisUrl, { connectionName: `${prefix}:events-sub`.replace(/\s/g, '_'), lazyConnect: true });
   let lastConnectionWarning = 0;
   const onConnectionError = (error: Error) => {
     // ioredis reports every failed reconnect; one line per 10 s is enough.

@@ -82,9 +82,9 @@ export function createBullmqQueue(options: BullmqQueueOptions): BullmqQueue {
   const prefix = options.prefix ?? 'atelier';
   const { policy } = options;
   const log = options.logger;
-  const commands = new Redis(options.redisUrl, { maxRetriesPerRequest: 3, connectionName: 'atelier-queue' });
+  const commands = new Redis(options.redisUrl, { maxRetriesPerRequest: 3, connectionName: connectionName(prefix, 'queue') });
   // Workers block on Redis and must wait for it rather than fail (BullMQ requires null).
-  const consumers = new Redis(options.redisUrl, { maxRetriesPerRequest: null, connectionName: 'atelier-queue-workers' });
+  const consumers = new Redis(options.redisUrl, { maxRetriesPerRequest: null, connectionName: connectionName(prefix, 'queue-workers') });
   const onError = (error: unknown, where: string) => log?.warn({ err: error, where }, 'BullMQ queue error');
   commands.on('error', (error) => onError(error, 'redis'));
   consumers.on('error', (error) => onError(error, 'redis'));
@@ -342,6 +342,8 @@ export function createBullmqQueue(options: BullmqQueueOptions): BullmqQueue {
     },
 
     async ping() {
+      // Not ready means reconnecting: say so at once rather than wait out the retries.
+      if (commands.status !== 'ready') throw new Error(`Redis is not connected (${commands.status})`);
       await commands.ping();
     },
 
@@ -352,6 +354,11 @@ export function createBullmqQueue(options: BullmqQueueOptions): BullmqQueue {
       await Promise.allSettled([commands.quit(), consumers.quit()]);
     },
   };
+}
+
+/** Names our connections after the prefix (CLIENT LIST shows whose they are); no spaces allowed. */
+function connectionName(prefix: string, role: string): string {
+  return `${prefix}:${role}`.replace(/\s/g, '_');
 }
 
 /** The 1-based attempt number of the job's current (or last) claim. */
