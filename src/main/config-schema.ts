@@ -93,6 +93,10 @@ export const ConfigSchema = Type.Object(
     mediaDir: Type.Optional(Type.String({ minLength: 1 })),
     /** `s3://bucket[/prefix]` stores media in S3 (or any S3-compatible server) instead of on disk. */
     storageUrl: Type.Optional(Type.String({ pattern: '^s3://' })),
+    /** `redis://…` (or `rediss://`): the job queue (BullMQ) and the event bus (pub/sub) live in Redis, shared by every node. */
+    redisUrl: Type.Optional(Type.String({ pattern: '^rediss?://[^\\s]+$' })),
+    /** Prefix of every Redis key and channel of this deployment (several can share one Redis). */
+    redisPrefix: Type.String({ default: 'atelier', minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$' }),
     s3: Type.Object(
       {
         region: Type.String({ default: 'us-east-1', minLength: 1 }),

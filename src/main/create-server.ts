@@ -9,12 +9,10 @@ import { createAssetsRepo } from '../db/repos/assets-repo.js';
 import { createJobEventsRepo } from '../db/repos/job-events-repo.js';
 import { createJobsRepo } from '../db/repos/jobs-repo.js';
 import { createUsersRepo } from '../db/repos/users-repo.js';
-import { createInProcessEventBus } from '../events/in-process/in-process-event-bus.js';
 import { createJobEvents, type JobEvents } from '../events/job-events.js';
 import type { Backend } from '../backends/backend.js';
 import type { Logger } from '../observability/logger.js';
 import { createMetrics } from '../observability/metrics.js';
-import { createEmbeddedQueue } from '../queue/embedded/embedded-queue.js';
 import { createRunner, type RunnerDeps } from '../runner/job-runner.js';
 import { routeLanes } from '../queue/lane-routing-queue.js';
 import { LOCAL_LANE, laneFor } from '../queue/lanes.js';
@@ -36,6 +34,8 @@ import { startRetentionSweeps, type RetentionSchedule } from '../service/retenti
 import { createUploadsRepo } from '../db/repos/uploads-repo.js';
 import { createMediaMetrics } from '../media/image/media-metrics.js';
 import { createStorage } from './create-storage.js';
+import { createEventBus } from './create-event-bus.js';
+import { createQueue } from './create-queue.js';
 import { resolvePresets } from './resolve-presets.js';
 import { createUrlSigner } from '../storage/url-signer.js';
 import { bootstrapAdmin, type AdminToken } from './bootstrap-admin.js';
@@ -88,11 +88,13 @@ export async function createServer(config: Config, options: CreateServerOptions 
   const { backends, registry } = createBackends(config, options.backends);
   // Jobs of `remote` backends go to lane remote:<name> for workers; the rest run in-process.
   const remoteBackends = Object.entries(config.backends).filter(([, settings]) => settings.type === 'remote').map(([name]) => name);
-  const queue = routeLanes(createEmbeddedQueue(db, { backoffBaseMs: config.runner.backoffBaseMs, backoffMaxMs: config.runner.backoffMaxMs }), async (jobId) => {
+  // Embedded queue and in-process bus by default; REDIS_URL moves both to Redis (every node shares them).
+  const queueHandle = await createQueue(config, db, logger);
+  const queue = routeLanes(queueHandle.queue, async (jobId) => {
     const job = await jobs.findById(jobId);
     return job ? laneFor(job.backend, config.backends[job.backend]?.type) : LOCAL_LANE;
   });
-  const bus = createInProcessEventBus();
+  const bus = await createEventBus(config, logger);
   const jobs = createJobsRepo(db);
   const assets = createAssetsRepo(db);
   const users = createUsersRepo(db);
@@ -208,6 +210,7 @@ export async function createServer(config: Config, options: CreateServerOptions 
       metrics,
       ping: async () => {
         await sql`select 1`.execute(db);
+        await queueHandle.ping?.();
       },
     },
     { logger: logger ?? false },

@@ -14,6 +14,8 @@ export const ENV_KEYS: Record<string, string> = {
   DATABASE_URL: 'databaseUrl',
   MEDIA_DIR: 'mediaDir',
   STORAGE_URL: 'storageUrl',
+  REDIS_URL: 'redisUrl',
+  REDIS_PREFIX: 'redisPrefix',
   S3_REGION: 's3.region',
   S3_ENDPOINT: 's3.endpoint',
   S3_FORCE_PATH_STYLE: 's3.forcePathStyle',
