@@ -1,4 +1,52 @@
-/** Placeholder: the admin dashboard (charts). */
+import { useSession } from '../auth/session';
+import { BackendsPanel, CachePanel, DurationPanel, QueuePanel } from '../features/admin/admin-panels';
+import { REFRESH_SECONDS, useAdminMetrics } from '../features/admin/use-admin-metrics';
+import '../styles/admin.css';
+
+/** The admin dashboard: charts of the server's own metrics, refreshed while visible. */
 export function AdminPage() {
-  return <h1>Admin</h1>;
+  const { state } = useSession();
+  const isAdmin = state.status === 'signed-in' && state.user.role === 'admin';
+  if (!isAdmin) return <AdminsOnly />;
+  return <Dashboard />;
+}
+
+function AdminsOnly() {
+  return (
+    <section className="admin-page">
+      <h1>Admin</h1>
+      <p role="alert" className="card">
+        This dashboard is for admins only. Sign in with an admin token to see it.
+      </p>
+    </section>
+  );
+}
+
+function Dashboard() {
+  const state = useAdminMetrics();
+  if (state.status === 'forbidden') return <AdminsOnly />;
+  const metrics = state.status === 'ready' ? state.metrics : state.status === 'error' ? state.last : undefined;
+  return (
+    <section className="admin-page" aria-busy={state.status === 'loading'}>
+      <div className="admin-head">
+        <h1>Admin</h1>
+        <p className="muted" aria-live="polite">
+          {state.status === 'ready' ? `Updated ${state.updatedAt.toLocaleTimeString()} · refreshes every ${REFRESH_SECONDS} s` : state.status === 'loading' ? 'Loading…' : ''}
+        </p>
+      </div>
+      {state.status === 'error' && (
+        <p role="alert" className="error">
+          Could not refresh the metrics: {state.message}
+        </p>
+      )}
+      {metrics && (
+        <div className="admin-grid">
+          <CachePanel cache={metrics.cache} />
+          <QueuePanel queue={metrics.queue} depth={state.status === 'loading' ? [] : state.depth} intervalSeconds={REFRESH_SECONDS} />
+          <DurationPanel duration={metrics.jobDuration} />
+          <BackendsPanel backends={metrics.backends} />
+        </div>
+      )}
+    </section>
+  );
 }

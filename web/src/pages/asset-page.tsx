@@ -1,4 +1,92 @@
-/** Placeholder: one image or video with its parameters and actions. */
+import { useEffect, useState } from 'react';
+import { Link, navigate } from '../router';
+import { AssetActions } from '../features/detail/asset-actions';
+import { AssetMedia } from '../features/detail/asset-media';
+import { fetchAsset, type DetailResult } from '../features/detail/detail-api';
+import { ParameterList } from '../features/detail/parameter-list';
+import { historyReturnPath } from '../features/history/return-path';
+import '../styles/detail.css';
+
+type State = { readonly status: 'loading' } | DetailResult;
+
+/** One image or video: the picture, every parameter, and what can be done with it. */
 export function AssetPage({ id }: { id: string }) {
-  return <h1>Image {id}</h1>;
+  const [state, setState] = useState<State>({ status: 'loading' });
+
+  useEffect(() => {
+    const controller = new AbortController();
+    setState({ status: 'loading' });
+    fetchAsset(id, controller.signal)
+      .then(setState)
+      .catch((error: Error) => {
+        if (error.name !== 'AbortError') setState({ status: 'error', message: error.message });
+      });
+    return () => controller.abort();
+  }, [id]);
+
+  // Escape returns to the gallery, unless it belongs to something else (a dialog, a field,
+  // a full-screen video).
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent) => {
+      if (event.key !== 'Escape' || event.defaultPrevented || document.fullscreenElement) return;
+      const target = event.target as HTMLElement | null;
+      if (target?.closest('[role="dialog"], input, textarea, select')) return;
+      navigate(historyReturnPath());
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
+
+  const back = (
+    <Link href={historyReturnPath()} className="back-link">
+      ← Back to History
+    </Link>
+  );
+
+  if (state.status === 'loading') {
+    return (
+      <section className="asset-page" aria-busy="true">
+        {back}
+        <p className="loading">Loading…</p>
+      </section>
+    );
+  }
+  if (state.status === 'not-found') {
+    return (
+      <section className="asset-page">
+        {back}
+        <div className="card not-found" role="alert">
+          <h1>Image not found</h1>
+          <p>There is no image or video with this id: it was deleted, expired from the workspace, or belongs to someone else.</p>
+        </div>
+      </section>
+    );
+  }
+  if (state.status === 'error') {
+    return (
+      <section className="asset-page">
+        {back}
+        <p role="alert" className="error">
+          Could not load this item: {state.message}
+        </p>
+      </section>
+    );
+  }
+  const { detail, run } = state;
+  return (
+    <section className="asset-page" data-testid="asset-detail">
+      {back}
+      <div className="asset-layout">
+        <div className="asset-stage">
+          <AssetMedia detail={detail} run={run} />
+        </div>
+        <aside className="asset-side">
+          <h1 className="asset-title">{detail.type === 'video' ? 'Video' : 'Image'}</h1>
+          <AssetActions key={detail.id} detail={detail} run={run} />
+          <h2>Parameters</h2>
+          <ParameterList detail={detail} run={run} />
+        </aside>
+      </div>
+    </section>
+  );
 }

@@ -1,4 +1,68 @@
-/** Placeholder: the History gallery. */
+import { useEffect, useRef } from 'react';
+import { Link } from '../router';
+import { CollectionFilter } from '../features/history/collection-filter';
+import { Gallery } from '../features/history/gallery';
+import { useCollection } from '../features/history/use-collection';
+import { useHistory } from '../features/history/use-history';
+import { useInfiniteScroll } from '../features/history/use-infinite-scroll';
+import { collectionHref } from '../features/history/history-api';
+import { rememberHistoryPath } from '../features/history/return-path';
+import '../styles/history.css';
+
+/** The gallery of past work, newest first, one collection at a time. */
 export function HistoryPage() {
-  return <h1>History</h1>;
+  const [collection, setCollection] = useCollection();
+  const history = useHistory(collection);
+  const sentinel = useRef<HTMLDivElement>(null);
+  useEffect(() => rememberHistoryPath(collectionHref(collection)), [collection]);
+  // Off while a page loads: the observer is re-created afterwards and fires again if the
+  // sentinel is still in view (a short page), so scrolling keeps paging without a jump.
+  useInfiniteScroll(sentinel, history.loadMore, history.more && !history.loading && !history.error);
+
+  return (
+    <section className="history-page" aria-busy={history.loading}>
+      <div className="history-head">
+        <h1>History</h1>
+        <CollectionFilter value={collection} onChange={setCollection} />
+        {!history.initial && (
+          <p className="muted history-count" aria-live="polite">
+            {history.items.length < history.total ? `${history.items.length} of ${history.total}` : history.total === 1 ? '1 item' : `${history.total} items`}
+          </p>
+        )}
+      </div>
+
+      {history.error && (
+        <p role="alert" className="error">
+          Could not load the history: {history.error}
+        </p>
+      )}
+      {history.initial && history.loading && <p className="loading">Loading…</p>}
+      {!history.initial && history.items.length === 0 && (
+        <div className="empty card">
+          <p className="empty-title">Nothing here yet</p>
+          <p className="muted">
+            {collection === 'library' ? (
+              'Items you save to the library stay here until you delete them.'
+            ) : (
+              <>
+                What you make on the <Link href="/">Generate</Link> screen shows up here.
+              </>
+            )}
+          </p>
+        </div>
+      )}
+      {history.items.length > 0 && <Gallery items={history.items} />}
+
+      <div ref={sentinel} className="scroll-sentinel" aria-hidden="true" />
+      {(history.more || (history.loading && !history.initial)) && (
+        <div className="load-more">
+          {/* The name stays "Load more" while loading (tests and screen readers find it by name). */}
+          <button type="button" onClick={history.loadMore} disabled={history.loading} aria-busy={history.loading}>
+            Load more
+          </button>
+          {history.loading && <span className="muted">Loading…</span>}
+        </div>
+      )}
+    </section>
+  );
 }
