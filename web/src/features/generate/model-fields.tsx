@@ -1,0 +1,71 @@
+import type { Dispatch } from 'react';
+import { ASPECT_RATIOS } from '../../../../src/jobs/aspect-ratio';
+import { Field, NumberField } from './fields';
+import type { FormAction, FormState } from './form-state';
+import { modelOptionText, modelsForTab, type ModelInfo } from './models';
+
+/** Model, size and sampling: the settings every mode shares, bounded by the model. */
+export function ModelFields({ form, models, model, dispatch }: { form: FormState; models: readonly ModelInfo[]; model: ModelInfo | undefined; dispatch: Dispatch<FormAction> }) {
+  const set = (patch: Parameters<typeof setPatch>[0]) => dispatch(setPatch(patch));
+  const options = modelsForTab(models, form.tab);
+  const video = form.tab === 'video';
+  const maxSteps = model?.limits.maxSteps ?? 150;
+  const maxImages = model?.limits.maxImages ?? 8;
+  const samplers = model?.samplers ?? [form.sampler];
+  return (
+    <div className="grid-fields">
+      <Field label="Model" className="span-2" hint={model?.label}>
+        {(id, hintId) => (
+          <select id={id} value={form.model} aria-describedby={hintId} onChange={(event) => dispatch({ type: 'model', name: event.target.value, models })}>
+            {options.length === 0 && <option value="">No model offers this mode</option>}
+            {options.map((m) => (
+              <option key={m.name} value={m.name}>
+                {modelOptionText(m)}
+              </option>
+            ))}
+          </select>
+        )}
+      </Field>
+      <Field label="Aspect ratio">
+        {(id) => (
+          <select id={id} value={form.aspectRatio} onChange={(event) => set({ aspectRatio: event.target.value })}>
+            <option value="">{form.tab === 't2i' ? 'Auto (model default)' : 'Auto (match the input image)'}</option>
+            {ASPECT_RATIOS.map((ratio) => (
+              <option key={ratio} value={ratio}>
+                {ratio}
+              </option>
+            ))}
+          </select>
+        )}
+      </Field>
+      <Field label="Sampler">
+        {(id) => (
+          <select id={id} value={form.sampler} onChange={(event) => set({ sampler: event.target.value })}>
+            {samplers.map((sampler) => (
+              <option key={sampler} value={sampler}>
+                {sampler}
+              </option>
+            ))}
+          </select>
+        )}
+      </Field>
+      <NumberField label="Steps" value={form.steps} min={1} max={maxSteps} step={1} hint={`1–${maxSteps}`} onChange={(steps) => set({ steps })} />
+      <NumberField label="CFG scale" value={form.cfgScale} min={0} max={30} step={0.5} hint="0–30" onChange={(cfgScale) => set({ cfgScale })} />
+      {!video && (
+        <>
+          <NumberField label="Number of images" value={form.numImages} min={1} max={maxImages} step={1} hint={`1–${maxImages}`} onChange={(numImages) => set({ numImages })} />
+          <div className="field checkbox-field">
+            <label>
+              <input type="checkbox" checked={form.hiresFix} onChange={(event) => set({ hiresFix: event.target.checked })} /> Hires fix
+            </label>
+            <span className="hint">A second, sharper pass (about twice the cost)</span>
+          </div>
+        </>
+      )}
+    </div>
+  );
+}
+
+function setPatch(patch: Extract<FormAction, { type: 'set' }>['patch']): FormAction {
+  return { type: 'set', patch };
+}

@@ -1,0 +1,67 @@
+import { useEffect, useState } from 'react';
+import { api } from '../../api/client';
+
+/** A generation mode as the registry names it (src/jobs/job-spec.ts). */
+export type ModelMode = 't2i' | 'i2i' | 't2v' | 'i2v' | 'ti2v';
+
+/** What a model can condition on (absent on servers that predate ControlNet support). */
+export interface ModelCapabilities {
+  /** ControlNet types the model applies; empty: none. */
+  readonly controlnet: readonly string[];
+  /** Most guidance images one job may carry; 0: none. */
+  readonly guidanceImages: number;
+}
+
+/** One entry of `GET /api/models`. */
+export interface ModelInfo {
+  readonly name: string;
+  readonly label: string;
+  readonly default: boolean;
+  readonly modes: readonly string[];
+  readonly defaults: { readonly width: number; readonly height: number; readonly steps: number; readonly cfgScale: number; readonly sampler: string };
+  readonly limits: { readonly maxWidth: number; readonly maxHeight: number; readonly maxSteps: number; readonly maxImages: number };
+  readonly samplers: readonly string[];
+  readonly capabilities?: Partial<ModelCapabilities>;
+  /** Prices, when the server publishes them (else the estimate endpoint knows them). */
+  readonly pricing?: Record<string, unknown>;
+}
+
+export type Tab = 't2i' | 'i2i' | 'video';
+
+export const VIDEO_MODES: readonly ModelMode[] = ['t2v', 'i2v', 'ti2v'];
+
+/** Whether a model belongs in a tab's model list. */
+export function offersTab(model: ModelInfo, tab: Tab): boolean {
+  if (tab === 'video') return model.modes.some((mode) => (VIDEO_MODES as readonly string[]).includes(mode));
+  return model.modes.includes(tab);
+}
+
+export function modelsForTab(models: readonly ModelInfo[], tab: Tab): ModelInfo[] {
+  return models.filter((model) => offersTab(model, tab));
+}
+
+/** The option text of a model: its name and the modes it offers. */
+export function modelOptionText(model: ModelInfo): string {
+  return `${model.name} — ${model.modes.join(', ')}`;
+}
+
+/** Capabilities with the "none" defaults when the server does not say. */
+export function capabilitiesOf(model: ModelInfo | undefined): ModelCapabilities {
+  return { controlnet: model?.capabilities?.controlnet ?? [], guidanceImages: model?.capabilities?.guidanceImages ?? 0 };
+}
+
+/** The model list, fetched once per page. */
+export function useModels(): { models: ModelInfo[] | undefined; error: string | undefined } {
+  const [models, setModels] = useState<ModelInfo[]>();
+  const [error, setError] = useState<string>();
+  useEffect(() => {
+    const controller = new AbortController();
+    api<{ models: ModelInfo[] }>('/api/models', { signal: controller.signal })
+      .then((data) => setModels(data.models))
+      .catch((err: unknown) => {
+        if (!controller.signal.aborted) setError(err instanceof Error ? err.message : String(err));
+      });
+    return () => controller.abort();
+  }, []);
+  return { models, error };
+}
