@@ -86,10 +86,10 @@ export function AssetActions({ detail, run }: { detail: AssetDetail; run: RunVie
       <div className="action-row">
         {save.status === 'saved' ? (
           <p className="saved-note" role="status">
-            <span aria-hidden="true">✓ </span>Saved to library
+            <span className="saved-text">Saved to library</span>
             {save.id !== detail.id && (
               <>
-                {' · '}
+                <span aria-hidden="true"> · </span>
                 <Link href={`/images/${encodeURIComponent(save.id)}`}>Open the library copy</Link>
               </>
             )}

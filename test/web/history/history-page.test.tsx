@@ -1,0 +1,145 @@
+// @vitest-environment jsdom
+import { act, cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { HistoryPage } from '../../../web/src/pages/history-page';
+import type { HistoryItem } from '../../../web/src/features/history/history-api';
+import { fakeApi, signIn } from './fake-api';
+
+const item = (n: number, extra: Partial<HistoryItem> = {}): HistoryItem => ({
+  id: `a${n}`,
+  runId: `r${n}`,
+  type: 'image',
+  prompt: `prompt number ${n}`,
+  imageUrl: `http://h/media/${n}.png`,
+  thumbnailUrl: `http://h/media/${n}.webp`,
+  modelUsed: 'preview',
+  width: 512,
+  height: 256,
+  collection: 'workspace',
+  expiresAt: null,
+  createdAt: new Date(Date.UTC(2025, 0, 1, 0, 60 - n)).toISOString(),
+  ...extra,
+});
+
+/** A server with `total` workspace items (the first one a video) and `library` library items. */
+function server(total: number, library = 0) {
+  const workspace = Array.from({ length: total }, (_, i) => item(i + 1, i === 0 ? { type: 'video', imageUrl: 'http://h/media/1.mp4', thumbnailUrl: 'http://h/media/1-poster.webp' } : {}));
+  const saved = Array.from({ length: library }, (_, i) => item(100 + i, { collection: 'library' }));
+  return fakeApi(({ url }) => {
+    if (url.pathname !== '/api/images/history') return undefined;
+    const items = url.searchParams.get('collection') === 'library' ? saved : workspace;
+    const page = Number(url.searchParams.get('page'));
+    const perPage = Number(url.searchParams.get('perPage'));
+    return { body: { images: items.slice((page - 1) * perPage, page * perPage), total: items.length, page, perPage } };
+  });
+}
+
+let observers: { callback: IntersectionObserverCallback; element?: Element }[] = [];
+
+beforeEach(() => {
+  signIn();
+  history.replaceState(null, '', '/history');
+  observers = [];
+  window.scrollTo = () => {}; // navigate() scrolls to the top; jsdom does not implement it
+  // jsdom has no layout, so no IntersectionObserver: this one records what is observed and
+  // lets the test say when the sentinel scrolls into view.
+  vi.stubGlobal(
+    'IntersectionObserver',
+    class {
+      private readonly entry: { callback: IntersectionObserverCallback; element?: Element };
+      constructor(callback: IntersectionObserverCallback) {
+        this.entry = { callback };
+        observers.push(this.entry);
+      }
+      observe(element: Element) {
+        this.entry.element = element;
+      }
+      disconnect() {
+        observers = observers.filter((o) => o !== this.entry);
+      }
+    },
+  );
+});
+afterEach(() => {
+  cleanup();
+  vi.unstubAllGlobals();
+  localStorage.clear();
+});
+
+const links = () => within(screen.getByTestId('gallery')).getAllByRole('link');
+
+describe('History page', () => {
+  it('shows the newest items with thumbnails in fixed boxes, a Video badge on videos, and pages with Load more', async () => {
+    const { calls } = server(30);
+    render(<HistoryPage />);
+    await waitFor(() => expect(links()).toHaveLength(24));
+    expect(calls[0]!.url.searchParams.get('type')).toBe('all');
+    expect(calls[0]!.auth).toBe('Bearer test-token');
+
+    const first = links()[0]!;
+    expect(first.getAttribute('href')).toBe('/images/a1');
+    const poster = within(first).getByRole('img');
+    expect(poster.getAttribute('src')).toBe('http://h/media/1-poster.webp');
+    expect(poster.getAttribute('loading')).toBe('lazy');
+    expect([poster.getAttribute('width'), poster.getAttribute('height')]).toEqual(['256', '128']);
+    expect(poster.closest('.thumb-box')).not.toBeNull();
+    expect(within(first).getByText('Video')).toBeTruthy();
+    expect(within(links()[1]!).queryByText('Video')).toBeNull();
+    expect(screen.getByText('24 of 30')).toBeTruthy();
+
+    fireEvent.click(screen.getByRole('button', { name: 'Load more' }));
+    await waitFor(() => expect(links()).toHaveLength(30));
+    expect(calls.at(-1)!.url.searchParams.get('page')).toBe('2');
+    expect(links().map((a) => a.getAttribute('href'))).toEqual(Array.from({ length: 30 }, (_, i) => `/images/a${i + 1}`));
+    expect(screen.queryByRole('button', { name: 'Load more' })).toBeNull();
+  });
+
+  it('loads the next page when the sentinel scrolls into view', async () => {
+    const { calls } = server(50);
+    render(<HistoryPage />);
+    await waitFor(() => expect(links()).toHaveLength(24));
+    await waitFor(() => expect(observers).toHaveLength(1));
+    act(() => observers[0]!.callback([{ isIntersecting: true } as IntersectionObserverEntry], {} as IntersectionObserver));
+    await waitFor(() => expect(links()).toHaveLength(48));
+    expect(calls.filter((c) => c.url.pathname === '/api/images/history').map((c) => c.url.searchParams.get('page'))).toEqual(['1', '2']);
+  });
+
+  it('switches to the library through the Collection radio group and keeps it in the URL', async () => {
+    const { calls } = server(3, 2);
+    render(<HistoryPage />);
+    await waitFor(() => expect(links()).toHaveLength(3));
+    const group = screen.getByRole('radiogroup', { name: 'Collection' });
+    expect(within(group).getByRole('radio', { name: 'Workspace' }).getAttribute('aria-checked')).toBe('true');
+
+    fireEvent.click(within(group).getByRole('radio', { name: 'Library' }));
+    await waitFor(() => expect(links().map((a) => a.getAttribute('href'))).toEqual(['/images/a100', '/images/a101']));
+    expect(location.search).toBe('?collection=library');
+    expect(calls.at(-1)!.url.searchParams.get('collection')).toBe('library');
+    expect(within(group).getByRole('radio', { name: 'Library' }).getAttribute('aria-checked')).toBe('true');
+
+    // Arrow keys move the choice too (one tab stop for the group).
+    fireEvent.keyDown(within(group).getByRole('radio', { name: 'Library' }), { key: 'ArrowLeft' });
+    await waitFor(() => expect(links()).toHaveLength(3));
+    expect(location.search).toBe('');
+
+    // Back returns to the library.
+    history.back();
+    await waitFor(() => expect(location.search).toBe('?collection=library'));
+    await waitFor(() => expect(links()).toHaveLength(2));
+  });
+
+  it('starts on the collection named in the URL and says when it is empty', async () => {
+    history.replaceState(null, '', '/history?collection=library');
+    const { calls } = server(3, 0);
+    render(<HistoryPage />);
+    expect(await screen.findByText('Nothing here yet')).toBeTruthy();
+    expect(calls[0]!.url.searchParams.get('collection')).toBe('library');
+    expect(screen.queryByTestId('gallery')).toBeNull();
+  });
+
+  it('shows an error with role=alert when the server fails', async () => {
+    fakeApi(() => ({ status: 500, body: { code: 'internal', message: 'boom' } }));
+    render(<HistoryPage />);
+    expect((await screen.findByRole('alert')).textContent).toContain('boom');
+  });
+});
