@@ -15,10 +15,16 @@ export function expectedSize(form: FormState, model: ModelInfo): { width: number
     const h = typeof height === 'number' ? height : w;
     return { width: w, height: h };
   }
-  const ratio = /^(\d+):(\d+)$/.exec(form.aspectRatio);
-  if (ratio) return sizeForRatio(Number(ratio[1]) / Number(ratio[2]), base);
+  const ratioOf = (text: string | undefined) => {
+    const match = /^(\d+):(\d+)$/.exec(text ?? '');
+    return match ? Number(match[1]) / Number(match[2]) : undefined;
+  };
+  const chosen = ratioOf(form.aspectRatio);
+  if (chosen) return sizeForRatio(chosen, base);
   const shape = form.tab === 'i2i' ? form.reference : form.tab === 'video' ? form.start : undefined;
   if (shape?.width && shape.height) return sizeForRatio(shape.width / shape.height, base);
+  const fallback = ratioOf(model.defaults.aspectRatio);
+  if (fallback) return sizeForRatio(fallback, base);
   return { width: model.defaults.width, height: model.defaults.height };
 }
 

@@ -18,7 +18,15 @@ export interface ModelInfo {
   readonly label: string;
   readonly default: boolean;
   readonly modes: readonly string[];
-  readonly defaults: { readonly width: number; readonly height: number; readonly steps: number; readonly cfgScale: number; readonly sampler: string };
+  readonly defaults: {
+    readonly width: number;
+    readonly height: number;
+    readonly steps: number;
+    readonly cfgScale: number;
+    readonly sampler: string;
+    /** The aspect ratio of a request without a size or input image (width/height are then the base resolution). */
+    readonly aspectRatio?: string;
+  };
   readonly limits: { readonly maxWidth: number; readonly maxHeight: number; readonly maxSteps: number; readonly maxImages: number };
   readonly samplers: readonly string[];
   readonly capabilities?: Partial<ModelCapabilities>;
