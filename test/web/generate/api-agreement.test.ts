@@ -6,8 +6,7 @@ import type { ModelInfo } from '../../../web/src/features/generate/models';
 import { schemaProblems } from '../../../web/src/features/generate/problems';
 import { requestFor } from '../../../web/src/features/generate/request-body';
 import type { OpenApiDocument } from '../../../web/src/features/generate/schema-check';
-import { apiClient, type ApiClient } from '../../helpers/api';
-import { startTestServer, type TestServer } from '../../helpers/test-server';
+import { client, startRealServer, type RealServer } from './real-server';
 
 /**
  * The form's requests against a real server: the bodies it builds pass the server's own
@@ -15,14 +14,14 @@ import { startTestServer, type TestServer } from '../../helpers/test-server';
  * both POST /api/estimate and the cost the server records with the job.
  */
 describe('Generate form against the real API', () => {
-  let t: TestServer;
-  let api: ApiClient;
+  let t: RealServer;
+  let api: ReturnType<typeof client>;
   let models: ModelInfo[];
   let openapi: OpenApiDocument;
 
   beforeAll(async () => {
-    t = await startTestServer();
-    api = apiClient(t, t.adminToken);
+    t = await startRealServer();
+    api = client(t);
     models = (await api.get('/api/models')).body.models;
     openapi = (await api.get('/openapi.json')).body;
   });
