@@ -99,6 +99,9 @@ export function useBrowser(): BrowserHarness {
     async newPage(viewport = DESKTOP) {
       const context = await harness.browser().newContext({ viewport: { ...viewport } });
       open.push(context);
+      // Below the test timeout, so a missing element fails with Playwright's message (which
+      // names the locator) rather than a bare test timeout.
+      context.setDefaultTimeout(10_000);
       const page = await context.newPage();
       return { page, context, ...watchProblems(page) };
     },
@@ -150,11 +153,14 @@ export async function startAppServer(env: Record<string, string> = {}): Promise<
   return startTestServer(env);
 }
 
-/** A full-page PNG at test-results/screenshots/<name>.png; returns the path. */
-export async function screenshot(page: Page, name: string): Promise<string> {
+/**
+ * A PNG of what the viewport shows (sticky bars where a person sees them) at
+ * test-results/screenshots/<name>.png; `fullPage` captures the whole scroll height. Returns the path.
+ */
+export async function screenshot(page: Page, name: string, options: { fullPage?: boolean } = {}): Promise<string> {
   await mkdir(SCREENSHOT_DIR, { recursive: true });
   const path = join(SCREENSHOT_DIR, `${name}.png`);
-  await page.screenshot({ path, fullPage: true, animations: 'disabled' });
+  await page.screenshot({ path, fullPage: options.fullPage ?? false, animations: 'disabled' });
   return path;
 }
 
