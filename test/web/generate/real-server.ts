@@ -11,7 +11,7 @@ export interface RealServer {
 }
 
 export async function startRealServer(env: Record<string, string> = {}): Promise<RealServer> {
-  const specifier = new URL('../../helpers/test-server.ts', import.meta.url).href;
+  const specifier: string = '../../helpers/test-server.ts';
   const helper = (await import(/* @vite-ignore */ specifier)) as { startTestServer(env?: Record<string, string>): Promise<RealServer> };
   return helper.startTestServer(env);
 }

@@ -45,6 +45,7 @@ export async function followRun(runId: string, options: StreamOptions): Promise<
         if (done) break;
         for (const event of parser.push(decoder.decode(value, { stream: true }))) {
           options.onEvent(event);
+          if (options.signal.aborted) return undefined;
           if (TERMINAL_EVENTS.has(event.event)) terminal = event.event;
         }
         if (terminal) {
