@@ -302,12 +302,15 @@ describe('videos next to images (the web gallery)', () => {
   it('shows, saves and deletes a video through the same item routes', async () => {
     const detail = await user.get(`/api/images/${video.id}`);
     expect(detail.status, detail.text).toBe(200);
-    expect(detail.body).toMatchObject({ id: video.id, type: 'video', width: 320, height: 192, parameters: { seed: 3 } });
+    expect(detail.body).toMatchObject({ id: video.id, type: 'video', width: 320, height: 192, parameters: { seed: 3 }, libraryId: null });
     expect((await download(detail.body.imageUrl)).contentType).toBe('video/mp4');
 
     const saved = await user.post(`/api/images/${video.id}/save`);
     expect(saved.status, saved.text).toBe(201);
-    expect(saved.body).toMatchObject({ type: 'video', collection: 'library' });
+    expect(saved.body).toMatchObject({ type: 'video', collection: 'library', libraryId: saved.body.id });
+    // The workspace item now points at its library copy, and the copy at itself.
+    expect((await user.get(`/api/images/${video.id}`)).body.libraryId).toBe(saved.body.id);
+    expect((await user.get(`/api/images/${saved.body.id}`)).body).toMatchObject({ collection: 'library', libraryId: saved.body.id });
     const library = (await user.get('/api/images/history?type=all&collection=library')).body;
     expect(library.images.map((i: any) => i.id)).toEqual([saved.body.id]);
 

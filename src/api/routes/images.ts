@@ -46,6 +46,7 @@ const ImageDetail = Type.Object({
   metadata: Type.Object({}, { additionalProperties: true }),
   evaluations: EvaluationsView,
   collection: Type.Union([Type.Literal('workspace'), Type.Literal('library')]),
+  libraryId: Type.Union([Type.String(), Type.Null()], { description: 'The library item holding this one: its own id in the library, the saved copy of a workspace item, or null when not saved' }),
   expiresAt: Type.Union([Type.String(), Type.Null()]),
   createdAt: Type.String(),
 });
@@ -123,7 +124,9 @@ export function imageRoutes(deps: AppDeps): FastifyPluginAsync {
       async (request) => {
         const row = await findImage(request.params.id, currentUser(request).id);
         const scores = evaluationsByAsset(await deps.evaluations.listByAssetIds([row.id])).get(row.id) ?? {};
-        return { ...(await imageDetail(row, await deps.jobService.getForUser(currentUser(request), row.job_id), linksFor(request, row.collection))), evaluations: scores };
+        // So a client can show "Saved to library" for a workspace item saved earlier.
+        const libraryId = row.collection === 'library' ? row.id : ((await deps.assets.findCopy(row.job_id, 'library', row.asset_index))?.id ?? null);
+        return { ...(await imageDetail(row, await deps.jobService.getForUser(currentUser(request), row.job_id), linksFor(request, row.collection))), libraryId, evaluations: scores };
       },
     );
 
@@ -169,7 +172,7 @@ export function imageRoutes(deps: AppDeps): FastifyPluginAsync {
         const user = currentUser(request);
         await findImage(request.params.id, user.id);
         const saved = await deps.library.save(user.id, request.params.id);
-        return reply.code(201).send({ ...(await imageDetail(saved, await deps.jobService.getForUser(user, saved.job_id), linksFor(request, saved.collection))), evaluations: {} });
+        return reply.code(201).send({ ...(await imageDetail(saved, await deps.jobService.getForUser(user, saved.job_id), linksFor(request, saved.collection))), libraryId: saved.id, evaluations: {} });
       },
     );
 

@@ -19,7 +19,19 @@ function metrics(queue: Record<string, number>) {
     queue,
     backends: [
       { name: 'builtin', kind: 'builtin', label: 'Preview renderer', healthy: true, succeeded: 6, failed: 1, canceled: 0 },
-      { name: 'a1111', kind: 'a1111', label: 'A1111 at gpu-1', healthy: false, error: 'connect ECONNREFUSED', succeeded: 0, failed: 2, canceled: 1 },
+      {
+        name: 'a1111',
+        kind: 'a1111',
+        label: 'A1111 pool',
+        healthy: true,
+        state: 'degraded',
+        instances: { up: 1, total: 2 },
+        inFlight: 3,
+        lastError: { message: 'connect ECONNREFUSED', at: '2025-01-01T00:00:00.000Z', instance: 'gpu-2' },
+        succeeded: 0,
+        failed: 2,
+        canceled: 1,
+      },
     ],
     moderationRefusals: 0,
   };
@@ -76,10 +88,13 @@ describe('Admin page', () => {
     const tiles = within(section('Backend health')).getAllByTestId('backend-tile');
     expect(tiles.map((t) => within(t).getByRole('img').getAttribute('aria-label'))).toEqual([
       'Preview renderer is healthy: 7 jobs finished — 6 succeeded, 1 failed, 0 canceled',
-      'A1111 at gpu-1 is unhealthy: 3 jobs finished — 0 succeeded, 2 failed, 1 canceled',
+      'A1111 pool is degraded (1 of 2 instances up): 3 jobs finished — 0 succeeded, 2 failed, 1 canceled',
     ]);
-    expect(within(tiles[1]!).getByText('Unhealthy')).toBeTruthy();
-    expect(within(tiles[1]!).getByText('connect ECONNREFUSED')).toBeTruthy();
+    expect(within(tiles[0]!).getByText('Healthy')).toBeTruthy();
+    expect(within(tiles[1]!).getByText('Degraded')).toBeTruthy();
+    expect(tiles[1]!.textContent).toContain('1 of 2 instances up');
+    expect(tiles[1]!.textContent).toContain('3 in flight');
+    expect(tiles[1]!.textContent).toContain('Last error (gpu-2): connect ECONNREFUSED');
     expect(document.querySelectorAll('canvas')).toHaveLength(0);
   });
 

@@ -96,6 +96,9 @@ describe('queue, cache and backends', () => {
     expect(healthState({ ...base, healthy: true })).toBe('healthy');
     expect(healthState({ ...base, healthy: false })).toBe('unhealthy');
     expect(healthState(base)).toBe('unknown');
+    expect(healthState({ ...base, healthy: true, state: 'degraded' })).toBe('degraded');
+    expect(healthState({ ...base, healthy: false, state: 'down' })).toBe('unhealthy');
+    expect(backendSummary({ ...base, healthy: true, state: 'ok', instances: { up: 1, total: 1 } })).toBe('Preview renderer is healthy (1 of 1 instance up): 5 jobs finished — 4 succeeded, 1 failed, 0 canceled');
     expect(backendSummary({ ...base, healthy: true })).toBe('Preview renderer is healthy: 5 jobs finished — 4 succeeded, 1 failed, 0 canceled');
   });
 });

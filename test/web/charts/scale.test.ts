@@ -1,10 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { barLayout, formatPercent, niceMax, ringDash, sparklinePoints, stackSegments, ticks } from '../../../web/src/features/charts/scale';
+import { barLayout, formatPercent, niceMax, niceTicks, ringDash, sparklinePoints, stackSegments, ticks } from '../../../web/src/features/charts/scale';
 
 describe('chart scales', () => {
   it('rounds axis maxima up to 1, 2 or 5 × 10ⁿ', () => {
     expect([0, -3, NaN, 0.3, 1, 3, 7, 10, 11, 42, 99, 250, 501].map(niceMax)).toEqual([1, 1, 1, 0.5, 1, 5, 10, 10, 20, 50, 100, 500, 1000]);
     expect(ticks(20, 4)).toEqual([0, 5, 10, 15, 20]);
+  });
+
+  it('puts axis ticks on round steps, whole numbers for small counts', () => {
+    expect(niceTicks(1)).toEqual([0, 1]);
+    expect(niceTicks(5)).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(niceTicks(10)).toEqual([0, 2, 4, 6, 8, 10]);
+    expect(niceTicks(20)).toEqual([0, 5, 10, 15, 20]);
+    expect(niceTicks(500)).toEqual([0, 100, 200, 300, 400, 500]);
+    expect(niceTicks(0.2)).toEqual([0, 0.05, 0.1, 0.15, 0.2]);
   });
 
   it('lays bars out along the width, scaled to the maximum, growing from the baseline', () => {

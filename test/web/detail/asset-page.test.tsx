@@ -98,10 +98,18 @@ describe('Asset detail page', () => {
   });
 
   it('shows an item already in the library as saved', async () => {
-    server(imageDetail({ collection: 'library' }));
+    server(imageDetail({ collection: 'library', libraryId: 'asset-2' }));
     render(<AssetPage id="asset-2" />);
     expect(await screen.findByText('Saved to library')).toBeTruthy();
     expect(screen.queryByRole('button', { name: 'Save to library' })).toBeNull();
+    expect(screen.queryByRole('link', { name: 'Open the library copy' })).toBeNull();
+  });
+
+  it('shows a workspace item saved earlier as saved, with a link to its library copy', async () => {
+    server(imageDetail({ libraryId: 'lib-9' }));
+    render(<AssetPage id="asset-2" />);
+    expect(await screen.findByText('Saved to library')).toBeTruthy();
+    expect(screen.getByRole('link', { name: 'Open the library copy' }).getAttribute('href')).toBe('/images/lib-9');
   });
 
   it('confirms deletion in a dialog: Escape keeps, focus returns, "Delete permanently" deletes and goes to History', async () => {

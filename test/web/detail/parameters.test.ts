@@ -22,7 +22,7 @@ describe('detail parameters', () => {
       Cached: 'No',
       Backend: 'Preview renderer',
       Created: 'at 2025-01-01T00:00:00.000Z',
-      Duration: '1.23 s',
+      'Generation time': '1.23 s',
       'File size': '200 KB',
       'CLIP score': '0.312',
       'Batch diversity': '0.42',

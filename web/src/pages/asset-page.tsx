@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import { Link, navigate } from '../router';
-import { AssetActions } from '../features/detail/asset-actions';
+import { AssetActions, CopyParameters } from '../features/detail/asset-actions';
 import { AssetMedia } from '../features/detail/asset-media';
 import { fetchAsset, type DetailResult } from '../features/detail/detail-api';
 import { ParameterList } from '../features/detail/parameter-list';
@@ -83,7 +83,10 @@ export function AssetPage({ id }: { id: string }) {
         <aside className="asset-side">
           <h1 className="asset-title">{detail.type === 'video' ? 'Video' : 'Image'}</h1>
           <AssetActions key={detail.id} detail={detail} run={run} />
-          <h2>Parameters</h2>
+          <div className="parameters-head">
+            <h2>Parameters</h2>
+            <CopyParameters detail={detail} run={run} />
+          </div>
           <ParameterList detail={detail} run={run} />
         </aside>
       </div>

@@ -22,13 +22,25 @@ export function CachePanel({ cache }: { cache: AdminMetrics['cache'] }) {
     <section className="card admin-panel" aria-labelledby="admin-cache">
       <h2 id="admin-cache">Cache hit ratio</h2>
       <div className="cache-body">
-        <DonutChart fraction={cache.hitRatio} caption="hits" label={cacheSummary(cache)} />
-        <Legend
-          items={[
-            { label: 'Hits', value: cache.hits, tone: 'accent' },
-            { label: 'Misses', value: cache.misses, tone: 'muted' },
-          ]}
-        />
+        <DonutChart fraction={cache.hitRatio} caption="hit ratio" label={cacheSummary(cache)} size={180} />
+        <dl className="big-numbers">
+          <div>
+            <dt>
+              <span className="swatch tone-accent" aria-hidden="true" /> Hits
+            </dt>
+            <dd>{cache.hits}</dd>
+          </div>
+          <div>
+            <dt>
+              <span className="swatch tone-muted" aria-hidden="true" /> Misses
+            </dt>
+            <dd>{cache.misses}</dd>
+          </div>
+          <div>
+            <dt>Lookups</dt>
+            <dd>{cache.hits + cache.misses}</dd>
+          </div>
+        </dl>
       </div>
     </section>
   );
@@ -53,9 +65,13 @@ export function QueuePanel({ queue, depth, intervalSeconds }: { queue: AdminMetr
       <p className="queue-total">
         <strong>{queueDepth(queue)}</strong> <span className="muted">jobs in the queue</span>
       </p>
-      <BarChart height={150} bars={queueBars(queue).map((b) => ({ ...b, tone: tones[b.label as keyof typeof tones] }))} label={queueSummary(queue)} />
+      <BarChart height={160} showZero bars={queueBars(queue).map((b) => ({ ...b, tone: tones[b.label as keyof typeof tones] }))} label={queueSummary(queue)} />
       <div className="sparkline-row">
-        <span className="muted">Last {depth.length} samples</span>
+        <span className="muted">
+          Depth, last {depth.length} {depth.length === 1 ? 'sample' : 'samples'}
+          <br />
+          peak {depth.length > 0 ? Math.max(...depth) : 0}
+        </span>
         <Sparkline values={depth} label={depthTrendSummary(depth, intervalSeconds)} />
       </div>
     </section>
@@ -79,20 +95,31 @@ export function BackendsPanel({ backends }: { backends: readonly BackendMetrics[
   );
 }
 
-const HEALTH_TEXT = { healthy: 'Healthy', unhealthy: 'Unhealthy', unknown: 'Unknown' } as const;
+const HEALTH_TEXT = { healthy: 'Healthy', degraded: 'Degraded', unhealthy: 'Unhealthy', unknown: 'Unknown' } as const;
 
 function BackendTile({ backend }: { backend: BackendMetrics }) {
   const state = healthState(backend);
-  const note = backend.error ?? backend.detail;
+  const error = backend.lastError;
   return (
     <li className={`backend-tile health-${state}`} data-testid="backend-tile">
       <div className="backend-head">
         <span className={`health-dot health-${state}`} aria-hidden="true" />
-        <strong>{backend.label || backend.name}</strong>
-        <span className="badge">{backend.kind}</span>
+        <span className="backend-name">
+          <strong>{backend.label || backend.name}</strong> <span className="badge">{backend.kind}</span>
+        </span>
         <span className={`health-text health-${state}`}>{HEALTH_TEXT[state]}</span>
       </div>
-      {note && <p className="backend-note muted">{note}</p>}
+      {(backend.instances || backend.inFlight !== undefined) && (
+        <p className="backend-facts muted">
+          {backend.instances && <InstancePips up={backend.instances.up} total={backend.instances.total} />}
+          {backend.inFlight !== undefined && <span>{backend.inFlight} in flight</span>}
+        </p>
+      )}
+      {error && (
+        <p className="backend-note">
+          Last error{error.instance ? ` (${error.instance})` : ''}: {error.message} <time dateTime={error.at}>{new Date(error.at).toLocaleTimeString()}</time>
+        </p>
+      )}
       <StackedBar
         label={backendSummary(backend)}
         parts={[
@@ -109,5 +136,20 @@ function BackendTile({ backend }: { backend: BackendMetrics }) {
         ]}
       />
     </li>
+  );
+}
+
+/** One dot per instance, filled when it is up (the number is in the text next to it). */
+function InstancePips({ up, total }: { up: number; total: number }) {
+  const shown = Math.min(total, 12);
+  return (
+    <span className="instances">
+      <span className="pips" aria-hidden="true">
+        {Array.from({ length: shown }, (_, i) => (
+          <span key={i} className={i < up ? 'pip up' : 'pip'} />
+        ))}
+      </span>
+      {up} of {total} {total === 1 ? 'instance' : 'instances'} up
+    </span>
   );
 }

@@ -13,11 +13,13 @@ export interface BackendMetrics {
   readonly succeeded: number;
   readonly failed: number;
   readonly canceled: number;
-  /** Optional extras a newer server may send about the health check. */
-  readonly error?: string | null;
-  readonly detail?: string | null;
-  readonly checkedAt?: string | null;
-  readonly latencyMs?: number | null;
+  /** ok: every instance up; degraded: some; down: none (routing layer's health checks and breakers). */
+  readonly state?: 'ok' | 'degraded' | 'down';
+  readonly instances?: { readonly up: number; readonly total: number };
+  /** Jobs running on its instances now. */
+  readonly inFlight?: number;
+  /** The most recent failure (a job's or a health check's). */
+  readonly lastError?: { readonly message: string; readonly at: string; readonly instance: string } | null;
 }
 
 export interface AdminMetrics {
@@ -105,9 +107,12 @@ export function depthTrendSummary(samples: readonly number[], intervalSeconds: n
   return `Queue depth over the last ${plural(samples.length, 'sample')} (every ${intervalSeconds} s): now ${samples.at(-1)}, peak ${Math.max(...samples)}`;
 }
 
-export type HealthState = 'healthy' | 'unhealthy' | 'unknown';
+export type HealthState = 'healthy' | 'degraded' | 'unhealthy' | 'unknown';
 
+/** The tile's state: the routing layer's ok/degraded/down when sent, else the healthy flag. */
 export function healthState(backend: BackendMetrics): HealthState {
+  if (backend.state === 'degraded') return 'degraded';
+  if (backend.state === 'down') return 'unhealthy';
   if (backend.healthy === true) return 'healthy';
   if (backend.healthy === false) return 'unhealthy';
   return 'unknown';
@@ -115,5 +120,6 @@ export function healthState(backend: BackendMetrics): HealthState {
 
 export function backendSummary(backend: BackendMetrics): string {
   const total = backend.succeeded + backend.failed + backend.canceled;
-  return `${backend.label || backend.name} is ${healthState(backend)}: ${plural(total, 'job')} finished — ${backend.succeeded} succeeded, ${backend.failed} failed, ${backend.canceled} canceled`;
+  const instances = backend.instances ? ` (${backend.instances.up} of ${plural(backend.instances.total, 'instance')} up)` : '';
+  return `${backend.label || backend.name} is ${healthState(backend)}${instances}: ${plural(total, 'job')} finished — ${backend.succeeded} succeeded, ${backend.failed} failed, ${backend.canceled} canceled`;
 }

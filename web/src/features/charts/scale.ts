@@ -16,6 +16,17 @@ export function ticks(max: number, count = 4): number[] {
   return Array.from({ length: count + 1 }, (_, i) => (max * i) / count);
 }
 
+/**
+ * Ticks for a nice maximum at round steps: whole numbers up to 5 count in ones (no "0.3 jobs"),
+ * 10 in twos, 20 in fives, 50 in tens — the 1, 2, 5 pattern at any scale.
+ */
+export function niceTicks(max: number): number[] {
+  if (Number.isInteger(max) && max <= 5) return ticks(max, Math.max(1, max));
+  const mantissa = Math.round(max / 10 ** Math.floor(Math.log10(max)));
+  const intervals = mantissa === 2 ? 4 : 5;
+  return ticks(max, intervals).map((t) => Number(t.toPrecision(6)));
+}
+
 export interface BarGeometry {
   readonly x: number;
   readonly y: number;

@@ -1,30 +1,21 @@
 import { useEffect, useRef, useState } from 'react';
 import { Link, navigate } from '../../router';
 import { setPendingDraft } from '../generate/draft';
-import { ConfirmDialog } from './confirm-dialog';
 import { copyText } from './clipboard';
+import { ConfirmDialog } from './confirm-dialog';
 import { deleteAsset, saveToLibrary, type AssetDetail, type RunView } from './detail-api';
 import { referenceDraft, reuseDraft } from './drafts';
 import { displayVariant, downloadName, parametersText } from './parameters';
 
 type SaveState = { readonly status: 'idle' | 'saving' } | { readonly status: 'saved'; readonly id: string } | { readonly status: 'error'; readonly message: string };
 
-/** Copy, reuse, use as reference, download, save to library and delete for one asset. */
+/** Reuse, use as reference, download, save to library and delete for one asset. */
 export function AssetActions({ detail, run }: { detail: AssetDetail; run: RunView | undefined }) {
-  const [copied, setCopied] = useState<'idle' | 'copied' | 'failed'>('idle');
-  const [save, setSave] = useState<SaveState>(detail.collection === 'library' ? { status: 'saved', id: detail.id } : { status: 'idle' });
+  const savedAs = detail.collection === 'library' ? detail.id : detail.libraryId;
+  const [save, setSave] = useState<SaveState>(savedAs ? { status: 'saved', id: savedAs } : { status: 'idle' });
   const [confirming, setConfirming] = useState(false);
   const [deleting, setDeleting] = useState(false);
   const [deleteError, setDeleteError] = useState<string | undefined>();
-  const copiedTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
-  useEffect(() => () => clearTimeout(copiedTimer.current), []);
-
-  const copy = async () => {
-    const ok = await copyText(parametersText(detail, run));
-    setCopied(ok ? 'copied' : 'failed');
-    clearTimeout(copiedTimer.current);
-    copiedTimer.current = setTimeout(() => setCopied('idle'), 2500);
-  };
 
   const reuse = () => {
     setPendingDraft(reuseDraft(detail, run));
@@ -63,14 +54,6 @@ export function AssetActions({ detail, run }: { detail: AssetDetail; run: RunVie
   return (
     <div className="asset-actions">
       <div className="action-row">
-        <button type="button" onClick={() => void copy()}>
-          Copy parameters
-        </button>
-        <span className="action-status" role="status">
-          {copied === 'copied' ? 'Copied' : copied === 'failed' ? 'Could not copy — select the parameters and copy them by hand' : ''}
-        </span>
-      </div>
-      <div className="action-row">
         <button type="button" className="primary" onClick={reuse}>
           Reuse settings
         </button>
@@ -79,11 +62,11 @@ export function AssetActions({ detail, run }: { detail: AssetDetail; run: RunVie
             Use as reference
           </button>
         )}
+      </div>
+      <div className="action-row">
         <a className="button-link" href={detail.imageUrl} download={downloadName(detail)}>
           Download
         </a>
-      </div>
-      <div className="action-row">
         {save.status === 'saved' ? (
           <p className="saved-note" role="status">
             <span className="saved-text">Saved to library</span>
@@ -129,5 +112,28 @@ export function AssetActions({ detail, run }: { detail: AssetDetail; run: RunVie
         </ConfirmDialog>
       )}
     </div>
+  );
+}
+
+/** "Copy parameters": the infotext to the clipboard, confirmed with "Copied" for a moment. */
+export function CopyParameters({ detail, run }: { detail: AssetDetail; run: RunView | undefined }) {
+  const [copied, setCopied] = useState<'idle' | 'copied' | 'failed'>('idle');
+  const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  useEffect(() => () => clearTimeout(timer.current), []);
+  const copy = async () => {
+    const ok = await copyText(parametersText(detail, run));
+    setCopied(ok ? 'copied' : 'failed');
+    clearTimeout(timer.current);
+    timer.current = setTimeout(() => setCopied('idle'), 2500);
+  };
+  return (
+    <span className="copy-parameters">
+      <button type="button" onClick={() => void copy()}>
+        Copy parameters
+      </button>
+      <span className={copied === 'failed' ? 'action-status error' : 'action-status'} role="status">
+        {copied === 'copied' ? 'Copied' : copied === 'failed' ? 'Could not copy' : ''}
+      </span>
+    </span>
   );
 }

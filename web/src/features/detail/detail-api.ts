@@ -29,6 +29,8 @@ export interface AssetDetail {
   readonly metadata: Readonly<Record<string, unknown>>;
   readonly evaluations: Evaluations;
   readonly collection: 'workspace' | 'library';
+  /** The library item holding this one (itself when in the library), null when not saved. */
+  readonly libraryId?: string | null;
   readonly expiresAt: string | null;
   readonly createdAt: string;
 }

@@ -84,10 +84,11 @@ export function parameterRows(detail: AssetDetail, run: RunView | undefined, for
   const frames = num(meta.frame_count) ?? p?.numFrames;
   if (frames !== undefined) add('Frames', String(frames));
   if (run?.cost) add('Cost', formatCost(run.cost));
-  if (run) add('Cached', run.cached ? `Yes${run.cachedFrom ? ` (copy of run ${run.cachedFrom})` : ''}` : 'No');
+  // The first 8 characters tell runs apart; the full id is in GET /api/status.
+  if (run) add('Cached', run.cached ? `Yes${run.cachedFrom ? ` (copy of run ${run.cachedFrom.slice(0, 8)})` : ''}` : 'No');
   if (run) add('Backend', run.backend.label || run.backend.kind);
   add('Created', format(detail.createdAt));
-  if (detail.generationTime !== null) add('Duration', formatDuration(detail.generationTime));
+  if (detail.generationTime !== null) add('Generation time', formatDuration(detail.generationTime));
   const size = num(meta.file_size_bytes);
   if (size !== undefined) add('File size', formatBytes(size));
   const e = detail.evaluations;

@@ -31,7 +31,6 @@ export function GalleryItem({ item }: { item: HistoryItem }) {
           <span className="thumb-missing" role="img" aria-label={`${isVideo ? 'Video' : 'Image'} without a preview: ${prompt}`} />
         )}
         {isVideo && <span className="media-badge">Video</span>}
-        {item.collection === 'library' && <span className="media-badge library-badge">Library</span>}
       </span>
       <span className="gallery-caption">
         <span className="caption-prompt">{prompt}</span>
