@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { ErrorCode, Job, type JobsOptions } from 'bullmq';
+import { Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { retryDelayMs } from '../../jobs/backoff.js';
 import type { Logger } from '../../observability/logger.js';
 import { LOCAL_LANE, laneList } from '../lanes.js';
-import type { EnqueueOptions, ExpiredLease, FailOutcome, Lease, Queue, QueueCounts, QueueError, RetryPolicy } from '../queue.js';
-import { BACKOFF_TYPE, bullmqPriority, JOB_NAME } from './bullmq-names.js';
+import type { EnqueueOptions, Lease, Queue, QueueCounts, QueueError, RetryPolicy } from '../queue.js';
+import { attemptOf, asError, dueTime, entryOptions, isRefusal, type EntryData } from './bullmq-entries.js';
+import { bullmqPriority, JOB_NAME } from './bullmq-names.js';
 import { createLaneQueues, type LaneQueues } from './lane-queues.js';
+import { createStalledJobs, type StalledJobs } from './stalled-jobs.js';
 import { createWakeUps } from './wake-ups.js';
 
 export interface BullmqQueueOptions {
@@ -28,18 +30,7 @@ export interface BullmqQueue extends Queue {
   ping(): Promise<void>;
 }
 
-/** What each BullMQ job carries besides its id. */
-interface EntryData {
-  /** Attempts spent before this BullMQ job existed (a crash re-enqueue, an expired lease). */
-  readonly attemptsBefore: number;
-  readonly maxAttempts: number;
-  readonly lane: string;
-}
-
-const LEASE_EXPIRED: QueueError = { code: 'lease_expired', message: 'The worker running the job stopped responding (lease expired)' };
 const CANCELED: QueueError = { code: 'canceled', message: 'Canceled' };
-/** Script answers meaning "this lease is not yours (any more)": refusals, not failures. */
-const LEASE_REFUSALS = new Set<number>([ErrorCode.JobNotExist, ErrorCode.JobLockNotExist, ErrorCode.JobNotInState, ErrorCode.JobLockMismatch]);
 const LANE_CACHE_SIZE = 10_000;
 
 /**
@@ -77,6 +68,13 @@ const LANE_CACHE_SIZE = 10_000;
  *
  * Order across several lanes in one claim is by each lane's first prioritized job
  * (priority, then age); a due delayed job not yet promoted by BullMQ is seen after those.
+ *
+ * Redis keys: everything is BullMQ's, under `<prefix>:jobs-<lane>:`, except one set of our
+ * own, `<prefix>:lanes` (the lanes in use, so any node can count and sweep them all). Two
+ * BullMQ structures are read directly, read-only: a job's lock (`<job key>:lock`, whose value
+ * is the holder's token, to cancel a running job) and the delayed set's score (the exact
+ * retry time). Each lane's enqueue is idempotent per job id; the same id in two lanes
+ * would be two entries (the lane of a job never changes, see lane-routing-queue.ts).
  */
 export function createBullmqQueue(options: BullmqQueueOptions): BullmqQueue {
   const prefix = options.prefix ?? 'atelier';
@@ -91,8 +89,8 @@ export function createBullmqQueue(options: BullmqQueueOptions): BullmqQueue {
 
   const wakeUps = createWakeUps();
   const laneOf = new Map<string, string>();
-  const recovered: ExpiredLease[] = [];
-  const recovering = new Set<Promise<void>>();
+  // Set once `lanes` exists: the lanes' workers report stalled jobs to it.
+  let stalled: StalledJobs | undefined;
 
   const lanes: LaneQueues = createLaneQueues({
     commands,
@@ -102,13 +100,11 @@ export function createBullmqQueue(options: BullmqQueueOptions): BullmqQueue {
     stalledIntervalMs: options.stalledIntervalMs ?? 1000,
     // Called by moveToFailed; the delay of attempt n is the embedded queue's.
     backoffStrategy: (_attemptsMade, _type, _error, job) => retryDelayMs(attemptOf(job as Job), policy.backoffBaseMs, policy.backoffMaxMs),
-    onStalled: (lane, jobId) => {
-      const handling = settleStalled(lane, jobId).catch((error: unknown) => onError(error, `stalled job ${jobId}`));
-      recovering.add(handling);
-      void handling.finally(() => recovering.delete(handling));
-    },
+    onStalled: (lane, jobId) => stalled?.found(lane, jobId),
     onError,
   });
+
+  stalled = createStalledJobs({ lanes, commands, policy, wakeUps, forget: (jobId) => laneOf.delete(jobId), onError });
 
   function remember(jobId: string, lane: string): void {
     laneOf.delete(jobId);
@@ -137,51 +133,6 @@ export function createBullmqQueue(options: BullmqQueueOptions): BullmqQueue {
     return job ? { lane, job } : undefined;
   }
 
-  function jobOptions(jobId: string, priority: number, maxAttempts: number, attemptsBefore: number, delayMs: number): JobsOptions {
-    return {
-      jobId,
-      priority,
-      ...(delayMs > 0 ? { delay: delayMs } : {}),
-      attempts: Math.max(1, maxAttempts - attemptsBefore),
-      backoff: { type: BACKOFF_TYPE },
-      removeOnComplete: true,
-      removeOnFail: true,
-    };
-  }
-
-  /** When a delayed job is due, from BullMQ's delayed set (score = due time · 4096 + n). */
-  async function dueTime(lane: string, jobId: string): Promise<number | undefined> {
-    const queue = lanes.queue(lane);
-    const score = await commands.zscore(queue.keys.delayed!, jobId);
-    return score === null ? undefined : Math.floor(Number(score) / 0x1000);
-  }
-
-  /** Applies our rules to a job BullMQ's stalled checker just moved back to wait. */
-  async function settleStalled(lane: string, jobId: string): Promise<void> {
-    const queue = lanes.queue(lane);
-    const job = await Job.fromId(lanes.worker(lane), jobId);
-    if (!job) return;
-    const data = job.data as EntryData;
-    const attempt = attemptOf(job);
-    // Not removed when a claim took it in between: that claim is the next attempt.
-    const removed = (await queue.remove(jobId)) === 1;
-    let outcome: FailOutcome;
-    if (attempt >= data.maxAttempts) {
-      outcome = { kind: 'failed', attempt };
-      laneOf.delete(jobId);
-    } else if (!removed) {
-      outcome = { kind: 'retry', retryAt: Date.now(), attempt };
-    } else {
-      const delay = retryDelayMs(attempt, policy.backoffBaseMs, policy.backoffMaxMs);
-      const estimate = Date.now() + delay;
-      await queue.add(JOB_NAME, { ...data, attemptsBefore: attempt }, jobOptions(jobId, job.opts.priority ?? bullmqPriority(0), data.maxAttempts, attempt, delay));
-      const retryAt = delay > 0 ? ((await dueTime(lane, jobId)) ?? estimate) : estimate;
-      wakeUps.at(lane, retryAt);
-      outcome = { kind: 'retry', retryAt, attempt };
-    }
-    recovered.push({ jobId, outcome, error: LEASE_EXPIRED });
-  }
-
   /** Fails the job held under `token` for good; false when that lease is gone. */
   async function failForGood(job: Job, token: string, error: QueueError): Promise<boolean> {
     job.discard();
@@ -206,7 +157,7 @@ export function createBullmqQueue(options: BullmqQueueOptions): BullmqQueue {
       const attempt = attemptOf(job);
       if (attempt > data.maxAttempts) {
         // Expired on its last attempt and claimed before the recovering node removed it.
-        await failForGood(job, token, LEASE_EXPIRED);
+        await failForGood(job, token, { code: 'lease_expired', message: 'No attempt left after an expired lease' });
         continue;
       }
       if (leaseMs !== worker.opts.lockDuration && !(await job.extendLock(token, leaseMs))) continue;
@@ -233,7 +184,7 @@ export function createBullmqQueue(options: BullmqQueueOptions): BullmqQueue {
       const delay = Math.max(0, entry.delayMs ?? 0);
       await lanes.register(lane);
       const data: EntryData = { attemptsBefore, maxAttempts: entry.maxAttempts, lane };
-      await lanes.queue(lane).add(JOB_NAME, data, jobOptions(jobId, bullmqPriority(entry.priority), entry.maxAttempts, attemptsBefore, delay));
+      await lanes.queue(lane).add(JOB_NAME, data, entryOptions(jobId, bullmqPriority(entry.priority), entry.maxAttempts, attemptsBefore, delay));
       remember(jobId, lane);
       if (delay > 0) wakeUps.at(lane, Date.now() + delay);
       else wakeUps.notify(lane);
@@ -286,7 +237,7 @@ export function createBullmqQueue(options: BullmqQueueOptions): BullmqQueue {
         throw failure;
       }
       const delay = retryDelayMs(attempt, policy.backoffBaseMs, policy.backoffMaxMs);
-      const retryAt = delay > 0 ? ((await dueTime(lane, lease.jobId)) ?? before + delay) : before;
+      const retryAt = delay > 0 ? ((await dueTime(commands, lanes.queue(lane), lease.jobId)) ?? before + delay) : before;
       wakeUps.at(lane, retryAt);
       return { kind: 'retry', retryAt, attempt };
     },
@@ -314,8 +265,7 @@ export function createBullmqQueue(options: BullmqQueueOptions): BullmqQueue {
     async recoverExpired() {
       // Every lane needs a stalled checker somewhere; creating the worker starts this node's.
       for (const lane of await lanes.allLanes()) lanes.worker(lane);
-      await Promise.allSettled([...recovering]);
-      return recovered.splice(0);
+      return stalled!.drain();
     },
 
     async counts(): Promise<QueueCounts> {
@@ -349,7 +299,7 @@ export function createBullmqQueue(options: BullmqQueueOptions): BullmqQueue {
 
     async close() {
       wakeUps.close();
-      await Promise.allSettled([...recovering]);
+      await stalled!.drain();
       await lanes.close();
       await Promise.allSettled([commands.quit(), consumers.quit()]);
     },
@@ -359,20 +309,4 @@ export function createBullmqQueue(options: BullmqQueueOptions): BullmqQueue {
 /** Names our connections after the prefix (CLIENT LIST shows whose they are); no spaces allowed. */
 function connectionName(prefix: string, role: string): string {
   return `${prefix}:${role}`.replace(/\s/g, '_');
-}
-
-/** The 1-based attempt number of the job's current (or last) claim. */
-function attemptOf(job: Pick<Job, 'data' | 'attemptsStarted'>): number {
-  return (job.data as EntryData).attemptsBefore + job.attemptsStarted;
-}
-
-function asError(error: QueueError): Error {
-  const result = new Error(error.message);
-  result.name = error.code;
-  return result;
-}
-
-function isRefusal(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'number' && LEASE_REFUSALS.has(code);
 }
