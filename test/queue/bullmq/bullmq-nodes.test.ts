@@ -69,6 +69,25 @@ describe('BullMQ queue across nodes', () => {
     nodeA = make(); // for afterEach
   });
 
+  it('reports an expired lease once across the cluster, however many nodes sweep', async () => {
+    for (const id of ['x', 'y', 'z']) await nodeA.enqueue(id, { priority: 0, maxAttempts: 3 });
+    for (let i = 0; i < 3; i++) await nodeA.claim('a', 300); // never heartbeated
+    const reports: string[] = [];
+    const sweep = async () => {
+      const [a, b] = await Promise.all([nodeA.recoverExpired(), nodeB.recoverExpired()]);
+      reports.push(...[...a, ...b].map((r) => r.jobId));
+    };
+    const deadline = Date.now() + 2500;
+    while (reports.length < 3 && Date.now() < deadline) {
+      await sweep();
+      await sleep(20);
+    }
+    // A few more stalled-check intervals: any duplicate would show up now.
+    await sleep(400);
+    await sweep();
+    expect(reports.sort()).toEqual(['x', 'y', 'z']);
+  });
+
   it('keeps, completes and fails a lease from any node (a remote worker may call any server)', async () => {
     await nodeA.enqueue('remote-job', { priority: 0, maxAttempts: 2, lane: 'remote:gpu' });
     const lease = (await nodeA.claim('a', 1000, 'remote:gpu'))!;
