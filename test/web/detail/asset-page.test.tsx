@@ -159,3 +159,28 @@ describe('Asset detail page', () => {
     expect(location.pathname + location.search).toBe('/history?collection=library');
   });
 });
+
+describe('stepping through the gallery', () => {
+  it('moves to the newer and older item with the arrow keys and links', async () => {
+    sessionStorage.setItem('atelier.history-ids', JSON.stringify(['asset-1', 'asset-2', 'asset-3']));
+    server();
+    render(<AssetPage id="asset-2" />);
+    await screen.findByTestId('asset-detail');
+    expect(screen.getByRole('link', { name: '‹ Newer' }).getAttribute('href')).toBe('/images/asset-1');
+    expect(screen.getByRole('link', { name: 'Older ›' }).getAttribute('href')).toBe('/images/asset-3');
+    fireEvent.keyDown(document.body, { key: 'ArrowRight' });
+    expect(location.pathname).toBe('/images/asset-3');
+    fireEvent.keyDown(document.body, { key: 'ArrowLeft' });
+    expect(location.pathname).toBe('/images/asset-1');
+  });
+
+  it('has no stepping for an item that was not in the gallery', async () => {
+    sessionStorage.setItem('atelier.history-ids', JSON.stringify(['x', 'y']));
+    server();
+    render(<AssetPage id="asset-2" />);
+    await screen.findByTestId('asset-detail');
+    expect(screen.queryByRole('link', { name: '‹ Newer' })).toBeNull();
+    fireEvent.keyDown(document.body, { key: 'ArrowRight' });
+    expect(location.pathname).toBe('/images/asset-2');
+  });
+});

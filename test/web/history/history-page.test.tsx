@@ -92,6 +92,8 @@ describe('History page', () => {
     expect(calls.at(-1)!.url.searchParams.get('page')).toBe('2');
     expect(links().map((a) => a.getAttribute('href'))).toEqual(Array.from({ length: 30 }, (_, i) => `/images/a${i + 1}`));
     expect(screen.queryByRole('button', { name: 'Load more' })).toBeNull();
+    // The detail page steps through the items in this order.
+    expect(JSON.parse(sessionStorage.getItem('atelier.history-ids')!)).toHaveLength(30);
   });
 
   it('loads the next page when the sentinel scrolls into view', async () => {

@@ -4,7 +4,7 @@ import { AssetActions, CopyParameters } from '../features/detail/asset-actions';
 import { AssetMedia } from '../features/detail/asset-media';
 import { fetchAsset, type DetailResult } from '../features/detail/detail-api';
 import { ParameterList } from '../features/detail/parameter-list';
-import { historyReturnPath } from '../features/history/return-path';
+import { historyReturnPath, neighbours } from '../features/history/return-path';
 import '../styles/detail.css';
 
 type State = { readonly status: 'loading' } | DetailResult;
@@ -24,23 +24,45 @@ export function AssetPage({ id }: { id: string }) {
     return () => controller.abort();
   }, [id]);
 
-  // Escape returns to the gallery, unless it belongs to something else (a dialog, a field,
-  // a full-screen video).
+  const { newer, older } = neighbours(id);
+
+  // Escape returns to the gallery and the arrow keys step through it, unless the key belongs to
+  // something else (a dialog, a field, a video's own controls, full screen).
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {
-      if (event.key !== 'Escape' || event.defaultPrevented || document.fullscreenElement) return;
+      if (event.defaultPrevented || document.fullscreenElement || event.altKey || event.ctrlKey || event.metaKey) return;
       const target = event.target as HTMLElement | null;
-      if (target?.closest('[role="dialog"], input, textarea, select')) return;
-      navigate(historyReturnPath());
+      if (target?.closest('[role="dialog"], input, textarea, select, video')) return;
+      const step = event.key === 'ArrowLeft' ? newer : event.key === 'ArrowRight' ? older : undefined;
+      const to = event.key === 'Escape' ? historyReturnPath() : step && `/images/${encodeURIComponent(step)}`;
+      if (!to) return;
+      event.preventDefault();
+      navigate(to);
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, []);
+  }, [newer, older]);
 
   const back = (
-    <Link href={historyReturnPath()} className="back-link">
-      ← Back to History
-    </Link>
+    <nav className="asset-nav" aria-label="Gallery">
+      <Link href={historyReturnPath()} className="back-link">
+        ← Back to History
+      </Link>
+      {(newer || older) && (
+        <span className="step-links">
+          {newer && (
+            <Link href={`/images/${encodeURIComponent(newer)}`} aria-keyshortcuts="ArrowLeft">
+              ‹ Newer
+            </Link>
+          )}
+          {older && (
+            <Link href={`/images/${encodeURIComponent(older)}`} aria-keyshortcuts="ArrowRight">
+              Older ›
+            </Link>
+          )}
+        </span>
+      )}
+    </nav>
   );
 
   if (state.status === 'loading') {

@@ -6,7 +6,7 @@ import { useCollection } from '../features/history/use-collection';
 import { useHistory } from '../features/history/use-history';
 import { useInfiniteScroll } from '../features/history/use-infinite-scroll';
 import { collectionHref } from '../features/history/history-api';
-import { rememberHistoryPath } from '../features/history/return-path';
+import { rememberGalleryOrder, rememberHistoryPath } from '../features/history/return-path';
 import '../styles/history.css';
 
 /** The gallery of past work, newest first, one collection at a time. */
@@ -15,6 +15,9 @@ export function HistoryPage() {
   const history = useHistory(collection);
   const sentinel = useRef<HTMLDivElement>(null);
   useEffect(() => rememberHistoryPath(collectionHref(collection)), [collection]);
+  useEffect(() => {
+    if (!history.initial) rememberGalleryOrder(history.items.map((item) => item.id));
+  }, [history.items, history.initial]);
   // Off while a page loads: the observer is re-created afterwards and fires again if the
   // sentinel is still in view (a short page), so scrolling keeps paging without a jump.
   useInfiniteScroll(sentinel, history.loadMore, history.more && !history.loading && !history.error);
