@@ -104,6 +104,13 @@ describe('drafts (Reuse settings / Use as reference)', () => {
     expect(body).toEqual({ prompt: 'w', duration_seconds: 3, fps: 16, start_image: { asset_id: 'a2' } });
   });
 
+  it('a video’s size is the 16:9 bucket at its model’s base resolution', () => {
+    expect(draftBody({ mode: 'video', params: { prompt: 'w', width: 832, height: 448 } })).toMatchObject({ width: 832, height: 448 });
+    expect(draftBody({ mode: 'video', params: { prompt: 'w', width: 832, height: 448 } }, 640)).toEqual({ prompt: 'w', aspect_ratio: '16:9' });
+    const form = formFromDraft({ mode: 'video', params: { prompt: 'w', model: 't2v', width: 832, height: 448, num_frames: 16, fps: 8 } }, init(), MODELS);
+    expect(form).toMatchObject({ tab: 'video', aspectRatio: '16:9', durationSeconds: 2, fps: 8, extra: {} });
+  });
+
   it('nearest aspect ratio', () => {
     expect(nearestAspectRatio(1024, 1024)).toBe('1:1');
     expect(nearestAspectRatio(832, 1216)).toBe('2:3');

@@ -39,18 +39,19 @@ export function GeneratePage() {
   // A draft from the detail page ("Reuse settings", "Use as reference"), taken once on mount
   // and applied when the models are known (kept in a ref: StrictMode mounts twice).
   const draft = useRef<Draft | null | undefined>(undefined);
-  const formRef = useRef(form);
-  formRef.current = form;
   useEffect(() => {
     if (draft.current === undefined) draft.current = takePendingDraft() ?? null;
   }, []);
   useEffect(() => {
     if (!models) return;
-    if (draft.current) {
-      dispatch({ type: 'replace', form: formFromDraft(draft.current, formRef.current, models) });
-      draft.current = null;
-    }
+    // The model's defaults first, then the draft on top, then fit the draft's model.
     dispatch({ type: 'init', models });
+    const pending = draft.current;
+    if (pending) {
+      draft.current = null;
+      dispatch({ type: 'apply', apply: (form) => formFromDraft(pending, form, models) });
+      dispatch({ type: 'init', models });
+    }
   }, [models]);
 
   const list = useMemo(() => models ?? [], [models]);
@@ -81,7 +82,7 @@ export function GeneratePage() {
       run();
     }
   };
-  const onBody = (body: Record<string, unknown>) => dispatch({ type: 'replace', form: bodyToForm(body, formRef.current, list) });
+  const onBody = (body: Record<string, unknown>) => dispatch({ type: 'apply', apply: (current) => bodyToForm(body, current, list) });
   const setSlot = (slot: 'reference' | 'start' | 'end', value: FormState['reference']) => dispatch({ type: 'slot', slot, value, models: list });
   const shownRun = live.run && live.run.status === 'succeeded' ? live.run : undefined;
   const previewRatio = live.run ? `${live.run.parameters.width} / ${live.run.parameters.height}` : '1 / 1';

@@ -126,7 +126,9 @@ export type FormAction =
   | { readonly type: 'slot-update'; readonly key: string; readonly patch: Partial<ImageSlot> }
   | { readonly type: 'guidance-add'; readonly slots: readonly ImageSlot[] }
   | { readonly type: 'guidance-remove'; readonly key: string }
-  | { readonly type: 'replace'; readonly form: FormState };
+  | { readonly type: 'replace'; readonly form: FormState }
+  /** A change computed from the current state (a draft or JSON edit applied on top of it). */
+  | { readonly type: 'apply'; readonly apply: (form: FormState) => FormState };
 
 /** The Generate form's reducer: every transition is pure and tested (test/web/generate). */
 export function formReducer(form: FormState, action: FormAction): FormState {
@@ -167,6 +169,8 @@ export function formReducer(form: FormState, action: FormAction): FormState {
       return { ...form, guidance: form.guidance.filter((slot) => slot.key !== action.key) };
     case 'replace':
       return action.form;
+    case 'apply':
+      return action.apply(form);
   }
 }
 

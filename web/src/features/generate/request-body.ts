@@ -1,4 +1,4 @@
-import { ASPECT_RATIOS } from '../../../../src/jobs/aspect-ratio';
+import { ASPECT_RATIOS, sizeForRatio } from '../../../../src/jobs/aspect-ratio';
 import type { Draft } from './draft';
 import { effectiveMode, requestSeed, type FormState } from './form-state';
 import { isImageRef, readyRef, slotFromRef, type ImageSlot } from './image-slot';
@@ -180,7 +180,7 @@ function toRef(value: unknown): unknown {
  * the draft's tab. Width × height becomes the aspect ratio it is a bucket of; frames become
  * a duration; fields that are not part of a request (priority 0, the run's own bookkeeping) drop out.
  */
-export function draftBody(draft: Draft): RequestBody {
+export function draftBody(draft: Draft, baseResolution?: number): RequestBody {
   const body: RequestBody = {};
   for (const [key, value] of Object.entries(draft.params)) {
     if (value === null || value === undefined) continue;
@@ -194,7 +194,7 @@ export function draftBody(draft: Draft): RequestBody {
     }
   }
   if (typeof body.width === 'number' && typeof body.height === 'number' && body.aspect_ratio === undefined) {
-    const ratio = nearestAspectRatio(body.width, body.height);
+    const ratio = bucketAspectRatio(body.width, body.height, baseResolution) ?? nearestAspectRatio(body.width, body.height);
     if (ratio) {
       body.aspect_ratio = ratio;
       delete body.width;
@@ -213,7 +213,17 @@ export function draftBody(draft: Draft): RequestBody {
   return body;
 }
 
-/** The aspect ratio whose size buckets width × height falls in (within 3%), if any. */
+/** The aspect ratio whose bucket at this base resolution is exactly width × height (as the server sizes it). */
+export function bucketAspectRatio(width: number, height: number, baseResolution: number | undefined): string | undefined {
+  if (!baseResolution) return undefined;
+  return ASPECT_RATIOS.find((ratio) => {
+    const [w, h] = ratio.split(':').map(Number) as [number, number];
+    const size = sizeForRatio(w / h, baseResolution);
+    return size.width === width && size.height === height;
+  });
+}
+
+/** The aspect ratio width × height is within 3% of, if any. */
 export function nearestAspectRatio(width: number, height: number): string | undefined {
   const r = width / height;
   let best: { ratio: string; error: number } | undefined;
@@ -228,7 +238,9 @@ export function nearestAspectRatio(width: number, height: number): string | unde
 /** The form a draft describes: tab, fields, and the reference with its preview. */
 export function formFromDraft(draft: Draft, form: FormState, models: readonly ModelInfo[]): FormState {
   const onTab: FormState = { ...form, tab: draft.mode };
-  const body = draftBody(draft);
+  const modelName = typeof draft.params.model === 'string' ? draft.params.model : form.model;
+  const base = models.find((m) => m.name === modelName)?.defaults.width;
+  const body = draftBody(draft, base);
   const next = bodyToForm(body, onTab, models);
   if (draft.reference && draft.mode === 'i2i') {
     return { ...next, reference: slotFromRef({ asset_id: draft.reference.assetId }, undefined, draft.reference.url) };
