@@ -64,7 +64,7 @@ describe('scale-out: 2 nodes + 2 workers on PostgreSQL, Redis and S3', () => {
           const node = n % 2 === 0 ? nodeA : nodeB;
           const response = await fetch(`${node.url}/api/generate/text-to-image`, { method: 'POST', headers: admin, body: JSON.stringify({ prompt: `cluster job ${n}`, seed: n }) });
           expect(response.status).toBe(202);
-          return ((await response.json()) as { id: string }).id;
+          return ((await response.json()) as { runId: string }).runId;
         }),
       );
       jobIds.push(...batch);
