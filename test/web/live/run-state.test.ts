@@ -29,7 +29,7 @@ describe('live reducer', () => {
     state = liveReducer(state, event('progress', { step: 5, totalSteps: 20, progress: 0.25 }));
     expect(state).toMatchObject({ status: 'running', step: 5, totalSteps: 20, fraction: 0.25 });
     state = liveReducer(state, event('preview', { mime: 'image/png', image: 'data:image/png;base64,AAAA', step: 6, totalSteps: 20 }));
-    expect(state).toMatchObject({ preview: 'data:image/png;base64,AAAA', step: 6, fraction: 0.3 });
+    expect(state).toMatchObject({ preview: 'data:image/png;base64,AAAA', step: 5, totalSteps: 20, fraction: 0.25 });
     state = liveReducer(state, event('succeeded', { assets: [] }));
     expect(state).toMatchObject({ status: 'succeeded', fraction: 1, step: 20 });
     state = liveReducer(state, { type: 'final', run: run({ status: 'succeeded', progress: { fraction: 1, step: 20, totalSteps: 20 } }) });

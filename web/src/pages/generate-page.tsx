@@ -62,7 +62,7 @@ export function GeneratePage() {
   const reason = blockingReason(form, model, request.mode);
   const busy = live.phase === 'submitting' || live.phase === 'running';
   const canGenerate = !!models && problems.length === 0 && !reason && !busy;
-  const { estimate, source } = useCostEstimate(form, model);
+  const { estimate, source } = useCostEstimate(form, model, problems.length === 0);
   const stats = promptStats(form.prompt);
 
   const output = useRef<HTMLDivElement>(null);

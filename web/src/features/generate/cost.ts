@@ -84,9 +84,10 @@ export interface LiveEstimate {
 /**
  * The cost of the current settings: computed at once with the same estimateCost the server
  * uses, then confirmed by `POST /api/estimate` (debounced), which knows the model's
- * configured prices. The server's answer wins for the settings it was asked about.
+ * configured prices. The server's answer wins for the settings it was asked about; it is
+ * not asked while the request is invalid.
  */
-export function useCostEstimate(form: FormState, model: ModelInfo | undefined, delayMs = 300): LiveEstimate {
+export function useCostEstimate(form: FormState, model: ModelInfo | undefined, askServer = true, delayMs = 300): LiveEstimate {
   const input = model ? costInputFor(form, model) : undefined;
   const key = input && model ? JSON.stringify(estimateBody(input, model.name)) : '';
   const local = useMemo(() => {
@@ -102,7 +103,8 @@ export function useCostEstimate(form: FormState, model: ModelInfo | undefined, d
   const [server, setServer] = useState<{ key: string; estimate: CostEstimate }>();
 
   useEffect(() => {
-    if (!key) return;
+    // A request the schema refuses would be refused here too (422): the local estimate stands.
+    if (!key || !askServer) return;
     const controller = new AbortController();
     const timer = setTimeout(() => {
       api<CostEstimate>('/api/estimate', { body: JSON.parse(key), signal: controller.signal })
@@ -113,7 +115,7 @@ export function useCostEstimate(form: FormState, model: ModelInfo | undefined, d
       clearTimeout(timer);
       controller.abort();
     };
-  }, [key, delayMs]);
+  }, [key, askServer, delayMs]);
 
   if (server && server.key === key) return { estimate: server.estimate, source: 'server' };
   return { estimate: local, source: 'local' };

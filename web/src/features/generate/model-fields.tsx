@@ -26,10 +26,10 @@ export function ModelFields({ form, models, model, dispatch }: { form: FormState
           </select>
         )}
       </Field>
-      <Field label="Aspect ratio">
-        {(id) => (
-          <select id={id} value={form.aspectRatio} onChange={(event) => set({ aspectRatio: event.target.value })}>
-            <option value="">{form.tab === 't2i' ? 'Auto (model default)' : 'Auto (match the input image)'}</option>
+      <Field label="Aspect ratio" hint={form.aspectRatio ? undefined : form.tab === 't2i' ? "The model's default" : 'The input image’s shape'}>
+        {(id, hintId) => (
+          <select id={id} value={form.aspectRatio} aria-describedby={hintId} onChange={(event) => set({ aspectRatio: event.target.value })}>
+            <option value="">Auto</option>
             {ASPECT_RATIOS.map((ratio) => (
               <option key={ratio} value={ratio}>
                 {ratio}

@@ -38,7 +38,7 @@ export function SeedField({ form, dispatch }: { form: FormState; dispatch: Dispa
         >
           <LockIcon open={!form.seedLocked} />
         </button>
-        {form.lastSeed !== null && !(form.seedLocked && form.seed === form.lastSeed) && (
+        {form.lastSeed !== null && form.seed !== form.lastSeed && (
           <button type="button" className="ghost small" onClick={() => dispatch({ type: 'seed', seed: form.lastSeed })}>
             Reuse last seed
           </button>

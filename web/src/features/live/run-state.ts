@@ -111,10 +111,10 @@ export function liveReducer(state: LiveState, action: LiveAction): LiveState {
           return { ...next, status: 'running', step, totalSteps, fraction: Math.max(0, Math.min(1, fraction)) };
         }
         case 'preview': {
+          // Only the picture: progress events own the step count (a preview's step, when a
+          // backend sends one, may count per image while progress counts the whole batch).
           if (typeof data.image !== 'string' || !data.image.startsWith('data:image/')) return next;
-          const step = typeof data.step === 'number' ? data.step : state.step;
-          const totalSteps = typeof data.totalSteps === 'number' ? data.totalSteps : state.totalSteps;
-          return { ...next, preview: data.image, step, totalSteps, fraction: totalSteps > 0 ? Math.max(state.fraction, step / totalSteps) : state.fraction };
+          return { ...next, preview: data.image };
         }
         case 'retrying':
           return { ...next, status: 'queued', step: 0, fraction: 0 };
