@@ -2,7 +2,7 @@ import type { EventBus } from '../events/event-bus.js';
 import { createInProcessEventBus } from '../events/in-process/in-process-event-bus.js';
 import type { Logger } from '../observability/logger.js';
 import type { Config } from './config-schema.js';
-import { redactRedisUrl } from './redact-redis-url.js';
+import { redactUrlPassword } from './redact-url.js';
 
 /**
  * The in-process bus by default; with `REDIS_URL`, Redis pub/sub, so a stream on one node
@@ -14,6 +14,6 @@ export async function createEventBus(config: Config, logger?: Logger): Promise<E
   try {
     return await createRedisEventBus({ redisUrl: config.redisUrl, prefix: config.redisPrefix, ...(logger ? { logger } : {}) });
   } catch (error) {
-    throw new Error(`Redis at REDIS_URL (${redactRedisUrl(config.redisUrl)}) does not answer: ${(error as Error).message}`);
+    throw new Error(`Redis at REDIS_URL (${redactUrlPassword(config.redisUrl)}) does not answer: ${(error as Error).message}`);
   }
 }

@@ -4,7 +4,7 @@ import type { Logger } from '../observability/logger.js';
 import { createEmbeddedQueue } from '../queue/embedded/embedded-queue.js';
 import type { Queue } from '../queue/queue.js';
 import type { Config } from './config-schema.js';
-import { redactRedisUrl } from './redact-redis-url.js';
+import { redactUrlPassword } from './redact-url.js';
 
 export interface QueueHandle {
   readonly queue: Queue;
@@ -32,7 +32,7 @@ export async function createQueue(config: Config, db: Kysely<Database>, logger?:
     await waitForRedis(() => queue.ping(), 10_000);
   } catch (error) {
     await queue.close();
-    throw new Error(`Redis at REDIS_URL (${redactRedisUrl(config.redisUrl)}) does not answer: ${(error as Error).message}`);
+    throw new Error(`Redis at REDIS_URL (${redactUrlPassword(config.redisUrl)}) does not answer: ${(error as Error).message}`);
   }
   return { queue, ping: () => queue.ping() };
 }

@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { sql, type Kysely } from 'kysely';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../api/build-app.js';
+import { AtelierError } from '../errors/atelier-error.js';
 import { createBackends } from '../backends/create-backends.js';
 import { createDatabase } from '../db/create-db.js';
 import { createAssetsRepo } from '../db/repos/assets-repo.js';
@@ -209,8 +210,12 @@ export async function createServer(config: Config, options: CreateServerOptions 
       backends,
       metrics,
       ping: async () => {
-        await sql`select 1`.execute(db);
-        await queueHandle.ping?.();
+        await sql`select 1`.execute(db).catch((error: unknown) => {
+          throw new AtelierError('not_ready', 'The database does not answer', { cause: error });
+        });
+        await queueHandle.ping?.().catch((error: unknown) => {
+          throw new AtelierError('not_ready', 'The queue (Redis) does not answer', { cause: error });
+        });
       },
     },
     { logger: logger ?? false },

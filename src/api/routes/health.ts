@@ -3,16 +3,16 @@ import type { AppDeps } from '../app-deps.js';
 import { AtelierError } from '../../errors/atelier-error.js';
 import { requireAdmin, requireUser } from '../plugins/auth.js';
 
-/** Liveness, readiness (the database answers) and Prometheus metrics (admin token). */
+/** Liveness, readiness (the database and queue answer) and Prometheus metrics (admin token). */
 export function healthRoutes(deps: AppDeps): FastifyPluginAsync {
   return async (app) => {
     app.get('/healthz', { schema: { tags: ['health'], summary: 'Liveness' } }, async () => ({ status: 'ok' }));
-    app.get('/readyz', { schema: { tags: ['health'], summary: 'Readiness: the database answers' } }, async (request) => {
+    app.get('/readyz', { schema: { tags: ['health'], summary: 'Readiness: the database (and Redis, when configured) answers' } }, async (request) => {
       try {
         await deps.ping();
       } catch (error) {
         request.log.warn({ err: error }, 'not ready');
-        throw new AtelierError('not_ready', 'The database does not answer');
+        throw error instanceof AtelierError ? error : new AtelierError('not_ready', 'The database does not answer');
       }
       return { status: 'ready' };
     });

@@ -51,7 +51,29 @@ export function statusStreamRoutes(deps: AppDeps): FastifyPluginAsync {
 
         let lastSent = lastEventId;
         let closed = false;
-        const keepalive = setInterval(() => res.write(': keep-alive\n\n'), KEEPALIVE_MS);
+        // Live events are handled one at a time, in arrival order, because filling a gap
+        // awaits the log.
+        let chain = Promise.resolve();
+        const serially = (work: () => Promise<void>) => {
+          chain = chain.then(work).catch((error: unknown) => {
+            request.log.error({ err: error }, 'status stream failed');
+            close();
+          });
+        };
+        // With several nodes, events reach this one over Redis: one may overtake another
+        // (published by different nodes) or be lost while the subscriber reconnects. The
+        // durable log has them all, so a gap is filled from it, and every keep-alive checks
+        // that a finished run's terminal event was not missed.
+        const catchUp = async () => {
+          for (const event of await deps.events.replay(job.id, job.user_id, lastSent)) send(event);
+        };
+        const keepalive = setInterval(() => {
+          res.write(': keep-alive\n\n');
+          serially(async () => {
+            const current = await deps.jobService.getForUser(currentUser(request), job.id);
+            if (TERMINAL.has(current.status)) await catchUp();
+          });
+        }, KEEPALIVE_MS);
         const close = () => {
           if (closed) return;
           closed = true;
@@ -78,7 +100,11 @@ export function statusStreamRoutes(deps: AppDeps): FastifyPluginAsync {
         try {
           for (const event of await deps.events.replay(job.id, job.user_id, lastEventId)) send(event);
           for (const event of pending.splice(0)) send(event);
-          deliver = send;
+          deliver = (event) =>
+            serially(async () => {
+              if (!EPHEMERAL_EVENT_TYPES.has(event.type) && event.seq > lastSent + 1) await catchUp();
+              send(event);
+            });
           // A run that finished before this stream with nothing left to replay ends at once.
           const current = await deps.jobService.getForUser(currentUser(request), job.id);
           if (TERMINAL.has(current.status) && !closed) {

@@ -2,6 +2,7 @@ import { pino } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig } from '../../main/load-config.js';
 import { createServer } from '../../main/create-server.js';
+import { redactUrlPassword } from '../../main/redact-url.js';
 
 /**
  * `atelier serve`: the server on the configured adapters (embedded by default). Prints the
@@ -18,7 +19,7 @@ export async function serveCommand(): Promise<void> {
   const lines = [
     '',
     `Atelier is running at ${origin}`,
-    `  mode        embedded (SQLite + local disk + in-process queue) in ${config.dataDir}`,
+    `  mode        ${modeLine(config)}`,
     `  models      ${modelsLine(config)}`,
     token ? `  playground  ${origin}/?token=${token}` : `  playground  ${origin}/`,
     token
@@ -43,4 +44,14 @@ export async function serveCommand(): Promise<void> {
 
 function modelsLine(config: ReturnType<typeof loadConfig>): string {
   return config.models.map((m) => `${m.name}${m.default ? ' (default)' : ''}: ${m.label}`).join('; ');
+}
+
+/** Which adapters this node runs on: what an operator checks first. */
+function modeLine(config: ReturnType<typeof loadConfig>): string {
+  const embedded = !config.databaseUrl?.match(/^postgres(ql)?:/) && !config.redisUrl && !config.storageUrl;
+  if (embedded) return `embedded (SQLite + local disk + in-process queue) in ${config.dataDir}`;
+  const database = config.databaseUrl?.match(/^postgres(ql)?:/) ? `PostgreSQL ${redactUrlPassword(config.databaseUrl)}` : 'SQLite';
+  const queue = config.redisUrl ? `BullMQ + Redis events ${redactUrlPassword(config.redisUrl)} (prefix ${config.redisPrefix})` : 'SQL queue + in-process events';
+  const storage = config.storageUrl ?? 'local disk';
+  return `scale-out: ${database}; ${queue}; media on ${storage}`;
 }
