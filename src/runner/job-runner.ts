@@ -39,6 +39,14 @@ export interface RunnerDeps {
   readonly media?: { readonly presetFor: (model: string) => DeliveryPreset; readonly metrics?: MediaMetrics };
 }
 
+/**
+ * How often a runner re-enqueues jobs that have sat `queued` that long. A job is recorded
+ * before it is queued; if the enqueue itself failed (Redis unreachable for a moment), this
+ * puts it back without waiting for a restart. Re-enqueuing a job that is queued is a no-op.
+ */
+const RECONCILE_INTERVAL_MS = 60_000;
+const RECONCILE_BATCH = 500;
+
 export interface RunnerOptions {
   readonly workerId: string;
   readonly concurrency: number;
@@ -62,6 +70,7 @@ export function createRunner(deps: RunnerDeps, options: RunnerOptions) {
   const running = new Map<string, AbortController>();
   const loops: Promise<void>[] = [];
   let lastRecovery = 0;
+  let lastReconcile = clock();
 
   // A cancel published anywhere stops the attempt running here at once.
   const unsubscribe = deps.events.subscribe('*', (event) => {
@@ -75,6 +84,10 @@ export function createRunner(deps: RunnerDeps, options: RunnerOptions) {
           lastRecovery = clock();
           await recoverExpiredLeases();
         }
+        if (clock() - lastReconcile >= RECONCILE_INTERVAL_MS) {
+          lastReconcile = clock();
+          await enqueueJobs(await deps.jobs.listQueuedBefore(clock() - RECONCILE_INTERVAL_MS, RECONCILE_BATCH));
+        }
         const lease = await deps.queue.claim(options.workerId, options.leaseMs, options.lanes);
         if (lease) await runLease(lease);
         else await deps.queue.waitForWork(options.pollMs, stopping.signal, options.lanes);
@@ -82,6 +95,19 @@ export function createRunner(deps: RunnerDeps, options: RunnerOptions) {
         deps.logger.error({ err: error }, 'runner loop error');
         await deps.queue.waitForWork(options.pollMs, stopping.signal, options.lanes);
       }
+    }
+  }
+
+  /** Enqueues jobs the records say are unfinished; idempotent for jobs already queued. */
+  async function enqueueJobs(jobs: readonly JobRow[]): Promise<void> {
+    for (const job of jobs) {
+      await deps.queue.enqueue(job.id, {
+        priority: job.priority,
+        maxAttempts: job.max_attempts,
+        // A crash between a failed attempt and its record may cost one extra attempt,
+        // never the job.
+        attemptsMade: Math.min(job.attempts, job.max_attempts - 1),
+      });
     }
   }
 
@@ -196,15 +222,7 @@ export function createRunner(deps: RunnerDeps, options: RunnerOptions) {
   return {
     /** Re-enqueues every unfinished job (idempotent), then starts the loops. */
     async start(): Promise<void> {
-      for (const job of await deps.jobs.listActive()) {
-        await deps.queue.enqueue(job.id, {
-          priority: job.priority,
-          maxAttempts: job.max_attempts,
-          // A crash between a failed attempt and its record may cost one extra attempt,
-          // never the job.
-          attemptsMade: Math.min(job.attempts, job.max_attempts - 1),
-        });
-      }
+      await enqueueJobs(await deps.jobs.listActive());
       for (let i = 0; i < options.concurrency; i++) loops.push(loop());
     },
 

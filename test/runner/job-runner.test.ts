@@ -107,7 +107,16 @@ afterEach(async () => {
 
 async function setup(
   backend: Backend,
-  options: { maxAttempts?: number; backoffBaseMs?: number; backoffMaxMs?: number; leaseMs?: number; startRunner?: boolean } = {},
+  options: {
+    maxAttempts?: number;
+    backoffBaseMs?: number;
+    backoffMaxMs?: number;
+    leaseMs?: number;
+    startRunner?: boolean;
+    clock?: () => number;
+    /** Wraps the queue the job service enqueues through (to make an enqueue fail). */
+    serviceQueue?: (queue: Queue) => Queue;
+  } = {},
 ): Promise<Harness> {
   const tmp = await makeTempDir('atelier-runner-');
   const handle = await createDatabase(`sqlite:${join(tmp.dir, 'atelier.db')}`);
@@ -131,10 +140,10 @@ async function setup(
     error: (obj, msg) => logged.push({ level: 'error', obj, msg }),
     debug: () => {},
   };
-  const service = createJobService({ jobs, assets, events, queue, registry, backends, metrics, maxAttempts: options.maxAttempts ?? 3 });
+  const service = createJobService({ jobs, assets, events, queue: options.serviceQueue?.(queue) ?? queue, registry, backends, metrics, maxAttempts: options.maxAttempts ?? 3 });
   const runner = createRunner(
     { queue, jobs, events, storage, backends, registry, metrics, logger },
-    { workerId: 'test-runner', concurrency: 1, leaseMs: options.leaseMs ?? 2000, pollMs: 50, workspaceTtlMs: 3600_000 },
+    { workerId: 'test-runner', concurrency: 1, leaseMs: options.leaseMs ?? 2000, pollMs: 50, workspaceTtlMs: 3600_000, ...(options.clock ? { clock: options.clock } : {}) },
   );
   const user = await createUsersRepo(db).create('u', 'user', Date.now());
   if (options.startRunner !== false) await runner.start();
@@ -188,6 +197,36 @@ async function setup(
 const queueRows = (h: Harness) => h.handle.db.selectFrom('queue_entries').selectAll().execute();
 
 describe('job runner', () => {
+  it('re-enqueues a job whose enqueue failed once it has sat queued for a minute', async () => {
+    let now = Date.now();
+    let failNext = true;
+    const { backend } = fakeBackend(async (spec) => imagesFor(spec));
+    const h = await setup(backend, {
+      clock: () => now,
+      // The queue is unreachable for the one enqueue: the record exists, the entry does not.
+      serviceQueue: (queue) => ({
+        ...queue,
+        async enqueue(jobId, options) {
+          if (failNext) {
+            failNext = false;
+            throw new Error('connect ECONNREFUSED 127.0.0.1:6379');
+          }
+          return queue.enqueue(jobId, options);
+        },
+      }),
+    });
+    await expect(h.submit()).rejects.toThrow(/ECONNREFUSED/);
+    const [stranded] = await h.jobs.listActive();
+    expect(stranded?.status).toBe('queued');
+    expect(await queueRows(h)).toEqual([]);
+    await sleep(200);
+    expect((await h.job(stranded!.id)).status).toBe('queued');
+
+    now += 61_000;
+    const job = await h.waitForTerminal(stranded!.id);
+    expect(job.status).toBe('succeeded');
+  });
+
   it('runs a job to success: assets recorded, files written, events in order', async () => {
     const { backend, calls } = fakeBackend(async (spec) => imagesFor(spec));
     const h = await setup(backend);

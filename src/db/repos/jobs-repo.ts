@@ -71,6 +71,11 @@ export function createJobsRepo(db: Kysely<Database>) {
       return db.selectFrom('jobs').selectAll().where('status', 'in', ACTIVE).orderBy('created_at').execute();
     },
 
+    /** Queued jobs untouched since `updatedBefore`, oldest first: candidates for a lost queue entry. */
+    listQueuedBefore(updatedBefore: number, limit: number): Promise<JobRow[]> {
+      return db.selectFrom('jobs').selectAll().where('status', '=', 'queued').where('updated_at', '<', updatedBefore).orderBy('updated_at').limit(limit).execute();
+    },
+
     async markRunning(id: string, attempt: number, leaseOwner: string, leaseExpiresAt: number, now: number): Promise<boolean> {
       const result = await db
         .updateTable('jobs')
