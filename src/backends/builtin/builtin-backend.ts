@@ -4,8 +4,9 @@ import { CONTROLNET_TYPES, MAX_GUIDANCE_IMAGES } from '../../jobs/conditioning.j
 import { seedForImage, type JobSpec } from '../../jobs/job-spec.js';
 import { prepareConditioning } from './conditioning.js';
 import { prepareReference, renderImg2Img } from './img2img.js';
-import { decodeLatentToPng } from './latent-decode.js';
+import { decodeLatentToPng, toRgb8 } from './latent-decode.js';
 import { denoise } from './latent-render.js';
+import { createLivePreviews, DEFAULT_PREVIEW_POLICY, type LivePreviews, type PreviewPolicy } from './live-preview.js';
 import { promptTarget } from './prompt-target.js';
 import type { Latent } from './target-field.js';
 import { renderVideo } from './render-video.js';
@@ -18,7 +19,7 @@ const CAPABILITIES: BackendCapabilities = Object.freeze({
   maxSteps: 150,
   maxBatch: 8,
   cancel: true,
-  preview: false,
+  preview: true,
   // Cheap stand-ins (conditioning.ts): visible and deterministic, no model weights.
   controlnet: CONTROLNET_TYPES,
   guidanceImages: MAX_GUIDANCE_IMAGES,
@@ -51,25 +52,37 @@ function assertSupported(spec: JobSpec): void {
 }
 
 /** Renders one text-to-image output; depends only on the spec's content and `seed`, never on batch position. */
-async function renderImage(spec: JobSpec, seed: number, signal: AbortSignal, onStep: () => void, condition: (target: Latent) => Latent): Promise<Buffer> {
+async function renderImage(
+  spec: JobSpec,
+  seed: number,
+  signal: AbortSignal,
+  onStep: () => void,
+  condition: (target: Latent) => Latent,
+  onLatent: ((current: Latent) => void) | undefined,
+): Promise<Buffer> {
   const target = condition(promptTarget(spec, seed));
-  const latent = await denoise(target, { steps: spec.steps, sampler: spec.sampler, cfgScale: spec.cfgScale, seed, signal, onStep });
+  const latent = await denoise(target, { steps: spec.steps, sampler: spec.sampler, cfgScale: spec.cfgScale, seed, signal, onStep, onLatent });
   return decodeLatentToPng(latent, spec.width, spec.height);
 }
 
-/** A batch of images (t2i, i2i): one progress event per step of every image. */
-async function renderImages(spec: JobSpec, ctx: GenerateContext): Promise<GeneratedImage[]> {
+/**
+ * A batch of images (t2i, i2i): one progress event per step of every image, and live previews
+ * of the latent being denoised (the sampler's current state, decoded small) over the whole batch.
+ */
+async function renderImages(spec: JobSpec, ctx: GenerateContext, previews: LivePreviews | undefined): Promise<GeneratedImage[]> {
   const totalSteps = spec.steps * spec.numImages;
   let step = 0;
   const onStep = () => ctx.onProgress({ step: (step += 1), totalSteps });
+  // Reads the latent into fresh bytes only when a preview is due; `step` is already this step's.
+  const onLatent = previews && ((current: Latent) => previews.offer(step, totalSteps, () => ({ data: toRgb8(current), width: current.width, height: current.height })));
   const conditioning = await prepareConditioning(spec, ctx.inputs); // once for the whole batch
   const condition = (target: Latent) => (conditioning ? conditioning.apply(target) : target);
-  let render = (seed: number) => renderImage(spec, seed, ctx.signal, onStep, condition);
+  let render = (seed: number) => renderImage(spec, seed, ctx.signal, onStep, condition, onLatent);
   if (spec.mode === 'i2i') {
     const bytes = ctx.inputs?.reference;
     if (bytes === undefined) throw new UnrecoverableError('Image-to-image needs a reference image but the job has none', 'invalid_parameter');
     const reference = await prepareReference(bytes, spec.width, spec.height); // once for the whole batch
-    render = (seed) => renderImg2Img(spec, seed, reference, ctx.signal, onStep, condition);
+    render = (seed) => renderImg2Img(spec, seed, reference, ctx.signal, onStep, condition, onLatent);
   }
   const images: GeneratedImage[] = [];
   for (let index = 0; index < spec.numImages; index += 1) {
@@ -79,22 +92,37 @@ async function renderImages(spec: JobSpec, ctx: GenerateContext): Promise<Genera
   return images;
 }
 
+export interface BuiltinBackendOptions {
+  /** How often live previews may be sent (default: every 200 ms at most, 8 per job, 256 px). */
+  readonly previewPolicy?: PreviewPolicy;
+}
+
 /**
  * The built-in preview renderer: a deterministic CPU backend with no model weights, so a fresh
  * install can serve real jobs end to end. The prompt shapes palette and composition, the seed
  * varies the layout, and the same spec (and inputs) always yields byte-identical outputs:
- * PNGs for t2i and i2i, one H.264 MP4 for t2v, i2v and ti2v.
+ * PNGs for t2i and i2i, one H.264 MP4 for t2v, i2v and ti2v. With `onPreview` it also sends
+ * a few small JPEG previews while it works (live-preview.ts); they only read the render's
+ * state, so outputs are the same with or without them.
  *
  * @example const backend = createBuiltinBackend(); const [image] = await backend.generate(spec, { signal, onProgress })
  */
-export function createBuiltinBackend(): Backend {
+export function createBuiltinBackend(options: BuiltinBackendOptions = {}): Backend {
+  const policy = options.previewPolicy ?? DEFAULT_PREVIEW_POLICY;
   return {
     kind: 'builtin',
     label: 'Atelier preview renderer (built-in, no model weights)',
     capabilities: CAPABILITIES,
     async generate(spec: JobSpec, ctx: GenerateContext): Promise<GeneratedOutput[]> {
       assertSupported(spec);
-      return isVideo(spec) ? [await renderVideo(spec, ctx)] : renderImages(spec, ctx);
+      const previews = ctx.onPreview ? createLivePreviews(ctx.onPreview, spec.width, spec.height, policy) : undefined;
+      try {
+        const outputs = isVideo(spec) ? [await renderVideo(spec, ctx, previews)] : await renderImages(spec, ctx, previews);
+        await previews?.flush();
+        return outputs;
+      } finally {
+        previews?.close();
+      }
     },
   };
 }

@@ -48,6 +48,7 @@ export async function renderImg2Img(
   signal: AbortSignal,
   onStep: () => void,
   condition: (target: Latent) => Latent = (target) => target,
+  onLatent?: (current: Latent) => void,
 ): Promise<Buffer> {
   const denoiseStrength = Math.min(1, Math.max(0, spec.denoiseStrength ?? DEFAULT_DENOISE_STRENGTH));
   const target = condition(promptTarget(spec, seed));
@@ -58,6 +59,7 @@ export async function renderImg2Img(
     seed,
     signal,
     onStep,
+    onLatent,
     denoiseStrength,
   });
   const decoded = await decodeLatentToRgb(latent, spec.width, spec.height);

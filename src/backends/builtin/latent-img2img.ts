@@ -75,6 +75,7 @@ export async function denoiseFromImage(init: Latent, target: Latent, opts: Img2I
       if (sigmaNext > 0) eps[i] = (down * eps[i]! + noise) / sigmaNext;
     }
     opts.onStep();
+    opts.onLatent?.({ width: init.width, height: init.height, data: x });
     await yieldToEventLoop();
     if (opts.signal.aborted) throw new CanceledError();
   }

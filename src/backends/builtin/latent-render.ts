@@ -11,6 +11,11 @@ export interface DenoiseOptions {
   readonly signal: AbortSignal;
   /** Called once after each completed step. */
   readonly onStep: () => void;
+  /**
+   * Called after `onStep` with the sampler's current latent (live previews). It must only read
+   * it, and at once: the loop overwrites the same array in the next step.
+   */
+  readonly onLatent?: (current: Latent) => void;
 }
 
 export const SALT_INITIAL_NOISE = 0;
@@ -58,6 +63,7 @@ export async function denoise(target: Latent, opts: DenoiseOptions): Promise<Lat
       x[i] = x[i]! + (down - sigma) * derivative + up * noise[j]!;
     }
     opts.onStep();
+    opts.onLatent?.({ width: target.width, height: target.height, data: x });
     await yieldToEventLoop();
     if (opts.signal.aborted) throw new CanceledError();
   }

@@ -6,6 +6,7 @@ import { centerCropTo } from '../../media/image/center-crop.js';
 import { encodeMp4 } from '../../media/video/encode-mp4.js';
 import { decodeLatentToRgb } from './latent-decode.js';
 import { guidedPrediction } from './latent-render.js';
+import type { LivePreviews } from './live-preview.js';
 import { deriveSeed } from './prng.js';
 import { promptTarget } from './prompt-target.js';
 import { cameraPath, composeFrame } from './video-motion.js';
@@ -44,12 +45,13 @@ async function inputFrame(bytes: Buffer | undefined, name: 'start' | 'end', spec
  * ti2v) or a seeded scene of the prompt (t2v); the frames then cross-fade toward the end image
  * when there is one (ending exactly on it), or else toward a second seeded scene of the prompt,
  * while a seeded camera pushes in and pans. Frames are produced one at a time as ffmpeg takes
- * them, one progress event each; the same spec and inputs give the same MP4 bytes.
+ * them, one progress event each; the same spec and inputs give the same MP4 bytes. `previews`
+ * (when the caller wants live previews) is offered each frame as it is rendered.
  *
  * @throws UnrecoverableError without a work directory or a required input; CanceledError on abort
  *   (ffmpeg is killed and the partial file removed first).
  */
-export async function renderVideo(spec: JobSpec, ctx: GenerateContext): Promise<GeneratedVideo> {
+export async function renderVideo(spec: JobSpec, ctx: GenerateContext, previews?: LivePreviews): Promise<GeneratedVideo> {
   if (ctx.workDir === undefined) throw new UnrecoverableError('The preview renderer needs a work directory to write a video', 'job_failed');
   if (ctx.signal.aborted) throw new CanceledError();
   const { width, height } = spec;
@@ -69,6 +71,8 @@ export async function renderVideo(spec: JobSpec, ctx: GenerateContext): Promise<
       const t = frameCount === 1 ? 0 : index / (frameCount - 1);
       const frame = composeFrame(first, last, drift * smoothstep(t), camera(t), width, height);
       ctx.onProgress({ step: index + 1, totalSteps: frameCount });
+      // A fresh buffer per frame that nothing writes to again, so no copy is needed.
+      previews?.offer(index + 1, frameCount, () => ({ data: frame, width, height }));
       yield frame;
     }
   }

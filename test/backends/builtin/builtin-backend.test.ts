@@ -56,7 +56,7 @@ describe('builtin preview backend', () => {
       maxSteps: 150,
       maxBatch: 8,
       cancel: true,
-      preview: false,
+      preview: true,
       controlnet: ['canny', 'depth', 'pose', 'scribble', 'lineart'],
       guidanceImages: 4,
     });

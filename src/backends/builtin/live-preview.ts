@@ -1,0 +1,105 @@
+import sharp from 'sharp';
+import type { PreviewImage } from '../backend.js';
+
+/** How often the renderer may show its work; small so previews cost a few ms per job. */
+export interface PreviewPolicy {
+  /** Least time between two previews of one job. */
+  readonly minIntervalMs: number;
+  /** Most previews one job sends (a batch or a video counts as one job). */
+  readonly maxPreviews: number;
+  /** Longest side of a preview, in pixels; smaller outputs are not enlarged. */
+  readonly maxSide: number;
+}
+
+export const DEFAULT_PREVIEW_POLICY: PreviewPolicy = Object.freeze({ minIntervalMs: 200, maxPreviews: 8, maxSide: 256 });
+
+/** Mid quality: a preview is glanced at for a fraction of a second, so bytes matter more. */
+const PREVIEW_JPEG_QUALITY = 70;
+
+/** Raw 8-bit RGB pixels, at any size with the output's aspect ratio (a latent or a frame). */
+export interface RawRgb {
+  readonly data: Buffer;
+  readonly width: number;
+  readonly height: number;
+}
+
+/** One job's live previews: the render loop offers its state after each step; most offers cost one comparison. */
+export interface LivePreviews {
+  /**
+   * Offers the state after `step` of `totalSteps`. `capture` is called (synchronously, so it
+   * may read buffers the loop is about to overwrite) only when a preview is due; it must not
+   * change what it reads, so previews never touch the render itself.
+   */
+  offer(step: number, totalSteps: number, capture: () => RawRgb): void;
+  /** Waits for a preview still being encoded, so none arrives after the job's outputs. */
+  flush(): Promise<void>;
+  /** Drops anything still being encoded (cancel, failure): nothing is sent after this. */
+  close(): void;
+}
+
+const NO_PREVIEWS: LivePreviews = Object.freeze({ offer: () => undefined, flush: () => Promise.resolve(), close: () => undefined });
+
+/** The preview size for an output size: the long side at most `maxSide`, the aspect ratio kept. */
+export function previewSize(width: number, height: number, maxSide: number): { width: number; height: number } {
+  const scale = Math.min(1, maxSide / Math.max(width, height));
+  return { width: Math.max(1, Math.round(width * scale)), height: Math.max(1, Math.round(height * scale)) };
+}
+
+/**
+ * Live previews of an output of `width`×`height`. A preview is due at every
+ * ceil(totalSteps / maxPreviews)-th step except the last (the result itself follows at once),
+ * at least `minIntervalMs` after the previous one, at most `maxPreviews` per job and with at
+ * most one being encoded at a time; offers that are not due are dropped, never queued. The
+ * capture is resized to the preview size in libvips and sent as a JPEG. Previews are best-effort:
+ * a failure to encode or deliver one is ignored. Without `onPreview` every offer is a no-op.
+ */
+export function createLivePreviews(
+  onPreview: ((preview: PreviewImage) => void) | undefined,
+  width: number,
+  height: number,
+  policy: PreviewPolicy = DEFAULT_PREVIEW_POLICY,
+  now: () => number = () => performance.now(),
+): LivePreviews {
+  if (onPreview === undefined || policy.maxPreviews < 1) return NO_PREVIEWS;
+  const size = previewSize(width, height, policy.maxSide);
+  let sent = 0;
+  let lastAt = -Infinity;
+  let inFlight: Promise<void> | undefined;
+  let open = true;
+
+  const due = (step: number, totalSteps: number) => {
+    const every = Math.max(1, Math.ceil(totalSteps / policy.maxPreviews));
+    return step < totalSteps && step % every === 0 && sent < policy.maxPreviews && inFlight === undefined && now() - lastAt >= policy.minIntervalMs;
+  };
+
+  const encode = async (rgb: RawRgb) => {
+    try {
+      const data = await sharp(rgb.data, { raw: { width: rgb.width, height: rgb.height, channels: 3 } })
+        .resize(size.width, size.height, { fit: 'fill' })
+        .jpeg({ quality: PREVIEW_JPEG_QUALITY })
+        .toBuffer();
+      if (open) onPreview({ data, mime: 'image/jpeg' });
+    } catch {
+      // Best-effort: a lost preview must never fail the job.
+    }
+  };
+
+  return {
+    offer(step, totalSteps, capture) {
+      if (!open || !due(step, totalSteps)) return;
+      sent += 1;
+      lastAt = now();
+      // `finally` runs on a later tick, so it always sees this assignment.
+      const job: Promise<void> = encode(capture()).finally(() => {
+        if (inFlight === job) inFlight = undefined;
+      });
+      inFlight = job;
+    },
+    async flush() {
+      await inFlight;
+    },
+    close() {
+      open = false;
+    },
+  };
+}
