@@ -2,7 +2,7 @@
 import { cleanup, fireEvent, render, screen, within } from '@testing-library/react';
 import { useReducer, useState } from 'react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { JsonEditor } from '../../../web/src/features/generate/json-editor';
+import { JsonEditor, parseBody } from '../../../web/src/features/generate/json-editor';
 import { ModeTabs } from '../../../web/src/features/generate/mode-tabs';
 import { formReducer, INITIAL_FORM } from '../../../web/src/features/generate/form-state';
 import type { Tab } from '../../../web/src/features/generate/models';
@@ -77,31 +77,37 @@ describe('seed field', () => {
 });
 
 describe('Advanced JSON editor', () => {
-  it('passes valid edits on, reports unparsable text, shows problems as an alert', () => {
-    const onBody = vi.fn();
-    const onText = vi.fn();
-    const { rerender } = render(<JsonEditor body={{ prompt: 'a', steps: 30 }} problems={[]} onBody={onBody} onText={onText} />);
+  it('parses what is typed: a body, or why not', () => {
+    expect(parseBody('{"prompt": "a"}')).toEqual({ body: { prompt: 'a' } });
+    expect(parseBody('{"prompt": ')).toMatchObject({ problem: expect.stringMatching(/^Not valid JSON/) });
+    expect(parseBody('[1]')).toEqual({ problem: 'Expected a JSON object (the request body)' });
+  });
+
+  it('hands edits over, keeps the typed text while it is invalid, shows problems as an alert, and can discard', () => {
+    const onEdit = vi.fn();
+    const onSync = vi.fn();
+    const view = (body: Record<string, unknown>, problems: string[]) => <JsonEditor body={body} problems={problems} onEdit={onEdit} onSync={onSync} />;
+    const { rerender } = render(view({ prompt: 'a', steps: 30 }, []));
     const editor = screen.getByLabelText('Advanced JSON') as HTMLTextAreaElement;
     expect(JSON.parse(editor.value)).toEqual({ prompt: 'a', steps: 30 });
     expect(screen.queryByRole('alert')).toBeNull();
     fireEvent.focus(editor);
-    fireEvent.change(editor, { target: { value: '{"prompt": "b", "steps": 12}' } });
-    expect(onBody).toHaveBeenLastCalledWith({ prompt: 'b', steps: 12 });
-    expect(onText).toHaveBeenLastCalledWith(undefined);
-    fireEvent.change(editor, { target: { value: '{"prompt": ' } });
-    expect(onText.mock.lastCall![0]).toMatch(/^Not valid JSON/);
-    expect(onBody).toHaveBeenCalledTimes(1);
-    fireEvent.change(editor, { target: { value: '[1]' } });
-    expect(onText).toHaveBeenLastCalledWith('Expected a JSON object (the request body)');
-    rerender(<JsonEditor body={{ prompt: 'b', steps: 12 }} problems={['steps: expected at most 150 but received 500']} onBody={onBody} onText={onText} />);
-    expect(screen.getByRole('alert').textContent).toContain('steps: expected at most 150 but received 500');
-    // While focused, the text stays as typed.
-    expect(editor.value).toBe('[1]');
+    fireEvent.change(editor, { target: { value: '{"prompt": "a", "steps": "many"}' } });
+    expect(onEdit).toHaveBeenLastCalledWith('{"prompt": "a", "steps": "many"}');
+    rerender(view({ prompt: 'a', steps: 30 }, ['steps: expected integer but received "many"']));
+    expect(screen.getByRole('alert').textContent).toContain('steps: expected integer but received "many"');
+    expect(editor.getAttribute('aria-invalid')).toBe('true');
+    fireEvent.blur(editor);
+    expect(editor.value).toBe('{"prompt": "a", "steps": "many"}');
+    onSync.mockClear();
+    fireEvent.click(screen.getByRole('button', { name: 'Discard JSON edits' }));
+    expect(JSON.parse(editor.value)).toEqual({ prompt: 'a', steps: 30 });
+    expect(onSync).toHaveBeenCalled();
   });
 
   it('shows form changes when not being edited', () => {
-    const { rerender } = render(<JsonEditor body={{ prompt: 'a' }} problems={[]} onBody={() => undefined} onText={() => undefined} />);
-    rerender(<JsonEditor body={{ prompt: 'a fox' }} problems={[]} onBody={() => undefined} onText={() => undefined} />);
+    const { rerender } = render(<JsonEditor body={{ prompt: 'a' }} problems={[]} onEdit={() => undefined} onSync={() => undefined} />);
+    rerender(<JsonEditor body={{ prompt: 'a fox' }} problems={[]} onEdit={() => undefined} onSync={() => undefined} />);
     expect(JSON.parse((screen.getByLabelText('Advanced JSON') as HTMLTextAreaElement).value)).toEqual({ prompt: 'a fox' });
   });
 });

@@ -55,6 +55,9 @@ describe('Generate page against a real server', () => {
     const href = within(grid).getAllByRole('link')[0]!.getAttribute('href')!;
     expect(href).toMatch(/^\/images\/[^/]+$/);
     firstAssetId = decodeURIComponent(href.slice('/images/'.length));
+    // Scores are stored just after success: the grid picks them up a moment later.
+    await waitFor(() => expect(within(screen.getByTestId('variant-grid')).getAllByTestId('scores')).toHaveLength(2), { timeout: 8_000 });
+    expect(within(screen.getByTestId('variant-grid')).getAllByTestId('scores')[0]!.textContent).toMatch(/Diversity \d/);
     const progress = screen.getByTestId('job-progress');
     expect(within(progress).getByRole('progressbar').getAttribute('aria-valuenow')).toBe('100');
     expect(progress.textContent).toMatch(/Step (\d+) \/ \1/);
@@ -76,6 +79,13 @@ describe('Generate page against a real server', () => {
     fireEvent.change(editor, { target: { value: JSON.stringify({ ...body, steps: 400 }) } });
     expect(screen.getByRole('alert').textContent).toContain('steps: expected at most 150 but received 400');
     expect(screen.getByRole('button', { name: 'Generate' })).toHaveProperty('disabled', true);
+    // A wrong type is an error as typed, not quietly the model's default.
+    fireEvent.change(editor, { target: { value: JSON.stringify({ ...body, steps: 'many' }) } });
+    expect(screen.getByRole('alert').textContent).toContain('steps: expected integer but received "many"');
+    expect(screen.getByRole('button', { name: 'Generate' })).toHaveProperty('disabled', true);
+    expect((screen.getByLabelText('Steps') as HTMLInputElement).value).toBe(String(body.steps));
+    fireEvent.change(editor, { target: { value: '{"prompt": "x",' } });
+    expect(screen.getByRole('alert').textContent).toMatch(/Not valid JSON/);
     fireEvent.change(editor, { target: { value: JSON.stringify({ ...body, steps: 9, priority: 5 }) } });
     expect(screen.queryByRole('alert')).toBeNull();
     expect((screen.getByLabelText('Steps') as HTMLInputElement).value).toBe('9');

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { formReducer, INITIAL_FORM, type FormState } from '../../../web/src/features/generate/form-state';
 import type { ImageSlot } from '../../../web/src/features/generate/image-slot';
-import { bodyToForm, draftBody, formFromDraft, formToBody, nearestAspectRatio, requestFor } from '../../../web/src/features/generate/request-body';
+import { bodyToForm, bucketAspectRatio, draftBody, formFromDraft, formToBody, requestFor } from '../../../web/src/features/generate/request-body';
 import { promptStats } from '../../../web/src/features/generate/prompt-stats';
 import { MODELS } from './fixtures';
 
@@ -87,7 +87,9 @@ describe('request body → form (JSON edits)', () => {
 describe('drafts (Reuse settings / Use as reference)', () => {
   it('a job view’s camelCase parameters become the request, with the aspect ratio of its size', () => {
     const params = { prompt: 'a fox', negativePrompt: null, width: 1344, height: 768, steps: 25, cfgScale: 6, sampler: 'DDIM', seed: 99, numImages: 2, hiresFix: false, priority: 0 };
-    expect(draftBody({ mode: 't2i', params })).toEqual({ prompt: 'a fox', aspect_ratio: '16:9', steps: 25, cfg_scale: 6, sampler: 'DDIM', seed: 99, num_images: 2, hires_fix: false });
+    expect(draftBody({ mode: 't2i', params }, 1024)).toEqual({ prompt: 'a fox', aspect_ratio: '16:9', steps: 25, cfg_scale: 6, sampler: 'DDIM', seed: 99, num_images: 2, hires_fix: false });
+    // Without the model's base resolution the size cannot be proven a bucket: it stays explicit.
+    expect(draftBody({ mode: 't2i', params })).toMatchObject({ width: 1344, height: 768 });
     const form = formFromDraft({ mode: 't2i', params: { ...params, model: 'preview' } }, init(), MODELS);
     expect(form).toMatchObject({ tab: 't2i', prompt: 'a fox', aspectRatio: '16:9', steps: 25, seed: 99, seedLocked: true, numImages: 2, extra: {} });
   });
@@ -111,10 +113,14 @@ describe('drafts (Reuse settings / Use as reference)', () => {
     expect(form).toMatchObject({ tab: 'video', aspectRatio: '16:9', durationSeconds: 2, fps: 8, extra: {} });
   });
 
-  it('nearest aspect ratio', () => {
-    expect(nearestAspectRatio(1024, 1024)).toBe('1:1');
-    expect(nearestAspectRatio(832, 1216)).toBe('2:3');
-    expect(nearestAspectRatio(1000, 300)).toBeUndefined();
+  it('an explicit size that is no bucket stays width × height (reused at the same size)', () => {
+    expect(bucketAspectRatio(1024, 1024, 1024)).toBe('1:1');
+    expect(bucketAspectRatio(832, 1216, 1024)).toBe('2:3');
+    expect(bucketAspectRatio(320, 256, 1024)).toBeUndefined();
+    const form = formFromDraft({ mode: 't2i', params: { prompt: 'p', model: 'preview', width: 320, height: 256 } }, init(), MODELS);
+    expect(form).toMatchObject({ aspectRatio: '', extra: { width: 320, height: 256 } });
+    expect(formToBody(form)).toMatchObject({ width: 320, height: 256 });
+    expect(formToBody(form)).not.toHaveProperty('aspect_ratio');
   });
 });
 

@@ -6,7 +6,7 @@ import { takePendingDraft, type Draft } from '../features/generate/draft';
 import { Field, NumberField } from '../features/generate/fields';
 import { formReducer, INITIAL_FORM, type FormState } from '../features/generate/form-state';
 import type { ImageSlot } from '../features/generate/image-slot';
-import { JsonEditor } from '../features/generate/json-editor';
+import { JsonEditor, parseBody } from '../features/generate/json-editor';
 import { ModeTabs, PANEL_ID, tabId } from '../features/generate/mode-tabs';
 import { ModelFields } from '../features/generate/model-fields';
 import { capabilitiesOf, useModels } from '../features/generate/models';
@@ -28,7 +28,8 @@ export function GeneratePage() {
   const { models, error: modelsError } = useModels();
   const [form, dispatch] = useReducer(formReducer, INITIAL_FORM);
   const openapi = useOpenApi();
-  const [parseProblem, setParseProblem] = useState<string>();
+  /** Problems of JSON typed in the editor that was not applied (invalid); undefined otherwise. */
+  const [typedProblems, setTypedProblems] = useState<string[]>();
   const { live, submit, cancel } = useRun(
     useCallback((run: { status: string; seed: number }) => {
       if (run.status === 'succeeded') dispatch({ type: 'ran', seed: run.seed });
@@ -58,7 +59,8 @@ export function GeneratePage() {
   const model = list.find((m) => m.name === form.model);
   const caps = capabilitiesOf(model);
   const request = useMemo(() => requestFor(form, model), [form, model]);
-  const problems = useMemo(() => [...(parseProblem ? [parseProblem] : []), ...schemaProblems(openapi, request.path, request.body)], [parseProblem, openapi, request]);
+  const formProblems = useMemo(() => schemaProblems(openapi, request.path, request.body), [openapi, request]);
+  const problems = typedProblems ?? formProblems;
   const reason = blockingReason(form, model, request.mode);
   const busy = live.phase === 'submitting' || live.phase === 'running';
   const canGenerate = !!models && problems.length === 0 && !reason && !busy;
@@ -82,7 +84,18 @@ export function GeneratePage() {
       run();
     }
   };
-  const onBody = (body: Record<string, unknown>) => dispatch({ type: 'apply', apply: (current) => bodyToForm(body, current, list) });
+  // What was typed is checked as typed; only a valid body reaches the form (a wrong type must
+  // not quietly become a default and be sent).
+  const onJsonEdit = (text: string) => {
+    const parsed = parseBody(text);
+    if ('problem' in parsed) return setTypedProblems([parsed.problem]);
+    const candidate = bodyToForm(parsed.body, form, list);
+    const typed = requestFor(candidate, list.find((m) => m.name === candidate.model));
+    const found = schemaProblems(openapi, typed.path, parsed.body);
+    if (found.length > 0) return setTypedProblems(found);
+    setTypedProblems(undefined);
+    dispatch({ type: 'replace', form: candidate });
+  };
   const setSlot = (slot: 'reference' | 'start' | 'end', value: FormState['reference']) => dispatch({ type: 'slot', slot, value, models: list });
   const shownRun = live.run && live.run.status === 'succeeded' ? live.run : undefined;
   const previewRatio = live.run ? `${live.run.parameters.width} / ${live.run.parameters.height}` : '1 / 1';
@@ -162,7 +175,7 @@ export function GeneratePage() {
           )}
           {form.tab !== 'video' && caps.controlnet.length > 0 && <ControlNetPanel form={form} types={caps.controlnet} models={list} dispatch={dispatch} pick={pick} />}
 
-          <JsonEditor body={request.body} problems={problems} onBody={onBody} onText={setParseProblem} />
+          <JsonEditor body={request.body} problems={problems} onEdit={onJsonEdit} onSync={() => setTypedProblems(undefined)} />
         </div>
 
         <div className="gen-actions">

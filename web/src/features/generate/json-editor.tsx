@@ -1,50 +1,49 @@
-import { useEffect, useId, useState } from 'react';
+import { useEffect, useId, useRef, useState } from 'react';
 import type { RequestBody } from './request-body';
 
+/** What a piece of typed JSON is: a request body, or why it is not one. */
+export function parseBody(text: string): { body: RequestBody } | { problem: string } {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    return { problem: `Not valid JSON: ${error instanceof Error ? error.message : String(error)}` };
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return { problem: 'Expected a JSON object (the request body)' };
+  return { body: parsed as RequestBody };
+}
+
 /**
- * The request body as JSON, both ways: it shows the form's body; a valid edit flows back
- * into the form. While the text is being edited (focused) it is kept as typed, so an
- * unfinished edit is not reformatted away; `problems` come from the parse and the schema check.
+ * The request body as JSON, both ways: it shows the form's body, and hands every edit to
+ * `onEdit` (which checks it and, when valid, applies it to the form). While the text is being
+ * edited it is kept as typed, so an unfinished edit is not reformatted away; once the form
+ * changes from elsewhere, or the editor is left with a valid body, it shows the form's body
+ * again and `onSync` says the typed text is gone.
  */
 export function JsonEditor({
   body,
   problems,
-  onBody,
-  onText,
+  onEdit,
+  onSync,
 }: {
   body: RequestBody;
   problems: readonly string[];
-  /** A parsed JSON object typed by the user. */
-  onBody: (body: RequestBody) => void;
-  /** The parse problem of the current text, or undefined when it parses. */
-  onText: (parseProblem: string | undefined) => void;
+  onEdit: (text: string) => void;
+  onSync: () => void;
 }) {
   const id = useId();
   const formatted = JSON.stringify(body, null, 2);
   const [text, setText] = useState(formatted);
   const [editing, setEditing] = useState(false);
+  const sync = useRef(onSync);
+  sync.current = onSync;
 
   // The form changed (not through this editor): show its body.
   useEffect(() => {
-    if (!editing) setText(formatted);
+    if (editing) return;
+    setText(formatted);
+    sync.current();
   }, [formatted, editing]);
-
-  const change = (value: string) => {
-    setText(value);
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(value);
-    } catch (error) {
-      onText(`Not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
-      return;
-    }
-    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
-      onText('Expected a JSON object (the request body)');
-      return;
-    }
-    onText(undefined);
-    onBody(parsed as RequestBody);
-  };
 
   return (
     <div className="panel json-editor">
@@ -60,10 +59,14 @@ export function JsonEditor({
         aria-describedby={`${id}-hint`}
         onFocus={() => setEditing(true)}
         onBlur={() => {
-          setEditing(false);
-          if (problems.length === 0) setText(formatted);
+          // Invalid text stays (with its alert) until fixed; valid text is shown formatted.
+          if (problems.length === 0) setEditing(false);
         }}
-        onChange={(event) => change(event.target.value)}
+        onChange={(event) => {
+          setEditing(true);
+          setText(event.target.value);
+          onEdit(event.target.value);
+        }}
       />
       <span id={`${id}-hint`} className="hint">
         The request body sent to the API, checked against its schema. Fields without a control above (priority, cache_mode, width…) can be added here.
@@ -77,6 +80,11 @@ export function JsonEditor({
             ))}
           </ul>
         </div>
+      )}
+      {editing && text !== formatted && (
+        <button type="button" className="ghost small" onClick={() => setEditing(false)}>
+          Discard JSON edits
+        </button>
       )}
     </div>
   );

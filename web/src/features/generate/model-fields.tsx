@@ -26,9 +26,9 @@ export function ModelFields({ form, models, model, dispatch }: { form: FormState
           </select>
         )}
       </Field>
-      <Field label="Aspect ratio" hint={form.aspectRatio ? undefined : form.tab === 't2i' ? "The model's default" : 'The input image’s shape'}>
+      <Field label="Aspect ratio" hint={aspectHint(form)}>
         {(id, hintId) => (
-          <select id={id} value={form.aspectRatio} aria-describedby={hintId} onChange={(event) => set({ aspectRatio: event.target.value })}>
+          <select id={id} value={form.aspectRatio} aria-describedby={hintId} onChange={(event) => dispatch({ type: 'apply', apply: (f) => withAspectRatio(f, event.target.value) })}>
             <option value="">Auto</option>
             {ASPECT_RATIOS.map((ratio) => (
               <option key={ratio} value={ratio}>
@@ -68,4 +68,18 @@ export function ModelFields({ form, models, model, dispatch }: { form: FormState
 
 function setPatch(patch: Extract<FormAction, { type: 'set' }>['patch']): FormAction {
   return { type: 'set', patch };
+}
+
+/** An explicit width/height (typed in the JSON or reused) cannot go with an aspect ratio: the ratio replaces it. */
+function withAspectRatio(form: FormState, aspectRatio: string): FormState {
+  if (!aspectRatio) return { ...form, aspectRatio };
+  const { width: _w, height: _h, ...extra } = form.extra;
+  return { ...form, aspectRatio, extra };
+}
+
+function aspectHint(form: FormState): string | undefined {
+  if (form.aspectRatio) return undefined;
+  const { width, height } = form.extra as { width?: unknown; height?: unknown };
+  if (typeof width === 'number' || typeof height === 'number') return `Custom size ${String(width ?? height)}×${String(height ?? width)}`;
+  return form.tab === 't2i' ? "The model's default" : 'The input image’s shape';
 }

@@ -177,7 +177,8 @@ function toRef(value: unknown): unknown {
 
 /**
  * A draft's params (a job's parameters, camelCase, or a request body) as a request body for
- * the draft's tab. Width × height becomes the aspect ratio it is a bucket of; frames become
+ * the draft's tab. Width × height becomes the aspect ratio whose bucket it is at the model's
+ * base resolution (else it stays an explicit size); frames become
  * a duration; fields that are not part of a request (priority 0, the run's own bookkeeping) drop out.
  */
 export function draftBody(draft: Draft, baseResolution?: number): RequestBody {
@@ -194,7 +195,9 @@ export function draftBody(draft: Draft, baseResolution?: number): RequestBody {
     }
   }
   if (typeof body.width === 'number' && typeof body.height === 'number' && body.aspect_ratio === undefined) {
-    const ratio = bucketAspectRatio(body.width, body.height, baseResolution) ?? nearestAspectRatio(body.width, body.height);
+    // Only when lossless: the ratio must resolve to exactly this size for the model, else
+    // the reused run would render at another size (an explicit 320×256 is not "5:4 at 1024").
+    const ratio = bucketAspectRatio(body.width, body.height, baseResolution);
     if (ratio) {
       body.aspect_ratio = ratio;
       delete body.width;
@@ -221,18 +224,6 @@ export function bucketAspectRatio(width: number, height: number, baseResolution:
     const size = sizeForRatio(w / h, baseResolution);
     return size.width === width && size.height === height;
   });
-}
-
-/** The aspect ratio width × height is within 3% of, if any. */
-export function nearestAspectRatio(width: number, height: number): string | undefined {
-  const r = width / height;
-  let best: { ratio: string; error: number } | undefined;
-  for (const ratio of ASPECT_RATIOS) {
-    const [w, h] = ratio.split(':').map(Number) as [number, number];
-    const error = Math.abs(w / h - r) / (w / h);
-    if (error < 0.03 && (!best || error < best.error)) best = { ratio, error };
-  }
-  return best?.ratio;
 }
 
 /** The form a draft describes: tab, fields, and the reference with its preview. */

@@ -49,6 +49,7 @@ export function useRun(onFinished?: (run: RunView) => void): RunControls {
       }
       dispatch({ type: 'final', run: final });
       finished.current?.(final);
+      void awaitScores(final, current.signal, (run) => dispatch({ type: 'final', run }));
       return final;
     } catch (error) {
       if (current.signal.aborted) return undefined;
@@ -70,4 +71,26 @@ export function useRun(onFinished?: (run: RunView) => void): RunControls {
   }, []);
 
   return { live, submit, cancel };
+}
+
+const SCORE_DELAYS_MS = [300, 700, 1500, 3000];
+
+const unscored = (run: RunView) => run.status === 'succeeded' && run.assets.length > 0 && run.assets.every((asset) => Object.keys(asset.evaluations).length === 0);
+
+/**
+ * Scores (pHash, diversity, SSIM…) are stored just after a run succeeds, so the view loaded
+ * right after the `succeeded` event may not have them yet: ask again a few times.
+ */
+async function awaitScores(run: RunView, signal: AbortSignal, update: (run: RunView) => void): Promise<void> {
+  if (!unscored(run)) return;
+  for (const delay of SCORE_DELAYS_MS) {
+    await new Promise((resolve) => setTimeout(resolve, delay));
+    if (signal.aborted) return;
+    try {
+      const again = await api<RunView>(`/api/status/${encodeURIComponent(run.runId)}`, { signal });
+      if (!unscored(again)) return update(again);
+    } catch {
+      return; // the results stand without scores
+    }
+  }
 }
