@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 
 /** The Redis every Redis-backed test uses (nothing on disk; tests isolate by key prefix). */
-export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+export const REDIS_URL = process.env.ATELIER_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 /** A key prefix no other test run uses: `atelier-test-<random>`. */
 export function uniqueRedisPrefix(): string {

@@ -5,6 +5,8 @@ import { readServerSentEvents } from '../../src/cli/sse-client.js';
 import { startCluster, type Cluster, type WorkerProcess } from '../helpers/cluster.js';
 import { S3RVER_CREDENTIALS, startS3TestServer, type S3TestServer } from '../helpers/s3-test-server.js';
 import { killAllSpawned } from '../helpers/spawn-server.js';
+import { POSTGRES_URL } from '../helpers/postgres.js';
+import { REDIS_URL } from '../helpers/redis.js';
 
 /**
  * SPEC §1/§9 at scale: 2 `atelier serve` nodes and 2 `atelier worker`s on PostgreSQL, Redis
@@ -13,8 +15,6 @@ import { killAllSpawned } from '../helpers/spawn-server.js';
  * two sets of assets, every stored object exists, and an SSE client on the surviving node
  * saw every job end.
  */
-const POSTGRES_URL = process.env.ATELIER_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const REDIS_URL = process.env.ATELIER_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const BUCKET = 'atelier-cluster';
 const JOBS = 500;
 const TERMINAL = new Set(['succeeded', 'failed', 'canceled']);
