@@ -64,7 +64,7 @@ export function ImageInput({
             </span>
             {slot.width && slot.height ? <span className="muted">{`${slot.width}×${slot.height}`}</span> : null}
             <SlotStatus slot={slot} />
-            <button type="button" className="ghost small" onClick={onClear} aria-label={`Remove ${label.toLowerCase()}`}>
+            <button type="button" className="ghost small" onClick={onClear} aria-label={`Remove ${slot.name}`}>
               Remove
             </button>
           </span>
