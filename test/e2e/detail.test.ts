@@ -26,7 +26,7 @@ describe('detail', () => {
     const detail = page.getByTestId('asset-detail');
     await detail.waitFor();
     await waitForImagesLoaded(detail);
-    const size = await detail.locator('img').first().evaluate((img) => ({ w: (img as HTMLImageElement).naturalWidth, h: (img as HTMLImageElement).naturalHeight }));
+    const size = await detail.locator('img').first().evaluate((img: any) => ({ w: img.naturalWidth as number, h: img.naturalHeight as number }));
     expect(size.w / size.h).toBeCloseTo(320 / 256, 2);
     const parameters = (await page.getByTestId('parameters').textContent()) ?? '';
     for (const value of ['an orchard in spring', 'blurry', '1234', '6', '5.5', 'DPM++ 2M', '320', '256']) expect(parameters).toContain(value);
@@ -48,7 +48,7 @@ describe('detail', () => {
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
     await page.getByRole('button', { name: 'Copy parameters' }).click();
     await page.getByRole('status').getByText('Copied').waitFor();
-    const text = await page.evaluate(() => navigator.clipboard.readText());
+    const text = await page.evaluate((): Promise<string> => (globalThis as any).navigator.clipboard.readText());
     expect(text).toContain('a copper kettle');
     expect(text).toMatch(/Seed: 1234/);
     expect(unexpectedProblems()).toEqual([]);
@@ -87,7 +87,7 @@ describe('detail', () => {
     await expect.poll(() => page.getByRole('tab', { selected: true }).textContent()).toBe('Image to image');
     const preview = page.getByRole('img', { name: 'Reference preview' });
     await preview.waitFor();
-    await expect.poll(() => preview.evaluate((img) => (img as HTMLImageElement).naturalWidth)).toBeGreaterThan(0);
+    await expect.poll(() => preview.evaluate((img: any) => img.naturalWidth as number)).toBeGreaterThan(0);
 
     await field(page, 'Prompt').fill('the same bridge at night');
     const sent = await submittedBody(page, () => generateButton(page).click());

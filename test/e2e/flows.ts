@@ -61,7 +61,7 @@ export async function waitForImagesLoaded(scope: Locator): Promise<number> {
   const images = scope.locator('img');
   await images.first().waitFor();
   await expect
-    .poll(() => images.evaluateAll((all) => all.every((img) => (img as HTMLImageElement).complete && (img as HTMLImageElement).naturalWidth > 0)), { timeout: 15_000 })
+    .poll(() => images.evaluateAll((all: any[]) => all.every((img) => img.complete && img.naturalWidth > 0)), { timeout: 15_000 })
     .toBe(true);
   return images.count();
 }

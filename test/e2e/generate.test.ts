@@ -22,21 +22,22 @@ afterAll(async () => {
  */
 async function recordProgress(page: Page): Promise<void> {
   await page.evaluate(() => {
+    const w: any = globalThis; // in the page (the project's types have no DOM library)
     const seen = { values: [] as number[], steps: [] as string[] };
-    (window as unknown as { __progress: typeof seen }).__progress = seen;
+    w.__progress = seen;
     const record = () => {
-      const box = document.querySelector('[data-testid="job-progress"]');
+      const box = w.document.querySelector('[data-testid="job-progress"]');
       if (!box) return;
       const value = box.querySelector('[role="progressbar"]')?.getAttribute('aria-valuenow');
       if (value != null && seen.values.at(-1) !== Number(value)) seen.values.push(Number(value));
       const step = /Step \d+ \/ \d+/.exec(box.textContent ?? '')?.[0];
       if (step && seen.steps.at(-1) !== step) seen.steps.push(step);
     };
-    new MutationObserver(record).observe(document.body, { subtree: true, childList: true, attributes: true, characterData: true });
+    new w.MutationObserver(record).observe(w.document.body, { subtree: true, childList: true, attributes: true, characterData: true });
   });
 }
 
-const recorded = (page: Page) => page.evaluate(() => (window as unknown as { __progress: { values: number[]; steps: string[] } }).__progress);
+const recorded = (page: Page) => page.evaluate((): { values: number[]; steps: string[] } => (globalThis as any).__progress);
 
 describe('generate', () => {
   it('generates and watches the progress over SSE to a grid of results, then opens one', async () => {

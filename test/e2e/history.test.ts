@@ -38,14 +38,14 @@ const shownIds = (page: Page) =>
   page
     .getByTestId('gallery')
     .getByRole('link')
-    .evaluateAll((links) => links.map((a) => decodeURIComponent(new URL((a as HTMLAnchorElement).href).pathname.replace('/images/', ''))));
+    .evaluateAll((links: any[]) => links.map((a): string => decodeURIComponent(new URL(a.href).pathname.replace('/images/', ''))));
 
 describe('history', () => {
   it('shows the newest first, a page at a time with "Load more", videos with a poster and badge', async () => {
     const app = await b.newPage();
     // Without IntersectionObserver nothing pages by itself: only the button does.
     await app.context.addInitScript(() => {
-      delete (window as { IntersectionObserver?: unknown }).IntersectionObserver;
+      delete (globalThis as any).IntersectionObserver;
     });
     await app.page.goto(`${server.url}/history?token=${server.adminToken}`);
     const { page } = app;
@@ -57,7 +57,7 @@ describe('history', () => {
     const first = gallery.getByRole('link').first();
     expect(await first.getAttribute('href')).toBe(`/images/${videoId}`);
     await first.getByText('Video', { exact: true }).waitFor();
-    await expect.poll(() => first.locator('img').evaluate((img) => (img as HTMLImageElement).naturalWidth)).toBeGreaterThan(0);
+    await expect.poll(() => first.locator('img').evaluate((img: any) => img.naturalWidth as number)).toBeGreaterThan(0);
     // The oldest batch is not on the first page; the newest is.
     await gallery.getByText('batch 7 of tiny tiles').first().waitFor();
     await expect(gallery.getByText('batch 1 of tiny tiles').count()).resolves.toBe(0);
@@ -106,7 +106,7 @@ describe('history', () => {
     await Promise.all(held.splice(0).map((route) => route.continue()));
     // Pictures in view have loaded (lazy ones below the fold may not have been asked for).
     await expect
-      .poll(() => gallery.locator('img').evaluateAll((imgs) => imgs.filter((i) => i.getBoundingClientRect().top < innerHeight).every((i) => (i as HTMLImageElement).complete && (i as HTMLImageElement).naturalWidth > 0)))
+      .poll(() => gallery.locator('img').evaluateAll((imgs: any[]) => imgs.filter((i) => i.getBoundingClientRect().top < (globalThis as any).innerHeight).every((i) => i.complete && i.naturalWidth > 0)))
       .toBe(true);
     expect(await gallery.getByRole('link').first().boundingBox()).toEqual(before);
     const { total, shifts } = await readLayoutShift(app.page);

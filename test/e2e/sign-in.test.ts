@@ -35,7 +35,7 @@ describe('sign-in', () => {
     await alert.waitFor();
     expect(await alert.textContent()).toMatch(/not accepted/i);
     await expect(page.getByRole('heading', { name: 'Sign in' }).isVisible()).resolves.toBe(true);
-    expect(await page.evaluate(() => localStorage.getItem('atelier.token'))).toBeNull();
+    expect(await page.evaluate((): string | null => (globalThis as any).localStorage.getItem('atelier.token'))).toBeNull();
     await screenshot(page, 'sign-in-refused');
     expect(unexpectedProblems(EXPECTED_401)).toEqual([]);
   });
@@ -54,7 +54,7 @@ describe('sign-in', () => {
     expect(url.pathname).toBe('/history');
     expect(url.search).toBe('');
     expect(page.url()).not.toContain(server.adminToken);
-    expect(await page.evaluate(() => localStorage.getItem('atelier.token'))).toBe(server.adminToken);
+    expect(await page.evaluate((): string | null => (globalThis as any).localStorage.getItem('atelier.token'))).toBe(server.adminToken);
     const nav = page.getByRole('navigation', { name: 'Main' });
     for (const name of ['Generate', 'History', 'Admin']) await expect(nav.getByRole('link', { name }).isVisible()).resolves.toBe(true);
     // The token survives a reload (it is in localStorage, not the URL).
@@ -69,7 +69,7 @@ describe('sign-in', () => {
     await page.getByLabel('API token').press('Enter');
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
-    expect(await page.evaluate(() => localStorage.getItem('atelier.token'))).toBeNull();
+    expect(await page.evaluate((): string | null => (globalThis as any).localStorage.getItem('atelier.token'))).toBeNull();
     expect(unexpectedProblems()).toEqual([]);
   });
 

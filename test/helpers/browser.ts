@@ -6,6 +6,10 @@
  * localStorage and cookies never leak between tests. Every page records what went wrong in
  * it — console errors, uncaught exceptions, failed requests, HTTP errors — so a test can
  * assert that a flow ran cleanly, not just that the expected text appeared.
+ *
+ * Callbacks that run inside the page (page.evaluate, addInitScript) reach the DOM through
+ * `globalThis as any`: the project typechecks against Node's types without the DOM library,
+ * which would clash with them in server code.
  */
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
@@ -167,8 +171,9 @@ export async function screenshot(page: Page, name: string, options: { fullPage?:
 /** True when the page scrolls sideways (a layout wider than the viewport). */
 export async function overflowsHorizontally(page: Page): Promise<{ scrollWidth: number; innerWidth: number; overflows: boolean }> {
   return page.evaluate(() => {
-    const scrollWidth = document.documentElement.scrollWidth;
-    return { scrollWidth, innerWidth: window.innerWidth, overflows: scrollWidth > window.innerWidth };
+    const w: any = globalThis;
+    const scrollWidth: number = w.document.documentElement.scrollWidth;
+    return { scrollWidth, innerWidth: w.innerWidth as number, overflows: scrollWidth > w.innerWidth };
   });
 }
 
@@ -179,14 +184,14 @@ export async function overflowsHorizontally(page: Page): Promise<{ scrollWidth: 
  */
 export async function trackLayoutShift(context: BrowserContext): Promise<void> {
   await context.addInitScript(() => {
-    const w = window as unknown as { __layoutShift: number; __layoutShifts: unknown[] };
+    const w: any = globalThis;
     w.__layoutShift = 0;
     w.__layoutShifts = [];
-    new PerformanceObserver((list) => {
-      for (const entry of list.getEntries() as unknown as { value: number; hadRecentInput: boolean; sources?: { node?: Node }[] }[]) {
+    new w.PerformanceObserver((list: any) => {
+      for (const entry of list.getEntries() as { value: number; hadRecentInput: boolean; sources?: { node?: any }[] }[]) {
         if (entry.hadRecentInput) continue;
         w.__layoutShift += entry.value;
-        w.__layoutShifts.push({ value: entry.value, nodes: (entry.sources ?? []).map((s) => (s.node instanceof Element ? s.node.outerHTML.slice(0, 120) : String(s.node?.nodeName))) });
+        w.__layoutShifts.push({ value: entry.value, nodes: (entry.sources ?? []).map((s) => (s.node?.outerHTML ? String(s.node.outerHTML).slice(0, 120) : String(s.node?.nodeName))) });
       }
     }).observe({ type: 'layout-shift', buffered: true });
   });
@@ -194,7 +199,7 @@ export async function trackLayoutShift(context: BrowserContext): Promise<void> {
 
 export async function readLayoutShift(page: Page): Promise<{ total: number; shifts: unknown[] }> {
   return page.evaluate(() => {
-    const w = window as unknown as { __layoutShift: number; __layoutShifts: unknown[] };
-    return { total: w.__layoutShift, shifts: w.__layoutShifts };
+    const w: any = globalThis;
+    return { total: w.__layoutShift as number, shifts: w.__layoutShifts as unknown[] };
   });
 }
