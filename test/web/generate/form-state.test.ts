@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { applyModel, drawSeed, effectiveMode, formReducer, INITIAL_FORM, MAX_SEED, requestSeed, type FormState } from '../../../web/src/features/generate/form-state';
 import type { ImageSlot } from '../../../web/src/features/generate/image-slot';
+import { modelProblems } from '../../../web/src/features/generate/problems';
 import { MODELS } from './fixtures';
 
 const init = (patch: Partial<FormState> = {}) => formReducer({ ...INITIAL_FORM, ...patch }, { type: 'init', models: MODELS });
@@ -98,5 +99,17 @@ describe('seed rules', () => {
   it('locking with no seed at all draws one', () => {
     expect(formReducer(init(), { type: 'lock', locked: true, random: 55 })).toMatchObject({ seed: 55, seedLocked: true });
     expect(formReducer({ ...init(), seed: 3, seedLocked: true }, { type: 'lock', locked: false, random: 1 })).toMatchObject({ seed: 3, seedLocked: false });
+  });
+});
+
+describe('model limits', () => {
+  it('values the API accepts but the model refuses are problems', () => {
+    const small = formReducer(init(), { type: 'model', name: 'small', models: MODELS });
+    expect(modelProblems(small, MODELS[1])).toEqual([]);
+    expect(modelProblems({ ...small, steps: 41, numImages: 3, sampler: 'Euler' }, MODELS[1])).toEqual([
+      'steps: at most 40 for model small',
+      'num_images: at most 2 for model small',
+      'sampler: model small offers DDIM, Euler a',
+    ]);
   });
 });

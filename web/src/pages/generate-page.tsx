@@ -10,7 +10,7 @@ import { JsonEditor, parseBody } from '../features/generate/json-editor';
 import { ModeTabs, PANEL_ID, tabId } from '../features/generate/mode-tabs';
 import { ModelFields } from '../features/generate/model-fields';
 import { capabilitiesOf, useModels } from '../features/generate/models';
-import { blockingReason, schemaProblems } from '../features/generate/problems';
+import { blockingReason, modelProblems, schemaProblems } from '../features/generate/problems';
 import { promptStats } from '../features/generate/prompt-stats';
 import { bodyToForm, formFromDraft, requestFor } from '../features/generate/request-body';
 import { SeedField } from '../features/generate/seed-field';
@@ -59,7 +59,7 @@ export function GeneratePage() {
   const model = list.find((m) => m.name === form.model);
   const caps = capabilitiesOf(model);
   const request = useMemo(() => requestFor(form, model), [form, model]);
-  const formProblems = useMemo(() => schemaProblems(openapi, request.path, request.body), [openapi, request]);
+  const formProblems = useMemo(() => [...schemaProblems(openapi, request.path, request.body), ...modelProblems(form, model)], [openapi, request, form, model]);
   const problems = typedProblems ?? formProblems;
   const reason = blockingReason(form, model, request.mode);
   const busy = live.phase === 'submitting' || live.phase === 'running';

@@ -204,8 +204,3 @@ export function drawSeed(random: () => number = Math.random): number {
 export function requestSeed(form: Pick<FormState, 'seed' | 'seedLocked'>): number {
   return form.seedLocked && form.seed !== null && Number.isFinite(form.seed) ? form.seed : -1;
 }
-
-/** Every slot of the form, for "still uploading?" checks. */
-export function allSlots(form: FormState): ImageSlot[] {
-  return [form.reference, form.start, form.end, form.controlImage, ...form.guidance].filter((slot): slot is ImageSlot => !!slot);
-}

@@ -39,3 +39,13 @@ export function tabSlots(form: FormState): ImageSlot[] {
   const slots = form.tab === 'video' ? [form.start, form.end] : [form.tab === 'i2i' ? form.reference : undefined, form.controlImage, ...form.guidance];
   return slots.filter((slot): slot is ImageSlot => !!slot);
 }
+
+/** Values within the API's outer bounds that the chosen model still refuses (its own limits). */
+export function modelProblems(form: FormState, model: ModelInfo | undefined): string[] {
+  if (!model) return [];
+  const problems: string[] = [];
+  if (form.steps > model.limits.maxSteps) problems.push(`steps: at most ${model.limits.maxSteps} for model ${model.name}`);
+  if (form.tab !== 'video' && form.numImages > model.limits.maxImages) problems.push(`num_images: at most ${model.limits.maxImages} for model ${model.name}`);
+  if (!model.samplers.includes(form.sampler)) problems.push(`sampler: model ${model.name} offers ${model.samplers.join(', ')}`);
+  return problems;
+}
