@@ -147,4 +147,26 @@ describe('generate form', () => {
     expect(await page.evaluate((): string | null => (globalThis as any).document.activeElement?.getAttribute('role'))).not.toBe('tab');
     expect(unexpectedProblems()).toEqual([]);
   });
+
+  it('is keyboard-friendly: a skip link first, and Tab alone reaches Generate and runs it', async () => {
+    const { page, unexpectedProblems } = await b.openApp(server);
+    await waitForForm(page);
+    const focused = () => page.evaluate((): { name: string; tag: string } => {
+      const el = (globalThis as any).document.activeElement;
+      return { name: (el?.getAttribute('aria-label') ?? el?.textContent ?? '').trim(), tag: el?.tagName ?? '' };
+    });
+    await page.keyboard.press('Tab');
+    expect(await focused()).toEqual({ name: 'Skip to content', tag: 'A' });
+    await field(page, 'Prompt').focus();
+    await page.keyboard.type('typed without a mouse');
+    await page.keyboard.press('Tab'); // leave the prompt: Tab moves focus, it types no tab character
+    expect(await field(page, 'Prompt').inputValue()).toBe('typed without a mouse');
+    let presses = 0;
+    while ((await focused()).name !== 'Generate' && presses++ < 80) await page.keyboard.press('Tab');
+    expect((await focused()).name).toBe('Generate');
+    const sent = await submittedBody(page, () => page.keyboard.press('Enter'));
+    expect(sent.body.prompt).toBe('typed without a mouse');
+    await waitForResults(page, server, sent.run.runId);
+    expect(unexpectedProblems()).toEqual([]);
+  });
 });
