@@ -1,5 +1,5 @@
 // @vitest-environment jsdom
-// @vitest-environment-options { "url": "http://127.0.0.1:47914/" }
+// @vitest-environment-options { "url": "http://127.0.0.1:29414/" }
 import { act, cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { saveToken } from '../../../web/src/auth/token';
@@ -8,7 +8,8 @@ import { GeneratePage } from '../../../web/src/pages/generate-page';
 import { client, startRealServer, type RealServer } from './real-server';
 
 /** The page's origin above (jsdom fixes it when the window is made). */
-const PORT = '47914';
+// Below Linux's ephemeral range (32768–60999), so no outgoing connection can hold it.
+const PORT = '29414';
 
 /**
  * The whole Generate screen in jsdom against a real server: real fetch, the real SSE

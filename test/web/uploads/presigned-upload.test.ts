@@ -1,5 +1,5 @@
 // @vitest-environment jsdom
-// @vitest-environment-options { "url": "http://127.0.0.1:47913/" }
+// @vitest-environment-options { "url": "http://127.0.0.1:29413/" }
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { saveToken } from '../../../web/src/auth/token';
@@ -7,7 +7,8 @@ import { uploadImage } from '../../../web/src/features/uploads/presigned-upload'
 import { client, startRealServer, type RealServer } from '../generate/real-server';
 
 /** The page's origin above: jsdom fixes an XMLHttpRequest's origin when the window is made. */
-const PORT = '47913';
+// Below Linux's ephemeral range (32768–60999), so no outgoing connection can hold it.
+const PORT = '29413';
 
 /**
  * The browser's presigned upload against a real server: jsdom's XMLHttpRequest does real
