@@ -55,7 +55,7 @@ describe('detail', () => {
   });
 
   it('Reuse settings opens Generate with the job’s prompt, seed and steps, and renders the same picture', async () => {
-    // At the model's own size for 1:1 (an explicit other size is pending: test/e2e/pending).
+    // At the model's own size for 1:1; an explicit other size is the next test.
     const { asset } = await makeImage('a heron at low tide', { steps: 9, seed: 98765, width: undefined, height: undefined, aspect_ratio: '1:1' });
     const { page, unexpectedProblems } = await b.openApp(server, { path: `/images/${asset.id}` });
     await page.getByRole('button', { name: 'Reuse settings' }).click();
@@ -72,6 +72,20 @@ describe('detail', () => {
     expect(sent.path).toBe('/api/generate/text-to-image');
     expect(sent.body).toMatchObject({ prompt: 'a heron at low tide', seed: 98765, steps: 9, cfg_scale: 5.5, sampler: 'DPM++ 2M', negative_prompt: 'blurry' });
     // Same settings, same seed: the preview renderer gives the same bytes.
+    const again = await waitForResults(page, server, sent.run.runId);
+    const bytes = async (url: string) => Buffer.from(await (await fetch(url)).arrayBuffer());
+    expect((await bytes(again.assets[0].url)).equals(await bytes(asset.url))).toBe(true);
+    expect(unexpectedProblems()).toEqual([]);
+  });
+
+  it('Reuse settings of an explicit size (320×256) renders the same 320×256 picture', async () => {
+    const { asset } = await makeImage('an orchard in spring', { seed: 77, steps: 5, width: 320, height: 256 });
+    const { page, unexpectedProblems } = await b.openApp(server, { path: `/images/${asset.id}` });
+    await page.getByRole('button', { name: 'Reuse settings' }).click();
+    await waitForForm(page);
+    await expect.poll(() => field(page, 'Prompt').inputValue()).toBe('an orchard in spring');
+    const sent = await submittedBody(page, () => generateButton(page).click());
+    expect(sent.run.parameters).toMatchObject({ width: 320, height: 256, seed: 77, steps: 5 });
     const again = await waitForResults(page, server, sent.run.runId);
     const bytes = async (url: string) => Buffer.from(await (await fetch(url)).arrayBuffer());
     expect((await bytes(again.assets[0].url)).equals(await bytes(asset.url))).toBe(true);

@@ -68,13 +68,18 @@ describe('generate form', () => {
     await expect.poll(() => generateButton(page).isEnabled()).toBe(true);
     const valid = await jsonEditor(page).inputValue();
 
-    // A value the API schema refuses (steps are 1–150).
-    await jsonEditor(page).fill(JSON.stringify({ ...JSON.parse(valid), steps: 500 }));
+    // A value of the wrong type: an alert, not silently replaced by a default.
+    await jsonEditor(page).fill(JSON.stringify({ ...JSON.parse(valid), steps: 'many' }));
     const alert = page.getByRole('alert');
     await alert.waitFor();
     expect(await alert.textContent()).toMatch(/steps/);
     await expect.poll(() => generateButton(page).isDisabled()).toBe(true);
     expect(await jsonEditor(page).getAttribute('aria-invalid')).toBe('true');
+
+    // A value out of the API's range (steps are 1–150).
+    await jsonEditor(page).fill(JSON.stringify({ ...JSON.parse(valid), steps: 500 }));
+    await expect.poll(async () => (await alert.textContent()) ?? '').toMatch(/steps/);
+    await expect.poll(() => generateButton(page).isDisabled()).toBe(true);
     // Ctrl+Enter does not get around it either.
     await field(page, 'Prompt').press('Control+Enter');
 

@@ -23,7 +23,7 @@ afterAll(async () => {
 async function recordProgress(page: Page): Promise<void> {
   await page.evaluate(() => {
     const w: any = globalThis; // in the page (the project's types have no DOM library)
-    const seen = { values: [] as number[], steps: [] as string[] };
+    const seen = { values: [] as number[], steps: [] as string[], previews: [] as string[] };
     w.__progress = seen;
     const record = () => {
       const box = w.document.querySelector('[data-testid="job-progress"]');
@@ -32,12 +32,14 @@ async function recordProgress(page: Page): Promise<void> {
       if (value != null && seen.values.at(-1) !== Number(value)) seen.values.push(Number(value));
       const step = /Step \d+ \/ \d+/.exec(box.textContent ?? '')?.[0];
       if (step && seen.steps.at(-1) !== step) seen.steps.push(step);
+      const preview = box.querySelector('img[alt="Live preview"]')?.getAttribute('src');
+      if (preview && !seen.previews.includes(preview)) seen.previews.push(preview);
     };
     new w.MutationObserver(record).observe(w.document.body, { subtree: true, childList: true, attributes: true, characterData: true });
   });
 }
 
-const recorded = (page: Page) => page.evaluate((): { values: number[]; steps: string[] } => (globalThis as any).__progress);
+const recorded = (page: Page) => page.evaluate((): { values: number[]; steps: string[]; previews: string[] } => (globalThis as any).__progress);
 
 describe('generate', () => {
   it('generates and watches the progress over SSE to a grid of results, then opens one', async () => {
@@ -53,6 +55,9 @@ describe('generate', () => {
 
     const progress = page.getByTestId('job-progress');
     await progress.getByText(/Step [1-9]\d* \/ 600/).waitFor();
+    // For the picture only (the assertions on previews come below): catch a preview frame
+    // on screen if the run is still going.
+    await progress.getByRole('img', { name: 'Live preview' }).waitFor({ timeout: 3_000 }).catch(() => undefined);
     await screenshot(page, 'live-progress');
     const done = await waitForResults(page, server, run.runId);
 
@@ -62,6 +67,8 @@ describe('generate', () => {
     expect(seen.values).toEqual([...seen.values].sort((x, y) => x - y));
     expect(seen.values.every((v) => v >= 0 && v <= 100)).toBe(true);
     expect(seen.steps.length).toBeGreaterThanOrEqual(2);
+    // The renderer sends preview frames while it works; the page showed at least one.
+    expect(seen.previews.length).toBeGreaterThanOrEqual(1);
     await expect.poll(() => progress.getByRole('progressbar').getAttribute('aria-valuenow')).toBe('100');
 
     const grid = page.getByTestId('variant-grid');
@@ -70,6 +77,9 @@ describe('generate', () => {
     // Results in order: "Result 1" is the run's first asset.
     const first = done.assets.find((a: any) => a.index === 0);
     expect(await grid.getByRole('link').first().getAttribute('href')).toBe(`/images/${first.id}`);
+    // Each variant shows its scores (a batch has a diversity score).
+    await expect.poll(() => grid.getByTestId('scores').count()).toBe(4);
+    expect(await grid.getByTestId('scores').first().textContent()).toMatch(/Diversity \d/);
     await screenshot(page, 'generate-result');
 
     await grid.getByRole('link').first().click();

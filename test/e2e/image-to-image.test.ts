@@ -39,8 +39,7 @@ const png = (name: string, buffer: Buffer) => ({ name, mimeType: 'image/png', bu
 
 /**
  * Opens the first result and reads the SSIM its detail page shows. Scores are stored just
- * after the run reports success, so wait for the API to have them first (the race is what
- * test/e2e/pending/variant-scores.pending.ts is about).
+ * after the run reports success, so wait for the API to have them first.
  */
 async function ssimOnDetail(page: Page, run: any): Promise<number> {
   const asset = run.assets.find((a: any) => a.index === 0);
@@ -86,8 +85,8 @@ describe('image to image', () => {
     expect(done.parameters).toMatchObject({ denoiseStrength: 0.4, referenceImage: { uploadId: sent.body.reference_image.upload_id } });
     expect(done.parameters.width / done.parameters.height).toBeCloseTo(320 / 240, 1);
     await screenshot(page, 'image-to-image-result');
-    // Image to image is scored against its reference (shown on the detail page; the result
-    // grid's scores are pending: test/e2e/pending/variant-scores.pending.ts).
+    // Image to image is scored against its reference: in the grid and on the detail page.
+    await expect.poll(() => page.getByTestId('scores').first().textContent()).toMatch(/SSIM \d\.\d{3}/);
     expect(await ssimOnDetail(page, done)).toBeGreaterThan(0);
     expect(unexpectedProblems()).toEqual([]);
   });
