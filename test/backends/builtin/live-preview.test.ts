@@ -173,7 +173,9 @@ describe('builtin live previews', () => {
       const video = outputs[0] as GeneratedVideo;
       expect((await readFile(video.file)).equals(await readFile(plain.file))).toBe(true);
 
-      expect(previews.length).toBeGreaterThanOrEqual(2);
+      // An offer that lands while the previous preview is still encoding is dropped, so a
+      // loaded machine may send fewer; at least one always arrives.
+      expect(previews.length).toBeGreaterThanOrEqual(1);
       expect(previews.length).toBeLessThanOrEqual(8);
       const frames = await decodeFrames(video.file, 256, 192);
       const nearest: number[] = [];
@@ -186,7 +188,7 @@ describe('builtin live previews', () => {
         nearest.push(distances.indexOf(Math.min(...distances)));
       }
       // … and they follow the video forward in time.
-      expect(nearest.at(-1)!).toBeGreaterThan(nearest[0]!);
+      for (let i = 1; i < nearest.length; i++) expect(nearest[i]!).toBeGreaterThan(nearest[i - 1]!);
     });
   });
 });
