@@ -86,7 +86,7 @@ describe('builtin live previews', () => {
 
   it('shows the image converging: later previews are closer to the final image than the first', async () => {
     const { outputs, previews } = await renderWithPreviews(spec({ width: 1024, height: 1024, steps: 24 }), EVERY_DUE_STEP);
-    expect(previews.length).toBeGreaterThanOrEqual(3);
+    expect(previews.length).toBeGreaterThanOrEqual(2);
     const final = image(outputs[0]).data;
     const distances: number[] = [];
     for (const preview of previews) {
