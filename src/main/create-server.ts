@@ -49,7 +49,12 @@ export interface Server {
   readonly events: JobEvents;
   readonly adminToken: AdminToken;
   readonly config: Config;
-  /** Starts the runner and listens; resolves with the address. */
+  /**
+   * Starts the runner, the worker service and the retention sweeps without opening a socket:
+   * enough for `app.inject()`. Idempotent; `listen()` calls it.
+   */
+  start(): Promise<void>;
+  /** Starts (see `start`) and listens; resolves with the address. */
   listen(): Promise<string>;
   close(): Promise<void>;
 }
@@ -223,23 +228,32 @@ export async function createServer(config: Config, options: CreateServerOptions 
 
   const retention = { assets, uploads: uploadsRepo, jobs, storage, retentionDays: config.retention.days, metrics, logger: log };
   let sweeps: RetentionSchedule | undefined;
+  let started: Promise<void> | undefined;
+
+  async function start(): Promise<void> {
+    await runner.start();
+    workers.start();
+    sweeps = startRetentionSweeps({
+      intervalMs: config.retention.sweepIntervalMinutes * 60_000,
+      firstDelayMs: FIRST_SWEEP_DELAY_MS,
+      sweep: () => sweepRetention(retention, { now: Date.now() }),
+      logger: log,
+    });
+  }
 
   return {
     app,
     events,
     adminToken,
     config,
+    start() {
+      started ??= start();
+      return started;
+    },
     async listen() {
-      await runner.start();
-      workers.start();
-      const address = await app.listen({ host: config.host, port: config.port });
-      sweeps = startRetentionSweeps({
-        intervalMs: config.retention.sweepIntervalMinutes * 60_000,
-        firstDelayMs: FIRST_SWEEP_DELAY_MS,
-        sweep: () => sweepRetention(retention, { now: Date.now() }),
-        logger: log,
-      });
-      return address;
+      started ??= start();
+      await started;
+      return app.listen({ host: config.host, port: config.port });
     },
     async close() {
       // First: ends the workers' long polls, which app.close() would otherwise wait for.
