@@ -1,4 +1,4 @@
-import type { Backend } from '../backends/backend.js';
+import type { BackendInfo } from '../backends/backend.js';
 import type { ModelRegistry } from '../backends/model-registry.js';
 import type { AssetsRepo } from '../db/repos/assets-repo.js';
 import type { EvaluationsRepo } from '../evaluation/evaluations-repo.js';
@@ -26,7 +26,7 @@ export interface AppDeps {
   /** Present when media is served by this server (disk storage). */
   readonly mediaSigner: UrlSigner | undefined;
   readonly registry: ModelRegistry;
-  readonly backends: ReadonlyMap<string, Backend>;
+  readonly backends: ReadonlyMap<string, BackendInfo>;
   readonly metrics: Metrics;
   /** Resolves when the database answers; used by /readyz. */
   readonly ping: () => Promise<void>;

@@ -99,22 +99,29 @@ export interface BackendHealth {
 }
 
 /**
+ * What every configured backend is, whether this process runs it or remote workers do
+ * (backends/remote): the registry, validation and the API read only this.
+ */
+export interface BackendInfo {
+  /** The technology, e.g. `builtin`, `comfyui`, `remote`. */
+  readonly kind: string;
+  /** What a user sees, e.g. "Atelier preview renderer". */
+  readonly label: string;
+  readonly capabilities: BackendCapabilities;
+  /** Health per instance, for the admin view; backends without instances (builtin) omit it. */
+  healthReport?(): BackendHealth;
+}
+
+/**
  * An inference backend. Adapters stay thin: timeouts, retries and metrics live in the runner
  * around any backend; an adapter only turns a JobSpec into outputs and reports progress.
  *
  * @example const outputs = await backend.generate(spec, { signal, onProgress: (p) => log(p.step) })
  */
-export interface Backend {
-  /** The technology, e.g. `builtin`, `comfyui`. */
-  readonly kind: string;
-  /** What a user sees, e.g. "Atelier preview renderer". */
-  readonly label: string;
-  readonly capabilities: BackendCapabilities;
+export interface Backend extends BackendInfo {
   generate(spec: JobSpec, ctx: GenerateContext): Promise<GeneratedOutput[]>;
   /** True when the backend answers and can take work (routing skips unhealthy instances). */
   health?(signal?: AbortSignal): Promise<boolean>;
   /** Releases connections (WebSockets, agents). */
   close?(): Promise<void>;
-  /** Health per instance, for the admin view; backends without instances (builtin) omit it. */
-  healthReport?(): BackendHealth;
 }

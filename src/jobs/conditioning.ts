@@ -93,16 +93,71 @@ export function resolveConditioning(
 }
 
 /** Every input image a spec holds, with the role its stored copy is named by. */
-export function specInputImages(spec: {
-  readonly reference?: InputImage | undefined;
-  readonly startImage?: InputImage | undefined;
-  readonly endImage?: InputImage | undefined;
-  readonly guidanceImages?: readonly InputImage[] | undefined;
-  readonly controlnet?: readonly { readonly image: InputImage }[] | undefined;
-}): InputImage[] {
+export function specInputImages(spec: SpecInputs): InputImage[] {
   return [
     ...[spec.reference, spec.startImage, spec.endImage].filter((image): image is InputImage => image !== undefined),
     ...(spec.guidanceImages ?? []),
     ...(spec.controlnet ?? []).map((unit) => unit.image),
   ];
+}
+
+/** The input images of a spec, by role. */
+export interface SpecInputs {
+  readonly reference?: InputImage | undefined;
+  readonly startImage?: InputImage | undefined;
+  readonly endImage?: InputImage | undefined;
+  readonly guidanceImages?: readonly InputImage[] | undefined;
+  readonly controlnet?: readonly { readonly image: InputImage }[] | undefined;
+}
+
+/** A spec's inputs by role, each turned into something else; roles without an image are absent. */
+export interface InputsByRole<T> {
+  reference?: T;
+  start?: T;
+  end?: T;
+  /** The guidance images, in order. */
+  guidance?: T[];
+  /** The control images, index-aligned with the spec's ControlNet units. */
+  controlnet?: T[];
+}
+
+/** A spec's input image keys by role. */
+export function specInputKeys(spec: SpecInputs): InputsByRole<string> {
+  return {
+    ...(spec.reference ? { reference: spec.reference.key } : {}),
+    ...(spec.startImage ? { start: spec.startImage.key } : {}),
+    ...(spec.endImage ? { end: spec.endImage.key } : {}),
+    ...(spec.guidanceImages?.length ? { guidance: spec.guidanceImages.map((image) => image.key) } : {}),
+    ...(spec.controlnet?.length ? { controlnet: spec.controlnet.map((unit) => unit.image.key) } : {}),
+  };
+}
+
+/**
+ * The one walk over inputs by role — reference, start, end, guidance[], controlnet[] —
+ * mapping each (all at once) and keeping only the roles present: the runner reads a spec's
+ * keys, a claim signs them for a remote worker, the worker downloads the signed URLs.
+ *
+ * @example await mapInputsByRole(claim.inputs, (url) => download(url))
+ */
+export async function mapInputsByRole<A, B>(inputs: InputsByRole<A>, map: (value: A) => Promise<B>): Promise<InputsByRole<B>> {
+  const one = (value: A | undefined) => (value === undefined ? undefined : map(value));
+  const [reference, start, end, guidance, controlnet] = await Promise.all([
+    one(inputs.reference),
+    one(inputs.start),
+    one(inputs.end),
+    Promise.all((inputs.guidance ?? []).map(map)),
+    Promise.all((inputs.controlnet ?? []).map(map)),
+  ]);
+  return {
+    ...(reference !== undefined ? { reference } : {}),
+    ...(start !== undefined ? { start } : {}),
+    ...(end !== undefined ? { end } : {}),
+    ...(guidance.length > 0 ? { guidance } : {}),
+    ...(controlnet.length > 0 ? { controlnet } : {}),
+  };
+}
+
+/** {@link mapInputsByRole} over a spec's input image keys. */
+export function mapSpecInputs<T>(spec: SpecInputs, map: (key: string) => Promise<T>): Promise<InputsByRole<T>> {
+  return mapInputsByRole(specInputKeys(spec), map);
 }

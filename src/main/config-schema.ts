@@ -44,7 +44,7 @@ const ModeSchema = Type.Union([Type.Literal('t2i'), Type.Literal('i2i'), Type.Li
 /**
  * A `remote` backend is run by workers that pull its jobs over HTTP (docs/worker-protocol.md).
  * What it can do is declared here, since no worker may be connected when a job is submitted;
- * unset capabilities take the defaults in src/worker/remote-backend.ts.
+ * unset capabilities take the defaults in src/backends/remote/remote-backend-info.ts.
  */
 const RemoteBackendSchema = Type.Object(
   {
@@ -85,6 +85,12 @@ export const ConfigSchema = Type.Object(
     host: Type.String({ default: '127.0.0.1', minLength: 1 }),
     port: Type.Integer({ default: 8787, minimum: 0, maximum: 65535 }),
     dataDir: Type.String({ default: './data', minLength: 1 }),
+    /**
+     * This node's identity, the owner of its leases: a restart with the same identity takes
+     * back the jobs it was running at once. Generated and kept in dataDir when unset; set it
+     * when dataDir does not survive a restart (a container). Two live nodes must never share one.
+     */
+    nodeId: Type.Optional(Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]*$' })),
     /** The first admin's token; generated (and kept in dataDir) when unset. */
     adminToken: Type.Optional(Type.String({ minLength: 16 })),
     /** `sqlite:<file>`; defaults to `<dataDir>/atelier.db`. */

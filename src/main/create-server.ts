@@ -1,4 +1,3 @@
-import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { sql, type Kysely } from 'kysely';
 import type { FastifyInstance } from 'fastify';
@@ -14,10 +13,10 @@ import { createJobEvents, type JobEvents } from '../events/job-events.js';
 import type { Backend } from '../backends/backend.js';
 import type { Logger } from '../observability/logger.js';
 import { createMetrics } from '../observability/metrics.js';
-import { createRunner, type RunnerDeps } from '../runner/job-runner.js';
-import { routeLanes } from '../queue/lane-routing-queue.js';
+import { createRunner } from '../runner/job-runner.js';
+import { createAttemptPipeline, type AttemptPipelineDeps } from '../runner/attempt-pipeline.js';
 import { LOCAL_LANE, laneFor } from '../queue/lanes.js';
-import { createWorkerService } from '../worker/worker-service.js';
+import { createWorkerService } from '../remote-workers/worker-service.js';
 import { createWorkerTokensRepo } from '../worker/worker-tokens-repo.js';
 import type { WorkerDatabase } from '../worker/worker-tables.js';
 import { createJobService } from '../service/job-service.js';
@@ -41,7 +40,7 @@ import { resolvePresets } from './resolve-presets.js';
 import { createUrlSigner } from '../storage/url-signer.js';
 import { bootstrapAdmin, type AdminToken } from './bootstrap-admin.js';
 import type { Config } from './config-schema.js';
-import { randomSecret, readOrCreateSecret } from './secrets.js';
+import { randomNodeId, randomSecret, readOrCreateSecret } from './secrets.js';
 
 export interface Server {
   readonly app: FastifyInstance;
@@ -91,15 +90,15 @@ export async function createServer(config: Config, options: CreateServerOptions 
   const { storage } = storageHandle;
   const presets = resolvePresets(config);
 
-  const { backends, registry } = createBackends(config, options.backends);
+  // Stable across restarts: the owner of this node's leases, which a restart takes back.
+  const nodeId = config.nodeId ?? readOrCreateSecret(join(dataDir, 'node-id'), randomNodeId).value;
+  const { backends, runnable, registry } = createBackends(config, options.backends);
   // Jobs of `remote` backends go to lane remote:<name> for workers; the rest run in-process.
   const remoteBackends = Object.entries(config.backends).filter(([, settings]) => settings.type === 'remote').map(([name]) => name);
   // Embedded queue and in-process bus by default; REDIS_URL moves both to Redis (every node shares them).
   const queueHandle = await createQueue(config, db, logger);
-  const queue = routeLanes(queueHandle.queue, async (jobId) => {
-    const job = await jobs.findById(jobId);
-    return job ? laneFor(job.backend, config.backends[job.backend]?.type) : LOCAL_LANE;
-  });
+  const { queue } = queueHandle;
+  const laneOf = (job: { readonly backend: string }) => laneFor(job.backend, config.backends[job.backend]?.type);
   const bus = await createEventBus(config, logger);
   const jobs = createJobsRepo(db);
   const assets = createAssetsRepo(db);
@@ -137,6 +136,7 @@ export async function createServer(config: Config, options: CreateServerOptions 
     assets,
     events,
     queue,
+    laneOf,
     registry,
     backends,
     metrics,
@@ -149,32 +149,32 @@ export async function createServer(config: Config, options: CreateServerOptions 
     admission: createAdmissionChecks(config, db, metrics, log),
   });
 
-  const media: RunnerDeps['media'] = { presetFor: (model) => presets.forModel(registry.resolve(model)), metrics: mediaMetrics };
+  const media: AttemptPipelineDeps['media'] = { presetFor: (model) => presets.forModel(registry.resolve(model)), metrics: mediaMetrics };
   // After a committed success, in-process or by a remote worker alike.
-  const onSucceeded: RunnerDeps['onSucceeded'] = async (job, spec, written) => {
+  const onSucceeded: AttemptPipelineDeps['onSucceeded'] = async (job, spec, written) => {
     await promptCache.record(job, spec);
     // Scores are extras: computed off the runner's path so the next job is not kept waiting.
     void evaluateJob(job, spec, written).catch((error: unknown) => log.warn({ jobId: job.id, err: error }, 'evaluation failed'));
   };
+  const pipeline = createAttemptPipeline({
+    queue,
+    jobs,
+    events,
+    storage,
+    registry,
+    metrics,
+    logger: log,
+    media,
+    onSucceeded,
+    workspaceTtlMs: config.media.workspaceTtlHours * 3600_000,
+  });
   const runner = createRunner(
+    { queue, jobs, events, storage, backends: runnable, pipeline, metrics, logger: log, laneOf },
     {
-      queue,
-      jobs,
-      events,
-      storage,
-      backends,
-      registry,
-      metrics,
-      logger: log,
-      media,
-      onSucceeded,
-    },
-    {
-      workerId: `${hostname()}:${process.pid}`,
+      workerId: nodeId,
       concurrency: config.runner.concurrency,
       leaseMs: config.runner.leaseSeconds * 1000,
       pollMs: 1000,
-      workspaceTtlMs: config.media.workspaceTtlHours * 3600_000,
       lanes: LOCAL_LANE,
     },
   );
@@ -186,16 +186,13 @@ export async function createServer(config: Config, options: CreateServerOptions 
       bus,
       storage,
       tokens: createWorkerTokensRepo(db as unknown as Kysely<WorkerDatabase>),
-      backends,
+      pipeline,
       remoteBackends,
-      registry,
       metrics,
       logger: log,
-      media,
-      onSucceeded,
       ...(storageHandle.servesMedia ? { uploadSigner: signer } : {}),
     },
-    { leaseMs: config.runner.leaseSeconds * 1000, workspaceTtlMs: config.media.workspaceTtlHours * 3600_000 },
+    { leaseMs: config.runner.leaseSeconds * 1000 },
   );
   const adminToken = await bootstrapAdmin(users, dataDir, config.adminToken);
   const app = await buildApp(

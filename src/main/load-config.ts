@@ -10,6 +10,7 @@ export const ENV_KEYS: Record<string, string> = {
   HOST: 'host',
   PORT: 'port',
   DATA_DIR: 'dataDir',
+  NODE_ID: 'nodeId',
   ATELIER_ADMIN_TOKEN: 'adminToken',
   DATABASE_URL: 'databaseUrl',
   MEDIA_DIR: 'mediaDir',

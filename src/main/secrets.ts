@@ -19,3 +19,6 @@ export function readSecret(file: string): string | undefined {
 }
 
 export const randomSecret = () => randomBytes(32).toString('base64url');
+
+/** A new node identity: `node-` and 12 hex digits. */
+export const randomNodeId = () => `node-${randomBytes(6).toString('hex')}`;

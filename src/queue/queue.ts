@@ -1,7 +1,7 @@
 /**
  * The job queue port. It orders and leases job ids; it knows nothing of what a job is.
  * Adapters: `embedded` (the SQL queue: rows in the same database as the records, SQLite or
- * PostgreSQL) and, later, `bullmq`.
+ * PostgreSQL) and `bullmq` (Redis).
  *
  * A lease is exclusive until it expires; every call that acts on a lease is refused once the
  * lease is gone (expired and re-claimed, canceled, completed), so a stale worker can never
@@ -37,6 +37,13 @@ export interface Queue {
   cancel(jobId: string): Promise<boolean>;
   /** Applies expiry to leases whose holder stopped heartbeating, like a failed attempt. */
   recoverExpired(): Promise<ExpiredLease[]>;
+  /**
+   * Ends every lease `owner` holds, without waiting for them to expire: a node restarting
+   * after a crash takes back what its previous incarnation was running. Each counts as an
+   * attempt; with attempts left the job is available again at once, ahead of the jobs of its
+   * priority queued after it (where it was when it was claimed); otherwise it is removed.
+   */
+  reclaim(owner: string): Promise<ExpiredLease[]>;
   counts(): Promise<QueueCounts>;
   /**
    * Resolves when work may have arrived in `lanes` (default `local`), or after `timeoutMs`:

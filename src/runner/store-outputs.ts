@@ -21,14 +21,15 @@ export interface StoreOutputsOptions {
   readonly now: () => number;
 }
 
+type Owner = Pick<JobRow, 'id' | 'user_id'>;
+
 /**
  * Post-processes each output and writes its bytes under the job's deterministic keys.
  * Returns the asset rows to commit; nothing is recorded here. Because keys depend only on
  * (user, job, index), a retried attempt overwrites its predecessor's files instead of
- * adding a second set.
+ * adding a second set. When any output fails, the files already written are removed before
+ * the error propagates: a failed store leaves nothing behind.
  */
-type Owner = Pick<JobRow, 'id' | 'user_id'>;
-
 export async function storeOutputs(
   storage: Storage,
   job: Owner,
@@ -37,8 +38,19 @@ export async function storeOutputs(
   options: StoreOutputsOptions,
 ): Promise<NewAssetRow[]> {
   const rows: NewAssetRow[] = [];
+  const written: string[] = [];
+  const put: Put = async (key, body, putOptions) => {
+    written.push(key);
+    await storage.put(key, body, putOptions);
+  };
   for (const output of outputs) {
-    const stored = output.kind === 'image' ? await storeImage(storage, job, spec, output, options) : await storeVideo(storage, job, spec, output);
+    let stored: StoredFiles;
+    try {
+      stored = output.kind === 'image' ? await storeImage(put, job, spec, output, options) : await storeVideo(put, job, spec, output);
+    } catch (error) {
+      await Promise.allSettled(written.map((key) => storage.delete(key)));
+      throw error;
+    }
     const now = options.now();
     rows.push({
       id: randomUUID(),
@@ -55,9 +67,11 @@ export async function storeOutputs(
   return rows;
 }
 
+type Put = (key: string, body: Parameters<Storage['put']>[1], options?: Parameters<Storage['put']>[2]) => Promise<void>;
+
 type StoredFiles = Pick<NewAssetRow, 'storage_key' | 'thumbnail_key' | 'content_type' | 'metadata' | 'variants'>;
 
-async function storeImage(storage: Storage, job: Owner, spec: JobSpec, output: GeneratedImage, options: StoreOutputsOptions): Promise<StoredFiles> {
+async function storeImage(put: Put, job: Owner, spec: JobSpec, output: GeneratedImage, options: StoreOutputsOptions): Promise<StoredFiles> {
   const processed = await processGeneratedImage(output, spec, {
     modelLabel: options.modelLabel,
     preset: options.preset,
@@ -74,20 +88,20 @@ async function storeImage(storage: Storage, job: Owner, spec: JobSpec, output: G
     bytes: v.bytes,
     key: storageKeys.variant(key, options.preset.name, v.name, v.format),
   }));
-  await storage.put(key, processed.original, { contentType: 'image/png' });
-  await storage.put(thumbKey, processed.thumbnail, { contentType: 'image/webp' });
-  for (const [i, variant] of variants.entries()) await storage.put(variant.key, processed.variants[i]!.data);
+  await put(key, processed.original, { contentType: 'image/png' });
+  await put(thumbKey, processed.thumbnail, { contentType: 'image/webp' });
+  for (const [i, variant] of variants.entries()) await put(variant.key, processed.variants[i]!.data);
   return { storage_key: key, thumbnail_key: thumbKey, content_type: 'image/png', metadata: JSON.stringify(processed.metadata), variants: JSON.stringify(variants) };
 }
 
 /** Videos stream from the backend's file to storage; the thumbnail is the middle frame. */
-async function storeVideo(storage: Storage, job: Owner, spec: JobSpec, output: GeneratedVideo): Promise<StoredFiles> {
+async function storeVideo(put: Put, job: Owner, spec: JobSpec, output: GeneratedVideo): Promise<StoredFiles> {
   const probe = await probeVideo(output.file);
   const thumbnail = await midFrameThumbnail(output.file, probe);
   const key = storageKeys.workspaceOriginal(job.user_id, job.id, output.index, 'mp4');
   const thumbKey = storageKeys.workspaceThumbnail(job.user_id, job.id, output.index);
-  await storage.put(key, createReadStream(output.file), { contentType: 'video/mp4' });
-  await storage.put(thumbKey, thumbnail.data, { contentType: 'image/webp' });
+  await put(key, createReadStream(output.file), { contentType: 'video/mp4' });
+  await put(thumbKey, thumbnail.data, { contentType: 'image/webp' });
   const metadata = {
     width: probe.width,
     height: probe.height,

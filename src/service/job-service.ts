@@ -1,5 +1,5 @@
 import { createHash, randomInt, randomUUID } from 'node:crypto';
-import type { Backend } from '../backends/backend.js';
+import type { BackendInfo } from '../backends/backend.js';
 import type { ModelRegistry } from '../backends/model-registry.js';
 import type { AssetsRepo } from '../db/repos/assets-repo.js';
 import type { InsertGuard, JobsRepo } from '../db/repos/jobs-repo.js';
@@ -9,7 +9,7 @@ import type { JobEvents } from '../events/job-events.js';
 import type { GenerationRequest, TextToImageRequest } from '../jobs/generation-request.js';
 import type { ModeImages } from '../jobs/image-rules.js';
 import { MAX_SEED, type InputImage, type JobSpec, type Mode } from '../jobs/job-spec.js';
-import { isTerminal } from '../jobs/job-status.js';
+import { isTerminal, TERMINAL_STATUSES } from '../jobs/job-status.js';
 import { normalizeRequest } from '../jobs/normalize-request.js';
 import { storageKeys } from '../storage/keys.js';
 import type { Storage } from '../storage/storage.js';
@@ -27,8 +27,10 @@ export interface JobServiceDeps {
   readonly assets: AssetsRepo;
   readonly events: JobEvents;
   readonly queue: Queue;
+  /** The queue lane of a job (src/queue/lanes.ts), from its backend. */
+  readonly laneOf: (job: Pick<JobRow, 'backend'>) => string;
   readonly registry: ModelRegistry;
-  readonly backends: ReadonlyMap<string, Backend>;
+  readonly backends: ReadonlyMap<string, BackendInfo>;
   readonly metrics: Metrics;
   readonly maxAttempts: number;
   /** The prompt cache: a hit completes the job at once with copies of an earlier run's assets. */
@@ -139,7 +141,7 @@ export function createJobService(deps: JobServiceDeps) {
     const replayed = await writeOrReplay(job, requestHash, () => deps.jobs.insert(job, guard));
     if (replayed) return replayed;
     await deps.events.emit(job, 'queued', { position: undefined });
-    await deps.queue.enqueue(job.id, { priority: job.priority, maxAttempts: job.max_attempts });
+    await deps.queue.enqueue(job.id, { priority: job.priority, maxAttempts: job.max_attempts, lane: deps.laneOf(job) });
     deps.metrics.jobsSubmitted.inc({ mode: job.mode, model: job.model });
     return { job, replayed: false };
   }
@@ -255,7 +257,7 @@ export function createJobService(deps: JobServiceDeps) {
   async function waitForTerminal(job: JobRow, timeoutMs: number): Promise<JobRow> {
     let wake: () => void = () => {};
     const unsubscribe = deps.events.subscribe(job.id, (event) => {
-      if (['succeeded', 'failed', 'canceled'].includes(event.type)) wake();
+      if ((TERMINAL_STATUSES as readonly string[]).includes(event.type)) wake();
     });
     const deadline = clock() + timeoutMs;
     try {

@@ -19,7 +19,18 @@ export const storageKeys = {
   /** A job's own copy of an input image, held from submission to completion (seed 001). */
   jobInput: (userId: string, jobId: string, role: 'reference' | 'start' | 'end' | `guidance-${number}` | `controlnet-${number}`, ext: string) =>
     `job-inputs/${userId}/${jobId}/${role}.${ext}`,
+  /**
+   * A remote worker's upload, waiting for its completion callback. Per attempt, so a stale
+   * attempt's upload can never be mistaken for the current one's.
+   */
+  workerUpload: (jobId: string, attempt: number, index: number, ext: 'png' | 'mp4') => `${WORKER_UPLOADS}/${jobId}/${attempt}/${index}.${ext}`,
 };
+
+/** The top-level prefixes media lives under, by owner kind (retention lists them). */
+export const WORKSPACE = 'workspace-temp';
+export const LIBRARY = 'user-library';
+export const JOB_INPUTS = 'job-inputs';
+export const WORKER_UPLOADS = 'worker-uploads';
 
 const SAFE_SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 

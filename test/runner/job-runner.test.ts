@@ -21,6 +21,8 @@ import type { Logger } from '../../src/observability/logger.js';
 import { createMetrics } from '../../src/observability/metrics.js';
 import { createEmbeddedQueue } from '../../src/queue/embedded/embedded-queue.js';
 import type { Queue } from '../../src/queue/queue.js';
+import { createAttemptPipeline } from '../../src/runner/attempt-pipeline.js';
+import { LOCAL_LANE } from '../../src/queue/lanes.js';
 import { createRunner, type Runner } from '../../src/runner/job-runner.js';
 import { createJobService } from '../../src/service/job-service.js';
 import { createDiskStorage } from '../../src/storage/disk/disk-storage.js';
@@ -140,10 +142,12 @@ async function setup(
     error: (obj, msg) => logged.push({ level: 'error', obj, msg }),
     debug: () => {},
   };
-  const service = createJobService({ jobs, assets, events, queue: options.serviceQueue?.(queue) ?? queue, registry, backends, metrics, maxAttempts: options.maxAttempts ?? 3 });
+  const laneOf = () => LOCAL_LANE;
+  const service = createJobService({ jobs, assets, events, queue: options.serviceQueue?.(queue) ?? queue, laneOf, registry, backends, metrics, maxAttempts: options.maxAttempts ?? 3 });
+  const pipeline = createAttemptPipeline({ queue, jobs, events, storage, registry, metrics, logger, workspaceTtlMs: 3600_000, ...(options.clock ? { clock: options.clock } : {}) });
   const runner = createRunner(
-    { queue, jobs, events, storage, backends, registry, metrics, logger },
-    { workerId: 'test-runner', concurrency: 1, leaseMs: options.leaseMs ?? 2000, pollMs: 50, workspaceTtlMs: 3600_000, ...(options.clock ? { clock: options.clock } : {}) },
+    { queue, jobs, events, storage, backends, pipeline, metrics, logger, laneOf },
+    { workerId: 'test-runner', concurrency: 1, leaseMs: options.leaseMs ?? 2000, pollMs: 50, ...(options.clock ? { clock: options.clock } : {}) },
   );
   const user = await createUsersRepo(db).create('u', 'user', Date.now());
   if (options.startRunner !== false) await runner.start();

@@ -5,8 +5,9 @@ import { EPHEMERAL_EVENT_TYPES, type JobEvent } from '../../events/event-bus.js'
 import type { AppDeps } from '../app-deps.js';
 import { currentUser } from '../plugins/auth.js';
 import { errorResponses, RunIdParams } from '../schemas/common.js';
+import { TERMINAL_STATUSES } from '../../jobs/job-status.js';
 
-const TERMINAL = new Set(['succeeded', 'failed', 'canceled']);
+const TERMINAL = new Set<string>(TERMINAL_STATUSES);
 const KEEPALIVE_MS = 15_000;
 
 /**

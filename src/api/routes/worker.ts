@@ -2,13 +2,25 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastif
 import type { Readable } from 'node:stream';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import type { Backend } from '../../backends/backend.js';
+import type { BackendInfo } from '../../backends/backend.js';
 import { AtelierError } from '../../errors/atelier-error.js';
-import type { WorkerService } from '../../worker/worker-service.js';
+import type { WorkerService } from '../../remote-workers/worker-service.js';
 import type { WorkerTokenRow } from '../../worker/worker-tokens-repo.js';
 import { bearerToken, requireAdmin } from '../plugins/auth.js';
 import { requestOrigin } from '../plugins/origin.js';
 import { errorResponses } from '../schemas/common.js';
+import {
+  ClaimedJobSchema,
+  ClaimRequestSchema,
+  COMPLETE_BODY_LIMIT,
+  CompleteRequestSchema,
+  CompleteResultSchema,
+  HEARTBEAT_BODY_LIMIT,
+  HeartbeatRequestSchema,
+  HeartbeatResultSchema,
+  LeaseToken,
+  UploadResultSchema,
+} from '../schemas/worker-protocol.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -19,7 +31,7 @@ declare module 'fastify' {
 
 export interface WorkerRouteDeps {
   readonly workers: WorkerService;
-  readonly backends: ReadonlyMap<string, Backend>;
+  readonly backends: ReadonlyMap<string, BackendInfo>;
   /** Names of the remote backends. */
   readonly remoteBackends: readonly string[];
   readonly publicUrl: string | undefined;
@@ -28,63 +40,7 @@ export interface WorkerRouteDeps {
 
 const security = [{ workerToken: [] }];
 const JobParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false });
-const LeaseToken = Type.String({ minLength: 1, maxLength: 200, description: 'The lease_token the claim returned' });
 const Free = (description: string) => Type.Object({}, { additionalProperties: true, description });
-/** Room for a base64 preview image in a heartbeat. */
-const HEARTBEAT_BODY_LIMIT = 8 * 1024 * 1024;
-const COMPLETE_BODY_LIMIT = 4 * 1024 * 1024;
-
-const ClaimedJob = Type.Object({
-  job_id: Type.String(),
-  lease_token: Type.String({ description: 'Send it with every call about this job; it dies with the lease' }),
-  attempt: Type.Integer({ description: '1-based attempt number of this lease' }),
-  max_attempts: Type.Integer(),
-  lease_expires_at: Type.String({ description: 'ISO time; every heartbeat extends it by lease_seconds' }),
-  lease_seconds: Type.Number(),
-  heartbeat_interval_seconds: Type.Number({ description: 'Heartbeat at least this often (a third of the lease)' }),
-  backend: Type.String({ description: 'The remote backend (configuration name) the job is for' }),
-  model: Type.String(),
-  mode: Type.String({ description: 't2i, i2i, t2v, i2v or ti2v' }),
-  spec: Free('The JobSpec: every parameter of the job (camelCase), see docs/worker-protocol.md'),
-  inputs: Type.Object(
-    {
-      reference: Type.Optional(Type.String()),
-      start: Type.Optional(Type.String()),
-      end: Type.Optional(Type.String()),
-      guidance: Type.Optional(Type.Array(Type.String(), { description: 'spec.guidanceImages, in order' })),
-      controlnet: Type.Optional(Type.Array(Type.String(), { description: 'Control images, index-aligned with spec.controlnet' })),
-    },
-    { description: 'Signed download URLs of the input images (no token needed)' },
-  ),
-  upload: Type.Object({
-    mode: Type.Union([Type.Literal('direct'), Type.Literal('presigned')]),
-    method: Type.Literal('PUT'),
-    type: Type.Union([Type.Literal('image'), Type.Literal('video')]),
-    content_type: Type.String(),
-    count: Type.Integer({ description: 'How many assets the job must deliver (images of the batch, or 1 video)' }),
-    max_bytes: Type.Integer(),
-    urls: Type.Array(Type.String(), { description: 'One upload URL per asset index' }),
-    expires_at: Type.Optional(Type.String()),
-  }),
-});
-
-const CompleteResult = Type.Object({
-  job_id: Type.String(),
-  status: Type.Union([Type.Literal('succeeded'), Type.Literal('retrying'), Type.Literal('failed')]),
-  attempt: Type.Integer(),
-  assets: Type.Array(
-    Type.Object({
-      id: Type.String(),
-      index: Type.Integer(),
-      type: Type.String(),
-      url: Type.String({ description: 'Storage key of the stored original' }),
-      thumbnail_url: Type.Union([Type.String(), Type.Null()]),
-      metadata: Free('SPEC §4 metadata, as stored'),
-    }),
-  ),
-  error: Type.Union([Type.Object({ code: Type.String(), message: Type.String() }), Type.Null()]),
-  retry_at: Type.Optional(Type.String()),
-});
 
 /** Sets `request.worker` from `Authorization: Bearer atw_…`; user tokens are refused. */
 async function authenticateWorker(request: FastifyRequest, workers: WorkerService): Promise<WorkerTokenRow> {
@@ -126,7 +82,7 @@ export function workerRoutes(deps: WorkerRouteDeps): FastifyPluginAsync {
               signature: Type.Optional(Type.String({ maxLength: 200 })),
             }),
             response: {
-              200: Type.Object({ index: Type.Integer(), url: Type.String({ description: 'The staging key: use it as assets[].url in the callback' }), bytes: Type.Integer(), sha256: Type.String() }),
+              200: UploadResultSchema,
               ...errorResponses,
             },
           },
@@ -192,16 +148,8 @@ export function workerRoutes(deps: WorkerRouteDeps): FastifyPluginAsync {
             tags: ['worker'],
             summary: 'Long-poll for a job: 200 with a leased job, or 204 when none arrived in wait_seconds',
             security,
-            body: Type.Object(
-              {
-                backends: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { maxItems: 50, description: 'Remote backends this worker serves; default all' })),
-                wait_seconds: Type.Optional(Type.Number({ minimum: 0, maximum: 30, description: 'Long-poll up to this long (default 0: answer at once)' })),
-                upload_mode: Type.Optional(Type.Union([Type.Literal('direct'), Type.Literal('presigned')], { description: 'Preferred upload mode; presigned needs disk storage, else direct is used' })),
-                worker_id: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'This process (host, GPU), recorded as the lease owner' })),
-              },
-              { additionalProperties: false },
-            ),
-            response: { 200: ClaimedJob, 204: Type.Null({ description: 'No job within wait_seconds' }), ...errorResponses },
+            body: ClaimRequestSchema,
+            response: { 200: ClaimedJobSchema, 204: Type.Null({ description: 'No job within wait_seconds' }), ...errorResponses },
           },
         },
         async (request, reply) => {
@@ -227,16 +175,9 @@ export function workerRoutes(deps: WorkerRouteDeps): FastifyPluginAsync {
             description: '`continue: false` means the job was canceled: stop the backend and drop the job. 409 lease_lost: the lease is gone, drop the job.',
             security,
             params: JobParams,
-            body: Type.Object(
-              {
-                lease_token: LeaseToken,
-                progress: Type.Optional(Type.Object({ step: Type.Integer({ minimum: 0 }), total_steps: Type.Integer({ minimum: 0 }) }, { additionalProperties: false })),
-                preview_b64: Type.Optional(Type.String({ maxLength: HEARTBEAT_BODY_LIMIT, description: 'A JPEG, PNG or WEBP preview, base64' })),
-              },
-              { additionalProperties: false },
-            ),
+            body: HeartbeatRequestSchema,
             response: {
-              200: Type.Object({ continue: Type.Boolean(), status: Type.String(), lease_expires_at: Type.Optional(Type.String()) }),
+              200: HeartbeatResultSchema,
               ...errorResponses,
             },
           },
@@ -255,34 +196,8 @@ export function workerRoutes(deps: WorkerRouteDeps): FastifyPluginAsync {
               'Success commits every asset and the success in one transaction guarded by the attempt; a callback from a lost lease is a 409 lease_lost and never adds assets. Repeating the same callback returns the same answer.',
             security,
             params: JobParams,
-            body: Type.Object(
-              {
-                job_id: Type.Optional(Type.String({ maxLength: 64 })),
-                lease_token: LeaseToken,
-                status: Type.Union([Type.Literal('completed'), Type.Literal('succeeded'), Type.Literal('failed')]),
-                assets: Type.Optional(
-                  Type.Array(
-                    Type.Object(
-                      {
-                        type: Type.Union([Type.Literal('image'), Type.Literal('video')]),
-                        url: Type.String({ minLength: 1, maxLength: 1024, description: 'The url (staging key) the upload returned' }),
-                        thumbnail_url: Type.Optional(Type.Union([Type.String({ maxLength: 1024 }), Type.Null()])),
-                        metadata: Type.Optional(Type.Union([Free('Seed 000 asset metadata; seed is used when given'), Type.Null()])),
-                        index: Type.Optional(Type.Integer({ minimum: 0, maximum: 999 })),
-                      },
-                      { additionalProperties: false },
-                    ),
-                    { maxItems: 64 },
-                  ),
-                ),
-                error_message: Type.Optional(Type.Union([Type.String({ maxLength: 10_000 }), Type.Null()])),
-                error_code: Type.Optional(Type.Union([Type.String({ maxLength: 64 }), Type.Null()])),
-                retryable: Type.Optional(Type.Boolean()),
-                metadata: Type.Optional(Type.Union([Free('Free-form worker metadata'), Type.Null()])),
-              },
-              { additionalProperties: false },
-            ),
-            response: { 200: CompleteResult, ...errorResponses },
+            body: CompleteRequestSchema,
+            response: { 200: CompleteResultSchema, ...errorResponses },
           },
         },
         async (request) => workers.complete(request.worker!, request.params.id, request.body),

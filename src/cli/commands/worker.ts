@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
-import { createReferenceWorker } from '../../worker/reference-worker.js';
-import { LOCAL_BACKEND_KINDS, loadLocalBackend, type LocalBackendKind } from '../../worker/local-backend.js';
+import { createReferenceWorker } from '../../reference-worker/reference-worker.js';
+import { LOCAL_BACKEND_KINDS, loadLocalBackend, type LocalBackendKind } from '../../reference-worker/local-backend.js';
 import { CliError, UsageError } from '../cli-error.js';
 
 const USAGE = `Usage: atelier worker --server URL --token atw_… --backend builtin|comfyui|a1111 [--url BACKEND_URL]

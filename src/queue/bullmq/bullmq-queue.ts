@@ -1,10 +1,10 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { retryDelayMs } from '../../jobs/backoff.js';
 import type { Logger } from '../../observability/logger.js';
 import { LOCAL_LANE, laneList } from '../lanes.js';
-import type { EnqueueOptions, Lease, Queue, QueueCounts, QueueError, RetryPolicy } from '../queue.js';
+import type { EnqueueOptions, ExpiredLease, Lease, Queue, QueueCounts, QueueError, RetryPolicy } from '../queue.js';
 import { attemptOf, asError, dueTime, entryOptions, isRefusal, type EntryData } from './bullmq-entries.js';
 import { bullmqPriority, JOB_NAME } from './bullmq-names.js';
 import { createLaneQueues, type LaneQueues } from './lane-queues.js';
@@ -31,6 +31,15 @@ export interface BullmqQueue extends Queue {
 }
 
 const CANCELED: QueueError = { code: 'canceled', message: 'Canceled' };
+const RECLAIMED: QueueError = { code: 'lease_expired', message: 'The node running the job stopped (it restarted and took the job back)' };
+
+/**
+ * The start of every lease token a claim by `owner` takes (`<tag>-<uuid>`): BullMQ keeps no
+ * owner, but the lock's value is the token, so a restarted node finds its own leases by it.
+ */
+function ownerTag(owner: string): string {
+  return `${createHash('sha256').update(owner).digest('hex').slice(0, 8)}-`;
+}
 const LANE_CACHE_SIZE = 10_000;
 
 /**
@@ -147,10 +156,10 @@ export function createBullmqQueue(options: BullmqQueueOptions): BullmqQueue {
   }
 
   /** The next job of one lane, as a lease; skips jobs that have no attempt left. */
-  async function claimFrom(lane: string, leaseMs: number): Promise<Lease | undefined> {
+  async function claimFrom(lane: string, owner: string, leaseMs: number): Promise<Lease | undefined> {
     const worker = lanes.worker(lane);
     for (;;) {
-      const token = randomUUID();
+      const token = `${ownerTag(owner)}${randomUUID()}`;
       const job = await worker.getNextJob(token, { block: false });
       if (!job) return undefined;
       const data = job.data as EntryData;
@@ -190,11 +199,11 @@ export function createBullmqQueue(options: BullmqQueueOptions): BullmqQueue {
       else wakeUps.notify(lane);
     },
 
-    async claim(_workerId: string, leaseMs: number, wanted?: string | readonly string[]) {
+    async claim(workerId: string, leaseMs: number, wanted?: string | readonly string[]) {
       const list = laneList(wanted);
       wakeUps.claiming(list);
       for (const lane of await byHeadOfLine(list)) {
-        const lease = await claimFrom(lane, leaseMs);
+        const lease = await claimFrom(lane, workerId, leaseMs);
         if (lease) return lease;
       }
       return undefined;
@@ -266,6 +275,35 @@ export function createBullmqQueue(options: BullmqQueueOptions): BullmqQueue {
       // Every lane needs a stalled checker somewhere; creating the worker starts this node's.
       for (const lane of await lanes.allLanes()) lanes.worker(lane);
       return stalled!.drain();
+    },
+
+    async reclaim(owner: string) {
+      const tag = ownerTag(owner);
+      const reclaimed: ExpiredLease[] = [];
+      for (const lane of await lanes.allLanes()) {
+        const queue = lanes.queue(lane);
+        for (const active of await queue.getActive()) {
+          const token = await commands.get(`${queue.toKey(active.id!)}:lock`);
+          if (!token?.startsWith(tag)) continue;
+          const job = await Job.fromId(lanes.worker(lane), active.id!);
+          if (!job) continue;
+          const attempt = attemptOf(job);
+          if (attempt >= (job.data as EntryData).maxAttempts) {
+            if (await failForGood(job, token, RECLAIMED)) reclaimed.push({ jobId: job.id!, outcome: { kind: 'failed', attempt }, error: RECLAIMED });
+            continue;
+          }
+          try {
+            // Back to wait in front of its priority (BullMQ's push-back), with the attempt counted.
+            await job.moveToWait(token);
+          } catch (failure) {
+            if (isRefusal(failure)) continue;
+            throw failure;
+          }
+          wakeUps.notify(lane);
+          reclaimed.push({ jobId: job.id!, outcome: { kind: 'retry', retryAt: Date.now(), attempt }, error: RECLAIMED });
+        }
+      }
+      return reclaimed;
     },
 
     async counts(): Promise<QueueCounts> {

@@ -13,6 +13,7 @@ type QueueDatabase = Omit<Database, 'queue_entries'> & {
 };
 
 const LEASE_EXPIRED: QueueError = { code: 'lease_expired', message: 'The worker running the job stopped responding (lease expired)' };
+const RECLAIMED: QueueError = { code: 'lease_expired', message: 'The node running the job stopped (it restarted and took the job back)' };
 
 /**
  * The SQL queue: rows in the same database as the job records (SQLite or PostgreSQL), so a
@@ -153,6 +154,24 @@ export function createEmbeddedQueue(database: Kysely<Database>, policy: RetryPol
       return recovered;
     },
 
+    async reclaim(owner: string) {
+      const held = await db
+        .selectFrom('queue_entries')
+        .select(['job_id', 'lease_token', 'available_at'])
+        .where('state', '=', 'active')
+        .where('lease_owner', '=', owner)
+        .execute();
+      const reclaimed: ExpiredLease[] = [];
+      for (const entry of held) {
+        // available_at is untouched since the claim: the entry goes back to its own place.
+        const settled = await settleAttempt(entry.job_id, entry.lease_token!, RECLAIMED, true, entry.available_at);
+        if (!settled) continue;
+        reclaimed.push({ jobId: entry.job_id, outcome: settled.outcome, error: RECLAIMED });
+        notify(settled.lane);
+      }
+      return reclaimed;
+    },
+
     async counts(): Promise<QueueCounts> {
       const now = clock();
       const rows = await db
@@ -194,7 +213,7 @@ export function createEmbeddedQueue(database: Kysely<Database>, policy: RetryPol
   };
 
   /** Ends one attempt: back to waiting after backoff, or removed when it may not retry. */
-  async function settleAttempt(jobId: string, token: string, error: QueueError, retryable: boolean): Promise<{ outcome: FailOutcome; lane: string } | undefined> {
+  async function settleAttempt(jobId: string, token: string, error: QueueError, retryable: boolean, availableAt?: number): Promise<{ outcome: FailOutcome; lane: string } | undefined> {
     return db.transaction().execute(async (trx) => {
       const entry = await trx
         .selectFrom('queue_entries')
@@ -210,7 +229,7 @@ export function createEmbeddedQueue(database: Kysely<Database>, policy: RetryPol
         await trx.deleteFrom('queue_entries').where('job_id', '=', jobId).execute();
         return { outcome: { kind: 'failed', attempt: entry.attempts } as const, lane: entry.lane };
       }
-      const retryAt = clock() + retryDelayMs(entry.attempts, policy.backoffBaseMs, policy.backoffMaxMs);
+      const retryAt = availableAt ?? clock() + retryDelayMs(entry.attempts, policy.backoffBaseMs, policy.backoffMaxMs);
       await trx
         .updateTable('queue_entries')
         .set({
@@ -224,7 +243,7 @@ export function createEmbeddedQueue(database: Kysely<Database>, policy: RetryPol
         })
         .where('job_id', '=', jobId)
         .execute();
-      return { outcome: { kind: 'retry', retryAt, attempt: entry.attempts } as const, lane: entry.lane };
+      return { outcome: { kind: 'retry', retryAt: availableAt === undefined ? retryAt : clock(), attempt: entry.attempts } as const, lane: entry.lane };
     });
   }
 }

@@ -2,7 +2,8 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AtelierError } from '../errors/atelier-error.js';
 import type { JobSpec } from '../jobs/job-spec.js';
-import type { UploadAuth, UploadResult } from './protocol-types.js';
+import type { UploadResult } from '../api/schemas/worker-protocol.js';
+import type { UploadAuth } from './upload-auth.js';
 import { expectedOutputs, stagingKey, UploadCheck } from './staging.js';
 import { uploadClaim, type WorkerContext } from './worker-context.js';
 
@@ -11,17 +12,16 @@ import { uploadClaim, type WorkerContext } from './worker-context.js';
  * URL, checked while they stream and kept under the attempt's staging key until completion.
  */
 export function createWorkerUploads(ctx: WorkerContext) {
-  const { deps, clock, leaseMs, maxUploadBytes } = ctx;
-  const { findJob, leaseOf, leaseLost } = ctx;
+  const { deps, leaseMs, maxUploadBytes } = ctx;
+  const { findJob, attemptOf, leaseLost } = ctx;
 
   async function receiveUpload(jobId: string, index: number, auth: UploadAuth, body: Readable): Promise<UploadResult> {
     const job = await findJob(jobId);
     let attempt: number;
     if (auth.kind === 'lease') {
-      const lease = await leaseOf(job, auth.leaseToken);
-      if (!(await deps.queue.heartbeat(lease, leaseMs))) throw await leaseLost(jobId, lease.attempt);
-      await deps.jobs.extendLease(job.id, lease.attempt, clock() + leaseMs);
-      attempt = lease.attempt;
+      const held = attemptOf(job, auth.leaseToken);
+      if (!(await deps.pipeline.keepLease(held, leaseMs))) throw await leaseLost(jobId, held.lease.attempt);
+      attempt = held.lease.attempt;
     } else {
       if (!deps.uploadSigner || !deps.uploadSigner.verify(uploadClaim(jobId, auth.attempt, index), auth.expires, auth.signature)) {
         throw new AtelierError('signature_invalid', 'The presigned upload URL is invalid or has expired');

@@ -1,15 +1,16 @@
 import { AtelierError } from '../errors/atelier-error.js';
 import { previewMime, publishPreview } from '../events/preview-events.js';
-import { isTerminal } from '../jobs/job-status.js';
+import { mapSpecInputs } from '../jobs/conditioning.js';
 import type { JobSpec } from '../jobs/job-spec.js';
 import type { JobRow } from '../db/schema.js';
 import { remoteLane } from '../queue/lanes.js';
 import type { Lease } from '../queue/queue.js';
-import { recordFailedAttempt } from '../runner/record-failure.js';
-import type { ClaimedJob, ClaimRequest, HeartbeatRequest, HeartbeatResult } from './protocol-types.js';
+import type { ClaimedJob, ClaimRequest, HeartbeatRequest, HeartbeatResult } from '../api/schemas/worker-protocol.js';
 import { expectedOutputs, type ExpectedOutputs } from './staging.js';
 import { formatLeaseToken, uploadClaim, type WorkerContext } from './worker-context.js';
-import type { WorkerTokenRow } from './worker-tokens-repo.js';
+
+/** The worker a call comes from (its token's row). */
+type Caller = { readonly name: string };
 
 /**
  * Claims and heartbeats: long-polls the remote lanes, turns a lease into a running job and the
@@ -18,7 +19,8 @@ import type { WorkerTokenRow } from './worker-tokens-repo.js';
  */
 export function createWorkerClaims(ctx: WorkerContext) {
   const { deps, clock, leaseMs, remote, stopping, inputUrlTtl, uploadUrlTtl, maxUploadBytes, maxWaitSeconds, heartbeatIntervalSeconds } = ctx;
-  const { findJob, leaseOf, leaseLost, countCanceled, observeFinished } = ctx;
+  const { findJob, attemptOf, leaseLost } = ctx;
+  const { pipeline } = deps;
 
   function lanesFor(backends: readonly string[] | undefined): string[] {
     if (backends === undefined || backends.length === 0) {
@@ -41,22 +43,8 @@ export function createWorkerClaims(ctx: WorkerContext) {
   }
 
   async function signInputs(spec: JobSpec, origin: string): Promise<ClaimedJob['inputs']> {
-    const sign = async (key: string | undefined) => (key === undefined ? undefined : absolute(await deps.storage.signedUrl(key, { expiresInSeconds: inputUrlTtl }), origin));
-    const [reference, start, end, guidance, controlnet] = await Promise.all([
-      sign(spec.reference?.key),
-      sign(spec.startImage?.key),
-      sign(spec.endImage?.key),
-      Promise.all((spec.guidanceImages ?? []).map((image) => sign(image.key) as Promise<string>)),
-      Promise.all((spec.controlnet ?? []).map((unit) => sign(unit.image.key) as Promise<string>)),
-    ]);
     // New keys only when used, so a claim without guided generation is what it always was.
-    return {
-      ...(reference ? { reference } : {}),
-      ...(start ? { start } : {}),
-      ...(end ? { end } : {}),
-      ...(guidance.length > 0 ? { guidance } : {}),
-      ...(controlnet.length > 0 ? { controlnet } : {}),
-    };
+    return mapSpecInputs(spec, async (key) => absolute(await deps.storage.signedUrl(key, { expiresInSeconds: inputUrlTtl }), origin));
   }
 
   function uploadInstructions(job: JobRow, lease: Lease, leaseToken: string, expected: ExpectedOutputs, origin: string, wanted: 'direct' | 'presigned'): ClaimedJob['upload'] {
@@ -77,14 +65,9 @@ export function createWorkerClaims(ctx: WorkerContext) {
 
   /** Turns a fresh lease into a running job and the worker's instructions; undefined if the job is gone. */
   async function startLease(lease: Lease, owner: string, request: ClaimRequest, origin: string): Promise<ClaimedJob | undefined> {
-    const job = await deps.jobs.findById(lease.jobId);
-    if (!job || isTerminal(job.status) || !(await deps.jobs.markRunning(job.id, lease.attempt, owner, lease.expiresAt, clock()))) {
-      // Canceled or finished while queued: the entry is all that is left of it.
-      await deps.queue.complete(lease);
-      return undefined;
-    }
-    await deps.events.emit(job, 'running', { attempt: lease.attempt, maxAttempts: lease.maxAttempts });
-    const spec = JSON.parse(job.spec) as JobSpec;
+    const attempt = await pipeline.begin(lease, owner);
+    if (!attempt) return undefined;
+    const { job, spec } = attempt;
     const leaseToken = formatLeaseToken(lease);
     return {
       job_id: job.id,
@@ -103,15 +86,7 @@ export function createWorkerClaims(ctx: WorkerContext) {
     };
   }
 
-  /** Gives back a lease whose claim nobody received (the worker hung up): retried at once. */
-  async function giveBack(lease: Lease): Promise<void> {
-    const error = { code: 'lease_expired', message: 'The worker disconnected before it received the job' };
-    const outcome = await deps.queue.fail(lease, error, true);
-    const job = await deps.jobs.findById(lease.jobId);
-    if (outcome && job && (await recordFailedAttempt(deps, job, outcome, error, clock))) observeFinished(job, 'failed');
-  }
-
-  async function claim(worker: WorkerTokenRow, request: ClaimRequest, origin: string, signal?: AbortSignal): Promise<ClaimedJob | undefined> {
+  async function claim(worker: Caller, request: ClaimRequest, origin: string, signal?: AbortSignal): Promise<ClaimedJob | undefined> {
     const lanes = lanesFor(request.backends);
     const waitMs = Math.min(maxWaitSeconds, Math.max(0, request.wait_seconds ?? 0)) * 1000;
     const owner = `worker:${worker.name}${request.worker_id ? `/${request.worker_id}` : ''}`.slice(0, 200);
@@ -126,7 +101,8 @@ export function createWorkerClaims(ctx: WorkerContext) {
         const claimed = await startLease(lease, owner, request, origin);
         if (!claimed) continue;
         if (signal?.aborted) {
-          await giveBack(lease);
+          // Nobody received the claim (the worker hung up): retried at once.
+          await pipeline.giveBack(lease, { code: 'lease_expired', message: 'The worker disconnected before it received the job' });
           return undefined;
         }
         deps.logger.info({ jobId: claimed.job_id, attempt: claimed.attempt, worker: owner }, 'job claimed by a remote worker');
@@ -138,35 +114,31 @@ export function createWorkerClaims(ctx: WorkerContext) {
     }
   }
 
-  async function heartbeat(_worker: WorkerTokenRow, jobId: string, request: HeartbeatRequest): Promise<HeartbeatResult> {
+  async function heartbeat(_worker: Caller, jobId: string, request: HeartbeatRequest): Promise<HeartbeatResult> {
     const job = await findJob(jobId);
-    const lease = await leaseOf(job, request.lease_token);
-    if (!(await deps.queue.heartbeat(lease, leaseMs))) {
+    const attempt = attemptOf(job, request.lease_token);
+    const { lease } = attempt;
+    if (job.status === 'canceled') {
+      // Canceled between the record and the queue entry: stop all the same.
+      pipeline.observeCanceled(job);
+      return { continue: false, status: 'canceled' };
+    }
+    if (job.status !== 'running' || job.attempts !== lease.attempt) throw await leaseLost(jobId, lease.attempt);
+    const progress = request.progress;
+    if (progress && progress.step > progress.total_steps) {
+      throw new AtelierError('invalid_parameter', `Expected progress.step ≤ progress.total_steps but received ${progress.step} > ${progress.total_steps}`, { field: 'progress.step' });
+    }
+    const expiresAt = clock() + leaseMs;
+    if (!(await pipeline.keepLease(attempt, leaseMs))) {
       const current = await deps.jobs.findById(jobId);
       if (current?.status === 'canceled') {
-        countCanceled(current);
+        pipeline.observeCanceled(current);
         return { continue: false, status: 'canceled' };
       }
       throw await leaseLost(jobId, lease.attempt);
     }
-    if (job.status === 'canceled') {
-      // Canceled between the record and the queue entry: stop all the same.
-      countCanceled(job);
-      return { continue: false, status: 'canceled' };
-    }
-    if (job.status !== 'running' || job.attempts !== lease.attempt) throw await leaseLost(jobId, lease.attempt);
-    const expiresAt = clock() + leaseMs;
-    await deps.jobs.extendLease(job.id, lease.attempt, expiresAt);
-    const progress = request.progress;
-    if (progress) {
-      if (progress.step > progress.total_steps) {
-        throw new AtelierError('invalid_parameter', `Expected progress.step ≤ progress.total_steps but received ${progress.step} > ${progress.total_steps}`, { field: 'progress.step' });
-      }
-      if (progress.step !== job.progress_step || progress.total_steps !== job.progress_total) {
-        await deps.jobs.updateProgress(job.id, lease.attempt, progress.step, progress.total_steps, clock());
-        const fraction = progress.total_steps > 0 ? progress.step / progress.total_steps : 0;
-        await deps.events.emit(job, 'progress', { step: progress.step, totalSteps: progress.total_steps, progress: fraction });
-      }
+    if (progress && (progress.step !== job.progress_step || progress.total_steps !== job.progress_total)) {
+      await pipeline.progress(attempt, progress.step, progress.total_steps);
     }
     if (request.preview_b64) {
       const data = Buffer.from(request.preview_b64, 'base64');

@@ -1,6 +1,6 @@
-import { STANDARD_SAMPLERS, type Backend, type BackendCapabilities } from '../backends/backend.js';
-import type { ControlNetType } from '../jobs/conditioning.js';
-import type { Mode } from '../jobs/job-spec.js';
+import { STANDARD_SAMPLERS, type BackendCapabilities, type BackendInfo } from '../backend.js';
+import type { ControlNetType } from '../../jobs/conditioning.js';
+import type { Mode } from '../../jobs/job-spec.js';
 
 /** The configuration of a `remote` backend (config-schema.ts `backends.<name>`). */
 export interface RemoteBackendSettings {
@@ -34,12 +34,12 @@ export const REMOTE_DEFAULT_CAPABILITIES: BackendCapabilities = Object.freeze({
 });
 
 /**
- * A backend whose jobs run on remote workers (SPEC §6 `remote`): it exists so the registry,
+ * A backend whose jobs run on remote workers (SPEC §6 `remote`), as data: the registry,
  * validation and routing see its capabilities, which come from configuration. Its jobs go to
- * the queue lane `remote:<name>` and are pulled by workers over /api/worker; this process
- * never runs them, so `generate` only refuses.
+ * the queue lane `remote:<name>` and are pulled by workers over /api/worker; no process runs
+ * them in-process, so it has no `generate`.
  */
-export function createRemoteBackend(name: string, settings: RemoteBackendSettings): Backend {
+export function remoteBackendInfo(name: string, settings: RemoteBackendSettings): BackendInfo {
   const d = REMOTE_DEFAULT_CAPABILITIES;
   const capabilities: BackendCapabilities = Object.freeze({
     modes: Object.freeze([...(settings.modes ?? d.modes)]),
@@ -53,12 +53,5 @@ export function createRemoteBackend(name: string, settings: RemoteBackendSetting
     controlnet: Object.freeze([...(settings.controlnet ?? d.controlnet ?? [])]),
     guidanceImages: settings.guidanceImages ?? d.guidanceImages ?? 0,
   });
-  return {
-    kind: 'remote',
-    label: settings.label ?? `Remote workers (${name})`,
-    capabilities,
-    async generate() {
-      throw new Error(`Backend '${name}' is remote: its jobs are run by workers pulling from /api/worker, never in-process (queue lane remote:${name})`);
-    },
-  };
+  return Object.freeze({ kind: 'remote', label: settings.label ?? `Remote workers (${name})`, capabilities });
 }

@@ -3,28 +3,19 @@ import { createWorkerClaims } from './worker-claims.js';
 import { createWorkerCompletion } from './worker-completion.js';
 import { createWorkerContext, type WorkerServiceDeps, type WorkerServiceOptions } from './worker-context.js';
 import { createWorkerUploads } from './worker-uploads.js';
-import { WORKER_TOKEN_PREFIX, type WorkerTokenRow } from './worker-tokens-repo.js';
+import { WORKER_TOKEN_PREFIX, type WorkerTokenRow } from '../worker/worker-tokens-repo.js';
 
 export { formatLeaseToken, parseLeaseToken, type WorkerServiceDeps, type WorkerServiceOptions } from './worker-context.js';
-export type {
-  CallbackAsset,
-  ClaimedJob,
-  ClaimRequest,
-  CompleteRequest,
-  CompleteResult,
-  HeartbeatRequest,
-  HeartbeatResult,
-  UploadAuth,
-  UploadResult,
-} from './protocol-types.js';
+export type { UploadAuth } from './upload-auth.js';
 
 const SEEN_THROTTLE_MS = 30_000;
 
 /**
- * The remote-worker protocol (docs/worker-protocol.md): long-poll claims from the remote
+ * The server side of the remote-worker protocol (docs/worker-protocol.md); the client is
+ * src/reference-worker. Long-poll claims from the remote
  * lanes, heartbeats that keep the lease and relay progress and previews (worker-claims.ts),
- * staged uploads (worker-uploads.ts) and the completion callback — post-processed and
- * committed exactly like an in-process run (worker-completion.ts): assets and success in one
+ * staged uploads (worker-uploads.ts) and the completion callback — committed through the
+ * attempt pipeline the in-process runner uses (worker-completion.ts): assets and success in one
  * transaction guarded by the attempt, so a late or repeated callback from a lost lease can
  * never give a job a second set of assets.
  */

@@ -1,21 +1,17 @@
-import type { Backend } from '../backends/backend.js';
-import type { ModelRegistry } from '../backends/model-registry.js';
 import type { JobsRepo } from '../db/repos/jobs-repo.js';
-import type { JobRow, NewAssetRow } from '../db/schema.js';
+import type { JobRow } from '../db/schema.js';
 import { AtelierError } from '../errors/atelier-error.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { JobEvents } from '../events/job-events.js';
 import type { JobSpec } from '../jobs/job-spec.js';
-import type { MediaMetrics } from '../media/image/media-metrics.js';
-import type { DeliveryPreset } from '../media/image/presets.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Lease, Queue } from '../queue/queue.js';
-import { recordFailedAttempt } from '../runner/record-failure.js';
+import type { Attempt, AttemptPipeline } from '../runner/attempt-pipeline.js';
 import type { Storage } from '../storage/storage.js';
 import type { UrlSigner } from '../storage/url-signer.js';
 import { allStagingKeys, expectedOutputs } from './staging.js';
-import type { WorkerTokensRepo } from './worker-tokens-repo.js';
+import type { WorkerTokensRepo } from '../worker/worker-tokens-repo.js';
 
 export interface WorkerServiceDeps {
   readonly queue: Queue;
@@ -25,15 +21,12 @@ export interface WorkerServiceDeps {
   readonly bus: EventBus;
   readonly storage: Storage;
   readonly tokens: WorkerTokensRepo;
-  readonly backends: ReadonlyMap<string, Backend>;
+  /** The attempt pipeline the in-process runner uses too: one commit path for both. */
+  readonly pipeline: AttemptPipeline;
   /** Names of the configured backends of type `remote`. */
   readonly remoteBackends: readonly string[];
-  readonly registry: ModelRegistry;
   readonly metrics: Metrics;
   readonly logger: Logger;
-  readonly media?: { readonly presetFor: (model: string) => DeliveryPreset; readonly metrics?: MediaMetrics };
-  /** Called after a success is committed, exactly like the runner's hook (prompt cache, evaluation). */
-  readonly onSucceeded?: (job: JobRow, spec: JobSpec, assets: readonly NewAssetRow[]) => Promise<void>;
   /**
    * Signs presigned upload URLs (disk storage: URLs to this server's upload route carrying
    * a signature instead of the lease token). Without it only direct uploads are offered.
@@ -43,7 +36,6 @@ export interface WorkerServiceDeps {
 
 export interface WorkerServiceOptions {
   readonly leaseMs: number;
-  readonly workspaceTtlMs: number;
   /** Lifetime of the signed input download URLs handed out with a claim. */
   readonly inputUrlTtlSeconds?: number;
   /** Lifetime of presigned upload URLs (they also stop working when the attempt ends). */
@@ -85,8 +77,6 @@ export function createWorkerContext(deps: WorkerServiceDeps, options: WorkerServ
   const clock = options.clock ?? Date.now;
   const leaseMs = options.leaseMs;
   const remote = new Set(deps.remoteBackends);
-  /** Remote jobs whose cancel while running was counted (the runner counts its own). */
-  const canceledCounted = new Set<string>();
   const state = { lastRecovery: 0 };
   /** Ends every long poll at shutdown, so closing the server does not wait for them. */
   const stopping = new AbortController();
@@ -97,18 +87,15 @@ export function createWorkerContext(deps: WorkerServiceDeps, options: WorkerServ
 
   async function recoverExpiredLeases(): Promise<void> {
     state.lastRecovery = clock();
-    for (const expired of await deps.queue.recoverExpired()) {
-      const job = await deps.jobs.findById(expired.jobId);
-      if (!job) continue;
-      deps.logger.warn({ jobId: job.id, outcome: expired.outcome.kind }, 'lease expired');
-      if (await recordFailedAttempt(deps, job, expired.outcome, expired.error, clock)) observeFinished(job, 'failed');
-    }
+    await deps.pipeline.recoverExpired();
   }
 
-  async function leaseOf(job: JobRow, leaseToken: string): Promise<Lease> {
+  /** The attempt a worker's lease token names (the queue refuses it if it is not live). */
+  function attemptOf(job: JobRow, leaseToken: string): Attempt {
     const parsed = parseLeaseToken(leaseToken);
     if (!parsed) throw new AtelierError('lease_lost', 'The lease token is not one this server issued', { field: 'lease_token' });
-    return { jobId: job.id, token: parsed.token, attempt: parsed.attempt, maxAttempts: job.max_attempts, expiresAt: 0 };
+    const lease: Lease = { jobId: job.id, token: parsed.token, attempt: parsed.attempt, maxAttempts: job.max_attempts, expiresAt: 0 };
+    return { job, spec: JSON.parse(job.spec) as JobSpec, lease };
   }
 
   async function findJob(jobId: string): Promise<JobRow> {
@@ -120,7 +107,7 @@ export function createWorkerContext(deps: WorkerServiceDeps, options: WorkerServ
   /** The refusal of a call whose lease is gone, saying what became of the job. */
   async function leaseLost(jobId: string, attempt: number): Promise<AtelierError> {
     const current = await deps.jobs.findById(jobId);
-    if (current?.status === 'canceled') countCanceled(current);
+    if (current?.status === 'canceled') deps.pipeline.observeCanceled(current);
     const status = current?.status ?? 'deleted';
     const why =
       status === 'canceled'
@@ -131,18 +118,6 @@ export function createWorkerContext(deps: WorkerServiceDeps, options: WorkerServ
             ? `attempt ${attempt} is over: the job went back to the queue (lease expired) and is now attempt ${current.attempts}`
             : 'the lease expired and the job went back to the queue';
     return new AtelierError('lease_lost', `Lease lost: ${why}. Drop the job.`, { details: { job_status: status } });
-  }
-
-  function countCanceled(job: JobRow): void {
-    if (canceledCounted.has(job.id)) return;
-    canceledCounted.add(job.id);
-    if (canceledCounted.size > 10_000) canceledCounted.delete(canceledCounted.values().next().value!);
-    observeFinished(job, 'canceled');
-  }
-
-  function observeFinished(job: JobRow, status: string): void {
-    deps.metrics.jobsFinished.inc({ status, model: job.model });
-    deps.metrics.jobDuration.observe({ status, model: job.model }, (clock() - Number(job.created_at)) / 1000);
   }
 
   async function deleteStaging(job: Pick<JobRow, 'id' | 'spec' | 'attempts'>, attempts = job.attempts): Promise<void> {
@@ -170,11 +145,9 @@ export function createWorkerContext(deps: WorkerServiceDeps, options: WorkerServ
     },
     isRemoteJob,
     recoverExpiredLeases,
-    leaseOf,
+    attemptOf,
     findJob,
     leaseLost,
-    countCanceled,
-    observeFinished,
     deleteStaging,
   };
 }

@@ -4,6 +4,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Backend, GeneratedOutput, GenerateInputs, PreviewImage } from '../backends/backend.js';
 import { CanceledError } from '../errors/signals.js';
+import { mapInputsByRole } from '../jobs/conditioning.js';
 import { classifyError } from '../runner/classify-error.js';
 import { createWorkerClient, isLeaseLost, isTransient, ProtocolError, type WorkerClaim, type WorkerClient } from './worker-client.js';
 
@@ -240,23 +241,8 @@ export function createReferenceWorker(options: ReferenceWorkerOptions) {
     }
   }
 
-  async function downloadInputs(claim: WorkerClaim, signal: AbortSignal): Promise<GenerateInputs> {
-    const get = async (url: string | undefined) => (url === undefined ? undefined : withRetry(`job ${claim.job_id}: input download`, () => client.download(url), signal));
-    const all = (urls: readonly string[] | undefined) => Promise.all((urls ?? []).map((url) => get(url) as Promise<Buffer>));
-    const [reference, start, end, guidance, controlnet] = await Promise.all([
-      get(claim.inputs.reference),
-      get(claim.inputs.start),
-      get(claim.inputs.end),
-      all(claim.inputs.guidance),
-      all(claim.inputs.controlnet),
-    ]);
-    return {
-      ...(reference ? { reference } : {}),
-      ...(start ? { start } : {}),
-      ...(end ? { end } : {}),
-      ...(guidance.length > 0 ? { guidance } : {}),
-      ...(controlnet.length > 0 ? { controlnet } : {}),
-    };
+  function downloadInputs(claim: WorkerClaim, signal: AbortSignal): Promise<GenerateInputs> {
+    return mapInputsByRole(claim.inputs, (url) => withRetry(`job ${claim.job_id}: input download`, () => client.download(url), signal));
   }
 
   function upload(claim: WorkerClaim, output: GeneratedOutput): Promise<string> {

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { AtelierError } from '../errors/atelier-error.js';
 import type { JobSpec } from '../jobs/job-spec.js';
+import { storageKeys, WORKER_UPLOADS } from '../storage/keys.js';
 
 /** What a job's attempt must deliver: `count` PNG images, or one MP4 video. */
 export interface ExpectedOutputs {
@@ -19,18 +20,12 @@ export function expectedOutputs(spec: Pick<JobSpec, 'mode' | 'numImages' | 'numF
     : { type: 'image', count: spec.numImages, ext: 'png', contentType: 'image/png' };
 }
 
-/**
- * Where a worker's upload waits until its completion callback is processed:
- * `worker-uploads/{jobId}/{attempt}/{index}.{ext}`. Per attempt, so a stale attempt's upload
- * can never be mistaken for the current one's.
- */
-export function stagingKey(jobId: string, attempt: number, index: number, ext: 'png' | 'mp4'): string {
-  return `worker-uploads/${jobId}/${attempt}/${index}.${ext}`;
-}
+/** Where a worker's upload waits until its completion callback is processed (storage/keys.ts). */
+export const stagingKey = storageKeys.workerUpload;
 
 /** The index a staging key names, if it is one of this job's attempt; undefined otherwise. */
 export function stagingIndex(key: string, jobId: string, attempt: number, ext: 'png' | 'mp4'): number | undefined {
-  const prefix = `worker-uploads/${jobId}/${attempt}/`;
+  const prefix = `${WORKER_UPLOADS}/${jobId}/${attempt}/`;
   if (!key.startsWith(prefix)) return undefined;
   const match = /^(\d{1,3})\.([a-z0-9]+)$/.exec(key.slice(prefix.length));
   return match && match[2] === ext ? Number(match[1]) : undefined;

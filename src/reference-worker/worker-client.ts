@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { Readable as NodeReadable } from 'node:stream';
-import type { ClaimedJob } from './protocol-types.js';
+import type { ClaimedJob } from '../api/schemas/worker-protocol.js';
 
 /** A claimed job, as POST /api/worker/claim answers (docs/worker-protocol.md). */
 export type WorkerClaim = ClaimedJob;

@@ -1,0 +1,130 @@
+import { Type, type Static } from 'typebox';
+import type { JobSpec } from '../../jobs/job-spec.js';
+
+/**
+ * The wire shapes of the remote-worker protocol (docs/worker-protocol.md), defined once: the
+ * routes validate and document with these schemas, and the server side (src/remote-workers)
+ * and the client (src/reference-worker) use their `Static` types.
+ */
+
+export const LeaseToken = Type.String({ minLength: 1, maxLength: 200, description: 'The lease_token the claim returned' });
+const Free = (description: string) => Type.Object({}, { additionalProperties: true, description });
+/** Room for a base64 preview image in a heartbeat. */
+export const HEARTBEAT_BODY_LIMIT = 8 * 1024 * 1024;
+export const COMPLETE_BODY_LIMIT = 4 * 1024 * 1024;
+
+export const ClaimRequestSchema = Type.Object(
+  {
+    backends: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { maxItems: 50, description: 'Remote backends this worker serves; default all' })),
+    wait_seconds: Type.Optional(Type.Number({ minimum: 0, maximum: 30, description: 'Long-poll up to this long (default 0: answer at once)' })),
+    upload_mode: Type.Optional(Type.Union([Type.Literal('direct'), Type.Literal('presigned')], { description: 'Preferred upload mode; presigned needs disk storage, else direct is used' })),
+    worker_id: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'This process (host, GPU), recorded as the lease owner' })),
+  },
+  { additionalProperties: false },
+);
+
+export const ClaimedJobSchema = Type.Object({
+  job_id: Type.String(),
+  lease_token: Type.String({ description: 'Send it with every call about this job; it dies with the lease' }),
+  attempt: Type.Integer({ description: '1-based attempt number of this lease' }),
+  max_attempts: Type.Integer(),
+  lease_expires_at: Type.String({ description: 'ISO time; every heartbeat extends it by lease_seconds' }),
+  lease_seconds: Type.Number(),
+  heartbeat_interval_seconds: Type.Number({ description: 'Heartbeat at least this often (a third of the lease)' }),
+  backend: Type.String({ description: 'The remote backend (configuration name) the job is for' }),
+  model: Type.String(),
+  mode: Type.String({ description: 't2i, i2i, t2v, i2v or ti2v' }),
+  spec: Free('The JobSpec: every parameter of the job (camelCase), see docs/worker-protocol.md'),
+  inputs: Type.Object(
+    {
+      reference: Type.Optional(Type.String()),
+      start: Type.Optional(Type.String()),
+      end: Type.Optional(Type.String()),
+      guidance: Type.Optional(Type.Array(Type.String(), { description: 'spec.guidanceImages, in order' })),
+      controlnet: Type.Optional(Type.Array(Type.String(), { description: 'Control images, index-aligned with spec.controlnet' })),
+    },
+    { description: 'Signed download URLs of the input images (no token needed)' },
+  ),
+  upload: Type.Object({
+    mode: Type.Union([Type.Literal('direct'), Type.Literal('presigned')]),
+    method: Type.Literal('PUT'),
+    type: Type.Union([Type.Literal('image'), Type.Literal('video')]),
+    content_type: Type.String(),
+    count: Type.Integer({ description: 'How many assets the job must deliver (images of the batch, or 1 video)' }),
+    max_bytes: Type.Integer(),
+    urls: Type.Array(Type.String(), { description: 'One upload URL per asset index' }),
+    expires_at: Type.Optional(Type.String()),
+  }),
+});
+
+export const HeartbeatRequestSchema = Type.Object(
+  {
+    lease_token: LeaseToken,
+    progress: Type.Optional(Type.Object({ step: Type.Integer({ minimum: 0 }), total_steps: Type.Integer({ minimum: 0 }) }, { additionalProperties: false })),
+    preview_b64: Type.Optional(Type.String({ maxLength: HEARTBEAT_BODY_LIMIT, description: 'A JPEG, PNG or WEBP preview, base64' })),
+  },
+  { additionalProperties: false },
+);
+
+export const HeartbeatResultSchema = Type.Object({ continue: Type.Boolean(), status: Type.String(), lease_expires_at: Type.Optional(Type.String()) });
+
+export const CallbackAssetSchema = Type.Object(
+  {
+    type: Type.Union([Type.Literal('image'), Type.Literal('video')]),
+    url: Type.String({ minLength: 1, maxLength: 1024, description: 'The url (staging key) the upload returned' }),
+    thumbnail_url: Type.Optional(Type.Union([Type.String({ maxLength: 1024 }), Type.Null()])),
+    metadata: Type.Optional(Type.Union([Free('Seed 000 asset metadata; seed is used when given'), Type.Null()])),
+    index: Type.Optional(Type.Integer({ minimum: 0, maximum: 999 })),
+  },
+  { additionalProperties: false },
+);
+
+/** Seed 000's callback, plus the lease token and optional error code / retry hint. */
+export const CompleteRequestSchema = Type.Object(
+  {
+    job_id: Type.Optional(Type.String({ maxLength: 64 })),
+    lease_token: LeaseToken,
+    status: Type.Union([Type.Literal('completed'), Type.Literal('succeeded'), Type.Literal('failed')]),
+    assets: Type.Optional(Type.Array(CallbackAssetSchema, { maxItems: 64 })),
+    error_message: Type.Optional(Type.Union([Type.String({ maxLength: 10_000 }), Type.Null()])),
+    error_code: Type.Optional(Type.Union([Type.String({ maxLength: 64 }), Type.Null()])),
+    retryable: Type.Optional(Type.Boolean()),
+    metadata: Type.Optional(Type.Union([Free('Free-form worker metadata'), Type.Null()])),
+  },
+  { additionalProperties: false },
+);
+
+export const CompleteResultSchema = Type.Object({
+  job_id: Type.String(),
+  status: Type.Union([Type.Literal('succeeded'), Type.Literal('retrying'), Type.Literal('failed')]),
+  attempt: Type.Integer(),
+  assets: Type.Array(
+    Type.Object({
+      id: Type.String(),
+      index: Type.Integer(),
+      type: Type.String(),
+      url: Type.String({ description: 'Storage key of the stored original' }),
+      thumbnail_url: Type.Union([Type.String(), Type.Null()]),
+      metadata: Free('SPEC §4 metadata, as stored'),
+    }),
+  ),
+  error: Type.Union([Type.Object({ code: Type.String(), message: Type.String() }), Type.Null()]),
+  retry_at: Type.Optional(Type.String()),
+});
+
+export const UploadResultSchema = Type.Object({
+  index: Type.Integer(),
+  url: Type.String({ description: 'The staging key: use it as assets[].url in the callback' }),
+  bytes: Type.Integer(),
+  sha256: Type.String(),
+});
+
+export type ClaimRequest = Static<typeof ClaimRequestSchema>;
+/** A claimed job, as POST /api/worker/claim answers; `spec` is the job's JobSpec. */
+export type ClaimedJob = Omit<Static<typeof ClaimedJobSchema>, 'spec'> & { readonly spec: JobSpec };
+export type HeartbeatRequest = Static<typeof HeartbeatRequestSchema>;
+export type HeartbeatResult = Static<typeof HeartbeatResultSchema>;
+export type CallbackAsset = Static<typeof CallbackAssetSchema>;
+export type CompleteRequest = Static<typeof CompleteRequestSchema>;
+export type CompleteResult = Static<typeof CompleteResultSchema>;
+export type UploadResult = Static<typeof UploadResultSchema>;
