@@ -105,6 +105,37 @@ export function queueContract(name: string, make: () => Promise<QueueFixture>): 
       expect(await f.queue.complete(lease)).toBe(true);
     });
 
+    it('reclaim(owner) takes back that owner\'s leases at once, in their place, counting the attempt', async () => {
+      await f.queue.enqueue('a', { priority: 0, maxAttempts: 3 });
+      await elapse(1);
+      await f.queue.enqueue('b', { priority: 0, maxAttempts: 3 });
+      await elapse(1);
+      await f.queue.enqueue('c', { priority: 0, maxAttempts: 3 });
+      const held = (await f.queue.claim('node-a', 60_000))!;
+      const other = (await f.queue.claim('node-b', 60_000))!;
+      expect([held.jobId, other.jobId]).toEqual(['a', 'b']);
+
+      const reclaimed = await f.queue.reclaim('node-a');
+      expect(reclaimed).toHaveLength(1);
+      expect(reclaimed[0]).toMatchObject({ jobId: 'a', outcome: { kind: 'retry', attempt: 1 }, error: { code: 'lease_expired' } });
+      // The old holder is refused; the other owner keeps its lease.
+      expect(await f.queue.heartbeat(held, 60_000)).toBe(false);
+      expect(await f.queue.heartbeat(other, 60_000)).toBe(true);
+      // No backoff, and ahead of c, which was queued after it.
+      const again = (await f.queue.claim('node-a', 60_000))!;
+      expect(again).toMatchObject({ jobId: 'a', attempt: 2 });
+      expect(await f.queue.reclaim('node-c')).toEqual([]);
+    });
+
+    it('reclaim(owner) fails a job that has no attempt left', async () => {
+      await f.queue.enqueue('a', { priority: 0, maxAttempts: 1 });
+      const held = (await f.queue.claim('node-a', 60_000))!;
+      expect(await f.queue.reclaim('node-a')).toEqual([{ jobId: 'a', outcome: { kind: 'failed', attempt: 1 }, error: expect.objectContaining({ code: 'lease_expired' }) }]);
+      expect(await f.queue.complete(held)).toBe(false);
+      expect(await f.queue.claim('node-a', 60_000)).toBeUndefined();
+      expect(await f.queue.counts()).toEqual({ waiting: 0, delayed: 0, active: 0 });
+    });
+
     it('re-queues an expired lease with backoff and refuses the old holder', async () => {
       await f.queue.enqueue('a', { priority: 0, maxAttempts: 3 });
       const stale = (await f.queue.claim('w1', 1000))!;
