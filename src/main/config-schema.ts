@@ -169,6 +169,8 @@ export const ConfigSchema = Type.Object(
         days: Type.Integer({ default: 30, minimum: 1 }),
         /** Minutes between the server's retention sweeps; 0 turns them off (run `atelier cleanup` instead). */
         sweepIntervalMinutes: Type.Number({ default: 60, minimum: 0 }),
+        /** Files no record owns (a crash between a write and its record) are deleted once this old. */
+        orphanGraceHours: Type.Number({ default: 24, minimum: 0 }),
       },
       { additionalProperties: false, default: {} },
     ),

@@ -7,7 +7,8 @@ import { createBackends } from '../backends/create-backends.js';
 import { createDatabase } from '../db/create-db.js';
 import { createAssetsRepo } from '../db/repos/assets-repo.js';
 import { createJobEventsRepo } from '../db/repos/job-events-repo.js';
-import { createJobsRepo } from '../db/repos/jobs-repo.js';
+import { createJobsRepo, type JobsRepo } from '../db/repos/jobs-repo.js';
+import type { Storage } from '../storage/storage.js';
 import { createUsersRepo } from '../db/repos/users-repo.js';
 import { createJobEvents, type JobEvents } from '../events/job-events.js';
 import type { Backend } from '../backends/backend.js';
@@ -76,6 +77,11 @@ export interface CreateServerOptions {
    * Deliberately not configurable from the environment or the config file.
    */
   readonly unsafeAllowUrlDestinations?: readonly string[];
+  /**
+   * TESTS ONLY: wraps the storage and the job records every part of the server uses, to
+   * inject faults at each write. Deliberately not configurable from the environment.
+   */
+  readonly wrap?: { readonly storage?: (storage: Storage) => Storage; readonly jobs?: (jobs: JobsRepo) => JobsRepo };
 }
 
 export async function createServer(config: Config, options: CreateServerOptions = {}): Promise<Server> {
@@ -87,7 +93,7 @@ export async function createServer(config: Config, options: CreateServerOptions 
   const signingSecret = config.signingSecret ?? readOrCreateSecret(join(dataDir, 'signing-secret'), randomSecret).value;
   const signer = createUrlSigner(signingSecret);
   const storageHandle = await createStorage(config, signer);
-  const { storage } = storageHandle;
+  const storage = options.wrap?.storage?.(storageHandle.storage) ?? storageHandle.storage;
   const presets = resolvePresets(config);
 
   // Stable across restarts: the owner of this node's leases, which a restart takes back.
@@ -100,7 +106,7 @@ export async function createServer(config: Config, options: CreateServerOptions 
   const { queue } = queueHandle;
   const laneOf = (job: { readonly backend: string }) => laneFor(job.backend, config.backends[job.backend]?.type);
   const bus = await createEventBus(config, logger);
-  const jobs = createJobsRepo(db);
+  const jobs = options.wrap?.jobs?.(createJobsRepo(db)) ?? createJobsRepo(db);
   const assets = createAssetsRepo(db);
   const users = createUsersRepo(db);
   const events = createJobEvents(createJobEventsRepo(db), bus);
@@ -141,6 +147,7 @@ export async function createServer(config: Config, options: CreateServerOptions 
     backends,
     metrics,
     maxAttempts: config.runner.maxAttempts,
+    storage,
     inputs: { uploads, storage },
     cache: { cache: promptCache, defaultMode: config.cache.defaultMode, workspaceTtlMs: config.media.workspaceTtlHours * 3600_000 },
     costOf: costOfSpec,
@@ -223,7 +230,7 @@ export async function createServer(config: Config, options: CreateServerOptions 
     { logger: logger ?? false },
   );
 
-  const retention = { assets, uploads: uploadsRepo, jobs, storage, retentionDays: config.retention.days, metrics, logger: log };
+  const retention = { assets, uploads: uploadsRepo, jobs, storage, retentionDays: config.retention.days, orphanGraceMs: config.retention.orphanGraceHours * 3600_000, metrics, logger: log };
   let sweeps: RetentionSchedule | undefined;
   let started: Promise<void> | undefined;
 

@@ -48,6 +48,7 @@ export const ENV_KEYS: Record<string, string> = {
   MODERATION_FAIL_OPEN: 'moderation.external.failOpen',
   RETENTION_DAYS: 'retention.days',
   RETENTION_SWEEP_MINUTES: 'retention.sweepIntervalMinutes',
+  RETENTION_ORPHAN_GRACE_HOURS: 'retention.orphanGraceHours',
 };
 
 const validate = createAjv('coercing').compile(ConfigSchema);

@@ -118,6 +118,22 @@ export function createAttemptPipeline(deps: AttemptPipelineDeps) {
     return status;
   }
 
+  /**
+   * The commit: assets + success in one transaction guarded by the attempt. When it throws,
+   * the files go only if the record says the commit did not happen; when the record cannot be
+   * read they stay (a file no row owns is swept later; a row without its file is lost data).
+   */
+  async function succeed(attempt: Attempt, written: readonly NewAssetRow[]): Promise<boolean> {
+    const { job, lease } = attempt;
+    try {
+      return await deps.jobs.succeed(job.id, lease.attempt, [...written], clock());
+    } catch (error) {
+      const current = await deps.jobs.findById(job.id).catch(() => undefined);
+      if (current && !(current.status === 'succeeded' && current.attempts === lease.attempt)) await removeOutputs(deps.storage, written);
+      throw error;
+    }
+  }
+
   /** Extends the lease in the queue and the record; false when it is lost. */
   async function keepLease(attempt: Attempt, leaseMs: number): Promise<boolean> {
     if (!(await deps.queue.heartbeat(attempt.lease, leaseMs))) return false;
@@ -177,9 +193,7 @@ export function createAttemptPipeline(deps: AttemptPipelineDeps) {
     async commit(attempt: Attempt, outputs: readonly GeneratedOutput[], signal?: AbortSignal): Promise<CommitResult> {
       const { job, spec, lease } = attempt;
       const written = await storeOutputs(deps.storage, job, spec, outputs, storeOptionsFor(deps, job, { workspaceTtlMs: deps.workspaceTtlMs, now: clock }));
-      if (signal?.aborted || !(await deps.jobs.succeed(job.id, lease.attempt, written, clock()))) {
-        return { kind: 'lost', status: await abandon(attempt, written) };
-      }
+      if (signal?.aborted || !(await succeed(attempt, written))) return { kind: 'lost', status: await abandon(attempt, written) };
       await deps.events.emit(job, 'succeeded', { assets: written.map((a) => ({ id: a.id, index: a.asset_index })) });
       observeFinished(job, 'succeeded');
       await deps.onSucceeded?.(job, spec, written).catch((error: unknown) => deps.logger.warn({ jobId: job.id, err: error }, 'after-success hook failed'));

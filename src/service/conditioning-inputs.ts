@@ -29,9 +29,10 @@ export async function resolveConditioningImages(user: UserRow, request: Generati
  * `controlnet-{i}` keys (seed 001), so deleting the upload or asset cannot starve the job;
  * the retention sweep removes them with the job's other inputs.
  */
-export async function holdConditioningImages(storage: Storage, userId: string, jobId: string, images: ConditioningImages): Promise<ConditioningImages> {
+export async function holdConditioningImages(storage: Storage, userId: string, jobId: string, images: ConditioningImages, written: string[] = []): Promise<ConditioningImages> {
   const hold = async (image: InputImage, role: `guidance-${number}` | `controlnet-${number}`): Promise<InputImage> => {
     const key = storageKeys.jobInput(userId, jobId, role, image.format === 'jpeg' ? 'jpg' : image.format);
+    written.push(key);
     await storage.copy(image.key, key);
     return { ...image, key };
   };

@@ -10,11 +10,17 @@ export async function copyAssetFiles(
   storage: Storage,
   asset: Pick<AssetRow, 'storage_key' | 'thumbnail_key' | 'variants'>,
   move: (key: string) => string,
+  /** Each destination key is added before it is written, for the caller's clean-up on failure. */
+  written: string[] = [],
 ): Promise<Pick<AssetRow, 'storage_key' | 'thumbnail_key' | 'variants'>> {
   const variants = JSON.parse(asset.variants) as StoredVariant[];
-  await storage.copy(asset.storage_key, move(asset.storage_key));
-  if (asset.thumbnail_key) await storage.copy(asset.thumbnail_key, move(asset.thumbnail_key));
-  for (const variant of variants) await storage.copy(variant.key, move(variant.key));
+  const copy = async (from: string) => {
+    written.push(move(from));
+    await storage.copy(from, move(from));
+  };
+  await copy(asset.storage_key);
+  if (asset.thumbnail_key) await copy(asset.thumbnail_key);
+  for (const variant of variants) await copy(variant.key);
   return {
     storage_key: move(asset.storage_key),
     thumbnail_key: asset.thumbnail_key ? move(asset.thumbnail_key) : null,

@@ -41,6 +41,8 @@ export interface JobServiceDeps {
   readonly costOf?: (spec: JobSpec, model: ModelConfig) => unknown;
   /** Gates every job passes before it is recorded, in order (moderation, rate limits). */
   readonly admission?: readonly AdmissionCheck[];
+  /** Where a submission's copies go (input images, cache hits); removed again if it is refused. */
+  readonly storage?: Storage;
   /** Needed for jobs that take images: resolves references and stores the job's copies. */
   readonly inputs?: { readonly uploads: UploadService; readonly storage: Storage };
   readonly clock?: () => number;
@@ -83,67 +85,92 @@ export function createJobService(deps: JobServiceDeps) {
     const { spec, warnings } = normalizeRequest(mode, request, { model, capabilities: backend.capabilities, randomSeed: () => randomInt(0, MAX_SEED), images, ...(conditioning ? { conditioning } : {}) });
     const cacheKey = deps.cache ? cacheLookupKey(spec, request.cache_mode ?? deps.cache.defaultMode) : undefined;
     const hit = cacheKey ? await deps.cache!.cache.lookup(user.id, cacheKey) : undefined;
-    // The job keeps its own copies: deleting the upload or asset later cannot starve it.
-    const held = await holdInputs(user, jobId, images);
-    const heldConditioning = conditioning && (await holdConditioningImages(deps.inputs!.storage, user.id, jobId, conditioning));
-    const finalSpec: JobSpec = Object.freeze({
-      ...spec,
-      // A cache hit is the earlier run's picture, so the record carries that run's seed.
-      ...(hit ? { seed: (JSON.parse(hit.source.spec) as JobSpec).seed } : {}),
-      ...(held.reference ? { reference: held.reference } : {}),
-      ...(held.start ? { startImage: held.start } : {}),
-      ...(held.end ? { endImage: held.end } : {}),
-      ...(spec.guidanceImages && heldConditioning ? { guidanceImages: heldConditioning.guidance } : {}),
-      ...(spec.controlnet && heldConditioning ? { controlnet: spec.controlnet.map((unit, i) => ({ ...unit, image: heldConditioning.controlnet[i]! })) } : {}),
-    });
+    // Bytes are written before the row that owns them (its spec names their keys); every way
+    // this submission can end without that row removes them. A crash in between leaves them to
+    // the retention sweep, which deletes what no row owns.
+    const written: string[] = [];
+    try {
+      const submitted = await recordJob();
+      if (submitted.replayed) await removeKeys(written);
+      return submitted;
+    } catch (error) {
+      await removeKeys(written);
+      throw error;
+    }
 
-    const now = clock();
-    const totalSteps = spec.numFrames ?? spec.steps * spec.numImages;
-    const job: JobRow = {
-      id: jobId,
-      user_id: user.id,
-      mode: spec.mode,
-      model: spec.model,
-      backend: model.backend,
-      status: hit ? 'succeeded' : 'queued',
-      prompt: spec.prompt,
-      negative_prompt: spec.negativePrompt ?? null,
-      spec: JSON.stringify(finalSpec),
-      seed: finalSpec.seed,
-      width: spec.width,
-      height: spec.height,
-      steps: spec.steps,
-      cfg_scale: spec.cfgScale,
-      sampler: spec.sampler,
-      num_images: spec.numImages,
-      priority: spec.priority,
-      progress: hit ? 1 : 0,
-      progress_step: hit ? totalSteps : 0,
-      progress_total: totalSteps,
-      attempts: 0,
-      max_attempts: deps.maxAttempts,
-      lease_owner: null,
-      lease_expires_at: null,
-      error_code: null,
-      error_message: null,
-      idempotency_key: idempotencyKey ?? null,
-      request_hash: requestHash,
-      warnings: JSON.stringify(warnings),
-      created_at: now,
-      started_at: hit ? now : null,
-      finished_at: hit ? now : null,
-      updated_at: now,
-      cached: hit ? 1 : 0,
-      cached_from: hit?.source.id ?? null,
-      cost: deps.costOf ? JSON.stringify(deps.costOf(finalSpec, model)) : null,
-    };
-    if (hit) return completeFromCache(job, hit, requestHash, guard);
-    const replayed = await writeOrReplay(job, requestHash, () => deps.jobs.insert(job, guard));
-    if (replayed) return replayed;
-    await deps.events.emit(job, 'queued', { position: undefined });
-    await deps.queue.enqueue(job.id, { priority: job.priority, maxAttempts: job.max_attempts, lane: deps.laneOf(job) });
-    deps.metrics.jobsSubmitted.inc({ mode: job.mode, model: job.model });
-    return { job, replayed: false };
+    /** Copies what the job holds, then records it (and queues it, or completes it from the cache). */
+    async function recordJob(): Promise<Submitted> {
+      // The job keeps its own copies: deleting the upload or asset later cannot starve it.
+      const held = await holdInputs(user, jobId, images, written);
+      const heldConditioning = conditioning && (await holdConditioningImages(deps.inputs!.storage, user.id, jobId, conditioning, written));
+      const finalSpec: JobSpec = Object.freeze({
+        ...spec,
+        // A cache hit is the earlier run's picture, so the record carries that run's seed.
+        ...(hit ? { seed: (JSON.parse(hit.source.spec) as JobSpec).seed } : {}),
+        ...(held.reference ? { reference: held.reference } : {}),
+        ...(held.start ? { startImage: held.start } : {}),
+        ...(held.end ? { endImage: held.end } : {}),
+        ...(spec.guidanceImages && heldConditioning ? { guidanceImages: heldConditioning.guidance } : {}),
+        ...(spec.controlnet && heldConditioning ? { controlnet: spec.controlnet.map((unit, i) => ({ ...unit, image: heldConditioning.controlnet[i]! })) } : {}),
+      });
+
+      const now = clock();
+      const totalSteps = spec.numFrames ?? spec.steps * spec.numImages;
+      const job: JobRow = {
+        id: jobId,
+        user_id: user.id,
+        mode: spec.mode,
+        model: spec.model,
+        backend: model.backend,
+        status: hit ? 'succeeded' : 'queued',
+        prompt: spec.prompt,
+        negative_prompt: spec.negativePrompt ?? null,
+        spec: JSON.stringify(finalSpec),
+        seed: finalSpec.seed,
+        width: spec.width,
+        height: spec.height,
+        steps: spec.steps,
+        cfg_scale: spec.cfgScale,
+        sampler: spec.sampler,
+        num_images: spec.numImages,
+        priority: spec.priority,
+        progress: hit ? 1 : 0,
+        progress_step: hit ? totalSteps : 0,
+        progress_total: totalSteps,
+        attempts: 0,
+        max_attempts: deps.maxAttempts,
+        lease_owner: null,
+        lease_expires_at: null,
+        error_code: null,
+        error_message: null,
+        idempotency_key: idempotencyKey ?? null,
+        request_hash: requestHash,
+        warnings: JSON.stringify(warnings),
+        created_at: now,
+        started_at: hit ? now : null,
+        finished_at: hit ? now : null,
+        updated_at: now,
+        cached: hit ? 1 : 0,
+        cached_from: hit?.source.id ?? null,
+        cost: deps.costOf ? JSON.stringify(deps.costOf(finalSpec, model)) : null,
+      };
+      if (hit) return completeFromCache(job, hit, requestHash, guard, written);
+      const replayed = await writeOrReplay(job, requestHash, () => deps.jobs.insert(job, guard));
+      if (replayed) return replayed;
+      // Recorded: from here on the copies are the row's.
+      written.length = 0;
+      await deps.events.emit(job, 'queued', { position: undefined });
+      await deps.queue.enqueue(job.id, { priority: job.priority, maxAttempts: job.max_attempts, lane: deps.laneOf(job) });
+      deps.metrics.jobsSubmitted.inc({ mode: job.mode, model: job.model });
+      return { job, replayed: false };
+    }
+  }
+
+  async function removeKeys(keys: readonly string[]): Promise<void> {
+    if (keys.length === 0) return;
+    const storage = deps.storage ?? deps.inputs?.storage;
+    if (!storage) throw new Error('A submission wrote files but the job service has no storage to remove them from');
+    await Promise.allSettled(keys.map((key) => storage.delete(key)));
   }
 
   /**
@@ -174,10 +201,12 @@ export function createJobService(deps: JobServiceDeps) {
   }
 
   /** Records a cache hit as a finished job with its own copies of the earlier run's assets. */
-  async function completeFromCache(job: JobRow, hit: CacheHit, requestHash: string, guard: InsertGuard | undefined): Promise<Submitted> {
-    const assets = await deps.cache!.cache.materialize(hit, job, deps.cache!.workspaceTtlMs);
+  async function completeFromCache(job: JobRow, hit: CacheHit, requestHash: string, guard: InsertGuard | undefined, written: string[]): Promise<Submitted> {
+    const assets = await deps.cache!.cache.materialize(hit, job, deps.cache!.workspaceTtlMs, written);
     const replayed = await writeOrReplay(job, requestHash, () => deps.jobs.insertWithAssets(job, assets, guard));
     if (replayed) return replayed;
+    // Recorded: from here on the copies are the row's.
+    written.length = 0;
     await deps.events.emit(job, 'queued', {});
     await deps.events.emit(job, 'succeeded', { cached: true, cachedFrom: job.cached_from, assets: assets.map((a) => ({ id: a.id, index: a.asset_index })) });
     deps.metrics.jobsSubmitted.inc({ mode: job.mode, model: job.model });
@@ -209,10 +238,11 @@ export function createJobService(deps: JobServiceDeps) {
     });
   }
 
-  async function holdInputs(user: UserRow, jobId: string, images: ModeImages): Promise<ModeImages> {
+  async function holdInputs(user: UserRow, jobId: string, images: ModeImages, written: string[]): Promise<ModeImages> {
     const held: { -readonly [K in keyof ModeImages]: InputImage } = {};
     for (const [role, image] of Object.entries(images) as [keyof ModeImages, InputImage][]) {
       const key = storageKeys.jobInput(user.id, jobId, role, image.format === 'jpeg' ? 'jpg' : image.format);
+      written.push(key);
       await deps.inputs!.storage.copy(image.key, key);
       held[role] = { ...image, key };
     }

@@ -1,3 +1,4 @@
+import { storageKeys } from '../storage/keys.js';
 import { randomUUID } from 'node:crypto';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { AssetsRepo } from '../db/repos/assets-repo.js';
@@ -84,9 +85,9 @@ export function createPromptCache(
     },
 
     /** Copies a hit's files under the new job's keys and returns its asset rows to commit. */
-    async materialize(hit: CacheHit, job: Pick<JobRow, 'id' | 'user_id'>, workspaceTtlMs: number): Promise<NewAssetRow[]> {
-      const from = `workspace-temp/${hit.source.user_id}/${hit.source.id}/`;
-      const to = `workspace-temp/${job.user_id}/${job.id}/`;
+    async materialize(hit: CacheHit, job: Pick<JobRow, 'id' | 'user_id'>, workspaceTtlMs: number, written: string[] = []): Promise<NewAssetRow[]> {
+      const from = storageKeys.workspaceJobPrefix(hit.source.user_id, hit.source.id);
+      const to = storageKeys.workspaceJobPrefix(job.user_id, job.id);
       const move = (key: string) => (key.startsWith(from) ? to + key.slice(from.length) : key);
       const now = clock();
       const rows: NewAssetRow[] = [];
@@ -102,7 +103,7 @@ export function createPromptCache(
           metadata: asset.metadata,
           created_at: now,
           expires_at: now + workspaceTtlMs,
-          ...(await copyAssetFiles(deps.storage, asset, move)),
+          ...(await copyAssetFiles(deps.storage, asset, move, written)),
         });
       }
       await deps.repo.countHit(hit.entryId);

@@ -5,10 +5,11 @@ import type { JobRow } from '../db/schema.js';
 import type { JobSpec } from '../jobs/job-spec.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import { assetKeys } from '../storage/keys.js';
+import { assetKeys, storageKeys } from '../storage/keys.js';
 import type { Storage } from '../storage/storage.js';
 import { finishAssetDeletion } from './delete-asset.js';
 import { specInputImages } from '../jobs/conditioning.js';
+import { sweepOrphans } from './orphan-sweep.js';
 
 const DAY_MS = 24 * 3600_000;
 
@@ -20,6 +21,8 @@ export interface RetentionDeps {
   readonly storage: Storage;
   /** Workspace items, uploads and finished jobs' inputs older than this are deleted (seed 003: 30). */
   readonly retentionDays: number;
+  /** Bytes no row owns are deleted once this old (default a day): what a crash left. */
+  readonly orphanGraceMs?: number;
   readonly metrics?: Pick<Metrics, 'retentionDeleted'>;
   readonly logger?: Logger;
 }
@@ -33,12 +36,12 @@ export interface SweepOptions {
 }
 
 /** The `kind` label of `atelier_retention_deleted_total`. */
-export type SweptKind = 'asset' | 'upload' | 'job_input';
+export type SweptKind = 'asset' | 'upload' | 'job_input' | 'orphan';
 
 /** One deleted (or, in a dry run, deletable) thing: an asset, an upload, or one job's input copies. */
 export interface SweptItem {
   readonly kind: SweptKind;
-  /** Asset id, upload id, or — for job inputs — the job id. */
+  /** Asset id, upload id, or — for job inputs — the job id; for an orphan, its key. */
   readonly id: string;
   readonly keys: readonly string[];
 }
@@ -51,6 +54,8 @@ export interface RetentionResult {
   readonly uploads: number;
   /** Job-input copies deleted (one per reference/start/end image). */
   readonly jobInputs: number;
+  /** Files no row owned (left by a crash between a write and its record). */
+  readonly orphans: number;
   /** Storage keys deleted, all kinds together. */
   readonly files: number;
   /** Items whose deletion failed; they stay marked and the next sweep retries them. */
@@ -73,7 +78,7 @@ export interface RetentionResult {
 export async function sweepRetention(deps: RetentionDeps, options: SweepOptions): Promise<RetentionResult> {
   const { now, dryRun = false } = options;
   const createdBefore = now - deps.retentionDays * DAY_MS;
-  const counts = { assets: 0, uploads: 0, jobInputs: 0, files: 0, failed: 0 };
+  const counts = { assets: 0, uploads: 0, jobInputs: 0, orphans: 0, files: 0, failed: 0 };
   const items: SweptItem[] = [];
 
   async function take(item: SweptItem, remove: () => Promise<unknown>): Promise<void> {
@@ -91,6 +96,7 @@ export async function sweepRetention(deps: RetentionDeps, options: SweepOptions)
     counts.files += item.keys.length;
     if (item.kind === 'asset') counts.assets += 1;
     else if (item.kind === 'upload') counts.uploads += 1;
+    else if (item.kind === 'orphan') counts.orphans += 1;
     else counts.jobInputs += item.keys.length;
   }
 
@@ -126,6 +132,23 @@ export async function sweepRetention(deps: RetentionDeps, options: SweepOptions)
     else if (!dryRun) await remove();
   }
 
+  // Last, so whatever the steps above deleted is not listed again.
+  const orphans = await sweepOrphans(deps, {
+    now,
+    graceMs: deps.orphanGraceMs ?? DAY_MS,
+    dryRun,
+    onError: (key, error) => {
+      counts.failed += 1;
+      deps.logger?.warn({ kind: 'orphan', key, err: error }, 'retention: deletion failed; the next sweep retries it');
+    },
+  });
+  for (const key of orphans.keys) {
+    if (!dryRun) deps.metrics?.retentionDeleted.inc({ kind: 'orphan' });
+    items.push({ kind: 'orphan', id: key, keys: [key] });
+    counts.orphans += 1;
+    counts.files += 1;
+  }
+
   return { ...counts, items };
 }
 
@@ -136,13 +159,14 @@ export async function sweepRetention(deps: RetentionDeps, options: SweepOptions)
  */
 function heldInputKeys(job: Pick<JobRow, 'id' | 'user_id' | 'spec'>): string[] {
   const spec = JSON.parse(job.spec) as Partial<JobSpec>;
-  const prefix = `job-inputs/${job.user_id}/${job.id}/`;
+  const prefix = storageKeys.jobInputsPrefix(job.user_id, job.id);
   return specInputImages(spec).flatMap((image) => (image.key.startsWith(prefix) ? [image.key] : []));
 }
 
 const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
 
 /** "2 assets, 1 upload, 3 job inputs (9 files)": the summary the CLI prints and the server logs. */
-export function describeSweep(result: Pick<RetentionResult, 'assets' | 'uploads' | 'jobInputs' | 'files'>): string {
-  return `${plural(result.assets, 'asset', 'assets')}, ${plural(result.uploads, 'upload', 'uploads')}, ${plural(result.jobInputs, 'job input', 'job inputs')} (${plural(result.files, 'file', 'files')})`;
+export function describeSweep(result: Pick<RetentionResult, 'assets' | 'uploads' | 'jobInputs' | 'files'> & { readonly orphans?: number }): string {
+  const orphans = result.orphans ? `, ${plural(result.orphans, 'orphaned file', 'orphaned files')}` : '';
+  return `${plural(result.assets, 'asset', 'assets')}, ${plural(result.uploads, 'upload', 'uploads')}, ${plural(result.jobInputs, 'job input', 'job inputs')}${orphans} (${plural(result.files, 'file', 'files')})`;
 }

@@ -1,3 +1,4 @@
+import { storageKeys } from '../storage/keys.js';
 import { randomUUID } from 'node:crypto';
 import type { AssetsRepo } from '../db/repos/assets-repo.js';
 import type { UploadsRepo } from '../db/repos/uploads-repo.js';
@@ -95,7 +96,7 @@ export function createUploadService(deps: UploadServiceDeps) {
     const info = known ?? (await probe(bytes));
     // A key per attempt: two racing PUTs never overwrite each other's bytes; the loser's
     // file is removed when its completion is refused.
-    const key = `uploads/${row.user_id}/${row.id}/${randomUUID()}.${info.format === 'jpeg' ? 'jpg' : info.format}`;
+    const key = storageKeys.upload(row.user_id, row.id, randomUUID(), info.format === 'jpeg' ? 'jpg' : info.format);
     await deps.storage.put(key, bytes);
     if (!(await deps.uploads.complete(row.id, key, info, clock()))) {
       await deps.storage.delete(key);

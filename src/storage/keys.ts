@@ -24,6 +24,12 @@ export const storageKeys = {
    * attempt's upload can never be mistaken for the current one's.
    */
   workerUpload: (jobId: string, attempt: number, index: number, ext: 'png' | 'mp4') => `${WORKER_UPLOADS}/${jobId}/${attempt}/${index}.${ext}`,
+  /** An upload's bytes: `uploads/{userId}/{uploadId}/{random}.{ext}`. */
+  upload: (userId: string, uploadId: string, name: string, ext: string) => `${UPLOADS}/${userId}/${uploadId}/${name}.${ext}`,
+  /** The folder of one job's workspace files (originals, thumbnails, variants). */
+  workspaceJobPrefix: (userId: string, jobId: string) => `${WORKSPACE}/${userId}/${jobId}/`,
+  /** The folder of one job's held input copies. */
+  jobInputsPrefix: (userId: string, jobId: string) => `${JOB_INPUTS}/${userId}/${jobId}/`,
 };
 
 /** The top-level prefixes media lives under, by owner kind (retention lists them). */
@@ -31,6 +37,33 @@ export const WORKSPACE = 'workspace-temp';
 export const LIBRARY = 'user-library';
 export const JOB_INPUTS = 'job-inputs';
 export const WORKER_UPLOADS = 'worker-uploads';
+export const UPLOADS = 'uploads';
+
+/** Who a key belongs to, read back from the layout above; undefined for keys outside it. */
+export type KeyOwner =
+  | { readonly kind: 'workspace' | 'library' | 'job-input'; readonly userId: string; readonly jobId: string }
+  | { readonly kind: 'worker-upload'; readonly jobId: string }
+  | { readonly kind: 'upload'; readonly userId: string; readonly uploadId: string };
+
+/** @example ownerOfKey('workspace-temp/u1/j1/0.png') // { kind: 'workspace', userId: 'u1', jobId: 'j1' } */
+export function ownerOfKey(key: string): KeyOwner | undefined {
+  const [top, a, b, ...rest] = key.split('/');
+  if (a === undefined || b === undefined || rest.length === 0) return undefined;
+  switch (top) {
+    case WORKSPACE:
+      return { kind: 'workspace', userId: a, jobId: b };
+    case LIBRARY:
+      return { kind: 'library', userId: a, jobId: b };
+    case JOB_INPUTS:
+      return { kind: 'job-input', userId: a, jobId: b };
+    case WORKER_UPLOADS:
+      return { kind: 'worker-upload', jobId: a };
+    case UPLOADS:
+      return { kind: 'upload', userId: a, uploadId: b };
+    default:
+      return undefined;
+  }
+}
 
 const SAFE_SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 

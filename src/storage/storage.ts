@@ -32,6 +32,11 @@ export interface Storage {
   /** Idempotent: deleting a missing key is not an error. */
   delete(key: string): Promise<void>;
   copy(fromKey: string, toKey: string): Promise<ObjectInfo>;
+  /**
+   * Every object whose key starts with `prefix` (a folder, ending in `/`, or '' for all), in
+   * pages as the backend lists them; the order is unspecified. For sweeps, not request paths.
+   */
+  list(prefix: string): AsyncIterable<ObjectInfo>;
   /** A URL anyone holding it can GET until it expires. May be relative to the server origin. */
   signedUrl(key: string, options: SignedUrlOptions): Promise<string>;
 }

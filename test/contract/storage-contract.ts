@@ -173,6 +173,44 @@ export function storageContract(name: string, make: StorageFactory): void {
       });
     });
 
+    describe('list', () => {
+      const keysOf = async (prefix: string) => {
+        const found: string[] = [];
+        for await (const info of storage.list(prefix)) found.push(info.key);
+        return found.sort();
+      };
+
+      it('lists every object under a prefix, with size and time, and nothing else', async () => {
+        const before = Date.now() - 60_000;
+        await storage.put('workspace-temp/u1/j1/0.png', Buffer.from('one'));
+        await storage.put('workspace-temp/u1/j1/0.thumb.webp', Buffer.from('three'));
+        await storage.put('workspace-temp/u1/j2/0.png', Buffer.from('x'));
+        await storage.put('workspace-temp/u2/j3/0.png', Buffer.from('y'));
+        await storage.put('job-inputs/u1/j1/reference.png', Buffer.from('z'));
+        expect(await keysOf('workspace-temp/u1/')).toEqual(['workspace-temp/u1/j1/0.png', 'workspace-temp/u1/j1/0.thumb.webp', 'workspace-temp/u1/j2/0.png']);
+        expect(await keysOf('workspace-temp/u1/j1/')).toEqual(['workspace-temp/u1/j1/0.png', 'workspace-temp/u1/j1/0.thumb.webp']);
+        expect(await keysOf('')).toHaveLength(5);
+        const infos = [];
+        for await (const info of storage.list('workspace-temp/u1/j1/')) infos.push(info);
+        const thumb = infos.find((i) => i.key.endsWith('.thumb.webp'))!;
+        expect(thumb.size).toBe(5);
+        expect(thumb.modifiedAt.getTime()).toBeGreaterThan(before);
+      });
+
+      it('lists nothing under a prefix nobody wrote, and forgets deleted objects', async () => {
+        expect(await keysOf('user-library/nobody/')).toEqual([]);
+        await storage.put('user-library/u1/j1/0.png', Buffer.from('a'));
+        await storage.delete('user-library/u1/j1/0.png');
+        expect(await keysOf('user-library/')).toEqual([]);
+      });
+
+      it('pages through many objects', async () => {
+        const keys = Array.from({ length: 1005 }, (_, i) => `worker-uploads/j/${Math.floor(i / 100)}/${i}.png`);
+        for (let i = 0; i < keys.length; i += 25) await Promise.all(keys.slice(i, i + 25).map((key) => storage.put(key, Buffer.from('p'))));
+        expect(await keysOf('worker-uploads/')).toEqual([...keys].sort());
+      }, 60_000);
+    });
+
     describe('copy', () => {
       it('produces an independent object', async () => {
         const body = Buffer.from('original bytes');

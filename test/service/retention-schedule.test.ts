@@ -4,7 +4,7 @@ import type { RetentionResult } from '../../src/service/retention.js';
 import { startRetentionSweeps } from '../../src/service/retention-schedule.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const EMPTY: RetentionResult = { assets: 0, uploads: 0, jobInputs: 0, files: 0, failed: 0, items: [] };
+const EMPTY: RetentionResult = { assets: 0, uploads: 0, jobInputs: 0, orphans: 0, files: 0, failed: 0, items: [] };
 
 function recordingLogger() {
   const lines: { level: string; msg: string | undefined }[] = [];

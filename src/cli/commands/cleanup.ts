@@ -37,7 +37,7 @@ export async function cleanupCommand(args: string[]): Promise<void> {
   try {
     const { db } = database;
     const result = await sweepRetention(
-      { assets: createAssetsRepo(db), uploads: createUploadsRepo(db), jobs: createJobsRepo(db), storage: storageHandle.storage, retentionDays: config.retention.days },
+      { assets: createAssetsRepo(db), uploads: createUploadsRepo(db), jobs: createJobsRepo(db), storage: storageHandle.storage, retentionDays: config.retention.days, orphanGraceMs: config.retention.orphanGraceHours * 3600_000 },
       { now: Date.now(), dryRun },
     );
     if (dryRun) {

@@ -139,12 +139,36 @@ export function createDiskStorage(options: DiskStorageOptions): Storage {
     await pruneEmptyParents(rootPrefix, path.dirname(file));
   }
 
+  /** Walks the folder the prefix names (or its parent, for a partial segment), skipping temps. */
+  async function* listFiles(prefix: string): AsyncGenerator<ObjectInfo> {
+    const folder = prefix.slice(0, prefix.lastIndexOf('/') + 1);
+    if (folder !== '' && !isValidKey(folder.slice(0, -1))) throw new AtelierError('invalid_parameter', `Expected a storage key prefix but received ${describeValue(prefix)}`, { field: 'prefix' });
+    const start = path.join(root, ...folder.split('/').filter(Boolean));
+    let entries;
+    try {
+      entries = await readdir(start, { recursive: true, withFileTypes: true });
+    } catch (error) {
+      if (isMissing(error)) return;
+      throw error;
+    }
+    for (const entry of entries) {
+      if (!entry.isFile()) continue;
+      const relative = path.relative(root, path.join(entry.parentPath, entry.name)).split(path.sep).join('/');
+      if (!relative.startsWith(prefix) || !isValidKey(relative)) continue;
+      const info = await infoOf(relative, path.join(entry.parentPath, entry.name));
+      if (info) yield info;
+    }
+  }
+
   return {
     put,
     get,
     // async so a bad key rejects like every other method instead of throwing synchronously.
     stat: async (key) => infoOf(key, pathFor(key)),
     delete: remove,
+    list(prefix: string) {
+      return listFiles(prefix);
+    },
     async copy(fromKey, toKey) {
       pathFor(toKey); // reject a bad destination before opening the source
       // Reusing put gives the copy the same temp + fsync + rename atomicity.

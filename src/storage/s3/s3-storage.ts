@@ -136,6 +136,25 @@ export async function createS3Storage(options: S3StorageOptions): Promise<S3Stor
       // S3 answers 204 for a missing key, which makes delete idempotent for free.
       await client.send(new s3.DeleteObjectCommand({ Bucket, Key: objectKey(key) }));
     },
+    async *list(keyPrefix: string) {
+      const Prefix = prefix === undefined ? keyPrefix : `${prefix}/${keyPrefix}`;
+      const strip = prefix === undefined ? 0 : prefix.length + 1;
+      // ListObjects (v1) paged by Marker, the last key seen (S3 lists in key order): v2's
+      // continuation tokens are what some S3-compatible servers cannot make (s3rver's need DES,
+      // which Node 20's OpenSSL no longer has), and v1 is served by every S3 implementation.
+      let Marker: string | undefined;
+      for (;;) {
+        const page = await client.send(new s3.ListObjectsCommand({ Bucket, Prefix, ...(Marker ? { Marker } : {}) }));
+        for (const object of page.Contents ?? []) {
+          if (object.Key === undefined) continue;
+          const key = object.Key.slice(strip);
+          yield { key, size: object.Size ?? 0, contentType: contentTypeForKey(key), modifiedAt: object.LastModified ?? new Date(0) };
+        }
+        const last = page.Contents?.at(-1)?.Key;
+        if (!page.IsTruncated || last === undefined) return;
+        Marker = last;
+      }
+    },
     async copy(fromKey, toKey) {
       const from = objectKey(fromKey);
       const Key = objectKey(toKey);
