@@ -200,6 +200,15 @@ async function setup(
 
 const queueRows = (h: Harness) => h.handle.db.selectFrom('queue_entries').selectAll().execute();
 
+/**
+ * Waits until nothing more can happen: the runner runs nothing and the queue holds no entry
+ * (waiting, delayed or leased). A retry that should not exist keeps the queue non-empty, so
+ * "nothing else happens" checks fail on it instead of depending on how long a sleep lasts.
+ */
+async function drained(h: Harness): Promise<void> {
+  await waitFor('the queue to drain and the runner to be idle', async () => h.runner.activeJobs === 0 && (await queueRows(h)).length === 0);
+}
+
 describe('job runner', () => {
   it('re-enqueues a job whose enqueue failed once it has sat queued for a minute', async () => {
     let now = Date.now();
@@ -292,7 +301,7 @@ describe('job runner', () => {
     const h = await setup(backend, { maxAttempts: 5 });
     const submitted = await h.submit();
     const job = await h.waitForTerminal(submitted.id);
-    await sleep(150); // no retry may follow
+    await drained(h); // no retry may follow
 
     expect(job.status).toBe('failed');
     expect(job.attempts).toBe(1);
@@ -331,7 +340,7 @@ describe('job runner', () => {
     const submitted = await h.submit();
     expect(submitted.max_attempts).toBe(2);
     const job = await h.waitForTerminal(submitted.id);
-    await sleep(150);
+    await drained(h);
 
     expect(job.status).toBe('failed');
     expect(job.attempts).toBe(2);
@@ -444,8 +453,7 @@ describe('job runner', () => {
 
     const afterCancel = await h.service.cancel(h.user, submitted.id);
     expect(afterCancel.status).toBe('canceled');
-    await waitFor('the attempt to stop', async () => h.runner.activeJobs === 0);
-    await sleep(150);
+    await drained(h);
 
     expect(calls).toHaveLength(1);
     expect(calls[0]!.signal.aborted).toBe(true);
@@ -474,8 +482,7 @@ describe('job runner', () => {
     await waitFor('backend call', async () => calls.length === 1);
     await h.service.cancel(h.user, submitted.id);
     release();
-    await waitFor('the attempt to stop', async () => h.runner.activeJobs === 0);
-    await sleep(100);
+    await drained(h);
 
     const job = await h.job(submitted.id);
     expect(job.status).toBe('canceled');
@@ -490,7 +497,7 @@ describe('job runner', () => {
     const submitted = await h.submit();
     await h.service.cancel(h.user, submitted.id);
     await h.runner.start();
-    await sleep(200);
+    await drained(h);
     expect(calls).toHaveLength(0);
     expect((await h.job(submitted.id)).status).toBe('canceled');
   });
