@@ -20,7 +20,7 @@ export const EPHEMERAL_EVENT_TYPES: ReadonlySet<JobEventType> = new Set(['previe
 /**
  * Fan-out of job events to whoever listens now (SSE streams, the runner's cancel watch).
  * Delivery is best-effort; the durable record is the event log in the database.
- * Adapters: in-process (embedded) and, later, Redis pub/sub.
+ * Adapters: in-process (embedded) and Redis pub/sub (scale-out).
  */
 export interface EventBus {
   publish(event: JobEvent): Promise<void>;

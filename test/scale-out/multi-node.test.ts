@@ -2,6 +2,7 @@ import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readServerSentEvents } from '../../src/cli/sse-client.js';
+import { createS3Storage } from '../../src/storage/s3/s3-storage.js';
 import { startCluster, type Cluster, type WorkerProcess } from '../helpers/cluster.js';
 import { S3RVER_CREDENTIALS, startS3TestServer, type S3TestServer } from '../helpers/s3-test-server.js';
 import { killAllSpawned } from '../helpers/spawn-server.js';
@@ -114,6 +115,16 @@ describe('scale-out: 2 nodes + 2 workers on PostgreSQL, Redis and S3', () => {
     }
     client.destroy();
     expect(missing).toEqual([]);
+
+    // And no bytes without a row: every workspace object in the bucket is an asset's file,
+    // including what the killed node and worker were writing when they died.
+    const bucket = await createS3Storage({ bucket: BUCKET, endpoint: s3.endpoint, forcePathStyle: true, credentials: S3RVER_CREDENTIALS });
+    const owned = new Set(keys);
+    const unowned: string[] = [];
+    for await (const object of bucket.list('workspace-temp/')) if (!owned.has(object.key)) unowned.push(object.key);
+    for await (const object of bucket.list('job-inputs/')) unowned.push(object.key);
+    bucket.close();
+    expect(unowned).toEqual([]);
 
     // The SSE client on node B, which never went down, saw each job's terminal event.
     await Promise.race([Promise.all(streams), new Promise((r) => setTimeout(r, 30_000))]);
