@@ -49,6 +49,51 @@ export type CommitResult =
 /** What became of a failed attempt; `lost` when the lease was already gone. */
 export type FailResult = { readonly kind: 'lost' } | (FailOutcome & { readonly error: QueueError });
 
+/** The one path of every attempt (see {@link createAttemptPipeline}). */
+export interface AttemptPipeline {
+  /**
+   * Turns a fresh lease into a running attempt: the record says running (guarded by the
+   * attempt) and `running` is emitted. Undefined when the job was canceled or finished while
+   * queued; its queue entry is then removed.
+   */
+  begin(lease: Lease, owner: string): Promise<Attempt | undefined>;
+  /** Extends the lease in the queue and the record; false when it is lost. */
+  keepLease(attempt: Attempt, leaseMs: number): Promise<boolean>;
+  /**
+   * Keeps the lease every third of it until the returned function is called; `onLost` runs
+   * if the queue refuses a heartbeat (canceled, or taken after expiry).
+   */
+  holdLease(attempt: Attempt, leaseMs: number, onLost: () => void): () => void;
+  /** Records progress and emits it (guarded by the attempt). */
+  progress(attempt: Attempt, step: number, totalSteps: number): Promise<void>;
+  /**
+   * Stores the outputs and commits them: files first, then assets + success in one
+   * transaction guarded by the attempt, then `succeeded`, the hook and the queue entry.
+   * Throws what storing or committing throws, leaving no file behind unless the record shows
+   * the commit happened; `lost` when the attempt no longer owns the job, with its files
+   * removed when nobody else can own them. `signal` aborted before the commit counts as lost.
+   */
+  commit(attempt: Attempt, outputs: readonly GeneratedOutput[], signal?: AbortSignal): Promise<CommitResult>;
+  /** The attempt stopped without outputs (canceled, lease lost): counts a cancel once. */
+  abandon(attempt: Attempt): Promise<JobStatus | 'deleted'>;
+  /**
+   * Ends the attempt as failed: the queue retries it after backoff while attempts remain and
+   * the error is retryable, otherwise the job fails; the record and events follow.
+   */
+  fail(attempt: Attempt, failure: ClassifiedError): Promise<FailResult>;
+  /** Applies expiry to leases whose holder stopped heartbeating, and records the outcomes. */
+  recoverExpired(): Promise<void>;
+  /**
+   * Takes back the leases `owner` (this node's previous incarnation) still holds: each counts
+   * as an attempt and runs again at once, in its place in the queue. Returns how many.
+   */
+  reclaim(owner: string): Promise<number>;
+  /** Settles a lease nobody will run (a claim whose worker hung up). */
+  giveBack(lease: Lease, error: QueueError): Promise<void>;
+  /** Counts a job canceled while it ran, once, however many holders notice it. */
+  observeCanceled(job: Pick<JobRow, 'id' | 'model' | 'created_at'>): void;
+}
+
 /**
  * The one path every attempt takes, whoever runs it — the in-process runner or a remote
  * worker's completion callback: begin (the record says running), keep the lease, then either
@@ -62,7 +107,7 @@ export type FailResult = { readonly kind: 'lost' } | (FailOutcome & { readonly e
  * const attempt = await pipeline.begin(lease, 'node-1');
  * if (attempt) await pipeline.commit(attempt, await backend.generate(attempt.spec, ctx));
  */
-export function createAttemptPipeline(deps: AttemptPipelineDeps) {
+export function createAttemptPipeline(deps: AttemptPipelineDeps): AttemptPipeline {
   const clock = deps.clock ?? Date.now;
   /** Jobs whose cancel while running was counted, so each is counted once. */
   const canceledCounted = new Set<string>();
@@ -142,15 +187,9 @@ export function createAttemptPipeline(deps: AttemptPipelineDeps) {
   }
 
   return {
-    observeFinished,
     observeCanceled,
     keepLease,
 
-    /**
-     * Turns a fresh lease into a running attempt: the record says running (guarded by the
-     * attempt) and `running` is emitted. Undefined when the job was canceled or finished while
-     * queued; its queue entry is then removed.
-     */
     async begin(lease: Lease, owner: string): Promise<Attempt | undefined> {
       const job = await deps.jobs.findById(lease.jobId);
       if (!job || isTerminal(job.status) || !(await deps.jobs.markRunning(job.id, lease.attempt, owner, lease.expiresAt, clock()))) {
@@ -162,10 +201,6 @@ export function createAttemptPipeline(deps: AttemptPipelineDeps) {
       return { job: running, spec: JSON.parse(job.spec) as JobSpec, lease };
     },
 
-    /**
-     * Keeps the lease every third of it until the returned function is called; `onLost` runs
-     * once if the queue refuses a heartbeat (canceled, or taken after expiry).
-     */
     holdLease(attempt: Attempt, leaseMs: number, onLost: () => void): () => void {
       const timer = setInterval(() => {
         keepLease(attempt, leaseMs)
@@ -177,19 +212,11 @@ export function createAttemptPipeline(deps: AttemptPipelineDeps) {
       return () => clearInterval(timer);
     },
 
-    /** Records progress and emits it (guarded by the attempt). */
     async progress(attempt: Attempt, step: number, totalSteps: number): Promise<void> {
       await deps.jobs.updateProgress(attempt.job.id, attempt.lease.attempt, step, totalSteps, clock());
       await deps.events.emit(attempt.job, 'progress', { step, totalSteps, progress: totalSteps > 0 ? step / totalSteps : 0 });
     },
 
-    /**
-     * Stores the outputs and commits them: files first, then assets + success in one
-     * transaction guarded by the attempt, then `succeeded`, the hook and the queue entry.
-     * Throws what storing throws (nothing stays behind: storeOutputs removes its own files);
-     * `lost` when the attempt no longer owns the job, with its files removed when nobody else
-     * can own them. `signal` aborted between the steps counts as lost.
-     */
     async commit(attempt: Attempt, outputs: readonly GeneratedOutput[], signal?: AbortSignal): Promise<CommitResult> {
       const { job, spec, lease } = attempt;
       const written = await storeOutputs(deps.storage, job, spec, outputs, storeOptionsFor(deps, job, { workspaceTtlMs: deps.workspaceTtlMs, now: clock }));
@@ -201,15 +228,10 @@ export function createAttemptPipeline(deps: AttemptPipelineDeps) {
       return { kind: 'succeeded', assets: written };
     },
 
-    /** The attempt stopped without outputs (canceled, lease lost): counts a cancel once. */
     async abandon(attempt: Attempt): Promise<JobStatus | 'deleted'> {
       return abandon(attempt, []);
     },
 
-    /**
-     * Ends the attempt as failed: the queue retries it after backoff while attempts remain and
-     * the error is retryable, otherwise the job fails; the record and events follow.
-     */
     async fail(attempt: Attempt, failure: ClassifiedError): Promise<FailResult> {
       const settled = { code: failure.code, message: failure.message };
       deps.logger.warn({ jobId: attempt.job.id, attempt: attempt.lease.attempt, code: failure.code, message: failure.message }, 'attempt failed');
@@ -220,22 +242,16 @@ export function createAttemptPipeline(deps: AttemptPipelineDeps) {
       return { ...outcome, error: settled };
     },
 
-    /** Applies expiry to leases whose holder stopped heartbeating, and records the outcomes. */
     async recoverExpired(): Promise<void> {
       await recordSettled(await deps.queue.recoverExpired());
     },
 
-    /**
-     * Takes back the leases `owner` (this node's previous incarnation) still holds: each
-     * counts as an attempt and runs again at once, in its place in the queue. Returns how many.
-     */
     async reclaim(owner: string): Promise<number> {
       const settled = await deps.queue.reclaim(owner);
       await recordSettled(settled);
       return settled.length;
     },
 
-    /** Settles a lease nobody will run (a claim whose worker hung up): retried at once. */
     async giveBack(lease: Lease, error: QueueError): Promise<void> {
       const outcome = await deps.queue.fail(lease, error, true);
       const job = outcome && (await deps.jobs.findById(lease.jobId));
@@ -244,4 +260,3 @@ export function createAttemptPipeline(deps: AttemptPipelineDeps) {
   };
 }
 
-export type AttemptPipeline = ReturnType<typeof createAttemptPipeline>;
