@@ -4,7 +4,7 @@ import { CanceledError, RetryableError, UnrecoverableError } from '../../errors/
  * What an aborted generation throws. The runner aborts without a reason on cancel (a
  * CanceledError), while a wrapper such as routing's time limits aborts *with* a signal error
  * (a retryable `backend_timeout`) that must reach the runner unchanged. Shared by the a1111
- * and openai adapters.
+ * and openai adapters and by routing (time-limits, routed-backend).
  *
  * @example if (ctx.signal.aborted) throw abortReason(ctx.signal)
  */

@@ -25,7 +25,8 @@ const SLOTS = [
  * Files are named by content hash and overwritten, so a reused reference is one file in
  * ComfyUI's input folder rather than one per job.
  *
- * @throws UnrecoverableError when the template needs an input the job does not carry.
+ * @throws UnrecoverableError when the template needs an input the job does not carry
+ *   (`invalid_parameter`) or an input does not decode (`invalid_image`).
  */
 export async function uploadInputs(
   http: ComfyHttpClient,
@@ -42,7 +43,13 @@ export async function uploadInputs(
       if (binding === 'end_image') continue; // optional: the template keeps its own frame
       throw new UnrecoverableError(`The ComfyUI workflow '${template.name}' needs a ${input} image but the job has none`, 'invalid_parameter');
     }
-    const png = await sharp(bytes).rotate().resize(spec.width, spec.height, { fit: 'cover', position: 'centre' }).png().toBuffer();
+    let png: Buffer;
+    try {
+      png = await sharp(bytes).rotate().resize(spec.width, spec.height, { fit: 'cover', position: 'centre' }).png().toBuffer();
+    } catch (cause) {
+      // Bytes that do not decode now never will: fail the job instead of retrying it.
+      throw new UnrecoverableError(`The ${input} image could not be decoded: ${(cause as Error).message}`, 'invalid_image', { cause });
+    }
     const name = `atelier-${createHash('sha256').update(png).digest('hex').slice(0, 24)}.png`;
     uploaded[binding] = await http.uploadImage(png, name, signal);
   }

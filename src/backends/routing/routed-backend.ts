@@ -1,4 +1,5 @@
 import { CanceledError, RetryableError, UnrecoverableError } from '../../errors/signals.js';
+import { abortReason } from '../a1111/abort-reason.js';
 import type { Backend, BackendHealth, GenerateContext, GeneratedOutput } from '../backend.js';
 import type { JobSpec } from '../../jobs/job-spec.js';
 import { createCircuitBreaker, type CircuitBreaker } from './circuit-breaker.js';
@@ -62,7 +63,7 @@ export function createRoutedBackend(instances: readonly Backend[], options: Rout
 
   async function acquire(exclude: ReadonlySet<Instance>, signal: AbortSignal): Promise<Instance> {
     for (;;) {
-      signal.throwIfAborted();
+      if (signal.aborted) throw abortReason(signal);
       const instance = pick(exclude);
       if (instance) {
         instance.inFlight++;

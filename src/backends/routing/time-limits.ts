@@ -1,4 +1,5 @@
-import { CanceledError, RetryableError } from '../../errors/signals.js';
+import { RetryableError } from '../../errors/signals.js';
+import { abortReason } from '../a1111/abort-reason.js';
 import type { GenerateContext } from '../backend.js';
 
 /**
@@ -12,8 +13,13 @@ export async function withTimeLimits<T>(
   ctx: GenerateContext,
   limits: { readonly warmupMs: number; readonly generationMs: number },
 ): Promise<T> {
+  // Canceled between picking an instance and this call: an 'abort' listener added now would
+  // never fire, and the backend would run the whole job with a signal that never aborts.
+  if (ctx.signal.aborted) throw abortReason(ctx.signal);
   const abort = new AbortController();
-  const onCallerAbort = () => abort.abort(ctx.signal.reason ?? new CanceledError());
+  // A plain abort() has a DOMException as its reason; the caller's cancel must still reject
+  // as a CanceledError, like every adapter's does (a signal error given as reason passes).
+  const onCallerAbort = () => abort.abort(abortReason(ctx.signal));
   ctx.signal.addEventListener('abort', onCallerAbort, { once: true });
   let timedOut: string | undefined;
   const expire = (what: string) => {
