@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorCatalog } from '../../src/errors/catalog.js';
 import { apiClient, type ApiClient, type ApiResponse } from '../helpers/api.js';
-import { startTestServer, type TestServer } from '../helpers/test-server.js';
+import { startInjectServer, type InjectServer } from '../helpers/test-server.js';
 
 /** Every error response must carry a catalog code, a message, its catalog status and no internals. */
 function expectError(res: ApiResponse, status: number, code: string, field?: string): any {
@@ -25,14 +25,14 @@ function expectNoInternals(text: string): void {
 }
 
 describe('error responses', () => {
-  let t: TestServer;
-  let small: TestServer;
+  let t: InjectServer;
+  let small: InjectServer;
   let api: ApiClient;
   const GENERATE = '/api/generate/text-to-image';
 
   beforeAll(async () => {
     // Nothing needs to render here: accepted jobs stay queued.
-    [t, small] = await Promise.all([startTestServer({ RUNNER_CONCURRENCY: '0' }), startTestServer({ BODY_LIMIT_BYTES: '2048', RUNNER_CONCURRENCY: '0' })]);
+    [t, small] = await Promise.all([startInjectServer({ RUNNER_CONCURRENCY: '0' }), startInjectServer({ BODY_LIMIT_BYTES: '2048', RUNNER_CONCURRENCY: '0' })]);
     api = apiClient(t, t.adminToken);
   });
   afterAll(async () => {
@@ -129,13 +129,8 @@ describe('error responses', () => {
     });
 
     it('answers a body over the configured limit with 413 body_too_large', async () => {
-      const res = await fetch(`${small.url}${GENERATE}`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${small.adminToken}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ prompt: 'x'.repeat(10 * 1024) }),
-      });
-      const text = await res.text();
-      expectError({ status: res.status, headers: res.headers, text, body: JSON.parse(text) }, 413, 'body_too_large');
+      const res = await apiClient(small, small.adminToken).post(GENERATE, { prompt: 'x'.repeat(10 * 1024) });
+      expectError(res, 413, 'body_too_large');
     });
 
     it('accepts a body under the configured limit on the same server', async () => {

@@ -1,14 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiClient, type ApiClient } from '../helpers/api.js';
-import { startTestServer, type TestServer } from '../helpers/test-server.js';
+import { startInjectServer, type InjectServer } from '../helpers/test-server.js';
 
 describe('health, metrics, models and OpenAPI', () => {
-  let t: TestServer;
+  let t: InjectServer;
   let admin: ApiClient;
   let anon: ApiClient;
 
   beforeAll(async () => {
-    t = await startTestServer();
+    t = await startInjectServer();
     admin = apiClient(t, t.adminToken);
     anon = apiClient(t, null);
   });

@@ -1,42 +1,29 @@
 import { readServerSentEvents, type ServerSentEvent } from '../../src/cli/sse-client.js';
-import type { TestServer } from './test-server.js';
+import type { ServerUnderTest } from './test-server.js';
+import type { ApiResponse } from './transport.js';
 
-/** A parsed HTTP response: status, headers, the raw text and the JSON body (undefined when not JSON). */
-export interface ApiResponse {
-  readonly status: number;
-  readonly headers: Headers;
-  readonly text: string;
-  readonly body: any;
-}
+export { readResponse, type ApiResponse } from './transport.js';
 
 export const TERMINAL_STATUSES = ['succeeded', 'failed', 'canceled'] as const;
 
-/** Reads a fetch response fully into an {@link ApiResponse}. */
-export async function readResponse(response: Response): Promise<ApiResponse> {
-  const text = await response.text();
-  let body: any;
-  try {
-    body = text === '' ? undefined : JSON.parse(text);
-  } catch {
-    body = undefined;
-  }
-  return { status: response.status, headers: response.headers, text, body };
-}
-
 /**
- * A tiny JSON client for one server and one token. `token: null` sends no Authorization
+ * A tiny JSON client for one server and one token, over the server's transport (its socket,
+ * or `app.inject()` for a server that does not listen). `token: null` sends no Authorization
  * header at all.
  */
-export function apiClient(t: TestServer, token: string | null) {
+export function apiClient(t: ServerUnderTest, token: string | null) {
   const auth = (): Record<string, string> => (token === null ? {} : { authorization: `Bearer ${token}` });
 
+  /**
+   * Sends `body` as JSON (content-type application/json unless given), a string as is (also
+   * labelled JSON unless given), bytes or FormData (multipart) untouched.
+   */
   async function request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResponse> {
-    const init: RequestInit = { method, headers: { ...auth(), ...headers } };
-    if (body !== undefined) {
-      init.body = typeof body === 'string' ? body : JSON.stringify(body);
-      (init.headers as Record<string, string>)['content-type'] ??= 'application/json';
-    }
-    return readResponse(await fetch(`${t.url}${path}`, init));
+    const all: Record<string, string> = { ...auth(), ...headers };
+    if (body === undefined) return t.transport.send({ method, url: path, headers: all });
+    if (body instanceof Uint8Array || body instanceof FormData) return t.transport.send({ method, url: path, headers: all, body });
+    all['content-type'] ??= 'application/json';
+    return t.transport.send({ method, url: path, headers: all, body: typeof body === 'string' ? body : JSON.stringify(body) });
   }
 
   async function status(runId: string): Promise<ApiResponse> {
@@ -82,9 +69,22 @@ export function apiClient(t: TestServer, token: string | null) {
     generate,
     /** Opens the SSE stream of a run (optionally resuming) and returns the raw response. */
     openStream: (runId: string, lastEventId?: number) =>
-      fetch(`${t.url}/api/status/stream/${runId}`, {
+      t.transport.open({
+        method: 'GET',
+        url: `/api/status/stream/${runId}`,
         headers: { ...auth(), accept: 'text/event-stream', ...(lastEventId === undefined ? {} : { 'last-event-id': String(lastEventId) }) },
       }),
+    /** Uploads bytes over `POST /api/uploads` (multipart) and returns the response. */
+    upload: (bytes: Uint8Array, filename = 'ref.png') => {
+      const form = new FormData();
+      form.append('file', new Blob([new Uint8Array(bytes)]), filename);
+      return request('POST', '/api/uploads', form);
+    },
+    /**
+     * Downloads a URL the server handed out (no auth): through the server's transport when
+     * it points at the server, over the network otherwise (S3).
+     */
+    download: async (url: string, headers: Record<string, string> = {}) => asDownload(await t.transport.send({ method: 'GET', url, headers })),
   };
 }
 
@@ -109,8 +109,19 @@ export async function collectEvents(response: Response, timeoutMs = 20_000): Pro
   return events;
 }
 
-/** Downloads a URL (no auth) and returns status, content type and bytes. */
-export async function download(url: string, headers: Record<string, string> = {}): Promise<{ status: number; contentType: string | null; bytes: Buffer }> {
+/** A downloaded file: status, content type and bytes. */
+export interface Download {
+  readonly status: number;
+  readonly contentType: string | null;
+  readonly bytes: Buffer;
+}
+
+function asDownload(res: ApiResponse): Download {
+  return { status: res.status, contentType: res.headers.get('content-type'), bytes: res.bytes };
+}
+
+/** Downloads a URL over the network (no auth); for a server that listens, or S3. See also `apiClient(...).download`. */
+export async function download(url: string, headers: Record<string, string> = {}): Promise<Download> {
   const response = await fetch(url, { headers });
   return { status: response.status, contentType: response.headers.get('content-type'), bytes: Buffer.from(await response.arrayBuffer()) };
 }

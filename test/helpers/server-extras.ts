@@ -6,11 +6,10 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { ConfigSchema } from '../../src/main/config-schema.js';
-import { readResponse } from './api.js';
+import { apiClient } from './api.js';
+import type { ServerUnderTest } from './test-server.js';
 
-import type { TestServer } from './test-server.js';
-
-export { startServerOnDir } from './test-server.js';
+export { startInjectServerOnDir, startServerOnDir } from './test-server.js';
 
 /** A deep copy of the built-in model registry (the `models` default of the config schema). */
 export function defaultModels(): Record<string, unknown>[] {
@@ -26,19 +25,17 @@ export async function writeConfigFile(dir: string, config: Record<string, unknow
 }
 
 /** Uploads bytes over `POST /api/uploads` (multipart) and returns the upload id. */
-export async function uploadBytes(t: TestServer, token: string, bytes: Buffer, filename = 'ref.png'): Promise<string> {
-  const form = new FormData();
-  form.append('file', new Blob([new Uint8Array(bytes)]), filename);
-  const res = await readResponse(await fetch(`${t.url}/api/uploads`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form }));
+export async function uploadBytes(t: ServerUnderTest, token: string, bytes: Buffer, filename = 'ref.png'): Promise<string> {
+  const res = await apiClient(t, token).upload(bytes, filename);
   if (res.status !== 201) throw new Error(`upload → ${res.status} ${res.text}`);
   return res.body.uploadId as string;
 }
 
 /** The Prometheus text of `/metrics`, scraped with the admin token. */
-export async function metricsText(t: TestServer): Promise<string> {
-  const response = await fetch(`${t.url}/metrics`, { headers: { authorization: `Bearer ${t.adminToken}` } });
-  if (response.status !== 200) throw new Error(`/metrics → ${response.status}`);
-  return response.text();
+export async function metricsText(t: ServerUnderTest): Promise<string> {
+  const res = await apiClient(t, t.adminToken).get('/metrics');
+  if (res.status !== 200) throw new Error(`/metrics → ${res.status}`);
+  return res.text;
 }
 
 /** The value of one sample (`name{labels}` exactly as exported, or a bare name), 0 when absent. */
