@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import type { AppDeps } from './app-deps.js';
@@ -40,6 +41,7 @@ export async function buildApp(deps: AppDeps & { readonly workers?: WorkerRouteD
     logController: new LogController({ disableRequestLogging: true }),
   }) as unknown as FastifyInstance;
   app.decorateRequest('user', null);
+  cutResponsesOnClose(app);
   installValidation(app);
   installErrorHandler(app);
 
@@ -78,4 +80,28 @@ export async function buildApp(deps: AppDeps & { readonly workers?: WorkerRouteD
     if (deps.workers) await api.register(workerAdminRoutes(deps.workers.workers));
   });
   return app;
+}
+
+/**
+ * `app.close()` waits for every open connection, so a client that stops reading a download
+ * (or reads it slowly) kept the server from closing for as long as it liked: `close()` hung.
+ * Handlers still running are let finish, but a response whose handler is done and that is
+ * still being sent when the server starts closing is cut (the client sees a truncated body
+ * and fetches again, here or from another node). Event streams end themselves (status-stream.ts);
+ * idle keep-alive connections are closed by Fastify.
+ */
+function cutResponsesOnClose(app: FastifyInstance): void {
+  const sending = new Set<ServerResponse>();
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    const res = reply.raw;
+    if (!res.writableFinished && !sending.has(res)) {
+      sending.add(res);
+      res.once('close', () => sending.delete(res));
+    }
+    done(null, payload);
+  });
+  app.addHook('preClose', (done) => {
+    for (const res of sending) res.destroy();
+    done();
+  });
 }

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { readServerSentEvents, type ServerSentEvent } from '../../src/cli/sse-client.js';
 import { apiClient, collectEvents, type ApiClient } from '../helpers/api.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 
@@ -13,6 +14,29 @@ async function canceledCount(t: TestServer): Promise<number> {
   const text = await (await fetch(`${t.url}/metrics`, { headers: { authorization: `Bearer ${t.adminToken}` } })).text();
   const line = text.split('\n').find((l) => l.startsWith('atelier_jobs_finished_total{') && l.includes('status="canceled"'));
   return line ? Number(line.trim().split(/\s+/).at(-1)) : 0;
+}
+
+/** The queue's entries by state (waiting, active, delayed…), as /metrics reports them. */
+async function queueCounts(t: TestServer): Promise<Record<string, number>> {
+  const text = await (await fetch(`${t.url}/metrics`, { headers: { authorization: `Bearer ${t.adminToken}` } })).text();
+  const counts: Record<string, number> = {};
+  for (const match of text.matchAll(/^atelier_queue_jobs\{state="([a-z]+)"\} (\d+)$/gm)) counts[match[1]!] = Number(match[2]);
+  return counts;
+}
+
+/**
+ * Waits until nothing more can happen: the queue holds no entry in any state (a retry or a
+ * re-enqueue that should not exist keeps an entry there, or runs and changes the status).
+ */
+async function drained(t: TestServer): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const counts = await queueCounts(t);
+    if (Object.keys(counts).length === 0) throw new Error('/metrics reports no queue states');
+    if (Object.values(counts).every((n) => n === 0)) return;
+    if (Date.now() > deadline) throw new Error(`the queue never drained: ${JSON.stringify(counts)}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 /** Waits until the runner has recorded `n` canceled attempts as finished (it cleans up first). */
@@ -65,9 +89,9 @@ describe('POST /api/runs/:runId/cancel', () => {
     expect(events.at(-1)!.event).toBe('canceled');
     expect(events.map((e) => e.event)).not.toContain('succeeded');
 
-    // Still canceled a moment later: nothing resurrects it.
-    await new Promise((r) => setTimeout(r, 200));
-    expect((await api.status(run.runId)).body.status).toBe('canceled');
+    // Still canceled once nothing is left to run: nothing resurrects it.
+    await drained(t);
+    expect((await api.status(run.runId)).body).toMatchObject({ status: 'canceled', assets: [] });
   });
 
   it('frees the runner for the next job after a cancel', async () => {
@@ -152,11 +176,16 @@ describe('canceling queued runs (no runner)', () => {
   it('ends the live stream of a queued run when it is canceled', async () => {
     const run = await api.submit(SMALL);
     const stream = await api.openStream(run.runId);
-    const collected = collectEvents(stream);
-    await new Promise((r) => setTimeout(r, 50));
+    // Read the replayed 'queued' event first: the stream is live when the cancel lands.
+    const events = readServerSentEvents(stream.body!)[Symbol.asyncIterator]();
+    const first = await events.next();
+    expect(first.done ? undefined : first.value.event).toBe('queued');
     await api.post(`/api/runs/${run.runId}/cancel`);
-    const events = await collected;
-    expect(events.map((e) => e.event)).toEqual(['queued', 'canceled']);
-    expect(events.map((e) => Number(e.id))).toEqual([1, 2]);
+    const rest: ServerSentEvent[] = [];
+    for (let next = await events.next(); !next.done; next = await events.next()) rest.push(next.value);
+    expect([first.value, ...rest].map((e) => [e.event, Number(e.id)])).toEqual([
+      ['queued', 1],
+      ['canceled', 2],
+    ]);
   });
 });

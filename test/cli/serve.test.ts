@@ -1,6 +1,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readServerSentEvents } from '../../src/cli/sse-client.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 import { freePort, killAllSpawned, runCli, spawnServer, type SpawnedServer } from '../helpers/spawn-server.js';
 
@@ -145,15 +146,16 @@ describe('atelier serve', () => {
       });
       expect(submit.status).toBe(202);
       runId = ((await submit.json()) as { runId: string }).runId;
-      // A runner would have claimed it within milliseconds (the in-process queue wakes it).
-      await sleep(800);
       const status = (await (await get(`${server.url}/api/status/${runId}`, server.token)).json()) as { status: string };
       expect(status.status).toBe('queued');
     } finally {
+      // Once stopped, this node can do nothing more with the job; the run's event log (read
+      // below) shows whether it ever started it.
       await server.stop();
     }
 
     // Same directory and file, but RUNNER_CONCURRENCY=1 overrides the file: the job runs.
+    const secondStartedAt = Date.now();
     const second = await spawnServer({ cwd, port, env: { RUNNER_CONCURRENCY: '1' } });
     try {
       expect(second.token).toBe(server.token);
@@ -165,6 +167,15 @@ describe('atelier serve', () => {
         await sleep(100);
       }
       expect(status).toBe('succeeded');
+      // Started once, by the second server: the first one never ran it (a run it had started
+      // would show a 'running' before the restart, and a retry or a second 'running' after it).
+      const stream = await get(`${second.url}/api/status/stream/${runId}`, second.token);
+      const events: { type: string; at: number }[] = [];
+      for await (const event of readServerSentEvents(stream.body!)) {
+        if (event.event !== 'progress') events.push({ type: event.event, at: Date.parse((JSON.parse(event.data) as { at: string }).at) });
+      }
+      expect(events.map((e) => e.type)).toEqual(['queued', 'running', 'succeeded']);
+      expect(events[1]!.at).toBeGreaterThanOrEqual(secondStartedAt);
     } finally {
       await second.stop();
     }

@@ -13,11 +13,22 @@ const KEEPALIVE_MS = 15_000;
 /**
  * `GET /api/status/stream/{runId}`: Server-Sent Events. Each event's id is the run's event
  * sequence number, so a client that reconnects with `Last-Event-ID` gets exactly what it
- * missed from the durable log, then live events. The stream ends after the terminal event.
+ * missed from the durable log, then live events. The stream ends after the terminal event,
+ * or when the server closes: a run may never end, and `app.close()` waits for every open
+ * response, so an open stream would keep the server from closing. The client reconnects
+ * with Last-Event-ID (to this server once restarted, or to another node) and misses nothing.
  */
 export function statusStreamRoutes(deps: AppDeps): FastifyPluginAsync {
   return async (plugin) => {
     const app = plugin.withTypeProvider<TypeBoxTypeProvider>();
+    /** How to end each open stream; a stream opened once closing has begun ends after its replay. */
+    const open = new Set<() => void>();
+    let closing = false;
+    plugin.addHook('preClose', (done) => {
+      closing = true;
+      for (const close of open) close();
+      done();
+    });
     app.get(
       '/api/status/stream/:runId',
       {
@@ -78,10 +89,12 @@ export function statusStreamRoutes(deps: AppDeps): FastifyPluginAsync {
         const close = () => {
           if (closed) return;
           closed = true;
+          open.delete(close);
           clearInterval(keepalive);
           unsubscribe();
           res.end();
         };
+        open.add(close);
         request.raw.on('close', close);
 
         const send = (event: JobEvent) => {
@@ -112,6 +125,7 @@ export function statusStreamRoutes(deps: AppDeps): FastifyPluginAsync {
             for (const event of await deps.events.replay(job.id, job.user_id, lastSent)) send(event);
             close();
           }
+          if (closing) close();
         } catch (error) {
           request.log.error({ err: error }, 'status stream failed');
           close();

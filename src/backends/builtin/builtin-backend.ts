@@ -6,7 +6,7 @@ import { prepareConditioning } from './conditioning.js';
 import { prepareReference, renderImg2Img } from './img2img.js';
 import { decodeLatentToPng, toRgb8 } from './latent-decode.js';
 import { denoise } from './latent-render.js';
-import { createLivePreviews, DEFAULT_PREVIEW_POLICY, type LivePreviews, type PreviewPolicy } from './live-preview.js';
+import { createLivePreviews, type LivePreviews, type PreviewEncoder, type PreviewPolicy } from './live-preview.js';
 import { promptTarget } from './prompt-target.js';
 import type { Latent } from './target-field.js';
 import { renderVideo } from './render-video.js';
@@ -95,6 +95,10 @@ async function renderImages(spec: JobSpec, ctx: GenerateContext, previews: LiveP
 export interface BuiltinBackendOptions {
   /** How often live previews may be sent (default: every 200 ms at most, 8 per job, 256 px). */
   readonly previewPolicy?: PreviewPolicy;
+  /** The clock previews are spaced by, in ms (default `performance.now()`); tests drive it. */
+  readonly previewClock?: () => number;
+  /** How a preview is made (default: a JPEG encoded in libvips); tests make it instant. */
+  readonly previewEncoder?: PreviewEncoder;
 }
 
 /**
@@ -108,14 +112,18 @@ export interface BuiltinBackendOptions {
  * @example const backend = createBuiltinBackend(); const [image] = await backend.generate(spec, { signal, onProgress })
  */
 export function createBuiltinBackend(options: BuiltinBackendOptions = {}): Backend {
-  const policy = options.previewPolicy ?? DEFAULT_PREVIEW_POLICY;
+  const previewOptions = {
+    ...(options.previewPolicy && { policy: options.previewPolicy }),
+    ...(options.previewClock && { now: options.previewClock }),
+    ...(options.previewEncoder && { encode: options.previewEncoder }),
+  };
   return {
     kind: 'builtin',
     label: 'Atelier preview renderer (built-in, no model weights)',
     capabilities: CAPABILITIES,
     async generate(spec: JobSpec, ctx: GenerateContext): Promise<GeneratedOutput[]> {
       assertSupported(spec);
-      const previews = ctx.onPreview ? createLivePreviews(ctx.onPreview, spec.width, spec.height, policy) : undefined;
+      const previews = ctx.onPreview ? createLivePreviews(ctx.onPreview, spec.width, spec.height, previewOptions) : undefined;
       try {
         const outputs = isVideo(spec) ? [await renderVideo(spec, ctx, previews)] : await renderImages(spec, ctx, previews);
         await previews?.flush();

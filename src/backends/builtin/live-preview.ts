@@ -23,6 +23,39 @@ export interface RawRgb {
   readonly height: number;
 }
 
+/** A preview's size in pixels (see {@link previewSize}). */
+export interface PreviewSize {
+  readonly width: number;
+  readonly height: number;
+}
+
+/**
+ * Turns a capture into the image sent to clients, resized to `size`. It may finish later (the
+ * default encodes in libvips, off the render loop) or at once: a result that is not a promise is
+ * delivered before `offer` returns and never counts as being encoded, which lets tests run the
+ * throttle without racing an encoder.
+ */
+export type PreviewEncoder = (rgb: RawRgb, size: PreviewSize) => PreviewImage | Promise<PreviewImage>;
+
+/** The production encoder: resized in libvips and sent as a mid-quality JPEG. */
+export const encodeJpegPreview: PreviewEncoder = async (rgb, size) => {
+  const data = await sharp(rgb.data, { raw: { width: rgb.width, height: rgb.height, channels: 3 } })
+    .resize(size.width, size.height, { fit: 'fill' })
+    .jpeg({ quality: PREVIEW_JPEG_QUALITY })
+    .toBuffer();
+  return { data, mime: 'image/jpeg' };
+};
+
+/** How one job's previews are throttled and made; every field has a production default. */
+export interface LivePreviewOptions {
+  /** Default {@link DEFAULT_PREVIEW_POLICY}. */
+  readonly policy?: PreviewPolicy;
+  /** Milliseconds from any fixed origin, never going back; default `performance.now()`. */
+  readonly now?: () => number;
+  /** Default {@link encodeJpegPreview}. */
+  readonly encode?: PreviewEncoder;
+}
+
 /** One job's live previews: the render loop offers its state after each step; most offers cost one comparison. */
 export interface LivePreviews {
   /**
@@ -40,7 +73,7 @@ export interface LivePreviews {
 const NO_PREVIEWS: LivePreviews = Object.freeze({ offer: () => undefined, flush: () => Promise.resolve(), close: () => undefined });
 
 /** The preview size for an output size: the long side at most `maxSide`, the aspect ratio kept. */
-export function previewSize(width: number, height: number, maxSide: number): { width: number; height: number } {
+export function previewSize(width: number, height: number, maxSide: number): PreviewSize {
   const scale = Math.min(1, maxSide / Math.max(width, height));
   return { width: Math.max(1, Math.round(width * scale)), height: Math.max(1, Math.round(height * scale)) };
 }
@@ -50,16 +83,19 @@ export function previewSize(width: number, height: number, maxSide: number): { w
  * ceil(totalSteps / maxPreviews)-th step except the last (the result itself follows at once),
  * at least `minIntervalMs` after the previous one, at most `maxPreviews` per job and with at
  * most one being encoded at a time; offers that are not due are dropped, never queued. The
- * capture is resized to the preview size in libvips and sent as a JPEG. Previews are best-effort:
- * a failure to encode or deliver one is ignored. Without `onPreview` every offer is a no-op.
+ * capture is encoded at the preview size (by default resized in libvips and sent as a JPEG).
+ * Previews are best-effort: a failure to encode or deliver one is ignored. Without `onPreview`
+ * every offer is a no-op.
+ *
+ * @example const previews = createLivePreviews(ctx.onPreview, 1024, 768); previews.offer(step, total, () => rgb)
  */
 export function createLivePreviews(
   onPreview: ((preview: PreviewImage) => void) | undefined,
   width: number,
   height: number,
-  policy: PreviewPolicy = DEFAULT_PREVIEW_POLICY,
-  now: () => number = () => performance.now(),
+  options: LivePreviewOptions = {},
 ): LivePreviews {
+  const { policy = DEFAULT_PREVIEW_POLICY, now = () => performance.now(), encode = encodeJpegPreview } = options;
   if (onPreview === undefined || policy.maxPreviews < 1) return NO_PREVIEWS;
   const size = previewSize(width, height, policy.maxSide);
   let sent = 0;
@@ -72,16 +108,8 @@ export function createLivePreviews(
     return step < totalSteps && step % every === 0 && sent < policy.maxPreviews && inFlight === undefined && now() - lastAt >= policy.minIntervalMs;
   };
 
-  const encode = async (rgb: RawRgb) => {
-    try {
-      const data = await sharp(rgb.data, { raw: { width: rgb.width, height: rgb.height, channels: 3 } })
-        .resize(size.width, size.height, { fit: 'fill' })
-        .jpeg({ quality: PREVIEW_JPEG_QUALITY })
-        .toBuffer();
-      if (open) onPreview({ data, mime: 'image/jpeg' });
-    } catch {
-      // Best-effort: a lost preview must never fail the job.
-    }
+  const deliver = (preview: PreviewImage) => {
+    if (open) onPreview(preview);
   };
 
   return {
@@ -89,10 +117,22 @@ export function createLivePreviews(
       if (!open || !due(step, totalSteps)) return;
       sent += 1;
       lastAt = now();
+      const rgb = capture();
+      // Best-effort throughout: a lost preview must never fail the job.
+      let encoded: PreviewImage | Promise<PreviewImage>;
+      try {
+        encoded = encode(rgb, size);
+        if (!(encoded instanceof Promise)) return deliver(encoded);
+      } catch {
+        return;
+      }
       // `finally` runs on a later tick, so it always sees this assignment.
-      const job: Promise<void> = encode(capture()).finally(() => {
-        if (inFlight === job) inFlight = undefined;
-      });
+      const job: Promise<void> = encoded
+        .then(deliver)
+        .catch(() => undefined)
+        .finally(() => {
+          if (inFlight === job) inFlight = undefined;
+        });
       inFlight = job;
     },
     async flush() {

@@ -49,14 +49,23 @@ describe('routed backend', () => {
   });
 
   it('fails over to another instance when one fails retryably', async () => {
+    const order: string[] = [];
+    // Both idle: the router tries the first instance of the least busy first.
     const broken = fake('broken', async () => {
+      order.push('broken');
       throw new RetryableError('connection refused');
     });
-    const good = fake('good');
+    const output: GeneratedOutput = { kind: 'image', index: 0, seed: 1, width: 64, height: 64, data: Buffer.from('from good') };
+    const good = fake('good', async () => (order.push('good'), [output]));
     const routed = createRoutedBackend([broken, good], OPTIONS);
-    await expect(routed.generate(spec, ctx())).resolves.toEqual([]);
-    expect(broken.calls + good.calls).toBeGreaterThanOrEqual(1);
-    expect(good.calls).toBe(1);
+    await expect(routed.generate(spec, ctx())).resolves.toEqual([output]);
+    // The same job went to the broken instance, failed there, then ran on the good one.
+    expect(order).toEqual(['broken', 'good']);
+    expect(routed.status().map((s) => [s.label, s.inFlight])).toEqual([
+      ['broken', 0],
+      ['good', 0],
+    ]);
+    expect(routed.healthReport?.().lastError).toMatchObject({ message: 'connection refused', instance: 'broken' });
     await routed.close?.();
   });
 
