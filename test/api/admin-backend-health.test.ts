@@ -3,13 +3,13 @@ import { apiClient, type ApiClient } from '../helpers/api.js';
 import { startFakeA1111, type FakeA1111 } from '../helpers/fake-a1111.js';
 import { defaultModels, writeConfigFile } from '../helpers/server-extras.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
-import { startTestServer, type TestServer } from '../helpers/test-server.js';
+import { startInjectServer, type InjectServer } from '../helpers/test-server.js';
 
 /** Backend health in GET /api/admin/metrics comes from the routing layer's health checks. */
 describe('GET /api/admin/metrics: backend health', () => {
   let up: FakeA1111;
   let deadUrl: string;
-  let t: TestServer;
+  let t: InjectServer;
   let admin: ApiClient;
   let cleanup: () => Promise<void>;
 
@@ -30,7 +30,7 @@ describe('GET /api/admin/metrics: backend health', () => {
       },
       models: [...defaultModels(), { name: 'on-pair', backend: 'pair', label: 'Pair', ...base }, { name: 'on-dead', backend: 'dead', label: 'Dead', ...base }],
     });
-    t = await startTestServer({ ATELIER_CONFIG: file });
+    t = await startInjectServer({ ATELIER_CONFIG: file });
     admin = apiClient(t, t.adminToken);
   });
   afterAll(async () => {
@@ -66,7 +66,15 @@ describe('GET /api/admin/metrics: backend health', () => {
     const slow = await admin.post('/api/generate/text-to-image', { model: 'on-pair', prompt: 'slow', width: 512, height: 512, steps: 2, seed: 1 });
     expect(slow.status, slow.text).toBe(202);
     await admin.waitFor(slow.body.runId, (run) => run.status === 'running');
-    expect((await backends()).pair.inFlight).toBe(1);
+    // The run is marked running a moment before the routing layer calls an instance: wait for
+    // that call (the instance then takes 1.5 s), not for a round trip to happen to be slow enough.
+    let pair = (await backends()).pair;
+    const deadline = Date.now() + 5000;
+    while (pair.inFlight === 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 10));
+      pair = (await backends()).pair;
+    }
+    expect(pair.inFlight).toBe(1);
     expect((await admin.waitFor(slow.body.runId)).status).toBe('succeeded');
     expect((await backends()).pair).toMatchObject({ inFlight: 0, succeeded: 1 });
   });

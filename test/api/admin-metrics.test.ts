@@ -1,17 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiClient, type ApiClient } from '../helpers/api.js';
 import { metricsText, metricValue } from '../helpers/server-extras.js';
-import { startTestServer, type TestServer } from '../helpers/test-server.js';
+import { startInjectServer, type InjectServer } from '../helpers/test-server.js';
 
 const RENDERED = 3;
 
 describe('GET /api/admin/metrics (dashboard JSON)', () => {
-  let t: TestServer;
+  let t: InjectServer;
   let admin: ApiClient;
   let user: ApiClient;
 
   beforeAll(async () => {
-    t = await startTestServer({ CACHE_DEFAULT_MODE: 'seed-aware' });
+    t = await startInjectServer({ CACHE_DEFAULT_MODE: 'seed-aware' });
     admin = apiClient(t, t.adminToken);
     user = apiClient(t, (await t.addUser('viewer')).token);
     // Three rendered runs (three cache misses), then one repeat served from the cache.

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiClient, type ApiClient } from '../helpers/api.js';
 import { defaultModels, structuredPng, uploadBytes, writeConfigFile } from '../helpers/server-extras.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
-import { startTestServer, type TestServer } from '../helpers/test-server.js';
+import { startInjectServer, type InjectServer } from '../helpers/test-server.js';
 
 const BREAKDOWN_KEYS = ['base', 'pixelSteps', 'frames', 'controlnet', 'hiresFix', 'guidanceImages'];
 
@@ -17,7 +17,7 @@ function expectConsistent(cost: any): void {
 }
 
 describe('job cost estimates', () => {
-  let t: TestServer;
+  let t: InjectServer;
   let configDir: { dir: string; remove: () => Promise<void> };
   let api: ApiClient;
   let userToken: string;
@@ -31,7 +31,7 @@ describe('job cost estimates', () => {
     const unpriced: Record<string, unknown> = { ...structuredClone(preview), name: 'preview-default-priced', label: 'Preview renderer, default prices', default: false };
     delete unpriced.pricing;
     models.push(unpriced);
-    t = await startTestServer({ ATELIER_CONFIG: await writeConfigFile(configDir.dir, { models }) });
+    t = await startInjectServer({ ATELIER_CONFIG: await writeConfigFile(configDir.dir, { models }) });
     userToken = (await t.addUser('payer')).token;
     api = apiClient(t, userToken);
   });

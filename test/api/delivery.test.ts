@@ -1,15 +1,15 @@
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiClient, download, type ApiClient } from '../helpers/api.js';
+import { apiClient, type ApiClient } from '../helpers/api.js';
 import { S3RVER_CREDENTIALS, startS3TestServer, type S3TestServer } from '../helpers/s3-test-server.js';
-import { startTestServer, type TestServer } from '../helpers/test-server.js';
+import { startInjectServer, type InjectServer } from '../helpers/test-server.js';
 
 async function checkVariants(client: ApiClient, body: Record<string, unknown>, expected: [string, string, number, number][]) {
   const run = await client.generate(body);
   const asset = run.assets[0];
   expect(asset.variants.map((v: any) => [v.name, v.format, v.width, v.height])).toEqual(expected);
   for (const variant of asset.variants) {
-    const file = await download(variant.url);
+    const file = await client.download(variant.url);
     expect(file.status).toBe(200);
     const meta = await sharp(file.bytes).metadata();
     expect([meta.format, meta.width, meta.height]).toEqual([variant.format, variant.width, variant.height]);
@@ -20,10 +20,10 @@ async function checkVariants(client: ApiClient, body: Record<string, unknown>, e
 }
 
 describe('delivery variants (SPEC §4)', () => {
-  let t: TestServer;
+  let t: InjectServer;
   let client: ApiClient;
   beforeAll(async () => {
-    t = await startTestServer();
+    t = await startInjectServer();
     client = apiClient(t, t.adminToken);
   });
   afterAll(async () => {
@@ -43,7 +43,7 @@ describe('delivery variants (SPEC §4)', () => {
   });
 
   it('exports media processing metrics', async () => {
-    const metrics = await (await fetch(`${t.url}/metrics`, { headers: { authorization: `Bearer ${t.adminToken}` } })).text();
+    const metrics = (await client.get('/metrics')).text;
     expect(metrics).toMatch(/atelier_media_results_total\{result="success",error_class="none"\} [1-9]/);
     expect(metrics).toMatch(/atelier_media_processing_seconds_count\{result="success"\} [1-9]/);
   });
@@ -51,10 +51,10 @@ describe('delivery variants (SPEC §4)', () => {
 
 describe('a server on S3 storage (STORAGE_URL=s3://…)', () => {
   let s3: S3TestServer;
-  let t: TestServer;
+  let t: InjectServer;
   beforeAll(async () => {
     s3 = await startS3TestServer(['atelier-media']);
-    t = await startTestServer({
+    t = await startInjectServer({
       STORAGE_URL: 's3://atelier-media/test',
       S3_ENDPOINT: s3.endpoint,
       S3_FORCE_PATH_STYLE: 'true',
@@ -77,10 +77,10 @@ describe('a server on S3 storage (STORAGE_URL=s3://…)', () => {
     expect(url.origin).toBe(s3.endpoint);
     expect(url.pathname).toBe(`/atelier-media/test/workspace-temp/${run.assets[0].url.split('/workspace-temp/')[1].split('?')[0]}`);
     expect(url.searchParams.get('X-Amz-Signature')).toBeTruthy();
-    const png = await download(run.assets[0].url);
+    const png = await client.download(run.assets[0].url);
     expect((await sharp(png.bytes).metadata()).format).toBe('png');
     expect(s3.requests.some((r) => r.startsWith('PUT /atelier-media/test/workspace-temp/'))).toBe(true);
     // No local media route on S3: the server does not serve /media at all.
-    expect((await fetch(`${t.url}/media/x.png?expires=1&signature=x`)).status).toBe(404);
+    expect((await apiClient(t, null).get('/media/x.png?expires=1&signature=x')).status).toBe(404);
   });
 });

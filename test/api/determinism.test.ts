@@ -1,22 +1,22 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
-import { apiClient, download, type ApiClient } from '../helpers/api.js';
-import { startTestServer, type TestServer } from '../helpers/test-server.js';
+import { apiClient, type ApiClient } from '../helpers/api.js';
+import { startInjectServer, type InjectServer } from '../helpers/test-server.js';
 
 describe('deterministic rendering', () => {
-  let t: TestServer;
+  let t: InjectServer;
   let api: ApiClient;
   const request = { prompt: 'a lighthouse on a cliff at dusk', width: 256, height: 256, steps: 6, seed: 12345 };
 
   async function render(body: Record<string, unknown>): Promise<Buffer> {
     const done = await api.generate(body);
-    const { status, bytes } = await download(done.assets[0].url);
+    const { status, bytes } = await api.download(done.assets[0].url);
     expect(status).toBe(200);
     return bytes;
   }
 
   beforeAll(async () => {
-    t = await startTestServer();
+    t = await startInjectServer();
     api = apiClient(t, t.adminToken);
   });
   afterAll(async () => {
@@ -33,7 +33,7 @@ describe('deterministic rendering', () => {
   it('renders the same pixels for a user other than the first', async () => {
     const other = apiClient(t, (await t.addUser('twin')).token);
     const done = await other.generate(request);
-    const theirs = (await download(done.assets[0].url)).bytes;
+    const theirs = (await other.download(done.assets[0].url)).bytes;
     const ours = await render(request);
     expect(theirs.equals(ours)).toBe(true);
   });
@@ -56,7 +56,7 @@ describe('deterministic rendering', () => {
 
   it('renders image i of a batch exactly like a single image with seed + i', async () => {
     const batch = await api.generate({ ...request, num_images: 2 });
-    const second = (await download(batch.assets.find((a: any) => a.index === 1).url)).bytes;
+    const second = (await api.download(batch.assets.find((a: any) => a.index === 1).url)).bytes;
     const single = await render({ ...request, seed: request.seed + 1 });
     const [a, b] = await Promise.all([sharp(second).raw().toBuffer(), sharp(single).raw().toBuffer()]);
     expect(a.equals(b)).toBe(true);
@@ -70,7 +70,7 @@ describe('deterministic rendering', () => {
     expect(a.seed).not.toBe(b.seed);
     // Re-running with the reported seed reproduces the image.
     const again = await render({ ...request, seed: a.seed });
-    const original = (await download(a.assets[0].url)).bytes;
+    const original = (await api.download(a.assets[0].url)).bytes;
     const [x, y] = await Promise.all([sharp(original).raw().toBuffer(), sharp(again).raw().toBuffer()]);
     expect(x.equals(y)).toBe(true);
   });

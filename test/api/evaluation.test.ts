@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { apiClient, type ApiClient } from '../helpers/api.js';
 import { structuredPng, uploadBytes } from '../helpers/server-extras.js';
-import { startTestServer, type TestServer } from '../helpers/test-server.js';
+import { startInjectServer, type InjectServer } from '../helpers/test-server.js';
 
 /**
  * Scores are computed after the run succeeds, off the runner's path: poll the status until
@@ -16,7 +16,7 @@ async function waitForScores(api: ApiClient, runId: string, wanted: readonly str
 }
 
 describe('evaluation scores (SPEC §7) on runs and images', () => {
-  let t: TestServer;
+  let t: InjectServer;
   let api: ApiClient;
   let token: string;
   let uploadId: string;
@@ -27,7 +27,7 @@ describe('evaluation scores (SPEC §7) on runs and images', () => {
   const H = 192;
 
   beforeAll(async () => {
-    t = await startTestServer();
+    t = await startInjectServer();
     token = (await t.addUser('critic')).token;
     api = apiClient(t, token);
     uploadId = await uploadBytes(t, token, await structuredPng(320, 200));

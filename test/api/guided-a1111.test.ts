@@ -4,12 +4,12 @@ import { startFakeA1111, type FakeA1111 } from '../helpers/fake-a1111.js';
 import { defaultModels, uploadBytes, writeConfigFile } from '../helpers/server-extras.js';
 import { scenePng } from '../helpers/synthetic-images.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
-import { startTestServer, type TestServer } from '../helpers/test-server.js';
+import { startInjectServer, type InjectServer } from '../helpers/test-server.js';
 
 /** ControlNet on AUTOMATIC1111 through the ControlNet extension's alwayson_scripts. */
 describe('ControlNet on an AUTOMATIC1111 backend', () => {
   let a1111: FakeA1111;
-  let t: TestServer;
+  let t: InjectServer;
   let api: ApiClient;
   let cleanup: () => Promise<void>;
   let control: Buffer;
@@ -32,7 +32,7 @@ describe('ControlNet on an AUTOMATIC1111 backend', () => {
         { name: 'sdxl-depth', backend: 'forgeDepth', label: 'SDXL with depth', modes: ['t2i'], ...base },
       ],
     });
-    t = await startTestServer({ ATELIER_CONFIG: file });
+    t = await startInjectServer({ ATELIER_CONFIG: file });
     api = apiClient(t, t.adminToken);
     control = await scenePng(5, 200, 150);
     controlUpload = await uploadBytes(t, t.adminToken, control, 'control.png');

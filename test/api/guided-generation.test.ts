@@ -2,11 +2,11 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiClient, download, type ApiClient } from '../helpers/api.js';
+import { apiClient, type ApiClient } from '../helpers/api.js';
 import { defaultModels, uploadBytes, writeConfigFile } from '../helpers/server-extras.js';
 import { solidPng } from '../helpers/synthetic-images.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
-import { startTestServer, type TestServer } from '../helpers/test-server.js';
+import { startInjectServer, type InjectServer } from '../helpers/test-server.js';
 
 const W = 256;
 const H = 256;
@@ -38,7 +38,7 @@ function channelMean(rgb: Buffer, channel: number): number {
 }
 
 describe('guided generation: guidance_images and controlnet', () => {
-  let t: TestServer;
+  let t: InjectServer;
   let api: ApiClient;
   let token: string;
   let barUpload: string;
@@ -57,7 +57,7 @@ describe('guided generation: guidance_images and controlnet', () => {
       },
       models: [...defaultModels(), { name: 'sd15-comfy', backend: 'comfy', label: 'SD 1.5', modes: ['t2i', 'i2i'], baseResolution: 512, defaultSteps: 6, defaultCfgScale: 7, defaultSampler: 'Euler' }],
     });
-    t = await startTestServer({ ATELIER_CONFIG: file });
+    t = await startInjectServer({ ATELIER_CONFIG: file });
     token = (await t.addUser('gina')).token;
     api = apiClient(t, token);
     barUpload = await uploadBytes(t, token, await barPng(), 'bar.png');
@@ -73,7 +73,7 @@ describe('guided generation: guidance_images and controlnet', () => {
     expect(res.status, res.text).toBe(202);
     const done = await api.waitFor(res.body.runId);
     expect(done.status, JSON.stringify(done.error)).toBe('succeeded');
-    return { submitted: res.body, done, rgb: await rawRgb((await download(done.assets[0].url)).bytes) };
+    return { submitted: res.body, done, rgb: await rawRgb((await api.download(done.assets[0].url)).bytes) };
   }
 
   it('lists each model’s capabilities in GET /api/models', async () => {

@@ -1,16 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { apiClient, type ApiClient } from '../helpers/api.js';
-import { startTestServer, type TestServer } from '../helpers/test-server.js';
+import { startInjectServer, type InjectServer } from '../helpers/test-server.js';
 
 describe('Idempotency-Key on POST /api/generate/text-to-image', () => {
-  let t: TestServer;
+  let t: InjectServer;
   const GENERATE = '/api/generate/text-to-image';
   const body = (prompt: string) => ({ prompt, width: 256, height: 256, steps: 3, seed: 42 });
   const newUser = async (name: string): Promise<ApiClient> => apiClient(t, (await t.addUser(`${name}-${randomUUID().slice(0, 8)}`)).token);
 
   beforeAll(async () => {
-    t = await startTestServer();
+    t = await startInjectServer();
   });
   afterAll(async () => {
     await t?.close();

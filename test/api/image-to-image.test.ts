@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
 import { centerCropTo } from '../../src/media/image/center-crop.js';
 import { ssim } from '../../src/media/image/similarity.js';
-import { apiClient, download, readResponse, type ApiClient } from '../helpers/api.js';
-import { startTestServer, type TestServer } from '../helpers/test-server.js';
+import { apiClient, type ApiClient } from '../helpers/api.js';
+import { startInjectServer, type InjectServer } from '../helpers/test-server.js';
 
 /** A reference with structure (so similarity means something): gradient plus shapes. */
 async function referencePng(width: number, height: number): Promise<Buffer> {
@@ -14,10 +14,8 @@ async function referencePng(width: number, height: number): Promise<Buffer> {
   return sharp(Buffer.from(svg)).png().toBuffer();
 }
 
-async function upload(t: TestServer, token: string, bytes: Buffer): Promise<string> {
-  const form = new FormData();
-  form.append('file', new Blob([bytes]), 'ref.png');
-  const res = await readResponse(await fetch(`${t.url}/api/uploads`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form }));
+async function upload(t: InjectServer, token: string, bytes: Buffer): Promise<string> {
+  const res = await apiClient(t, token).upload(bytes, 'ref.png');
   if (res.status !== 201) throw new Error(`upload → ${res.status} ${res.text}`);
   return res.body.uploadId;
 }
@@ -27,7 +25,7 @@ async function grey(bytes: Buffer, width: number, height: number): Promise<Uint8
 }
 
 describe('POST /api/generate/image-to-image', () => {
-  let t: TestServer;
+  let t: InjectServer;
   let alice: ApiClient;
   let aliceToken: string;
   let bob: ApiClient;
@@ -37,7 +35,7 @@ describe('POST /api/generate/image-to-image', () => {
   const H = 384;
 
   beforeAll(async () => {
-    t = await startTestServer();
+    t = await startInjectServer();
     aliceToken = (await t.addUser('alice')).token;
     alice = apiClient(t, aliceToken);
     bob = apiClient(t, (await t.addUser('bob')).token);
@@ -53,7 +51,7 @@ describe('POST /api/generate/image-to-image', () => {
     expect(res.status, res.text).toBe(202);
     const done = await alice.waitFor(res.body.runId);
     expect(done.status, JSON.stringify(done.error)).toBe('succeeded');
-    return { submitted: res.body, done, png: (await download(done.assets[0].url)).bytes };
+    return { submitted: res.body, done, png: (await alice.download(done.assets[0].url)).bytes };
   }
 
   it('reproduces the center-cropped reference in exact copy mode (SSIM ≥ 0.95) with the SPEC §3 clamps', async () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiClient, type ApiClient, type ApiResponse } from '../helpers/api.js';
-import { startTestServer, type TestServer } from '../helpers/test-server.js';
+import { startInjectServer, type InjectServer } from '../helpers/test-server.js';
 
 function expectNotFound(res: ApiResponse): void {
   expect(res.status, res.text).toBe(404);
@@ -8,7 +8,7 @@ function expectNotFound(res: ApiResponse): void {
 }
 
 describe('users only see their own runs and images', () => {
-  let t: TestServer;
+  let t: InjectServer;
   let admin: ApiClient;
   let alice: ApiClient;
   let bob: ApiClient;
@@ -17,7 +17,7 @@ describe('users only see their own runs and images', () => {
   let bobRun: any;
 
   beforeAll(async () => {
-    t = await startTestServer();
+    t = await startInjectServer();
     admin = apiClient(t, t.adminToken);
     alice = apiClient(t, (await t.addUser('alice')).token);
     bob = apiClient(t, (await t.addUser('bob')).token);
@@ -56,9 +56,9 @@ describe('users only see their own runs and images', () => {
     const still = await alice.get(`/api/images/${aliceImageId}`);
     expect(still.status).toBe(200);
     expect(still.body.id).toBe(aliceImageId);
-    const file = await fetch(`${t.url}/api/images/${aliceImageId}/file`, { headers: { authorization: `Bearer ${alice.token}` } });
+    const file = await alice.get(`/api/images/${aliceImageId}/file`);
     expect(file.status).toBe(200);
-    expect((await file.arrayBuffer()).byteLength).toBeGreaterThan(0);
+    expect(file.bytes.byteLength).toBeGreaterThan(0);
   });
 
   it("keeps each user's history to their own images", async () => {

@@ -2,16 +2,16 @@ import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiClient, download, type ApiClient } from '../helpers/api.js';
-import { startTestServer, type TestServer } from '../helpers/test-server.js';
+import { apiClient, type ApiClient } from '../helpers/api.js';
+import { startInjectServer, type InjectServer } from '../helpers/test-server.js';
 
 describe('saving to the library', () => {
-  let t: TestServer;
+  let t: InjectServer;
   let alice: ApiClient;
   let bob: ApiClient;
   let aliceId: string;
   beforeAll(async () => {
-    t = await startTestServer();
+    t = await startInjectServer();
     const created = await t.addUser('alice');
     aliceId = created.id;
     alice = apiClient(t, created.token);
@@ -32,9 +32,9 @@ describe('saving to the library', () => {
     const media = join(t.dataDir, 'media', 'user-library', aliceId, run.runId);
     await access(join(media, '0.png'));
     await access(join(media, '0.thumb.webp'));
-    const [original, copy] = await Promise.all([download(workspace.url), download(saved.body.imageUrl)]);
+    const [original, copy] = await Promise.all([alice.download(workspace.url), alice.download(saved.body.imageUrl)]);
     expect(copy.bytes.equals(original.bytes)).toBe(true);
-    expect((await sharp((await download(saved.body.thumbnailUrl)).bytes).metadata()).format).toBe('webp');
+    expect((await sharp((await alice.download(saved.body.thumbnailUrl)).bytes).metadata()).format).toBe('webp');
 
     const again = await alice.post(`/api/images/${workspace.id}/save`);
     expect(again.body.id).toBe(saved.body.id);
@@ -50,7 +50,7 @@ describe('saving to the library', () => {
 
     // Deleting the workspace item leaves the library copy intact.
     expect((await alice.delete(`/api/images/${workspace.id}`)).status).toBe(204);
-    expect((await download(saved.body.imageUrl)).status).toBe(200);
+    expect((await alice.download(saved.body.imageUrl)).status).toBe(200);
   });
 
   it("refuses to save another user's image", async () => {

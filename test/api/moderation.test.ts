@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { apiClient, type ApiClient } from '../helpers/api.js';
 import { metricsText, metricSum, metricValue, writeConfigFile } from '../helpers/server-extras.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
-import { startTestServer, type TestServer } from '../helpers/test-server.js';
+import { startInjectServer, type InjectServer } from '../helpers/test-server.js';
 
 type Behaviour = 'allow' | 'flag' | 'hang' | 'error' | 'garbage';
 
@@ -53,7 +53,7 @@ async function startModerationService() {
 const JOB = { width: 64, height: 64, steps: 1 } as const;
 
 describe('moderation: blocklist from the config file, then an external check (fail closed)', () => {
-  let t: TestServer;
+  let t: InjectServer;
   let configDir: { dir: string; remove: () => Promise<void> };
   let service: Awaited<ReturnType<typeof startModerationService>>;
   let user: ApiClient;
@@ -62,7 +62,7 @@ describe('moderation: blocklist from the config file, then an external check (fa
     service = await startModerationService();
     configDir = await makeTempDir('atelier-moderation-config-');
     const configPath = await writeConfigFile(configDir.dir, { moderation: { blocklist: ['forbidden thing', 'gore'] } });
-    t = await startTestServer({ ATELIER_CONFIG: configPath, MODERATION_URL: service.url, MODERATION_TIMEOUT_MS: '200' });
+    t = await startInjectServer({ ATELIER_CONFIG: configPath, MODERATION_URL: service.url, MODERATION_TIMEOUT_MS: '200' });
     user = apiClient(t, (await t.addUser('writer')).token);
   });
   afterAll(async () => {
@@ -175,11 +175,11 @@ describe('moderation: blocklist from the config file, then an external check (fa
 });
 
 describe('moderation: external check with MODERATION_FAIL_OPEN=true', () => {
-  let t: TestServer;
+  let t: InjectServer;
   let service: Awaited<ReturnType<typeof startModerationService>>;
   beforeAll(async () => {
     service = await startModerationService();
-    t = await startTestServer({ MODERATION_URL: service.url, MODERATION_TIMEOUT_MS: '200', MODERATION_FAIL_OPEN: 'true' });
+    t = await startInjectServer({ MODERATION_URL: service.url, MODERATION_TIMEOUT_MS: '200', MODERATION_FAIL_OPEN: 'true' });
   });
   afterAll(async () => {
     await t?.close();

@@ -1,16 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiClient, collectEvents, download, type ApiClient } from '../helpers/api.js';
+import { apiClient, collectEvents, type ApiClient } from '../helpers/api.js';
 import { defaultModels, metricsText, metricValue, structuredPng, uploadBytes, writeConfigFile } from '../helpers/server-extras.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
-import { startTestServer, type TestServer } from '../helpers/test-server.js';
+import { startInjectServer, type InjectServer } from '../helpers/test-server.js';
 
 /** Small and quick; every test adds its own prompt so tests never hit each other's runs. */
 const BASE = { width: 128, height: 128, steps: 3, seed: 4242 } as const;
 
-async function bytesOf(run: any): Promise<Buffer[]> {
+/** The bytes of a run's assets in index order, each downloaded by `client`. */
+async function bytesOf(client: ApiClient, run: any): Promise<Buffer[]> {
   const files = [];
   for (const asset of [...run.assets].sort((a: any, b: any) => a.index - b.index)) {
-    const file = await download(asset.url);
+    const file = await client.download(asset.url);
     expect(file.status).toBe(200);
     files.push(file.bytes);
   }
@@ -18,7 +19,7 @@ async function bytesOf(run: any): Promise<Buffer[]> {
 }
 
 describe('prompt cache (seed-aware by default, per-user scope)', () => {
-  let t: TestServer;
+  let t: InjectServer;
   let configDir: { dir: string; remove: () => Promise<void> };
   let alice: ApiClient;
   let aliceToken: string;
@@ -29,7 +30,7 @@ describe('prompt cache (seed-aware by default, per-user scope)', () => {
     configDir = await makeTempDir('atelier-cache-config-');
     const models = [...defaultModels(), { ...defaultModels()[0]!, name: 'preview-alt', label: 'Preview renderer (alternate name)', default: false }];
     const configPath = await writeConfigFile(configDir.dir, { models });
-    t = await startTestServer({ CACHE_DEFAULT_MODE: 'seed-aware', ATELIER_CONFIG: configPath });
+    t = await startInjectServer({ CACHE_DEFAULT_MODE: 'seed-aware', ATELIER_CONFIG: configPath });
     aliceToken = (await t.addUser('alice')).token;
     alice = apiClient(t, aliceToken);
     bob = apiClient(t, (await t.addUser('bob')).token);
@@ -58,7 +59,7 @@ describe('prompt cache (seed-aware by default, per-user scope)', () => {
 
     const firstIds = first.assets.map((a: any) => a.id);
     for (const asset of second.assets) expect(firstIds).not.toContain(asset.id);
-    expect(await bytesOf(second)).toEqual(await bytesOf(first));
+    expect(await bytesOf(alice, second)).toEqual(await bytesOf(alice, first));
     // The status route says the same.
     const status = await alice.status(second.runId);
     expect(status.body).toMatchObject({ status: 'succeeded', cached: true, cachedFrom: first.runId });
@@ -69,14 +70,14 @@ describe('prompt cache (seed-aware by default, per-user scope)', () => {
     const first = await alice.generate(body);
     const second = (await alice.post('/api/generate/text-to-image', body)).body;
     expect(second.cached).toBe(true);
-    const firstBytes = await bytesOf(first);
+    const firstBytes = await bytesOf(alice, first);
 
     expect((await alice.delete(`/api/images/${first.assets[0].id}`)).status).toBe(204);
-    expect((await download(first.assets[0].url)).status).not.toBe(200);
-    const copy = await download(second.assets[0].url);
+    expect((await alice.download(first.assets[0].url)).status).not.toBe(200);
+    const copy = await alice.download(second.assets[0].url);
     expect(copy.status).toBe(200);
     expect(copy.bytes.equals(firstBytes[0]!)).toBe(true);
-    if (second.assets[0].thumbnailUrl) expect((await download(second.assets[0].thumbnailUrl)).status).toBe(200);
+    if (second.assets[0].thumbnailUrl) expect((await alice.download(second.assets[0].thumbnailUrl)).status).toBe(200);
     const detail = await alice.get(`/api/images/${second.assets[0].id}`);
     expect(detail.status).toBe(200);
     expect((await alice.get(`/api/images/${second.assets[0].id}/file`)).status).toBe(200);
@@ -223,7 +224,7 @@ describe('prompt cache (seed-aware by default, per-user scope)', () => {
     expect(second.status, second.text).toBe(200);
     expect(metricValue(await metricsText(t), 'atelier_prompt_cache_lookups_total{result="hit"}')).toBe(before + 1);
     expect(second.body.data).toHaveLength(2);
-    const firstBytes = await Promise.all(first.body.data.map(async (d: any) => (await download(d.url)).bytes));
+    const firstBytes = await Promise.all(first.body.data.map(async (d: any) => (await alice.download(d.url)).bytes));
     expect(second.body.data.map((d: any) => Buffer.from(d.b64_json, 'base64'))).toEqual(firstBytes);
     expect(second.body.data.map((d: any) => d.seed)).toEqual([77, 78]);
   });
@@ -272,7 +273,7 @@ describe('prompt cache (seed-aware by default, per-user scope)', () => {
     expect(second.status, second.text).toBe(202);
     expect(second.body).toMatchObject({ status: 'succeeded', cached: true, cachedFrom: first.body.runId });
     expect(second.body.parameters.referenceImage).toMatchObject({ uploadId: uploadB });
-    expect(await bytesOf(second.body)).toEqual(await bytesOf(firstDone));
+    expect(await bytesOf(alice, second.body)).toEqual(await bytesOf(alice, firstDone));
 
     // The lookup route keys references by content as well.
     const lookup = await alice.post('/api/cache/lookup', { kind: 'image-to-image', parameters: { ...body, reference_image: { upload_id: uploadB } } });
@@ -291,9 +292,9 @@ describe('prompt cache (seed-aware by default, per-user scope)', () => {
 });
 
 describe('prompt cache with CACHE_SCOPE=global', () => {
-  let t: TestServer;
+  let t: InjectServer;
   beforeAll(async () => {
-    t = await startTestServer({ CACHE_DEFAULT_MODE: 'seed-aware', CACHE_SCOPE: 'global' });
+    t = await startInjectServer({ CACHE_DEFAULT_MODE: 'seed-aware', CACHE_SCOPE: 'global' });
   });
   afterAll(async () => {
     await t?.close();
@@ -307,7 +308,7 @@ describe('prompt cache with CACHE_SCOPE=global', () => {
     const res = await dave.post('/api/generate/text-to-image', body);
     expect(res.status).toBe(202);
     expect(res.body).toMatchObject({ status: 'succeeded', cached: true, cachedFrom: first.runId });
-    expect(await bytesOf(res.body)).toEqual(await bytesOf(first));
+    expect(await bytesOf(dave, res.body)).toEqual(await bytesOf(carol, first));
     // Dave owns his copy; carol's image stays hers.
     expect((await dave.get(`/api/images/${res.body.assets[0].id}`)).status).toBe(200);
     expect((await dave.get(`/api/images/${first.assets[0].id}`)).status).toBe(404);
@@ -315,9 +316,9 @@ describe('prompt cache with CACHE_SCOPE=global', () => {
 });
 
 describe('prompt cache with CACHE_TTL_DAYS=0', () => {
-  let t: TestServer;
+  let t: InjectServer;
   beforeAll(async () => {
-    t = await startTestServer({ CACHE_DEFAULT_MODE: 'seed-aware', CACHE_TTL_DAYS: '0' });
+    t = await startInjectServer({ CACHE_DEFAULT_MODE: 'seed-aware', CACHE_TTL_DAYS: '0' });
   });
   afterAll(async () => {
     await t?.close();

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiClient, type ApiClient, type ApiResponse } from '../helpers/api.js';
-import { startServerOnDir, writeConfigFile } from '../helpers/server-extras.js';
+import { startInjectServerOnDir, writeConfigFile } from '../helpers/server-extras.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
-import { startTestServer, type TestServer } from '../helpers/test-server.js';
+import { startInjectServer, type InjectServer } from '../helpers/test-server.js';
 
 const JOB = { prompt: 'a rate-limited teapot', width: 64, height: 64, steps: 1 } as const;
 
@@ -15,7 +15,7 @@ function retryAfter(res: ApiResponse): number {
 describe('rate limits: per hour (RATE_LIMIT_PER_HOUR=3, RATE_LIMIT_CONCURRENT=0)', () => {
   const env = { RATE_LIMIT_PER_HOUR: '3', RATE_LIMIT_CONCURRENT: '0' };
   let dir: { dir: string; remove: () => Promise<void> };
-  let t: TestServer;
+  let t: InjectServer;
   let limitedToken: string;
   let limited: ApiClient;
   let firstSubmitAt: number;
@@ -24,7 +24,7 @@ describe('rate limits: per hour (RATE_LIMIT_PER_HOUR=3, RATE_LIMIT_CONCURRENT=0)
     // A data directory this file owns, so the server can be restarted on it.
     dir = await makeTempDir('atelier-rate-limits-');
     const configPath = await writeConfigFile(dir.dir, { rateLimits: { perUser: { generous: { perHour: 0 } } } });
-    t = await startServerOnDir(dir.dir, { ...env, ATELIER_CONFIG: configPath });
+    t = await startInjectServerOnDir(dir.dir, { ...env, ATELIER_CONFIG: configPath });
     limitedToken = (await t.addUser('limited')).token;
     limited = apiClient(t, limitedToken);
   });
@@ -93,7 +93,7 @@ describe('rate limits: per hour (RATE_LIMIT_PER_HOUR=3, RATE_LIMIT_CONCURRENT=0)
 
   it('holds across a restart on the same data directory (counts live in the database)', async () => {
     await t.close();
-    t = await startServerOnDir(dir.dir, { ...env, ATELIER_CONFIG: `${dir.dir}/atelier.config.json` });
+    t = await startInjectServerOnDir(dir.dir, { ...env, ATELIER_CONFIG: `${dir.dir}/atelier.config.json` });
     const again = apiClient(t, limitedToken);
     const res = await again.post('/api/generate/text-to-image', { ...JOB, seed: 7 });
     expect(res.status, res.text).toBe(429);
@@ -107,10 +107,10 @@ describe('rate limits: per hour (RATE_LIMIT_PER_HOUR=3, RATE_LIMIT_CONCURRENT=0)
 });
 
 describe('rate limits: concurrency and non-exempt admins (RATE_LIMIT_CONCURRENT=2, RUNNER_CONCURRENCY=0)', () => {
-  let t: TestServer;
+  let t: InjectServer;
   beforeAll(async () => {
     // Nothing runs, so every accepted job stays queued and counts as active.
-    t = await startTestServer({ RATE_LIMIT_PER_HOUR: '3', RATE_LIMIT_CONCURRENT: '2', RUNNER_CONCURRENCY: '0', RATE_LIMIT_EXEMPT_ADMINS: 'false' });
+    t = await startInjectServer({ RATE_LIMIT_PER_HOUR: '3', RATE_LIMIT_CONCURRENT: '2', RUNNER_CONCURRENCY: '0', RATE_LIMIT_EXEMPT_ADMINS: 'false' });
   });
   afterAll(async () => {
     await t?.close();

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiClient, type ApiClient } from '../helpers/api.js';
-import { startTestServer, type TestServer } from '../helpers/test-server.js';
+import { startInjectServer, type InjectServer } from '../helpers/test-server.js';
 
 /**
  * Images by URL (uploads and img2img references) go through the SSRF-safe fetcher: a
@@ -13,8 +13,8 @@ import { startTestServer, type TestServer } from '../helpers/test-server.js';
 describe('images by URL', () => {
   let fixture: http.Server;
   let origin: string;
-  let allowed: TestServer;
-  let strict: TestServer;
+  let allowed: InjectServer;
+  let strict: InjectServer;
   let a: ApiClient;
   let s: ApiClient;
 
@@ -28,8 +28,9 @@ describe('images by URL', () => {
     await new Promise<void>((resolve) => fixture.listen(0, '127.0.0.1', resolve));
     const { port } = fixture.address() as AddressInfo;
     origin = `http://127.0.0.1:${port}`;
-    allowed = await startTestServer({}, { unsafeAllowUrlDestinations: [`127.0.0.1:${port}`] });
-    strict = await startTestServer();
+    // Only the fixture needs a socket: the server fetches from it, never from itself.
+    allowed = await startInjectServer({}, { unsafeAllowUrlDestinations: [`127.0.0.1:${port}`] });
+    strict = await startInjectServer();
     a = apiClient(allowed, allowed.adminToken);
     s = apiClient(strict, strict.adminToken);
   });

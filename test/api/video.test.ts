@@ -6,26 +6,24 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { probeVideo } from '../../src/media/video/probe-video.js';
-import { apiClient, download, readResponse, type ApiClient } from '../helpers/api.js';
-import { startTestServer, type TestServer } from '../helpers/test-server.js';
+import { apiClient, type ApiClient } from '../helpers/api.js';
+import { startInjectServer, type InjectServer } from '../helpers/test-server.js';
 
 const solid = (width: number, height: number, colour: string) => sharp({ create: { width, height, channels: 3, background: colour } }).png().toBuffer();
 
-async function upload(t: TestServer, token: string, bytes: Buffer): Promise<string> {
-  const form = new FormData();
-  form.append('file', new Blob([bytes]), 'frame.png');
-  const res = await readResponse(await fetch(`${t.url}/api/uploads`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form }));
+async function upload(t: InjectServer, token: string, bytes: Buffer): Promise<string> {
+  const res = await apiClient(t, token).upload(bytes, 'frame.png');
   if (res.status !== 201) throw new Error(`upload → ${res.status} ${res.text}`);
   return res.body.uploadId;
 }
 
 describe('video generation', () => {
-  let t: TestServer;
+  let t: InjectServer;
   let alice: ApiClient;
   let token: string;
   let work: string;
   beforeAll(async () => {
-    t = await startTestServer();
+    t = await startInjectServer();
     token = (await t.addUser('alice')).token;
     alice = apiClient(t, token);
     work = await mkdtemp(join(tmpdir(), 'atelier-video-test-'));
@@ -46,14 +44,14 @@ describe('video generation', () => {
     expect(asset).toMatchObject({ type: 'video', contentType: 'video/mp4' });
     expect(asset.metadata).toMatchObject({ format: 'mp4', width: 320, height: 192, fps: 8, frame_count: 16, duration_seconds: 2, seed: 4 });
 
-    const mp4 = await download(asset.url);
+    const mp4 = await alice.download(asset.url);
     expect(mp4.contentType).toBe('video/mp4');
     expect(asset.metadata.file_size_bytes).toBe(mp4.bytes.length);
     const file = join(work, 't2v.mp4');
     await writeFile(file, mp4.bytes);
     expect(await probeVideo(file)).toMatchObject({ codec: 'h264', width: 320, height: 192, frame_count: 16 });
 
-    const thumb = await download(asset.thumbnailUrl);
+    const thumb = await alice.download(asset.thumbnailUrl);
     const meta = await sharp(thumb.bytes).metadata();
     expect([meta.format, Math.max(meta.width!, meta.height!)]).toEqual(['webp', 256]);
   });
@@ -67,7 +65,7 @@ describe('video generation', () => {
     const done = await alice.waitFor(res.body.runId);
     expect(done.status, JSON.stringify(done.error)).toBe('succeeded');
     const file = join(work, 'ti2v.mp4');
-    await writeFile(file, (await download(done.assets[0].url)).bytes);
+    await writeFile(file, (await alice.download(done.assets[0].url)).bytes);
     const first = await frameMean(file, 0);
     const last = await frameMean(file, 11);
     expect(first.r).toBeGreaterThan(first.b + 80);

@@ -1,6 +1,6 @@
 import { readServerSentEvents, type ServerSentEvent } from '../../src/cli/sse-client.js';
 import type { ServerUnderTest } from './test-server.js';
-import type { ApiResponse } from './transport.js';
+import { INJECT_ORIGIN, type ApiResponse } from './transport.js';
 
 export { readResponse, type ApiResponse } from './transport.js';
 
@@ -122,6 +122,7 @@ function asDownload(res: ApiResponse): Download {
 
 /** Downloads a URL over the network (no auth); for a server that listens, or S3. See also `apiClient(...).download`. */
 export async function download(url: string, headers: Record<string, string> = {}): Promise<Download> {
+  if (url.startsWith(`${INJECT_ORIGIN}/`)) throw new Error(`${url} belongs to a server that does not listen: download it with apiClient(t, …).download`);
   const response = await fetch(url, { headers });
   return { status: response.status, contentType: response.headers.get('content-type'), bytes: Buffer.from(await response.arrayBuffer()) };
 }

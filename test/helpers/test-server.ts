@@ -4,7 +4,7 @@ import { loadConfig } from '../../src/main/load-config.js';
 import { createServer, type CreateServerOptions, type Server } from '../../src/main/create-server.js';
 import { testSchema, type TestSchema } from './postgres.js';
 import { makeTempDir } from './temp-dir.js';
-import { fetchTransport, injectTransport, type Transport } from './transport.js';
+import { fetchTransport, INJECT_ORIGIN, injectTransport, type Transport } from './transport.js';
 
 /** What every test server offers, whether it listens or is reached through `app.inject()`. */
 export interface ServerUnderTest {
@@ -34,9 +34,6 @@ export interface TestServer extends ServerUnderTest {
  * test that would need one does not compile.
  */
 export type InjectServer = ServerUnderTest;
-
-/** The Host injected requests carry; never resolved, since nothing listens there. */
-export const INJECT_ORIGIN = 'http://atelier.inject';
 
 // Rate limits and the prompt cache are off unless a test turns them on: most tests submit
 // many jobs at once, and many repeat a request to see it rendered again.

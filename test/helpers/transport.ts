@@ -6,6 +6,9 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 
+/** The origin injected requests carry (their Host); never resolved, since nothing listens there. */
+export const INJECT_ORIGIN = 'http://atelier.inject';
+
 /** A parsed HTTP response: status, headers, the raw text and the JSON body (undefined when not JSON). */
 export interface ApiResponse {
   readonly status: number;
