@@ -12,6 +12,7 @@ describe('live previews of the built-in renderer over SSE', () => {
   let api: ApiClient;
 
   beforeAll(async () => {
+    // A socket: previews are live SSE events, read as they arrive while the job runs.
     t = await startTestServer();
     api = apiClient(t, t.adminToken);
   });

@@ -36,6 +36,7 @@ describe('models on ComfyUI and AUTOMATIC1111 backends', () => {
         { name: 'sd15-forge', backend: 'forge', label: 'SD 1.5 on Forge', modes: ['t2i', 'i2i'], ...base },
       ],
     });
+    // A socket: the ComfyUI test reads progress and live previews from the SSE stream as they arrive.
     t = await startTestServer({ ATELIER_CONFIG: file });
     api = apiClient(t, t.adminToken);
   });

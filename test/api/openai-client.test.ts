@@ -25,6 +25,7 @@ describe('POST /v1/images/generations with the official OpenAI client', () => {
   let client: OpenAI;
 
   beforeAll(async () => {
+    // A socket: the official openai client needs a base URL, and fetches the media URLs it gets.
     t = await startTestServer();
     const user = await t.addUser('openai-user');
     client = new OpenAI({ apiKey: user.token, baseURL: `${t.url}/v1`, maxRetries: 0, timeout: 20_000 });

@@ -18,6 +18,7 @@ describe('GET /api/status/stream/:runId (Server-Sent Events)', () => {
   let streamResponse: Response;
 
   beforeAll(async () => {
+    // A socket: this file tests SSE as clients get it, a live stream read as events arrive, then reconnects.
     t = await startTestServer();
     api = apiClient(t, t.adminToken);
     // Large enough that the stream is open while the run is still going.

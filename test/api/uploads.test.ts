@@ -1,17 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
 import { apiClient, readResponse } from '../helpers/api.js';
-import { startTestServer, type TestServer } from '../helpers/test-server.js';
+import { startInjectServer, startTestServer, type InjectServer, type TestServer } from '../helpers/test-server.js';
 
 const png = (w = 64, h = 48, alpha = false) =>
   sharp({ create: { width: w, height: h, channels: alpha ? 4 : 3, background: { r: 200, g: 40, b: 40, alpha: 0.5 } } }).png().toBuffer();
 
 describe('uploads', () => {
-  let t: TestServer;
+  let t: InjectServer;
   let alice: ReturnType<typeof apiClient>;
   let bob: ReturnType<typeof apiClient>;
   beforeAll(async () => {
-    t = await startTestServer({ RUNNER_CONCURRENCY: '0' });
+    t = await startInjectServer({ RUNNER_CONCURRENCY: '0' });
     alice = apiClient(t, (await t.addUser('alice')).token);
     bob = apiClient(t, (await t.addUser('bob')).token);
   });
@@ -19,11 +19,7 @@ describe('uploads', () => {
     await t.close();
   });
 
-  const direct = async (bytes: Buffer, name: string, token: string) => {
-    const form = new FormData();
-    form.append('file', new Blob([bytes]), name);
-    return readResponse(await fetch(`${t.url}/api/uploads`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form }));
-  };
+  const direct = (bytes: Buffer, name: string, token: string) => apiClient(t, token).upload(bytes, name);
 
   it('takes a direct multipart upload and describes it with seed-001 metadata', async () => {
     const token = (await t.addUser('carol')).token;
@@ -42,6 +38,30 @@ describe('uploads', () => {
     const svg = await direct(Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"/>'), 'a.png', token);
     expect(svg.status).toBe(422);
     expect(svg.body.code).toBe('invalid_image');
+  });
+
+  it('refuses to presign more than the 10 MB limit', async () => {
+    const res = await alice.request('POST', '/api/uploads/presign', { filename: 'a.png', content_type: 'image/png', size_bytes: 11 * 1024 * 1024 });
+    expect(res.status).toBe(413);
+    expect(res.body).toMatchObject({ code: 'image_too_large', field: 'size_bytes' });
+  });
+
+  it("hides one user's upload from another", async () => {
+    const presign = await alice.request('POST', '/api/uploads/presign', { filename: 'a.png', content_type: 'image/png', size_bytes: 100 });
+    expect((await bob.request('GET', `/api/uploads/${presign.body.uploadId}`)).status).toBe(404);
+  });
+});
+
+describe('presigned upload URLs', () => {
+  let t: TestServer;
+  let alice: ReturnType<typeof apiClient>;
+  beforeAll(async () => {
+    // A socket: the client PUTs raw bytes to the absolute URL the server hands out, streamed.
+    t = await startTestServer({ RUNNER_CONCURRENCY: '0' });
+    alice = apiClient(t, (await t.addUser('alice')).token);
+  });
+  afterAll(async () => {
+    await t.close();
   });
 
   it('presigns a single-use, expiring URL that takes the raw bytes', async () => {
@@ -70,16 +90,5 @@ describe('uploads', () => {
     const tampered = presign.body.uploadUrl.replace(/signature=[^&]+/, 'signature=AAAA');
     const forged = await readResponse(await fetch(tampered, { method: 'PUT', body: bytes }));
     expect(forged.status).toBe(403);
-  });
-
-  it('refuses to presign more than the 10 MB limit', async () => {
-    const res = await alice.request('POST', '/api/uploads/presign', { filename: 'a.png', content_type: 'image/png', size_bytes: 11 * 1024 * 1024 });
-    expect(res.status).toBe(413);
-    expect(res.body).toMatchObject({ code: 'image_too_large', field: 'size_bytes' });
-  });
-
-  it("hides one user's upload from another", async () => {
-    const presign = await alice.request('POST', '/api/uploads/presign', { filename: 'a.png', content_type: 'image/png', size_bytes: 100 });
-    expect((await bob.request('GET', `/api/uploads/${presign.body.uploadId}`)).status).toBe(404);
   });
 });
