@@ -9,6 +9,8 @@ describe('GET /api/admin/metrics (dashboard JSON)', () => {
   let t: InjectServer;
   let admin: ApiClient;
   let user: ApiClient;
+  /** How long the cache hit's submission took, end to end: its recorded duration is at most this. */
+  let hitRequestSeconds = 0;
 
   beforeAll(async () => {
     t = await startInjectServer({ CACHE_DEFAULT_MODE: 'seed-aware' });
@@ -16,7 +18,9 @@ describe('GET /api/admin/metrics (dashboard JSON)', () => {
     user = apiClient(t, (await t.addUser('viewer')).token);
     // Three rendered runs (three cache misses), then one repeat served from the cache.
     for (let i = 0; i < RENDERED; i++) await user.generate({ prompt: `metrics run ${i}`, width: 96, height: 96, steps: 2, seed: 10 + i });
+    const started = performance.now();
     const hit = await user.submit({ prompt: 'metrics run 0', width: 96, height: 96, steps: 2, seed: 10 });
+    hitRequestSeconds = (performance.now() - started) / 1000;
     expect(hit.cached).toBe(true);
   });
   afterAll(async () => {
@@ -48,8 +52,10 @@ describe('GET /api/admin/metrics (dashboard JSON)', () => {
     }
     // Every job took well under 300 s, so the last finite bucket holds them all.
     expect(buckets.at(-1)!.count).toBe(jobDuration.count);
-    // The cache hit finished at once.
-    expect(buckets[0]!.count).toBeGreaterThanOrEqual(1);
+    // The cache hit finished within its own request, so the first bucket that covers the
+    // request's duration holds it (whatever the machine's load made that duration).
+    const covering = buckets.find((b) => b.le >= hitRequestSeconds)!;
+    expect(covering.count).toBeGreaterThanOrEqual(1);
   });
 
   it('reports succeeded jobs per backend, the cache hit included', async () => {
