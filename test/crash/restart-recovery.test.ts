@@ -85,7 +85,7 @@ describe.each(modes)('kill -9 and restart: $name', ({ env: makeEnv }) => {
     const first = await spawnServer({ env, timeoutMs: 30_000 });
     const token = first.token!;
     // A is long enough to be killed mid-render; B and C are queued behind it.
-    const a = await submit(first, token, { prompt: 'a long render', width: 1536, height: 1536, steps: 120, num_images: 2, seed: 7 });
+    const a = await submit(first, token, { prompt: 'a long render', width: 1024, height: 1024, steps: 60, num_images: 2, seed: 7 });
     const behind = [await submit(first, token, { prompt: 'queued behind', width: 64, height: 64, steps: 2, seed: 1 }), await submit(first, token, { prompt: 'queued behind too', width: 64, height: 64, steps: 2, seed: 2 })];
 
     for (const deadline = Date.now() + 30_000; ; ) {

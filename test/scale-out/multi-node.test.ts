@@ -11,13 +11,13 @@ import { REDIS_URL } from '../helpers/redis.js';
 
 /**
  * SPEC §1/§9 at scale: 2 `atelier serve` nodes and 2 `atelier worker`s on PostgreSQL, Redis
- * (BullMQ) and an S3-protocol server. 500 jobs go in through both nodes; one node and one
+ * (BullMQ) and an S3-protocol server. 250 jobs go in through both nodes; one node and one
  * worker are SIGKILLed mid-run and started again. Afterwards every job is terminal, none has
  * two sets of assets, every stored object exists, and an SSE client on the surviving node
  * saw every job end.
  */
 const BUCKET = 'atelier-cluster';
-const JOBS = 500;
+const JOBS = 250;
 const TERMINAL = new Set(['succeeded', 'failed', 'canceled']);
 
 describe('scale-out: 2 nodes + 2 workers on PostgreSQL, Redis and S3', () => {
