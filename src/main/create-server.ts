@@ -7,6 +7,7 @@ import { createBackends } from '../backends/create-backends.js';
 import { createDatabase } from '../db/create-db.js';
 import { createAssetsRepo } from '../db/repos/assets-repo.js';
 import { createJobEventsRepo } from '../db/repos/job-events-repo.js';
+import { createJobCountsRepo } from '../db/repos/job-counts-repo.js';
 import { createJobsRepo, type JobsRepo } from '../db/repos/jobs-repo.js';
 import type { Storage } from '../storage/storage.js';
 import { createUsersRepo } from '../db/repos/users-repo.js';
@@ -153,7 +154,7 @@ export async function createServer(config: Config, options: CreateServerOptions 
     costOf: costOfSpec,
     // A cached copy gets its own scores (its source's may not exist yet).
     onCompletedFromCache: (job, spec, assets) => void evaluateJob(job, spec, assets).catch((error: unknown) => log.warn({ jobId: job.id, err: error }, 'evaluation failed')),
-    admission: createAdmissionChecks(config, db, metrics, log),
+    admission: createAdmissionChecks(config, createJobCountsRepo(db), metrics, log),
   });
 
   const media: AttemptPipelineDeps['media'] = { presetFor: (model) => presets.forModel(registry.resolve(model)), metrics: mediaMetrics };

@@ -1,6 +1,6 @@
 import type { ModelConfig } from '../backends/model-registry.js';
-import type { Kysely } from 'kysely';
-import type { Database, UserRow } from '../db/schema.js';
+import type { JobCounts } from '../db/repos/job-counts-repo.js';
+import type { UserRow } from '../db/schema.js';
 import type { GenerationRequest } from '../jobs/generation-request.js';
 
 /**
@@ -26,10 +26,10 @@ export interface AdmissionCheck {
   (context: AdmissionContext): Promise<void>;
   /**
    * For checks decided on recorded jobs (rate limits): the same decision taken again inside
-   * the transaction that records the job, after the user's row is locked (`db` is that
-   * transaction). The first call refuses early, before images are fetched; this one makes
+   * the transaction that records the job, after the user's row is locked (`counts` are read
+   * through that transaction). The first call refuses early, before images are fetched; this one makes
    * the decision and the insert one step, so simultaneous requests — on one node or on
    * several sharing PostgreSQL — cannot all pass on the same count.
    */
-  readonly recheck?: (context: AdmissionContext, db: Kysely<Database>) => Promise<void>;
+  readonly recheck?: (context: AdmissionContext, counts: JobCounts) => Promise<void>;
 }

@@ -180,8 +180,8 @@ export function createJobService(deps: JobServiceDeps) {
   function insertGuard(context: AdmissionContext): InsertGuard | undefined {
     const rechecks = (deps.admission ?? []).flatMap((check) => (check.recheck ? [check.recheck] : []));
     if (rechecks.length === 0) return undefined;
-    return async (trx) => {
-      for (const recheck of rechecks) await recheck(context, trx);
+    return async (counts) => {
+      for (const recheck of rechecks) await recheck(context, counts);
     };
   }
 

@@ -1,8 +1,7 @@
-import type { Kysely } from 'kysely';
-import type { Database, UserRow } from '../db/schema.js';
+import type { JobCounts } from '../db/repos/job-counts-repo.js';
+import type { UserRow } from '../db/schema.js';
 import { AtelierError } from '../errors/atelier-error.js';
 import type { AdmissionCheck, AdmissionContext } from './admission.js';
-import type { RateLimitCounts } from './rate-limit-counts.js';
 
 const HOUR_MS = 3_600_000;
 
@@ -26,7 +25,7 @@ export interface RateLimitConfig extends UserLimits {
 /** Seed 003: 50 generations per hour, 2 at once. */
 export const DEFAULT_RATE_LIMITS: RateLimitConfig = Object.freeze({ perHour: 50, concurrent: 2, exemptAdmins: true, concurrentRetryAfterSeconds: 5 });
 
-export interface RateLimitDeps extends RateLimitCounts {
+export interface RateLimitDeps extends JobCounts {
   readonly clock?: () => number;
 }
 
@@ -38,12 +37,12 @@ export interface RateLimitDeps extends RateLimitCounts {
  *
  * The hourly Retry-After is exact: the seconds until the oldest job in the window leaves it.
  * Counts come from the database (`deps`), so limits survive restarts. The check runs once
- * before the job is built (a cheap early refusal) and, when `deps.within` is given, again as
- * `recheck` inside the transaction that records the job with the user's row locked, so
+ * before the job is built (a cheap early refusal) and again as `recheck` inside the
+ * transaction that records the job with the user's row locked, so
  * simultaneous requests on any number of nodes never overshoot a limit.
  *
  * @example
- * const check = createRateLimitCheck(createRateLimitCounts(db), { perHour: 50, concurrent: 2, exemptAdmins: true });
+ * const check = createRateLimitCheck(jobCounts, { perHour: 50, concurrent: 2, exemptAdmins: true });
  * createJobService({ ..., admission: [check] });
  */
 export function createRateLimitCheck(deps: RateLimitDeps, limits: RateLimitConfig): AdmissionCheck {
@@ -58,7 +57,7 @@ export function createRateLimitCheck(deps: RateLimitDeps, limits: RateLimitConfi
     return { perHour: override?.perHour ?? limits.perHour, concurrent: override?.concurrent ?? limits.concurrent };
   }
 
-  async function decide(counts: RateLimitCounts, user: UserRow): Promise<void> {
+  async function decide(counts: JobCounts, user: UserRow): Promise<void> {
     const own = limitsFor(user);
     if (!own) return;
     // Hourly first: when both limits bind, its (longer) wait is the one that tells the truth.
@@ -86,9 +85,7 @@ export function createRateLimitCheck(deps: RateLimitDeps, limits: RateLimitConfi
   }
 
   const early = async (context: AdmissionContext) => decide(deps, context.user);
-  const within = deps.within?.bind(deps);
-  if (!within) return early;
-  return Object.assign(early, { recheck: async (context: AdmissionContext, db: Kysely<Database>) => decide(within(db), context.user) });
+  return Object.assign(early, { recheck: async (context: AdmissionContext, counts: JobCounts) => decide(counts, context.user) });
 }
 
 function validate(limits: RateLimitConfig): void {

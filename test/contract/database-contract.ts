@@ -13,7 +13,7 @@ import type { Database } from '../../src/db/schema.js';
 import { AtelierError } from '../../src/errors/atelier-error.js';
 import { createEvaluationsRepo } from '../../src/evaluation/evaluations-repo.js';
 import { createEmbeddedQueue } from '../../src/queue/embedded/embedded-queue.js';
-import { createRateLimitCounts } from '../../src/service/rate-limit-counts.js';
+import { createJobCountsRepo } from '../../src/db/repos/job-counts-repo.js';
 import { createRateLimitCheck, DEFAULT_RATE_LIMITS } from '../../src/service/rate-limits.js';
 import type { ModelConfig } from '../../src/backends/model-registry.js';
 import type { WorkerDatabase } from '../../src/worker/worker-tables.js';
@@ -231,7 +231,7 @@ export function databaseContract(name: string, make: () => Promise<DatabaseFixtu
         expect(await users.countAdmins()).toBe(2);
         const user = await insertUser(db);
         for (let i = 0; i < 3; i++) await createJobsRepo(db).insert(jobRow(user.id, { created_at: T0 + i }));
-        const counts = createRateLimitCounts(db);
+        const counts = createJobCountsRepo(db);
         expect(await counts.countRecent(user.id, T0 - 1)).toEqual({ count: 3, oldestCreatedAt: T0 });
         expect(await counts.countRunning(user.id)).toBe(3);
         const raw = await db
@@ -378,7 +378,7 @@ export function databaseContract(name: string, make: () => Promise<DatabaseFixtu
         const context = (user: Awaited<ReturnType<typeof insertUser>>) => ({ user, prompt: 'p', negativePrompt: undefined, model: {} as ModelConfig, request: {} });
         // What the job service does: an early check, then the insert guarded by the re-check.
         const submitOn = (handle: DatabaseHandle, limits: { perHour: number; concurrent: number }) => {
-          const check = createRateLimitCheck({ ...createRateLimitCounts(handle.db), clock: () => T0 + 10 }, { ...DEFAULT_RATE_LIMITS, ...limits });
+          const check = createRateLimitCheck({ ...createJobCountsRepo(handle.db), clock: () => T0 + 10 }, { ...DEFAULT_RATE_LIMITS, ...limits });
           const jobs = createJobsRepo(handle.db);
           return async (user: Awaited<ReturnType<typeof insertUser>>) => {
             await check(context(user));
@@ -398,7 +398,7 @@ export function databaseContract(name: string, make: () => Promise<DatabaseFixtu
           expect(admitted, JSON.stringify(limits)).toBe(limit);
           for (const error of refusals) expect(error).toMatchObject({ code: 'rate_limited' });
           expect(refusals.every((e) => e instanceof AtelierError)).toBe(true);
-          expect(await createRateLimitCounts(db).countRunning(user.id)).toBe(limit);
+          expect(await createJobCountsRepo(db).countRunning(user.id)).toBe(limit);
         }
       });
 

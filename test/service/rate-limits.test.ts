@@ -7,7 +7,7 @@ import { createUsersRepo } from '../../src/db/repos/users-repo.js';
 import type { JobRow, UserRow } from '../../src/db/schema.js';
 import { AtelierError } from '../../src/errors/atelier-error.js';
 import type { AdmissionCheck } from '../../src/service/admission.js';
-import { createRateLimitCounts } from '../../src/service/rate-limit-counts.js';
+import { createJobCountsRepo } from '../../src/db/repos/job-counts-repo.js';
 import { createRateLimitCheck, DEFAULT_RATE_LIMITS, type RateLimitConfig } from '../../src/service/rate-limits.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
@@ -39,7 +39,7 @@ afterEach(async () => {
 });
 
 function check(limits: Partial<RateLimitConfig> = {}, handle: DatabaseHandle = database): AdmissionCheck {
-  return createRateLimitCheck({ ...createRateLimitCounts(handle.db), clock: () => now }, { ...DEFAULT_RATE_LIMITS, ...limits });
+  return createRateLimitCheck({ ...createJobCountsRepo(handle.db), clock: () => now }, { ...DEFAULT_RATE_LIMITS, ...limits });
 }
 
 const context = (user: UserRow) => ({ user, prompt: 'p', negativePrompt: undefined, model: {} as ModelConfig, request: {} });
@@ -160,9 +160,9 @@ describe('createRateLimitCheck', () => {
   });
 });
 
-describe('createRateLimitCounts', () => {
+describe('createJobCountsRepo', () => {
   it('counts jobs created after the cutoff and reports the oldest of them', async () => {
-    const counts = createRateLimitCounts(database.db);
+    const counts = createJobCountsRepo(database.db);
     expect(await counts.countRecent(alice.id, T0 - HOUR)).toEqual({ count: 0, oldestCreatedAt: undefined });
     await insertJob(alice, T0 - HOUR); // exactly at the cutoff: outside the window
     await insertJob(alice, T0 - HOUR + 1, 'canceled');

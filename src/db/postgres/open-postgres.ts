@@ -20,7 +20,7 @@ export interface OpenedPostgres {
 export async function openPostgres(url: string): Promise<OpenedPostgres> {
   const { connectionString, schema } = parsePostgresUrl(url);
   const { default: pg } = await import('pg');
-  const pool = new pg.Pool({ connectionString, max: POOL_SIZE, types: numericTypeParsers });
+  const pool = new pg.Pool({ connectionString, max: POOL_SIZE, types: numericTypeParsers(pg.types) });
   // An idle connection dropped by the server (restart, idle timeout) is an 'error' event on
   // the pool; unheard, it would crash the process. The pool discards the connection and the
   // next query opens a new one, so there is nothing else to do here.

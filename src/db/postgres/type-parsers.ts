@@ -1,4 +1,5 @@
-import pg from 'pg';
+// Type-only: the embedded (SQLite) mode never loads pg; open-postgres.ts imports it on use.
+import type pg from 'pg';
 
 /** PostgreSQL type OIDs whose text form pg leaves as a string by default. */
 const INT8 = 20;
@@ -14,9 +15,11 @@ const toNumber = (text: string): number => Number(text);
  * changing how any other pg user in the process parses them. float4/float8 and int2/int4
  * already parse to numbers.
  */
-export const numericTypeParsers: pg.CustomTypesConfig = {
-  getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
-    if ((format ?? 'text') === 'text' && (oid === INT8 || oid === NUMERIC)) return toNumber;
-    return pg.types.getTypeParser(oid, format ?? 'text');
-  }) as pg.CustomTypesConfig['getTypeParser'],
-};
+export function numericTypeParsers(types: typeof pg.types): pg.CustomTypesConfig {
+  return {
+    getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
+      if ((format ?? 'text') === 'text' && (oid === INT8 || oid === NUMERIC)) return toNumber;
+      return types.getTypeParser(oid, format ?? 'text');
+    }) as pg.CustomTypesConfig['getTypeParser'],
+  };
+}

@@ -1,12 +1,13 @@
 import type { Kysely } from 'kysely';
 import { dialectOf } from '../dialect.js';
+import { createJobCountsRepo, type JobCounts } from './job-counts-repo.js';
 import type { Database, JobRow, NewAssetRow, NewJobRow } from '../schema.js';
 
 /**
  * A last check before a job is recorded, run inside the inserting transaction with the
- * user's row locked (`trx` is that transaction); it throws to refuse the job.
+ * user's row locked (`counts` read through that transaction); it throws to refuse the job.
  */
-export type InsertGuard = (trx: Kysely<Database>) => Promise<void>;
+export type InsertGuard = (counts: JobCounts) => Promise<void>;
 
 const ACTIVE = ['queued', 'running'] as const;
 const TERMINAL = ['succeeded', 'failed', 'canceled'] as const;
@@ -32,7 +33,7 @@ export function createJobsRepo(db: Kysely<Database>) {
   async function guarded(userId: string, guard: InsertGuard, write: (trx: Kysely<Database>) => Promise<void>): Promise<void> {
     await db.transaction().execute(async (trx) => {
       if (postgres) await trx.selectFrom('users').select('id').where('id', '=', userId).forNoKeyUpdate().execute();
-      await guard(trx);
+      await guard(createJobCountsRepo(trx));
       await write(trx);
     });
   }

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { Database } from '../db/schema.js';
+import type { Database } from '../schema.js';
 
 /** A user's jobs inside the rate-limit window. */
 export interface RecentJobs {
@@ -8,14 +8,16 @@ export interface RecentJobs {
   readonly oldestCreatedAt: number | undefined;
 }
 
-/** The two numbers rate limits are decided on; read from the database, never kept in memory. */
-export interface RateLimitCounts {
+/**
+ * The two numbers rate limits are decided on; read from the database, never kept in memory.
+ * Inside a job insert (see `InsertGuard` in jobs-repo.ts) they are read through that
+ * transaction, with the user's row locked.
+ */
+export interface JobCounts {
   /** Jobs `userId` submitted after `sinceMs` (exclusive), in any status. */
   countRecent(userId: string, sinceMs: number): Promise<RecentJobs>;
   /** Jobs of `userId` that are queued or running now. */
   countRunning(userId: string): Promise<number>;
-  /** The same counts read through `db` (the transaction that records a job), for the re-check. */
-  within?(db: Kysely<Database>): RateLimitCounts;
 }
 
 /**
@@ -30,10 +32,10 @@ export interface RateLimitCounts {
  * Both queries are served by the `jobs (user_id, created_at)` index.
  *
  * @example
- * const counts = createRateLimitCounts(db);
+ * const counts = createJobCountsRepo(db);
  * const { count, oldestCreatedAt } = await counts.countRecent(user.id, Date.now() - 3_600_000);
  */
-export function createRateLimitCounts(db: Kysely<Database>): RateLimitCounts {
+export function createJobCountsRepo(db: Kysely<Database>): JobCounts {
   return {
     async countRecent(userId, sinceMs) {
       const row = await db
@@ -55,7 +57,5 @@ export function createRateLimitCounts(db: Kysely<Database>): RateLimitCounts {
         .executeTakeFirstOrThrow();
       return Number(row.n);
     },
-
-    within: (trx) => createRateLimitCounts(trx),
   };
 }
