@@ -1,7 +1,7 @@
 import type { BackendInfo } from '../backends/backend.js';
 import type { ModelRegistry } from '../backends/model-registry.js';
 import type { AssetsRepo } from '../db/repos/assets-repo.js';
-import type { EvaluationsRepo } from '../evaluation/evaluations-repo.js';
+import type { EvaluationsRepo } from '../db/repos/evaluations-repo.js';
 import type { UsersRepo } from '../db/repos/users-repo.js';
 import type { JobEvents } from '../events/job-events.js';
 import type { Config } from '../main/config-schema.js';

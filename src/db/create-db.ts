@@ -1,4 +1,4 @@
-import { Migrator, type Kysely } from 'kysely';
+import { Migrator, sql, type Kysely } from 'kysely';
 import { AtelierError } from '../errors/atelier-error.js';
 import type { SqlDialect } from './dialect.js';
 import { migrationProvider } from './migrations/index.js';
@@ -8,8 +8,11 @@ import type { Database } from './schema.js';
 import { openSqlite } from './sqlite/open-sqlite.js';
 
 export interface DatabaseHandle {
+  /** For the repos (src/db/repos) and the SQL queue; nothing outside src/db writes SQL with it. */
   readonly db: Kysely<Database>;
   readonly dialect: SqlDialect;
+  /** Resolves when the database answers a trivial query (readiness). */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -27,7 +30,7 @@ export async function createDatabase(url: string): Promise<DatabaseHandle> {
   if (isPostgresUrl(url)) {
     const { db, schema } = await openPostgres(url);
     await migrateOrClose(db, schema);
-    return { db, dialect: 'postgres', close: () => db.destroy() };
+    return handle(db, 'postgres');
   }
   const file = url.startsWith('sqlite:') ? url.slice('sqlite:'.length) : url;
   if (/^[a-z]+:\/\//i.test(file)) {
@@ -37,7 +40,18 @@ export async function createDatabase(url: string): Promise<DatabaseHandle> {
   }
   const db = await openSqlite(file);
   await migrateOrClose(db, undefined);
-  return { db, dialect: 'sqlite', close: () => db.destroy() };
+  return handle(db, 'sqlite');
+}
+
+function handle(db: Kysely<Database>, dialect: SqlDialect): DatabaseHandle {
+  return {
+    db,
+    dialect,
+    async ping() {
+      await sql`select 1`.execute(db);
+    },
+    close: () => db.destroy(),
+  };
 }
 
 async function migrateOrClose(db: Kysely<Database>, schema: string | undefined): Promise<void> {

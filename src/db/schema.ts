@@ -1,5 +1,3 @@
-import type { EvaluationsTable } from '../evaluation/evaluations-table.js';
-import type { WorkerTokensTable } from '../worker/worker-tables.js';
 import type { ColumnType, Insertable, Selectable, Updateable } from 'kysely';
 
 /**
@@ -181,3 +179,35 @@ export type JobEventRow = Selectable<JobEventsTable>;
 export type QueueEntryRow = Selectable<QueueEntriesTable>;
 /** An upload record; `deleting_at` is left out because only retention reads or writes it. */
 export type UploadRow = Omit<Selectable<UploadsTable>, 'deleting_at'>;
+
+/** Remote workers' bearer tokens (migration 0007). */
+export interface WorkerTokensTable {
+  id: string;
+  /** Unique, chosen by the admin (`atelier workers add NAME`). */
+  name: string;
+  /** sha256 (hex) of the `atw_…` token; the token itself is never stored. */
+  token_hash: string;
+  /** Epoch ms. */
+  created_at: number;
+  /** Epoch ms of the last authenticated worker request (updated at most every 30 s). */
+  last_seen_at: number | null;
+}
+
+/**
+ * The `evaluations` table (migration 0006) as Kysely sees it: one score of one asset per row.
+ * `metric` is one of `EvaluationMetric` but typed as a string, so rows written by a newer
+ * version with more metrics still read.
+ */
+export interface EvaluationsTable {
+  id: string;
+  /** The scored asset; rows go with it (on delete cascade). */
+  asset_id: string;
+  job_id: string;
+  /** 'ssim' | 'psnr' | 'phash' | 'batch_diversity' | 'clip_score' */
+  metric: string;
+  value: number;
+  /** JSON object (metric-specific, see `EvaluationRecord`), or null. */
+  details: string | null;
+  /** Epoch ms. */
+  created_at: number;
+}

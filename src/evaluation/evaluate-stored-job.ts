@@ -3,7 +3,7 @@ import type { JobSpec } from '../jobs/job-spec.js';
 import type { Storage } from '../storage/storage.js';
 import type { ClipScorer } from './clip/clip-scorer.js';
 import { evaluateOutputs, type EvaluatedOutput, type EvaluationFailure } from './evaluate-job.js';
-import type { EvaluationsRepo } from './evaluations-repo.js';
+import type { EvaluationsRepo } from '../db/repos/evaluations-repo.js';
 
 export interface JobEvaluatorDeps {
   readonly storage: Storage;

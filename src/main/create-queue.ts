@@ -1,5 +1,4 @@
-import type { Kysely } from 'kysely';
-import type { Database } from '../db/schema.js';
+import type { DatabaseHandle } from '../db/create-db.js';
 import type { Logger } from '../observability/logger.js';
 import { createEmbeddedQueue } from '../queue/embedded/embedded-queue.js';
 import type { Queue } from '../queue/queue.js';
@@ -17,9 +16,9 @@ export interface QueueHandle {
  * Redis, shared by every node, whose client is only loaded then. Start-up fails, naming
  * REDIS_URL, when Redis does not answer.
  */
-export async function createQueue(config: Config, db: Kysely<Database>, logger?: Logger): Promise<QueueHandle> {
+export async function createQueue(config: Config, database: Pick<DatabaseHandle, 'db'>, logger?: Logger): Promise<QueueHandle> {
   const policy = { backoffBaseMs: config.runner.backoffBaseMs, backoffMaxMs: config.runner.backoffMaxMs };
-  if (!config.redisUrl) return { queue: createEmbeddedQueue(db, policy) };
+  if (!config.redisUrl) return { queue: createEmbeddedQueue(database.db, policy) };
   const { createBullmqQueue } = await import('../queue/bullmq/bullmq-queue.js');
   const queue = createBullmqQueue({
     redisUrl: config.redisUrl,

@@ -1,5 +1,4 @@
 import { join, resolve } from 'node:path';
-import { sql, type Kysely } from 'kysely';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../api/build-app.js';
 import { AtelierError } from '../errors/atelier-error.js';
@@ -19,13 +18,12 @@ import { createRunner } from '../runner/job-runner.js';
 import { createAttemptPipeline, type AttemptPipelineDeps } from '../runner/attempt-pipeline.js';
 import { LOCAL_LANE, laneFor } from '../queue/lanes.js';
 import { createWorkerService } from '../remote-workers/worker-service.js';
-import { createWorkerTokensRepo } from '../worker/worker-tokens-repo.js';
-import type { WorkerDatabase } from '../worker/worker-tables.js';
+import { createWorkerTokensRepo } from '../db/repos/worker-tokens-repo.js';
 import { createJobService } from '../service/job-service.js';
 import { createPromptCache } from '../service/prompt-cache.js';
 import { createClipScorer } from '../evaluation/clip/create-clip-scorer.js';
 import { createJobEvaluator } from '../evaluation/evaluate-stored-job.js';
-import { createEvaluationsRepo } from '../evaluation/evaluations-repo.js';
+import { createEvaluationsRepo } from '../db/repos/evaluations-repo.js';
 import { createPromptCacheRepo } from '../db/repos/prompt-cache-repo.js';
 import { costOfSpec } from '../service/cost-of-spec.js';
 import { createAdmissionChecks } from './create-admission-checks.js';
@@ -103,7 +101,7 @@ export async function createServer(config: Config, options: CreateServerOptions 
   // Jobs of `remote` backends go to lane remote:<name> for workers; the rest run in-process.
   const remoteBackends = Object.entries(config.backends).filter(([, settings]) => settings.type === 'remote').map(([name]) => name);
   // Embedded queue and in-process bus by default; REDIS_URL moves both to Redis (every node shares them).
-  const queueHandle = await createQueue(config, db, logger);
+  const queueHandle = await createQueue(config, database, logger);
   const { queue } = queueHandle;
   const laneOf = (job: { readonly backend: string }) => laneFor(job.backend, config.backends[job.backend]?.type);
   const bus = await createEventBus(config, logger);
@@ -193,7 +191,7 @@ export async function createServer(config: Config, options: CreateServerOptions 
       events,
       bus,
       storage,
-      tokens: createWorkerTokensRepo(db as unknown as Kysely<WorkerDatabase>),
+      tokens: createWorkerTokensRepo(db),
       pipeline,
       remoteBackends,
       metrics,
@@ -220,7 +218,7 @@ export async function createServer(config: Config, options: CreateServerOptions 
       backends,
       metrics,
       ping: async () => {
-        await sql`select 1`.execute(db).catch((error: unknown) => {
+        await database.ping().catch((error: unknown) => {
           throw new AtelierError('not_ready', 'The database does not answer', { cause: error });
         });
         await queueHandle.ping?.().catch((error: unknown) => {

@@ -11,7 +11,7 @@ import type { Attempt, AttemptPipeline } from '../runner/attempt-pipeline.js';
 import type { Storage } from '../storage/storage.js';
 import type { UrlSigner } from '../storage/url-signer.js';
 import { allStagingKeys, expectedOutputs } from './staging.js';
-import type { WorkerTokensRepo } from '../worker/worker-tokens-repo.js';
+import type { WorkerTokensRepo } from '../db/repos/worker-tokens-repo.js';
 
 export interface WorkerServiceDeps {
   readonly queue: Queue;

@@ -3,7 +3,7 @@ import { createWorkerClaims } from './worker-claims.js';
 import { createWorkerCompletion } from './worker-completion.js';
 import { createWorkerContext, type WorkerServiceDeps, type WorkerServiceOptions } from './worker-context.js';
 import { createWorkerUploads } from './worker-uploads.js';
-import { WORKER_TOKEN_PREFIX, type WorkerTokenRow } from '../worker/worker-tokens-repo.js';
+import { WORKER_TOKEN_PREFIX, type WorkerTokenRow } from '../db/repos/worker-tokens-repo.js';
 
 export { formatLeaseToken, parseLeaseToken, type WorkerServiceDeps, type WorkerServiceOptions } from './worker-context.js';
 export type { UploadAuth } from './upload-auth.js';

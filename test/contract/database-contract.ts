@@ -11,13 +11,12 @@ import { createUploadsRepo } from '../../src/db/repos/uploads-repo.js';
 import { createUsersRepo } from '../../src/db/repos/users-repo.js';
 import type { Database } from '../../src/db/schema.js';
 import { AtelierError } from '../../src/errors/atelier-error.js';
-import { createEvaluationsRepo } from '../../src/evaluation/evaluations-repo.js';
+import { createEvaluationsRepo } from '../../src/db/repos/evaluations-repo.js';
 import { createEmbeddedQueue } from '../../src/queue/embedded/embedded-queue.js';
 import { createJobCountsRepo } from '../../src/db/repos/job-counts-repo.js';
 import { createRateLimitCheck, DEFAULT_RATE_LIMITS } from '../../src/service/rate-limits.js';
 import type { ModelConfig } from '../../src/backends/model-registry.js';
-import type { WorkerDatabase } from '../../src/worker/worker-tables.js';
-import { createWorkerTokensRepo } from '../../src/worker/worker-tokens-repo.js';
+import { createWorkerTokensRepo } from '../../src/db/repos/worker-tokens-repo.js';
 import { assetRow, insertUser, jobRow } from '../db/rows.js';
 
 export interface DatabaseFixture {
@@ -36,7 +35,7 @@ export interface DatabaseFixture {
   cleanup(): Promise<void>;
 }
 
-const workerTokens = (db: Kysely<Database>) => createWorkerTokensRepo(db as unknown as Kysely<WorkerDatabase>);
+const workerTokens = (db: Kysely<Database>) => createWorkerTokensRepo(db);
 
 const T0 = 1_767_225_600_000; // 2026-01-01, an epoch ms well beyond 2^32
 

@@ -5,8 +5,7 @@ import { createDatabase, type DatabaseHandle } from '../../src/db/create-db.js';
 import * as evaluationsMigration from '../../src/db/migrations/0006-evaluations.js';
 import { migrationProvider } from '../../src/db/migrations/index.js';
 import type { Database } from '../../src/db/schema.js';
-import { createEvaluationsRepo, type EvaluationsRepo } from '../../src/evaluation/evaluations-repo.js';
-import type { EvaluationsDatabase } from '../../src/evaluation/evaluations-table.js';
+import { createEvaluationsRepo, type EvaluationsRepo } from '../../src/db/repos/evaluations-repo.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
 const NOW = Date.UTC(2026, 0, 31, 12);
@@ -26,7 +25,7 @@ async function migrateEvaluations(db: Kysely<Database>): Promise<void> {
 
 describe('evaluations repo', () => {
   let handle: DatabaseHandle;
-  let db: Kysely<Database & EvaluationsDatabase>;
+  let db: Kysely<Database>;
   let repo: EvaluationsRepo;
   let remove: () => Promise<void>;
   const assetIds = ['asset-0', 'asset-1'];
@@ -36,7 +35,7 @@ describe('evaluations repo', () => {
     remove = tmp.remove;
     handle = await createDatabase(`sqlite:${join(tmp.dir, 'atelier.db')}`);
     await migrateEvaluations(handle.db);
-    db = handle.db as unknown as Kysely<Database & EvaluationsDatabase>;
+    db = handle.db;
     repo = createEvaluationsRepo(db);
     await db.insertInto('users').values({ id: 'user-1', name: 'eve', role: 'user', created_at: NOW }).execute();
     await db

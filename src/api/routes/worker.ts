@@ -5,7 +5,7 @@ import { Type } from 'typebox';
 import type { BackendInfo } from '../../backends/backend.js';
 import { AtelierError } from '../../errors/atelier-error.js';
 import type { WorkerService } from '../../remote-workers/worker-service.js';
-import type { WorkerTokenRow } from '../../worker/worker-tokens-repo.js';
+import type { WorkerTokenRow } from '../../db/repos/worker-tokens-repo.js';
 import { bearerToken, requireAdmin } from '../plugins/auth.js';
 import { requestOrigin } from '../plugins/origin.js';
 import { errorResponses } from '../schemas/common.js';

@@ -2,7 +2,7 @@ import type { Static } from 'typebox';
 import type { AssetRow, JobRow, StoredVariant } from '../../db/schema.js';
 import type { JobStatus } from '../../jobs/job-status.js';
 import type { InputImage, JobSpec } from '../../jobs/job-spec.js';
-import type { StoredEvaluation } from '../../evaluation/evaluations-repo.js';
+import type { StoredEvaluation } from '../../db/repos/evaluations-repo.js';
 import type { AssetView, CostView, EvaluationsView, JobView } from '../schemas/job-view.js';
 import type { MediaLinks } from './media-links.js';
 

@@ -1,9 +1,7 @@
 import { join, resolve } from 'node:path';
-import type { Kysely } from 'kysely';
 import { createDatabase } from '../../db/create-db.js';
 import { loadConfig } from '../../main/load-config.js';
-import type { WorkerDatabase } from '../../worker/worker-tables.js';
-import { createWorkerTokensRepo } from '../../worker/worker-tokens-repo.js';
+import { createWorkerTokensRepo } from '../../db/repos/worker-tokens-repo.js';
 import { CliError, UsageError } from '../cli-error.js';
 
 const USAGE = 'Usage: atelier workers add NAME | atelier workers list | atelier workers remove NAME';
@@ -19,7 +17,7 @@ export async function workersCommand(args: string[]): Promise<void> {
   const config = loadConfig(process.env);
   const database = await createDatabase(config.databaseUrl ?? `sqlite:${join(resolve(config.dataDir), 'atelier.db')}`);
   try {
-    const tokens = createWorkerTokensRepo(database.db as unknown as Kysely<WorkerDatabase>);
+    const tokens = createWorkerTokensRepo(database.db);
     if (sub === 'add') {
       const created = await tokens.create(name!);
       process.stderr.write(`Created worker '${created.name}' (${created.id}). Its worker token (shown once; use with atelier worker --token):\n`);

@@ -18,7 +18,29 @@ export interface ExpiryCutoff {
  * Asset records (rows only; the bytes live in Storage). Rows with `deleting_at` set are being
  * deleted: every read except the retention ones treats them as gone.
  */
-export function createAssetsRepo(db: Kysely<Database>) {
+export interface AssetsRepo {
+  listForJob(jobId: string): Promise<AssetRow[]>;
+  insert(row: NewAssetRow): Promise<void>;
+  findCopy(jobId: string, collection: 'workspace' | 'library', index: number): Promise<HistoryRow | undefined>;
+  /** Newest first; ties broken by asset order so pages never overlap. */
+  historyPage(userId: string, type: 'image' | 'video' | undefined, page: number, perPage: number, collection?: 'workspace' | 'library'): Promise<{
+    rows: HistoryRow[];
+    total: number;
+  }>;
+  findForUser(id: string, userId: string): Promise<HistoryRow | undefined>;
+  /** Starts a deletion: hides the row. False if it was already marked (or is gone). */
+  markDeleting(id: string, now: number): Promise<boolean>;
+  /** Marks every expired or too-old workspace item in one statement; returns how many. */
+  markExpired(cutoff: ExpiryCutoff, now: number): Promise<number>;
+  /** The workspace items {@link markExpired} would mark (dry runs). */
+  listExpired(cutoff: ExpiryCutoff): Promise<AssetRow[]>;
+  /** Rows whose deletion began and has not finished (marked by a sweep, or by a delete that crashed). */
+  listDeleting(): Promise<AssetRow[]>;
+  delete(id: string): Promise<void>;
+}
+
+/** The AssetsRepo on Kysely (SQLite or PostgreSQL). */
+export function createAssetsRepo(db: Kysely<Database>): AssetsRepo {
   const live = () => db.selectFrom('assets').where('assets.deleting_at', 'is', null);
   const withJob = () => live().innerJoin('jobs', 'jobs.id', 'assets.job_id').selectAll('assets').select(['jobs.prompt', 'jobs.model']);
   // One definition for marking and for dry runs, so a dry run lists exactly what a sweep takes.
@@ -103,4 +125,3 @@ export function createAssetsRepo(db: Kysely<Database>) {
   };
 }
 
-export type AssetsRepo = ReturnType<typeof createAssetsRepo>;

@@ -7,7 +7,13 @@ import type { JobEvent, JobEventType } from '../../events/event-bus.js';
 const MAX_SEQ_ATTEMPTS = 50;
 
 /** The durable, ordered event log of each job: SSE replays it after `Last-Event-ID`. */
-export function createJobEventsRepo(db: Kysely<Database>) {
+export interface JobEventsRepo {
+  append(jobId: string, userId: string, type: JobEventType, data: Record<string, unknown>, at: number): Promise<JobEvent>;
+  listAfter(jobId: string, userId: string, afterSeq: number): Promise<JobEvent[]>;
+}
+
+/** The JobEventsRepo on Kysely (SQLite or PostgreSQL). */
+export function createJobEventsRepo(db: Kysely<Database>): JobEventsRepo {
   function insertNext(jobId: string, type: JobEventType, data: Record<string, unknown>, at: number) {
     return db
       .insertInto('job_events')
@@ -59,4 +65,3 @@ export function createJobEventsRepo(db: Kysely<Database>) {
   };
 }
 
-export type JobEventsRepo = ReturnType<typeof createJobEventsRepo>;

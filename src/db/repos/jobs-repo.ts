@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { TERMINAL_STATUSES } from '../../jobs/job-status.js';
 import { dialectOf } from '../dialect.js';
 import { createJobCountsRepo, type JobCounts } from './job-counts-repo.js';
 import type { Database, JobRow, NewAssetRow, NewJobRow } from '../schema.js';
@@ -10,14 +11,44 @@ import type { Database, JobRow, NewAssetRow, NewJobRow } from '../schema.js';
 export type InsertGuard = (counts: JobCounts) => Promise<void>;
 
 const ACTIVE = ['queued', 'running'] as const;
-const TERMINAL = ['succeeded', 'failed', 'canceled'] as const;
 
 /**
  * Job records. Every state change is a conditional UPDATE on the current state (and, for the
  * runner, the attempt number), so a stale runner or a late cancel can never move a job
  * backwards or give it a second set of assets.
  */
-export function createJobsRepo(db: Kysely<Database>) {
+export interface JobsRepo {
+  /** Records a job; with `guard`, only if it accepts (see {@link InsertGuard}). */
+  insert(row: NewJobRow, guard?: InsertGuard): Promise<void>;
+  /** A job that is finished on arrival (a prompt-cache hit), with its assets, atomically. */
+  insertWithAssets(row: NewJobRow, assets: NewAssetRow[], guard?: InsertGuard): Promise<void>;
+  findById(id: string): Promise<JobRow | undefined>;
+  findByIdempotencyKey(userId: string, key: string): Promise<JobRow | undefined>;
+  listActive(): Promise<JobRow[]>;
+  /** Queued jobs untouched since `updatedBefore`, oldest first: candidates for a lost queue entry. */
+  listQueuedBefore(updatedBefore: number, limit: number): Promise<JobRow[]>;
+  markRunning(id: string, attempt: number, leaseOwner: string, leaseExpiresAt: number, now: number): Promise<boolean>;
+  extendLease(id: string, attempt: number, leaseExpiresAt: number): Promise<void>;
+  updateProgress(id: string, attempt: number, step: number, total: number, now: number): Promise<void>;
+  /** Records the assets and the success together, or neither. False if the attempt lost the job. */
+  succeed(id: string, attempt: number, assets: NewAssetRow[], now: number): Promise<boolean>;
+  fail(id: string, code: string, message: string, now: number): Promise<boolean>;
+  /** Back to queued after a failed attempt that will be retried; the error stays visible. */
+  requeue(id: string, code: string, message: string, now: number): Promise<boolean>;
+  /** Cancels the job if its status is one of `from` (default: queued or running). */
+  cancel(id: string, now: number, from?: readonly ('queued' | 'running')[]): Promise<boolean>;
+  /**
+   * Terminal jobs finished before `finishedBefore` whose held input copies have not been
+   * swept yet. The LIKE is only a cheap pre-filter (specs with a `job-inputs/` key); the
+   * caller reads the exact keys from the spec.
+   */
+  listWithInputsToSweep(finishedBefore: number): Promise<Pick<JobRow, 'id' | 'user_id' | 'spec'>[]>;
+  /** Records that a job's input copies are deleted, so later sweeps skip it. */
+  markInputsSwept(jobId: string, now: number): Promise<void>;
+}
+
+/** The JobsRepo on Kysely (SQLite or PostgreSQL). */
+export function createJobsRepo(db: Kysely<Database>): JobsRepo {
   const postgres = dialectOf(db) === 'postgres';
 
   /**
@@ -158,7 +189,7 @@ export function createJobsRepo(db: Kysely<Database>) {
       return db
         .selectFrom('jobs')
         .select(['id', 'user_id', 'spec'])
-        .where('status', 'in', TERMINAL)
+        .where('status', 'in', TERMINAL_STATUSES)
         .where('finished_at', '<', finishedBefore)
         .where('spec', 'like', '%job-inputs/%')
         .where(({ not, exists, selectFrom }) => not(exists(selectFrom('job_input_sweeps').select('job_input_sweeps.job_id').whereRef('job_input_sweeps.job_id', '=', 'jobs.id'))))
@@ -173,4 +204,3 @@ export function createJobsRepo(db: Kysely<Database>) {
   };
 }
 
-export type JobsRepo = ReturnType<typeof createJobsRepo>;

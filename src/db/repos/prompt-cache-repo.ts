@@ -10,7 +10,19 @@ export interface PromptCacheEntry {
 }
 
 /** Rows of the prompt cache; which assets an entry serves come from its job. */
-export function createPromptCacheRepo(db: Kysely<Database>) {
+export interface PromptCacheRepo {
+  insert(entry: PromptCacheEntry & {
+    seed_hash: string;
+    any_seed_hash: string;
+  }): Promise<void>;
+  /** The newest live entries for a key, newest first (the caller checks they still serve). */
+  find(hash: string, seedAgnostic: boolean, now: number, userId: string | undefined): Promise<PromptCacheEntry[]>;
+  countHit(id: string): Promise<void>;
+  delete(id: string): Promise<void>;
+}
+
+/** The PromptCacheRepo on Kysely (SQLite or PostgreSQL). */
+export function createPromptCacheRepo(db: Kysely<Database>): PromptCacheRepo {
   return {
     async insert(entry: PromptCacheEntry & { seed_hash: string; any_seed_hash: string }): Promise<void> {
       await db.insertInto('prompt_cache').values({ ...entry, hits: 0 }).execute();
@@ -39,4 +51,3 @@ export function createPromptCacheRepo(db: Kysely<Database>) {
   };
 }
 
-export type PromptCacheRepo = ReturnType<typeof createPromptCacheRepo>;

@@ -5,7 +5,22 @@ import type { Database, UploadRow } from '../schema.js';
  * Upload records; the bytes live in Storage under `uploads/{userId}/{id}/…`. Rows with
  * `deleting_at` set are being deleted by retention and read as gone.
  */
-export function createUploadsRepo(db: Kysely<Database>) {
+export interface UploadsRepo {
+  insert(row: UploadRow): Promise<void>;
+  findById(id: string): Promise<UploadRow | undefined>;
+  /** Marks a pending upload ready; false if it was already used (presigned URLs are single-use). */
+  complete(id: string, storageKey: string, metadata: object, now: number): Promise<boolean>;
+  /** Marks every upload created at or before `createdBefore` for deletion; returns how many. */
+  markOlderThan(createdBefore: number, now: number): Promise<number>;
+  /** The uploads {@link markOlderThan} would mark (dry runs). */
+  listOlderThan(createdBefore: number): Promise<UploadRow[]>;
+  /** Uploads whose deletion began and has not finished. */
+  listDeleting(): Promise<UploadRow[]>;
+  delete(id: string): Promise<void>;
+}
+
+/** The UploadsRepo on Kysely (SQLite or PostgreSQL). */
+export function createUploadsRepo(db: Kysely<Database>): UploadsRepo {
   return {
     async insert(row: UploadRow): Promise<void> {
       await db.insertInto('uploads').values(row).execute();
@@ -56,4 +71,3 @@ export function createUploadsRepo(db: Kysely<Database>) {
   };
 }
 
-export type UploadsRepo = ReturnType<typeof createUploadsRepo>;

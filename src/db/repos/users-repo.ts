@@ -12,7 +12,17 @@ export function generateToken(): string {
 }
 
 /** Users and their bearer tokens. */
-export function createUsersRepo(db: Kysely<Database>) {
+export interface UsersRepo {
+  countAdmins(): Promise<number>;
+  findByName(name: string): Promise<UserRow | undefined>;
+  create(name: string, role: 'admin' | 'user', now: number): Promise<UserRow>;
+  /** Adds a token for the user; pass one to register a known token (ATELIER_ADMIN_TOKEN). */
+  addToken(userId: string, label: string, now: number, token?: string): Promise<string>;
+  findByToken(token: string): Promise<UserRow | undefined>;
+}
+
+/** The UsersRepo on Kysely (SQLite or PostgreSQL). */
+export function createUsersRepo(db: Kysely<Database>): UsersRepo {
   return {
     async countAdmins(): Promise<number> {
       const row = await db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).where('role', '=', 'admin').executeTakeFirstOrThrow();
@@ -50,4 +60,3 @@ export function createUsersRepo(db: Kysely<Database>) {
   };
 }
 
-export type UsersRepo = ReturnType<typeof createUsersRepo>;

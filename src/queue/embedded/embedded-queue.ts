@@ -1,16 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter, on } from 'node:events';
-import type { ColumnType, Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import { dialectOf } from '../../db/dialect.js';
-import type { Database, QueueEntriesTable } from '../../db/schema.js';
+import type { Database } from '../../db/schema.js';
 import { retryDelayMs } from '../../jobs/backoff.js';
 import { LOCAL_LANE, laneList } from '../lanes.js';
 import type { EnqueueOptions, ExpiredLease, FailOutcome, Lease, Queue, QueueCounts, QueueError, RetryPolicy } from '../queue.js';
-
-/** `queue_entries` with the `lane` column of migration 0007 (default 'local'). */
-type QueueDatabase = Omit<Database, 'queue_entries'> & {
-  queue_entries: QueueEntriesTable & { lane: ColumnType<string, string | undefined, string> };
-};
 
 const LEASE_EXPIRED: QueueError = { code: 'lease_expired', message: 'The worker running the job stopped responding (lease expired)' };
 const RECLAIMED: QueueError = { code: 'lease_expired', message: 'The node running the job stopped (it restarted and took the job back)' };
@@ -29,9 +24,8 @@ const RECLAIMED: QueueError = { code: 'lease_expired', message: 'The node runnin
  *
  * Wake-ups are in-process only: another node's enqueue is seen at this node's next poll.
  */
-export function createEmbeddedQueue(database: Kysely<Database>, policy: RetryPolicy, clock: () => number = Date.now): Queue {
-  const db = database as unknown as Kysely<QueueDatabase>;
-  const postgres = dialectOf(database) === 'postgres';
+export function createEmbeddedQueue(db: Kysely<Database>, policy: RetryPolicy, clock: () => number = Date.now): Queue {
+  const postgres = dialectOf(db) === 'postgres';
   const wake = new EventEmitter();
   wake.setMaxListeners(0);
   // Lanes with a wake-up nobody has claimed after yet: set by every wake-up of the lane and

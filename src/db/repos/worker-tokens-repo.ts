@@ -1,9 +1,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import { isUniqueViolation } from '../db/dialect.js';
-import { hashToken } from '../db/repos/users-repo.js';
-import { AtelierError } from '../errors/atelier-error.js';
-import type { WorkerDatabase, WorkerTokensTable } from './worker-tables.js';
+import { isUniqueViolation } from '../dialect.js';
+import type { Database, WorkerTokensTable } from '../schema.js';
+import { hashToken } from './users-repo.js';
+import { AtelierError } from '../../errors/atelier-error.js';
 
 export type WorkerTokenRow = WorkerTokensTable;
 
@@ -20,7 +20,23 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
  * The bearer tokens remote workers authenticate with. A separate table from user tokens: a
  * worker token is never a user and a user token is never a worker. Only hashes are stored.
  */
-export function createWorkerTokensRepo(db: Kysely<WorkerDatabase>) {
+export interface WorkerTokensRepo {
+  /** Creates a worker and returns its token (shown once). Names are unique. */
+  create(name: string, now?: number): Promise<{
+    id: string;
+    name: string;
+    token: string;
+    createdAt: number;
+  }>;
+  findByToken(token: string): Promise<WorkerTokenRow | undefined>;
+  list(): Promise<WorkerTokenRow[]>;
+  /** Revokes a worker's token. False when there is no such worker. */
+  remove(idOrName: string): Promise<boolean>;
+  touch(id: string, now: number): Promise<void>;
+}
+
+/** The WorkerTokensRepo on Kysely (SQLite or PostgreSQL). */
+export function createWorkerTokensRepo(db: Kysely<Database>): WorkerTokensRepo {
   return {
     /** Creates a worker and returns its token (shown once). Names are unique. */
     async create(name: string, now: number = Date.now()): Promise<{ id: string; name: string; token: string; createdAt: number }> {
@@ -64,4 +80,3 @@ export function createWorkerTokensRepo(db: Kysely<WorkerDatabase>) {
   };
 }
 
-export type WorkerTokensRepo = ReturnType<typeof createWorkerTokensRepo>;

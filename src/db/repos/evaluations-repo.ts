@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import type { EvaluationRecord } from './evaluate-job.js';
-import type { EvaluationsDatabase } from './evaluations-table.js';
+import type { EvaluationRecord } from '../../evaluation/evaluate-job.js';
+import type { Database } from '../schema.js';
 
 /** A stored score, with `details` parsed back from JSON. */
 export interface StoredEvaluation {
@@ -15,18 +15,22 @@ export interface StoredEvaluation {
 }
 
 /**
- * Evaluation records (rows only). Takes any Kysely whose schema includes the evaluations
- * table, so it works with `Kysely<Database>` once that lists it.
+ * Evaluation records (rows only).
  *
  * @example
  * const evaluations = createEvaluationsRepo(db)
  * await evaluations.insertMany(job.id, records, Date.now())
  * const byAsset = await evaluations.listByAssetIds(assets.map((a) => a.id))
  */
-export function createEvaluationsRepo<DB extends EvaluationsDatabase>(kysely: Kysely<DB>) {
-  // Kysely<DB> is invariant in DB, so a wider schema is not assignable to Kysely<EvaluationsDatabase>;
-  // narrowing it is sound because only the evaluations table is touched here.
-  const db = kysely as unknown as Kysely<EvaluationsDatabase>;
+export interface EvaluationsRepo {
+  /** Inserts the records in one statement; an asset id that does not exist is a foreign-key error. */
+  insertMany(jobId: string, records: readonly EvaluationRecord[], createdAt: number): Promise<void>;
+  /** Every score of the given assets, ordered by asset, metric and time (newest last). */
+  listByAssetIds(assetIds: readonly string[]): Promise<StoredEvaluation[]>;
+}
+
+/** The EvaluationsRepo on Kysely (SQLite or PostgreSQL). */
+export function createEvaluationsRepo(db: Kysely<Database>): EvaluationsRepo {
   return {
     /** Inserts the records in one statement; an asset id that does not exist is a foreign-key error. */
     async insertMany(jobId: string, records: readonly EvaluationRecord[], createdAt: number): Promise<void> {
@@ -64,4 +68,3 @@ export function createEvaluationsRepo<DB extends EvaluationsDatabase>(kysely: Ky
   };
 }
 
-export type EvaluationsRepo = ReturnType<typeof createEvaluationsRepo>;
