@@ -1,3 +1,4 @@
+import { createQueueEntriesRepo } from '../db/repos/queue-entries-repo.js';
 import type { DatabaseHandle } from '../db/create-db.js';
 import type { Logger } from '../observability/logger.js';
 import { createEmbeddedQueue } from '../queue/embedded/embedded-queue.js';
@@ -18,7 +19,7 @@ export interface QueueHandle {
  */
 export async function createQueue(config: Config, database: Pick<DatabaseHandle, 'db'>, logger?: Logger): Promise<QueueHandle> {
   const policy = { backoffBaseMs: config.runner.backoffBaseMs, backoffMaxMs: config.runner.backoffMaxMs };
-  if (!config.redisUrl) return { queue: createEmbeddedQueue(database.db, policy) };
+  if (!config.redisUrl) return { queue: createEmbeddedQueue(createQueueEntriesRepo(database.db), policy) };
   const { createBullmqQueue } = await import('../queue/bullmq/bullmq-queue.js');
   const queue = createBullmqQueue({
     redisUrl: config.redisUrl,

@@ -1,3 +1,4 @@
+import { createQueueEntriesRepo } from '../../src/db/repos/queue-entries-repo.js';
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -325,7 +326,7 @@ export function databaseContract(name: string, make: () => Promise<DatabaseFixtu
       it('the SQL queue hands each of 200 jobs to exactly one claimer across both nodes', async () => {
         const peer = await f.peer();
         const policy = { backoffBaseMs: 1000, backoffMaxMs: 8000 };
-        const [a, b] = [createEmbeddedQueue(db, policy), createEmbeddedQueue(peer.db, policy)];
+        const [a, b] = [createEmbeddedQueue(createQueueEntriesRepo(db), policy), createEmbeddedQueue(createQueueEntriesRepo(peer.db), policy)];
         const ids = Array.from({ length: 200 }, (_, i) => `job-${String(i).padStart(3, '0')}`);
         for (const id of ids) await a.enqueue(id, { priority: Number(id.slice(-1)) % 3, maxAttempts: 3 });
         const claimed: string[] = [];
@@ -345,7 +346,7 @@ export function databaseContract(name: string, make: () => Promise<DatabaseFixtu
       it('simultaneous claimers never come back empty while a job waits for each of them', async () => {
         const peer = await f.peer();
         const policy = { backoffBaseMs: 1000, backoffMaxMs: 8000 };
-        const [a, b] = [createEmbeddedQueue(db, policy), createEmbeddedQueue(peer.db, policy)];
+        const [a, b] = [createEmbeddedQueue(createQueueEntriesRepo(db), policy), createEmbeddedQueue(createQueueEntriesRepo(peer.db), policy)];
         for (let round = 0; round < 5; round++) {
           for (let i = 0; i < 8; i++) await a.enqueue(`r${round}-${i}`, { priority: 0, maxAttempts: 1 });
           const leases = await Promise.all(Array.from({ length: 8 }, (_, i) => (i % 2 === 0 ? a : b).claim(`w${i}`, 60_000)));
@@ -358,7 +359,7 @@ export function databaseContract(name: string, make: () => Promise<DatabaseFixtu
         const peer = await f.peer();
         let now = T0;
         const policy = { backoffBaseMs: 1000, backoffMaxMs: 8000 };
-        const [a, b] = [createEmbeddedQueue(db, policy, () => now), createEmbeddedQueue(peer.db, policy, () => now)];
+        const [a, b] = [createEmbeddedQueue(createQueueEntriesRepo(db), policy, () => now), createEmbeddedQueue(createQueueEntriesRepo(peer.db), policy, () => now)];
         for (let i = 0; i < 10; i++) {
           await a.enqueue(`s${i}`, { priority: 0, maxAttempts: 5 });
           const lease = (await a.claim('w', 1000))!;

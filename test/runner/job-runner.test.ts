@@ -1,3 +1,4 @@
+import { createQueueEntriesRepo } from '../../src/db/repos/queue-entries-repo.js';
 import { readdir } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -123,7 +124,7 @@ async function setup(
   const tmp = await makeTempDir('atelier-runner-');
   const handle = await createDatabase(`sqlite:${join(tmp.dir, 'atelier.db')}`);
   const { db } = handle;
-  const queue = createEmbeddedQueue(db, { backoffBaseMs: options.backoffBaseMs ?? 20, backoffMaxMs: options.backoffMaxMs ?? 10_000 });
+  const queue = createEmbeddedQueue(createQueueEntriesRepo(db), { backoffBaseMs: options.backoffBaseMs ?? 20, backoffMaxMs: options.backoffMaxMs ?? 10_000 });
   const bus = createInProcessEventBus();
   const jobs = createJobsRepo(db);
   const assets = createAssetsRepo(db);

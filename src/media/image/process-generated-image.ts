@@ -77,7 +77,10 @@ export async function processGeneratedImage(image: GeneratedImage, spec: JobSpec
   };
   const original = withPngTextChunk(image.data, PARAMETERS_KEYWORD, formatA1111Parameters(spec, image.seed, extras));
   const measure = opts.measure ?? ((work) => work());
-  const [{ width, height }, derivatives] = await Promise.all([sharp(image.data).metadata(), measure(() => renderDerivatives(image.data, opts.preset))]);
+  // The header first: an image whose header does not parse fails the same way every time,
+  // instead of by whichever of two concurrent reads rejects first.
+  const { width, height } = await sharp(image.data).metadata();
+  const derivatives = await measure(() => renderDerivatives(image.data, opts.preset));
   const { thumbnail } = derivatives;
   return {
     original,

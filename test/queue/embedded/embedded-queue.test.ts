@@ -1,3 +1,4 @@
+import { createQueueEntriesRepo } from '../../../src/db/repos/queue-entries-repo.js';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
 import { createDatabase, type DatabaseHandle } from '../../../src/db/create-db.js';
@@ -12,7 +13,7 @@ queueContract('embedded (SQLite)', async () => {
   const tmp = await makeTempDir();
   const handle = await createDatabase(`sqlite:${join(tmp.dir, 'queue.db')}`);
   let now = 1_700_000_000_000;
-  const queue = createEmbeddedQueue(handle.db, POLICY, () => now);
+  const queue = createEmbeddedQueue(createQueueEntriesRepo(handle.db), POLICY, () => now);
   return {
     queue,
     advance: (ms) => {
@@ -38,7 +39,7 @@ queueContract('embedded (PostgreSQL)', async () => {
   postgres ??= createDatabase(schema.url);
   const handle = await postgres;
   let now = 1_700_000_000_000;
-  const queue = createEmbeddedQueue(handle.db, POLICY, () => now);
+  const queue = createEmbeddedQueue(createQueueEntriesRepo(handle.db), POLICY, () => now);
   return {
     queue,
     advance: (ms) => {
