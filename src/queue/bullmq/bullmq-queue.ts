@@ -83,7 +83,7 @@ const LANE_CACHE_SIZE = 10_000;
  * BullMQ structures are read directly, read-only: a job's lock (`<job key>:lock`, whose value
  * is the holder's token, to cancel a running job) and the delayed set's score (the exact
  * retry time). Each lane's enqueue is idempotent per job id; the same id in two lanes
- * would be two entries (the lane of a job never changes, see lane-routing-queue.ts).
+ * would be two entries (the lane of a job never changes: it follows from its backend, see lanes.ts).
  */
 export function createBullmqQueue(options: BullmqQueueOptions): BullmqQueue {
   const prefix = options.prefix ?? 'atelier';
