@@ -14,7 +14,7 @@ import type { Database } from '../../src/db/schema.js';
 import { AtelierError } from '../../src/errors/atelier-error.js';
 import { createEvaluationsRepo } from '../../src/db/repos/evaluations-repo.js';
 import { createEmbeddedQueue } from '../../src/queue/embedded/embedded-queue.js';
-import { createJobCountsRepo } from '../../src/db/repos/job-counts-repo.js';
+import { createJobCountsRepo, type JobCounts } from '../../src/db/repos/job-counts-repo.js';
 import { createRateLimitCheck, DEFAULT_RATE_LIMITS } from '../../src/service/rate-limits.js';
 import type { ModelConfig } from '../../src/backends/model-registry.js';
 import { createWorkerTokensRepo } from '../../src/db/repos/worker-tokens-repo.js';
@@ -239,6 +239,59 @@ export function databaseContract(name: string, make: () => Promise<DatabaseFixtu
           .select((eb) => [eb.fn.countAll().as('n'), eb.fn.sum('seed').as('seeds'), eb.fn.max('created_at').as('newest')])
           .executeTakeFirstOrThrow();
         expect(raw).toEqual({ n: 3, seeds: 126, newest: T0 + 2 });
+      });
+    });
+
+    describe('job counts', () => {
+      it('counts a user’s jobs created after the window start in any status, and only queued or running ones as running', async () => {
+        const alice = await insertUser(db);
+        const bob = await insertUser(db);
+        const jobs = createJobsRepo(db);
+        const counts = createJobCountsRepo(db);
+        expect(await counts.countRecent(alice.id, T0)).toEqual({ count: 0, oldestCreatedAt: undefined });
+        expect(await counts.countRunning(alice.id)).toBe(0);
+        await jobs.insert(jobRow(alice.id, { created_at: T0, status: 'queued' })); // at the window start: outside it
+        const statuses = ['canceled', 'failed', 'succeeded', 'running', 'queued'] as const;
+        for (const [i, status] of statuses.entries()) await jobs.insert(jobRow(alice.id, { created_at: T0 + 1 + i, status }));
+        await jobs.insert(jobRow(bob.id, { created_at: T0 + 1, status: 'running' }));
+        expect(await counts.countRecent(alice.id, T0)).toEqual({ count: 5, oldestCreatedAt: T0 + 1 });
+        expect(await counts.countRecent(alice.id, T0 + 3)).toEqual({ count: 2, oldestCreatedAt: T0 + 4 });
+        expect(await counts.countRecent(alice.id, T0 + 5)).toEqual({ count: 0, oldestCreatedAt: undefined });
+        expect(await counts.countRunning(alice.id)).toBe(3);
+        expect(await counts.countRecent(bob.id, T0)).toEqual({ count: 1, oldestCreatedAt: T0 + 1 });
+        expect(await counts.countRunning(bob.id)).toBe(1);
+      });
+
+      it('a guarded insert hands its guard the counts before the job, and a refusal records nothing', async () => {
+        const user = await insertUser(db);
+        const jobs = createJobsRepo(db);
+        const seen: { recent: number; running: number }[] = [];
+        const observe = async (counts: JobCounts) => {
+          seen.push({ recent: (await counts.countRecent(user.id, T0 - 1)).count, running: await counts.countRunning(user.id) });
+        };
+        await jobs.insert(jobRow(user.id, { created_at: T0 }), observe);
+        await jobs.insert(jobRow(user.id, { created_at: T0, status: 'succeeded' }), observe);
+        await jobs.insertWithAssets(jobRow(user.id, { created_at: T0, status: 'succeeded' }), [], observe);
+        expect(seen).toEqual([
+          { recent: 0, running: 0 },
+          { recent: 1, running: 1 },
+          { recent: 2, running: 1 },
+        ]);
+
+        const refuse = async (counts: JobCounts) => {
+          const { count } = await counts.countRecent(user.id, T0 - 1);
+          throw new AtelierError('rate_limited', `Refused at ${count}`);
+        };
+        const refused = jobRow(user.id, { created_at: T0 });
+        expect(await rejection(jobs.insert(refused, refuse))).toMatchObject({ code: 'rate_limited', message: 'Refused at 3' });
+        const cached = jobRow(user.id, { created_at: T0, status: 'succeeded' });
+        expect(await rejection(jobs.insertWithAssets(cached, [assetRow(cached, 0)], refuse))).toMatchObject({ code: 'rate_limited' });
+        expect(await jobs.findById(refused.id)).toBeUndefined();
+        expect(await jobs.findById(cached.id)).toBeUndefined();
+        expect(await createAssetsRepo(db).listForJob(cached.id)).toEqual([]);
+        // The refusals released the user's row: the next guarded insert goes through.
+        await jobs.insert(jobRow(user.id, { created_at: T0 }), observe);
+        expect(seen.at(-1)).toEqual({ recent: 3, running: 1 });
       });
     });
 

@@ -1,6 +1,7 @@
 import type { ExpressionBuilder, Kysely } from 'kysely';
 import type { AssetRow, Database, NewAssetRow } from '../schema.js';
 
+/** An asset row with the prompt and model of the job that made it (gallery and history views). */
 export interface HistoryRow extends AssetRow {
   readonly prompt: string;
   readonly model: string;
@@ -19,14 +20,22 @@ export interface ExpiryCutoff {
  * deleted: every read except the retention ones treats them as gone.
  */
 export interface AssetsRepo {
+  /** The live assets of a job, in asset order. */
   listForJob(jobId: string): Promise<AssetRow[]>;
+  /** Records one asset; a second asset in the same (job, collection, index) slot is a unique violation. */
   insert(row: NewAssetRow): Promise<void>;
+  /** The live asset at `index` of a job in `collection` (a library copy, or the workspace original). */
   findCopy(jobId: string, collection: 'workspace' | 'library', index: number): Promise<HistoryRow | undefined>;
-  /** Newest first; ties broken by asset order so pages never overlap. */
+  /**
+   * Page `page` (from 1) of a user's live assets, newest first; ties broken by asset order so
+   * pages never overlap. `type` undefined means images and videos together (the web gallery),
+   * `collection` undefined means both collections. `total` counts every matching asset.
+   */
   historyPage(userId: string, type: 'image' | 'video' | undefined, page: number, perPage: number, collection?: 'workspace' | 'library'): Promise<{
     rows: HistoryRow[];
     total: number;
   }>;
+  /** The live asset `id` if `userId` owns it; undefined otherwise, so another user's asset reads as missing. */
   findForUser(id: string, userId: string): Promise<HistoryRow | undefined>;
   /** Starts a deletion: hides the row. False if it was already marked (or is gone). */
   markDeleting(id: string, now: number): Promise<boolean>;
@@ -36,6 +45,7 @@ export interface AssetsRepo {
   listExpired(cutoff: ExpiryCutoff): Promise<AssetRow[]>;
   /** Rows whose deletion began and has not finished (marked by a sweep, or by a delete that crashed). */
   listDeleting(): Promise<AssetRow[]>;
+  /** Removes the row for good (its bytes must be gone first); its evaluations go with it. */
   delete(id: string): Promise<void>;
 }
 
@@ -65,10 +75,8 @@ export function createAssetsRepo(db: Kysely<Database>): AssetsRepo {
       return withJob().where('assets.job_id', '=', jobId).where('assets.collection', '=', collection).where('assets.asset_index', '=', index).executeTakeFirst();
     },
 
-    /** Newest first; ties broken by asset order so pages never overlap. */
     async historyPage(
       userId: string,
-      /** One media type, or both when undefined (the web gallery shows images and videos together). */
       type: 'image' | 'video' | undefined,
       page: number,
       perPage: number,
@@ -97,24 +105,20 @@ export function createAssetsRepo(db: Kysely<Database>): AssetsRepo {
       return withJob().where('assets.id', '=', id).where('assets.user_id', '=', userId).executeTakeFirst();
     },
 
-    /** Starts a deletion: hides the row. False if it was already marked (or is gone). */
     async markDeleting(id: string, now: number): Promise<boolean> {
       const result = await db.updateTable('assets').set({ deleting_at: now }).where('id', '=', id).where('deleting_at', 'is', null).executeTakeFirst();
       return result.numUpdatedRows > 0n;
     },
 
-    /** Marks every expired or too-old workspace item in one statement; returns how many. */
     async markExpired(cutoff: ExpiryCutoff, now: number): Promise<number> {
       const result = await db.updateTable('assets').set({ deleting_at: now }).where(sweepable(cutoff)).executeTakeFirst();
       return Number(result.numUpdatedRows);
     },
 
-    /** The workspace items {@link markExpired} would mark (dry runs). */
     listExpired(cutoff: ExpiryCutoff): Promise<AssetRow[]> {
       return db.selectFrom('assets').selectAll().where(sweepable(cutoff)).orderBy('created_at').execute();
     },
 
-    /** Rows whose deletion began and has not finished (marked by a sweep, or by a delete that crashed). */
     listDeleting(): Promise<AssetRow[]> {
       return db.selectFrom('assets').selectAll().where('deleting_at', 'is not', null).orderBy('deleting_at').execute();
     },

@@ -32,7 +32,6 @@ export interface EvaluationsRepo {
 /** The EvaluationsRepo on Kysely (SQLite or PostgreSQL). */
 export function createEvaluationsRepo(db: Kysely<Database>): EvaluationsRepo {
   return {
-    /** Inserts the records in one statement; an asset id that does not exist is a foreign-key error. */
     async insertMany(jobId: string, records: readonly EvaluationRecord[], createdAt: number): Promise<void> {
       if (records.length === 0) return;
       const rows = records.map((r) => ({
@@ -47,7 +46,6 @@ export function createEvaluationsRepo(db: Kysely<Database>): EvaluationsRepo {
       await db.insertInto('evaluations').values(rows).execute();
     },
 
-    /** Every score of the given assets, ordered by asset, metric and time (newest last). */
     async listByAssetIds(assetIds: readonly string[]): Promise<StoredEvaluation[]> {
       if (assetIds.length === 0) return [];
       const rows = await db

@@ -11,7 +11,7 @@ export interface RecentJobs {
 /**
  * The two numbers rate limits are decided on; read from the database, never kept in memory.
  * Inside a job insert (see `InsertGuard` in jobs-repo.ts) they are read through that
- * transaction, with the user's row locked.
+ * transaction, with the user's row locked (see `inUserTransaction`).
  */
 export interface JobCounts {
   /** Jobs `userId` submitted after `sinceMs` (exclusive), in any status. */

@@ -8,7 +8,13 @@ const MAX_SEQ_ATTEMPTS = 50;
 
 /** The durable, ordered event log of each job: SSE replays it after `Last-Event-ID`. */
 export interface JobEventsRepo {
+  /**
+   * Appends an event to a job's log and returns it with its sequence number: the next after
+   * the job's last, gap-free and in commit order even when several nodes append at once.
+   * `userId` is not stored; it is copied into the returned event for the bus.
+   */
   append(jobId: string, userId: string, type: JobEventType, data: Record<string, unknown>, at: number): Promise<JobEvent>;
+  /** The job's events with a sequence number above `afterSeq`, in order (`userId` is copied into each). */
   listAfter(jobId: string, userId: string, afterSeq: number): Promise<JobEvent[]>;
 }
 

@@ -1,8 +1,8 @@
 import type { Kysely } from 'kysely';
 import { TERMINAL_STATUSES } from '../../jobs/job-status.js';
-import { dialectOf } from '../dialect.js';
-import { createJobCountsRepo, type JobCounts } from './job-counts-repo.js';
 import type { Database, JobRow, NewAssetRow, NewJobRow } from '../schema.js';
+import { inUserTransaction } from '../in-user-transaction.js';
+import { createJobCountsRepo, type JobCounts } from './job-counts-repo.js';
 
 /**
  * A last check before a job is recorded, run inside the inserting transaction with the
@@ -18,20 +18,35 @@ const ACTIVE = ['queued', 'running'] as const;
  * backwards or give it a second set of assets.
  */
 export interface JobsRepo {
-  /** Records a job; with `guard`, only if it accepts (see {@link InsertGuard}). */
+  /**
+   * Records a job. With `guard`, the guard runs first inside the inserting transaction, with
+   * the user's row locked and the counts read through that transaction; if it throws, nothing
+   * is recorded and its error is rethrown (see {@link InsertGuard}). A second job with the same
+   * (user, idempotency key) is refused as a unique violation.
+   */
   insert(row: NewJobRow, guard?: InsertGuard): Promise<void>;
-  /** A job that is finished on arrival (a prompt-cache hit), with its assets, atomically. */
+  /** A job that is finished on arrival (a prompt-cache hit), with its assets, atomically; `guard` as for {@link JobsRepo.insert}. */
   insertWithAssets(row: NewJobRow, assets: NewAssetRow[], guard?: InsertGuard): Promise<void>;
+  /** The job with this id, in any status; undefined when there is none. */
   findById(id: string): Promise<JobRow | undefined>;
+  /** The job `userId` submitted with this Idempotency-Key (exact, case-sensitive); keys are per user. */
   findByIdempotencyKey(userId: string, key: string): Promise<JobRow | undefined>;
+  /** Every queued or running job, oldest first (start-up recovery). */
   listActive(): Promise<JobRow[]>;
   /** Queued jobs untouched since `updatedBefore`, oldest first: candidates for a lost queue entry. */
   listQueuedBefore(updatedBefore: number, limit: number): Promise<JobRow[]>;
+  /**
+   * Starts attempt `attempt` of a queued or running job under `leaseOwner`, resetting its
+   * progress. False when the job is no longer active (finished or canceled meanwhile).
+   */
   markRunning(id: string, attempt: number, leaseOwner: string, leaseExpiresAt: number, now: number): Promise<boolean>;
+  /** Moves the recorded lease expiry of attempt `attempt`; does nothing for another attempt. */
   extendLease(id: string, attempt: number, leaseExpiresAt: number): Promise<void>;
+  /** Records progress `step` of `total` of a running attempt; ignored once the attempt lost the job. */
   updateProgress(id: string, attempt: number, step: number, total: number, now: number): Promise<void>;
   /** Records the assets and the success together, or neither. False if the attempt lost the job. */
   succeed(id: string, attempt: number, assets: NewAssetRow[], now: number): Promise<boolean>;
+  /** Fails a queued or running job with the error shown to its owner. False if it had already ended. */
   fail(id: string, code: string, message: string, now: number): Promise<boolean>;
   /** Back to queued after a failed attempt that will be retried; the error stays visible. */
   requeue(id: string, code: string, message: string, now: number): Promise<boolean>;
@@ -49,28 +64,15 @@ export interface JobsRepo {
 
 /** The JobsRepo on Kysely (SQLite or PostgreSQL). */
 export function createJobsRepo(db: Kysely<Database>): JobsRepo {
-  const postgres = dialectOf(db) === 'postgres';
-
-  /**
-   * Runs `write` in one transaction after `guard` accepts, with the job's user locked, so a
-   * guard that counts the user's jobs (rate limits) and the insert are one step: a second
-   * submission of the same user waits for the first to commit and then counts it.
-   * PostgreSQL: `SELECT … FOR NO KEY UPDATE` on the user's row, which holds across nodes
-   * (and, unlike FOR UPDATE, does not block rows that merely reference the user); under READ
-   * COMMITTED each count after the lock sees every job committed before it. SQLite:
-   * Kysely's SQLite driver runs one transaction at a time on its single connection, so the
-   * transaction alone serialises them.
-   */
-  async function guarded(userId: string, guard: InsertGuard, write: (trx: Kysely<Database>) => Promise<void>): Promise<void> {
-    await db.transaction().execute(async (trx) => {
-      if (postgres) await trx.selectFrom('users').select('id').where('id', '=', userId).forNoKeyUpdate().execute();
+  /** `write` after `guard` accepts, in one transaction with the job's user locked (see inUserTransaction). */
+  function guarded(userId: string, guard: InsertGuard, write: (trx: Kysely<Database>) => Promise<void>): Promise<void> {
+    return inUserTransaction(db, userId, async (trx) => {
       await guard(createJobCountsRepo(trx));
       await write(trx);
     });
   }
 
   return {
-    /** Records a job; with `guard`, only if it accepts (see {@link InsertGuard}). */
     async insert(row: NewJobRow, guard?: InsertGuard): Promise<void> {
       if (!guard) {
         await db.insertInto('jobs').values(row).execute();
@@ -81,7 +83,6 @@ export function createJobsRepo(db: Kysely<Database>): JobsRepo {
       });
     },
 
-    /** A job that is finished on arrival (a prompt-cache hit), with its assets, atomically. */
     async insertWithAssets(row: NewJobRow, assets: NewAssetRow[], guard?: InsertGuard): Promise<void> {
       const write = async (trx: Kysely<Database>) => {
         await trx.insertInto('jobs').values(row).execute();
@@ -103,7 +104,6 @@ export function createJobsRepo(db: Kysely<Database>): JobsRepo {
       return db.selectFrom('jobs').selectAll().where('status', 'in', ACTIVE).orderBy('created_at').execute();
     },
 
-    /** Queued jobs untouched since `updatedBefore`, oldest first: candidates for a lost queue entry. */
     listQueuedBefore(updatedBefore: number, limit: number): Promise<JobRow[]> {
       return db.selectFrom('jobs').selectAll().where('status', '=', 'queued').where('updated_at', '<', updatedBefore).orderBy('updated_at').limit(limit).execute();
     },
@@ -132,7 +132,6 @@ export function createJobsRepo(db: Kysely<Database>): JobsRepo {
         .execute();
     },
 
-    /** Records the assets and the success together, or neither. False if the attempt lost the job. */
     async succeed(id: string, attempt: number, assets: NewAssetRow[], now: number): Promise<boolean> {
       return db.transaction().execute(async (trx) => {
         const result = await trx
@@ -158,7 +157,6 @@ export function createJobsRepo(db: Kysely<Database>): JobsRepo {
       return result.numUpdatedRows > 0n;
     },
 
-    /** Back to queued after a failed attempt that will be retried; the error stays visible. */
     async requeue(id: string, code: string, message: string, now: number): Promise<boolean> {
       const result = await db
         .updateTable('jobs')
@@ -169,7 +167,6 @@ export function createJobsRepo(db: Kysely<Database>): JobsRepo {
       return result.numUpdatedRows > 0n;
     },
 
-    /** Cancels the job if its status is one of `from` (default: queued or running). */
     async cancel(id: string, now: number, from: readonly ('queued' | 'running')[] = ACTIVE): Promise<boolean> {
       const result = await db
         .updateTable('jobs')
@@ -180,11 +177,6 @@ export function createJobsRepo(db: Kysely<Database>): JobsRepo {
       return result.numUpdatedRows > 0n;
     },
 
-    /**
-     * Terminal jobs finished before `finishedBefore` whose held input copies have not been
-     * swept yet. The LIKE is only a cheap pre-filter (specs with a `job-inputs/` key); the
-     * caller reads the exact keys from the spec.
-     */
     listWithInputsToSweep(finishedBefore: number): Promise<Pick<JobRow, 'id' | 'user_id' | 'spec'>[]> {
       return db
         .selectFrom('jobs')
@@ -197,7 +189,6 @@ export function createJobsRepo(db: Kysely<Database>): JobsRepo {
         .execute();
     },
 
-    /** Records that a job's input copies are deleted, so later sweeps skip it. */
     async markInputsSwept(jobId: string, now: number): Promise<void> {
       await db.insertInto('job_input_sweeps').values({ job_id: jobId, swept_at: now }).onConflict((oc) => oc.column('job_id').doNothing()).execute();
     },

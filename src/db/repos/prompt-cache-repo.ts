@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../schema.js';
 
+/** One prompt-cache entry: the run `job_id` serves identical requests until `expires_at`. */
 export interface PromptCacheEntry {
   readonly id: string;
   readonly user_id: string;
@@ -11,13 +12,16 @@ export interface PromptCacheEntry {
 
 /** Rows of the prompt cache; which assets an entry serves come from its job. */
 export interface PromptCacheRepo {
+  /** Records an entry under both keys: the exact request (`seed_hash`) and the request with any seed (`any_seed_hash`). */
   insert(entry: PromptCacheEntry & {
     seed_hash: string;
     any_seed_hash: string;
   }): Promise<void>;
   /** The newest live entries for a key, newest first (the caller checks they still serve). */
   find(hash: string, seedAgnostic: boolean, now: number, userId: string | undefined): Promise<PromptCacheEntry[]>;
+  /** Adds one to the entry's hit count, atomically (several nodes may hit it at once). */
   countHit(id: string): Promise<void>;
+  /** Removes the entry (its run's assets are gone, so it can never serve again). */
   delete(id: string): Promise<void>;
 }
 
@@ -28,7 +32,6 @@ export function createPromptCacheRepo(db: Kysely<Database>): PromptCacheRepo {
       await db.insertInto('prompt_cache').values({ ...entry, hits: 0 }).execute();
     },
 
-    /** The newest live entries for a key, newest first (the caller checks they still serve). */
     find(hash: string, seedAgnostic: boolean, now: number, userId: string | undefined): Promise<PromptCacheEntry[]> {
       return db
         .selectFrom('prompt_cache')

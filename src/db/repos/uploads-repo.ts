@@ -6,7 +6,9 @@ import type { Database, UploadRow } from '../schema.js';
  * `deleting_at` set are being deleted by retention and read as gone.
  */
 export interface UploadsRepo {
+  /** Records an upload, pending until {@link UploadsRepo.complete} stores its bytes' key. */
   insert(row: UploadRow): Promise<void>;
+  /** The upload with this id, unless retention is deleting it. */
   findById(id: string): Promise<UploadRow | undefined>;
   /** Marks a pending upload ready; false if it was already used (presigned URLs are single-use). */
   complete(id: string, storageKey: string, metadata: object, now: number): Promise<boolean>;
@@ -16,6 +18,7 @@ export interface UploadsRepo {
   listOlderThan(createdBefore: number): Promise<UploadRow[]>;
   /** Uploads whose deletion began and has not finished. */
   listDeleting(): Promise<UploadRow[]>;
+  /** Removes the row for good (its bytes must be gone first). */
   delete(id: string): Promise<void>;
 }
 
@@ -30,7 +33,6 @@ export function createUploadsRepo(db: Kysely<Database>): UploadsRepo {
       return db.selectFrom('uploads').selectAll().where('id', '=', id).where('deleting_at', 'is', null).executeTakeFirst();
     },
 
-    /** Marks a pending upload ready; false if it was already used (presigned URLs are single-use). */
     async complete(id: string, storageKey: string, metadata: object, now: number): Promise<boolean> {
       const result = await db
         .updateTable('uploads')
@@ -44,7 +46,6 @@ export function createUploadsRepo(db: Kysely<Database>): UploadsRepo {
       return result.numUpdatedRows > 0n;
     },
 
-    /** Marks every upload created at or before `createdBefore` for deletion; returns how many. */
     async markOlderThan(createdBefore: number, now: number): Promise<number> {
       const result = await db
         .updateTable('uploads')
@@ -55,12 +56,10 @@ export function createUploadsRepo(db: Kysely<Database>): UploadsRepo {
       return Number(result.numUpdatedRows);
     },
 
-    /** The uploads {@link markOlderThan} would mark (dry runs). */
     listOlderThan(createdBefore: number): Promise<UploadRow[]> {
       return db.selectFrom('uploads').selectAll().where('deleting_at', 'is', null).where('created_at', '<=', createdBefore).orderBy('created_at').execute();
     },
 
-    /** Uploads whose deletion began and has not finished. */
     listDeleting(): Promise<UploadRow[]> {
       return db.selectFrom('uploads').selectAll().where('deleting_at', 'is not', null).orderBy('deleting_at').execute();
     },

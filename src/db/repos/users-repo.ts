@@ -7,17 +7,22 @@ export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
 
+/** A new API (user) token: `atl_` + 256 random bits. */
 export function generateToken(): string {
   return `atl_${randomBytes(32).toString('base64url')}`;
 }
 
 /** Users and their bearer tokens. */
 export interface UsersRepo {
+  /** How many admin users exist (the first start creates one when there is none). */
   countAdmins(): Promise<number>;
+  /** The user with this exact name. */
   findByName(name: string): Promise<UserRow | undefined>;
+  /** Creates a user with a new id; a name already taken is a unique violation. */
   create(name: string, role: 'admin' | 'user', now: number): Promise<UserRow>;
   /** Adds a token for the user; pass one to register a known token (ATELIER_ADMIN_TOKEN). */
   addToken(userId: string, label: string, now: number, token?: string): Promise<string>;
+  /** The user a bearer token belongs to, looked up by the token's hash. */
   findByToken(token: string): Promise<UserRow | undefined>;
 }
 
@@ -39,7 +44,6 @@ export function createUsersRepo(db: Kysely<Database>): UsersRepo {
       return user;
     },
 
-    /** Adds a token for the user; pass one to register a known token (ATELIER_ADMIN_TOKEN). */
     async addToken(userId: string, label: string, now: number, token: string = generateToken()): Promise<string> {
       await db
         .insertInto('api_tokens')

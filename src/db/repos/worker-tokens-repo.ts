@@ -5,11 +5,13 @@ import type { Database, WorkerTokensTable } from '../schema.js';
 import { hashToken } from './users-repo.js';
 import { AtelierError } from '../../errors/atelier-error.js';
 
+/** A registered remote worker: its name, the hash of its token, and when it was last seen. */
 export type WorkerTokenRow = WorkerTokensTable;
 
 /** Worker tokens are `atw_` + 256 random bits; API (user) tokens are `atl_…`. */
 export const WORKER_TOKEN_PREFIX = 'atw_';
 
+/** A new worker token: `atw_` + 256 random bits. */
 export function generateWorkerToken(): string {
   return `${WORKER_TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
 }
@@ -21,24 +23,29 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
  * worker token is never a user and a user token is never a worker. Only hashes are stored.
  */
 export interface WorkerTokensRepo {
-  /** Creates a worker and returns its token (shown once). Names are unique. */
+  /**
+   * Creates a worker and returns its token (shown once). Names are unique; a name that is
+   * taken, or not 1–100 letters, digits, '.', '_' or '-', is an `invalid_parameter` error.
+   */
   create(name: string, now?: number): Promise<{
     id: string;
     name: string;
     token: string;
     createdAt: number;
   }>;
+  /** The worker a bearer token belongs to, looked up by the token's hash. */
   findByToken(token: string): Promise<WorkerTokenRow | undefined>;
+  /** Every worker, oldest first. */
   list(): Promise<WorkerTokenRow[]>;
   /** Revokes a worker's token. False when there is no such worker. */
   remove(idOrName: string): Promise<boolean>;
+  /** Records that the worker was seen at `now` (the caller throttles how often). */
   touch(id: string, now: number): Promise<void>;
 }
 
 /** The WorkerTokensRepo on Kysely (SQLite or PostgreSQL). */
 export function createWorkerTokensRepo(db: Kysely<Database>): WorkerTokensRepo {
   return {
-    /** Creates a worker and returns its token (shown once). Names are unique. */
     async create(name: string, now: number = Date.now()): Promise<{ id: string; name: string; token: string; createdAt: number }> {
       const trimmed = name.trim();
       if (!NAME.test(trimmed)) {
@@ -68,7 +75,6 @@ export function createWorkerTokensRepo(db: Kysely<Database>): WorkerTokensRepo {
       return db.selectFrom('worker_tokens').selectAll().orderBy('created_at').execute();
     },
 
-    /** Revokes a worker's token. False when there is no such worker. */
     async remove(idOrName: string): Promise<boolean> {
       const result = await db.deleteFrom('worker_tokens').where((eb) => eb.or([eb('id', '=', idOrName), eb('name', '=', idOrName)])).executeTakeFirst();
       return result.numDeletedRows > 0n;
