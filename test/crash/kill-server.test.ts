@@ -5,6 +5,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTempDir } from '../helpers/temp-dir.js';
 import { killAllSpawned, spawnServer, type SpawnedServer } from '../helpers/spawn-server.js';
+import { isTerminal, runStatus, type RunStatus } from '../helpers/spawned-runs.js';
 
 /**
  * The crash test: SIGKILL a server in the middle of a render, start a new process on the
@@ -27,22 +28,7 @@ const ENV = {
   LOG_LEVEL: 'warn',
 };
 
-interface RunStatus {
-  runId: string;
-  status: string;
-  attempts: number;
-  progress: { step: number; totalSteps: number };
-  assets: unknown[];
-}
-
-const TERMINAL = new Set(['succeeded', 'failed', 'canceled']);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function status(server: SpawnedServer, token: string, runId: string): Promise<RunStatus> {
-  const response = await fetch(`${server.url}/api/status/${runId}`, { headers: { authorization: `Bearer ${token}` } });
-  if (response.status !== 200) throw new Error(`status ${runId}: HTTP ${response.status} ${await response.text()}`);
-  return (await response.json()) as RunStatus;
-}
 
 async function listFiles(dir: string): Promise<string[]> {
   const out: string[] = [];
@@ -91,11 +77,11 @@ describe('SIGKILL during a render, then restart on the same data directory', () 
     // kill lands mid-render rather than between jobs.
     const deadline = Date.now() + 30_000;
     for (;;) {
-      const statuses = await Promise.all(runIds.map((id) => status(first, token, id)));
+      const statuses = await Promise.all(runIds.map((id) => runStatus(first, token, id)));
       const succeeded = statuses.filter((s) => s.status === 'succeeded').length;
       const midRender = statuses.find((s) => s.status === 'running' && s.progress.step >= 1 && s.progress.step < s.progress.totalSteps / 2);
       if (succeeded >= 1 && midRender) break;
-      if (statuses.every((s) => TERMINAL.has(s.status))) throw new Error('every job finished before the kill could happen');
+      if (statuses.every((s) => isTerminal(s.status))) throw new Error('every job finished before the kill could happen');
       if (Date.now() > deadline) throw new Error(`no job was observed mid-render: ${JSON.stringify(statuses.map((s) => [s.status, s.progress.step]))}`);
       await sleep(5);
     }
@@ -124,8 +110,8 @@ describe('SIGKILL during a render, then restart on the same data directory', () 
 
     const waitUntil = Date.now() + 60_000;
     for (;;) {
-      finals = await Promise.all(runIds.map((id) => status(second, token, id)));
-      if (finals.every((s) => TERMINAL.has(s.status))) break;
+      finals = await Promise.all(runIds.map((id) => runStatus(second, token, id)));
+      if (finals.every((s) => isTerminal(s.status))) break;
       if (Date.now() > waitUntil) {
         throw new Error(`jobs still unfinished after restart: ${JSON.stringify(finals.map((s) => [s.runId, s.status, s.attempts]))}\n${second.stderr()}`);
       }

@@ -5,6 +5,7 @@ import { testSchema, type TestSchema } from '../helpers/postgres.js';
 import { deleteRedisPrefix, REDIS_URL, uniqueRedisPrefix } from '../helpers/redis.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 import { killAllSpawned, spawnServer, type SpawnedServer } from '../helpers/spawn-server.js';
+import { isTerminal, runStatus, type RunStatus } from '../helpers/spawned-runs.js';
 
 /**
  * Recovery in seconds: a node killed with -9 while it runs a job, then restarted with the same
@@ -16,22 +17,7 @@ import { killAllSpawned, spawnServer, type SpawnedServer } from '../helpers/spaw
 const LEASE_SECONDS = 120;
 const RECOVERY_BOUND_MS = 30_000;
 
-interface RunStatus {
-  runId: string;
-  status: string;
-  attempts: number;
-  progress: { step: number; totalSteps: number };
-  assets: unknown[];
-}
-
-const TERMINAL = new Set(['succeeded', 'failed', 'canceled']);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function status(server: SpawnedServer, token: string, runId: string): Promise<RunStatus> {
-  const response = await fetch(`${server.url}/api/status/${runId}`, { headers: { authorization: `Bearer ${token}` } });
-  if (response.status !== 200) throw new Error(`status ${runId}: HTTP ${response.status} ${await response.text()}`);
-  return (await response.json()) as RunStatus;
-}
 
 async function submit(server: SpawnedServer, token: string, body: Record<string, unknown>): Promise<string> {
   const response = await fetch(`${server.url}/api/generate/text-to-image`, {
@@ -89,9 +75,9 @@ describe.each(modes)('kill -9 and restart: $name', ({ env: makeEnv }) => {
     const behind = [await submit(first, token, { prompt: 'queued behind', width: 64, height: 64, steps: 2, seed: 1 }), await submit(first, token, { prompt: 'queued behind too', width: 64, height: 64, steps: 2, seed: 2 })];
 
     for (const deadline = Date.now() + 30_000; ; ) {
-      const run = await status(first, token, a);
+      const run = await runStatus(first, token, a);
       if (run.status === 'running' && run.progress.step >= 1) break;
-      if (TERMINAL.has(run.status)) throw new Error(`job A finished before the kill: ${run.status}`);
+      if (isTerminal(run.status)) throw new Error(`job A finished before the kill: ${run.status}`);
       if (Date.now() > deadline) throw new Error(`job A never started rendering: ${JSON.stringify(run)}`);
       await sleep(10);
     }
@@ -101,11 +87,11 @@ describe.each(modes)('kill -9 and restart: $name', ({ env: makeEnv }) => {
     const ready = Date.now();
     let recoveredAfterMs = -1;
     for (;;) {
-      const run = await status(second, token, a);
+      const run = await runStatus(second, token, a);
       if (run.attempts >= 2 && (run.status === 'running' || run.status === 'succeeded')) {
         recoveredAfterMs = Date.now() - ready;
         // With one runner, A's second attempt came first: the jobs behind it have not run.
-        for (const id of behind) expect((await status(second, token, id)).attempts, `job ${id} ran before the recovered job`).toBe(0);
+        for (const id of behind) expect((await runStatus(second, token, id)).attempts, `job ${id} ran before the recovered job`).toBe(0);
         break;
       }
       if (Date.now() - ready > RECOVERY_BOUND_MS) throw new Error(`job A was not taken back within ${RECOVERY_BOUND_MS} ms: ${JSON.stringify(run)}`);
@@ -117,8 +103,8 @@ describe.each(modes)('kill -9 and restart: $name', ({ env: makeEnv }) => {
     const all = [a, ...behind];
     let finals: RunStatus[] = [];
     for (const deadline = Date.now() + 60_000; ; ) {
-      finals = await Promise.all(all.map((id) => status(second, token, id)));
-      if (finals.every((run) => TERMINAL.has(run.status))) break;
+      finals = await Promise.all(all.map((id) => runStatus(second, token, id)));
+      if (finals.every((run) => isTerminal(run.status))) break;
       if (Date.now() > deadline) throw new Error(`unfinished after restart: ${JSON.stringify(finals.map((r) => [r.status, r.attempts]))}`);
       await sleep(100);
     }
