@@ -77,6 +77,12 @@ export interface QueueError {
   readonly message: string;
 }
 
+/** What every adapter reports for an attempt whose holder stopped heartbeating. */
+export const LEASE_EXPIRED: QueueError = { code: 'lease_expired', message: 'The worker running the job stopped responding (lease expired)' };
+
+/** What every adapter reports for an attempt taken back by its restarted node (`reclaim`). */
+export const LEASE_RECLAIMED: QueueError = { code: 'lease_expired', message: 'The node running the job stopped (it restarted and took the job back)' };
+
 export type FailOutcome =
   | { readonly kind: 'retry'; readonly retryAt: number; readonly attempt: number }
   | { readonly kind: 'failed'; readonly attempt: number };

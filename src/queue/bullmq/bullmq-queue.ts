@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import { retryDelayMs } from '../../jobs/backoff.js';
 import type { Logger } from '../../observability/logger.js';
 import { LOCAL_LANE, laneList } from '../lanes.js';
-import type { EnqueueOptions, ExpiredLease, Lease, Queue, QueueCounts, QueueError, RetryPolicy } from '../queue.js';
+import { LEASE_RECLAIMED, type EnqueueOptions, type ExpiredLease, type Lease, type Queue, type QueueCounts, type QueueError, type RetryPolicy } from '../queue.js';
 import { attemptOf, asError, dueTime, entryOptions, isRefusal, type EntryData } from './bullmq-entries.js';
 import { bullmqPriority, JOB_NAME } from './bullmq-names.js';
 import { createLaneQueues, type LaneQueues } from './lane-queues.js';
@@ -31,7 +31,6 @@ export interface BullmqQueue extends Queue {
 }
 
 const CANCELED: QueueError = { code: 'canceled', message: 'Canceled' };
-const RECLAIMED: QueueError = { code: 'lease_expired', message: 'The node running the job stopped (it restarted and took the job back)' };
 
 /**
  * The start of every lease token a claim by `owner` takes (`<tag>-<uuid>`): BullMQ keeps no
@@ -289,7 +288,7 @@ export function createBullmqQueue(options: BullmqQueueOptions): BullmqQueue {
           if (!job) continue;
           const attempt = attemptOf(job);
           if (attempt >= (job.data as EntryData).maxAttempts) {
-            if (await failForGood(job, token, RECLAIMED)) reclaimed.push({ jobId: job.id!, outcome: { kind: 'failed', attempt }, error: RECLAIMED });
+            if (await failForGood(job, token, LEASE_RECLAIMED)) reclaimed.push({ jobId: job.id!, outcome: { kind: 'failed', attempt }, error: LEASE_RECLAIMED });
             continue;
           }
           try {
@@ -300,7 +299,7 @@ export function createBullmqQueue(options: BullmqQueueOptions): BullmqQueue {
             throw failure;
           }
           wakeUps.notify(lane);
-          reclaimed.push({ jobId: job.id!, outcome: { kind: 'retry', retryAt: Date.now(), attempt }, error: RECLAIMED });
+          reclaimed.push({ jobId: job.id!, outcome: { kind: 'retry', retryAt: Date.now(), attempt }, error: LEASE_RECLAIMED });
         }
       }
       return reclaimed;

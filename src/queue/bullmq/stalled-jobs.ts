@@ -1,13 +1,12 @@
 import { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { retryDelayMs } from '../../jobs/backoff.js';
-import type { ExpiredLease, FailOutcome, QueueError, RetryPolicy } from '../queue.js';
+import { LEASE_EXPIRED, type ExpiredLease, type FailOutcome, type RetryPolicy } from '../queue.js';
 import { attemptOf, dueTime, entryOptions, type EntryData } from './bullmq-entries.js';
 import { bullmqPriority, JOB_NAME } from './bullmq-names.js';
 import type { LaneQueues } from './lane-queues.js';
 import type { WakeUps } from './wake-ups.js';
 
-const LEASE_EXPIRED: QueueError = { code: 'lease_expired', message: 'The worker running the job stopped responding (lease expired)' };
 
 export interface StalledJobsDeps {
   readonly lanes: LaneQueues;

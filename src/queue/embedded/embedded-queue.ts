@@ -3,10 +3,8 @@ import { EventEmitter, on } from 'node:events';
 import type { QueueEntriesRepo } from '../../db/repos/queue-entries-repo.js';
 import { retryDelayMs } from '../../jobs/backoff.js';
 import { LOCAL_LANE, laneList } from '../lanes.js';
-import type { EnqueueOptions, ExpiredLease, FailOutcome, Lease, Queue, QueueCounts, QueueError, RetryPolicy } from '../queue.js';
+import { LEASE_EXPIRED, LEASE_RECLAIMED, type EnqueueOptions, type ExpiredLease, type FailOutcome, type Lease, type Queue, type QueueCounts, type QueueError, type RetryPolicy } from '../queue.js';
 
-const LEASE_EXPIRED: QueueError = { code: 'lease_expired', message: 'The worker running the job stopped responding (lease expired)' };
-const RECLAIMED: QueueError = { code: 'lease_expired', message: 'The node running the job stopped (it restarted and took the job back)' };
 
 /**
  * The SQL queue: rows in the same database as the job records (SQLite or PostgreSQL, through
@@ -76,9 +74,9 @@ export function createEmbeddedQueue(entries: QueueEntriesRepo, policy: RetryPoli
       const reclaimed: ExpiredLease[] = [];
       for (const entry of await entries.listHeldBy(owner)) {
         // availableAt is untouched since the claim: the entry goes back to its own place.
-        const settled = await settleAttempt(entry.jobId, entry.token, RECLAIMED, true, entry.availableAt);
+        const settled = await settleAttempt(entry.jobId, entry.token, LEASE_RECLAIMED, true, entry.availableAt);
         if (!settled) continue;
-        reclaimed.push({ jobId: entry.jobId, outcome: settled.outcome, error: RECLAIMED });
+        reclaimed.push({ jobId: entry.jobId, outcome: settled.outcome, error: LEASE_RECLAIMED });
         notify(settled.lane);
       }
       return reclaimed;
