@@ -125,21 +125,17 @@ export function createAttemptPipeline(deps: AttemptPipelineDeps): AttemptPipelin
     observeFinished(job, 'canceled');
   }
 
-  /** Mirrors a settled attempt into the record and its event log; true when the job is now failed. */
-  async function record(job: JobRow, outcome: FailOutcome, error: QueueError): Promise<boolean> {
+  /** Mirrors a settled attempt into the record and its event log. */
+  async function record(job: JobRow, outcome: FailOutcome, error: QueueError): Promise<void> {
     if (outcome.kind === 'retry') {
       if (await deps.jobs.requeue(job.id, error.code, error.message, clock())) {
         deps.metrics.attemptsRetried.inc({ code: error.code });
         await deps.events.emit(job, 'retrying', { attempt: outcome.attempt, retryAt: new Date(outcome.retryAt).toISOString(), error });
       }
-      return false;
-    }
-    if (await deps.jobs.fail(job.id, error.code, error.message, clock())) {
+    } else if (await deps.jobs.fail(job.id, error.code, error.message, clock())) {
       await deps.events.emit(job, 'failed', { error });
       observeFinished(job, 'failed');
-      return true;
     }
-    return false;
   }
 
   /** Settles attempts the queue ended without their holder (expired, reclaimed, given back). */
@@ -254,8 +250,7 @@ export function createAttemptPipeline(deps: AttemptPipelineDeps): AttemptPipelin
 
     async giveBack(lease: Lease, error: QueueError): Promise<void> {
       const outcome = await deps.queue.fail(lease, error, true);
-      const job = outcome && (await deps.jobs.findById(lease.jobId));
-      if (outcome && job) await record(job, outcome, error);
+      if (outcome) await recordSettled([{ jobId: lease.jobId, outcome, error }]);
     },
   };
 }
