@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { AtelierError } from '../errors/atelier-error.js';
 import type { JobSpec } from '../jobs/job-spec.js';
-import { storageKeys, WORKER_UPLOADS } from '../storage/keys.js';
+import { storageKeys } from '../storage/keys.js';
 
 /** What a job's attempt must deliver: `count` PNG images, or one MP4 video. */
 export interface ExpectedOutputs {
@@ -25,7 +25,7 @@ export const stagingKey = storageKeys.workerUpload;
 
 /** The index a staging key names, if it is one of this job's attempt; undefined otherwise. */
 export function stagingIndex(key: string, jobId: string, attempt: number, ext: 'png' | 'mp4'): number | undefined {
-  const prefix = `${WORKER_UPLOADS}/${jobId}/${attempt}/`;
+  const prefix = storageKeys.workerUploadPrefix(jobId, attempt);
   if (!key.startsWith(prefix)) return undefined;
   const match = /^(\d{1,3})\.([a-z0-9]+)$/.exec(key.slice(prefix.length));
   return match && match[2] === ext ? Number(match[1]) : undefined;

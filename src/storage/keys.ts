@@ -2,28 +2,33 @@
  * The storage layout of seed 000. Every key that names a job's media is built here, so the
  * layout is defined once.
  */
+/** The top-level prefixes media lives under, by owner kind (retention lists them). */
+export const WORKSPACE = 'workspace-temp';
+export const LIBRARY = 'user-library';
+export const JOB_INPUTS = 'job-inputs';
+export const WORKER_UPLOADS = 'worker-uploads';
+export const UPLOADS = 'uploads';
+
 export const storageKeys = {
-  workspaceOriginal: (userId: string, jobId: string, index: number, ext: 'png' | 'mp4' = 'png') =>
-    `workspace-temp/${userId}/${jobId}/${index}.${ext}`,
-  workspaceThumbnail: (userId: string, jobId: string, index: number) =>
-    `workspace-temp/${userId}/${jobId}/${index}.thumb.webp`,
-  libraryOriginal: (userId: string, jobId: string, index: number, ext: 'png' | 'mp4' = 'png') =>
-    `user-library/${userId}/${jobId}/${index}.${ext}`,
-  libraryThumbnail: (userId: string, jobId: string, index: number) =>
-    `user-library/${userId}/${jobId}/${index}.thumb.webp`,
+  workspaceOriginal: (userId: string, jobId: string, index: number, ext: 'png' | 'mp4' = 'png') => `${storageKeys.workspaceJobPrefix(userId, jobId)}${index}.${ext}`,
+  workspaceThumbnail: (userId: string, jobId: string, index: number) => `${storageKeys.workspaceJobPrefix(userId, jobId)}${index}.thumb.webp`,
+  libraryOriginal: (userId: string, jobId: string, index: number, ext: 'png' | 'mp4' = 'png') => `${LIBRARY}/${userId}/${jobId}/${index}.${ext}`,
+  libraryThumbnail: (userId: string, jobId: string, index: number) => `${LIBRARY}/${userId}/${jobId}/${index}.thumb.webp`,
   /** A delivery variant next to its original: `{index}.{preset}.{normal|high}.{jpg|webp}`. */
   variant: (originalKey: string, preset: string, name: 'normal' | 'high', format: 'jpeg' | 'webp') =>
     originalKey.replace(/\.[a-z0-9]+$/, `.${preset}.${name}.${format === 'jpeg' ? 'jpg' : 'webp'}`),
   /** The same relative path moved from the workspace to the library. */
-  toLibrary: (workspaceKey: string) => workspaceKey.replace(/^workspace-temp\//, 'user-library/'),
+  toLibrary: (workspaceKey: string) => (workspaceKey.startsWith(`${WORKSPACE}/`) ? `${LIBRARY}/${workspaceKey.slice(WORKSPACE.length + 1)}` : workspaceKey),
   /** A job's own copy of an input image, held from submission to completion (seed 001). */
   jobInput: (userId: string, jobId: string, role: 'reference' | 'start' | 'end' | `guidance-${number}` | `controlnet-${number}`, ext: string) =>
-    `job-inputs/${userId}/${jobId}/${role}.${ext}`,
+    `${storageKeys.jobInputsPrefix(userId, jobId)}${role}.${ext}`,
   /**
    * A remote worker's upload, waiting for its completion callback. Per attempt, so a stale
    * attempt's upload can never be mistaken for the current one's.
    */
-  workerUpload: (jobId: string, attempt: number, index: number, ext: 'png' | 'mp4') => `${WORKER_UPLOADS}/${jobId}/${attempt}/${index}.${ext}`,
+  workerUpload: (jobId: string, attempt: number, index: number, ext: 'png' | 'mp4') => `${storageKeys.workerUploadPrefix(jobId, attempt)}${index}.${ext}`,
+  /** The folder of one attempt's worker uploads. */
+  workerUploadPrefix: (jobId: string, attempt: number) => `${WORKER_UPLOADS}/${jobId}/${attempt}/`,
   /** An upload's bytes: `uploads/{userId}/{uploadId}/{random}.{ext}`. */
   upload: (userId: string, uploadId: string, name: string, ext: string) => `${UPLOADS}/${userId}/${uploadId}/${name}.${ext}`,
   /** The folder of one job's workspace files (originals, thumbnails, variants). */
@@ -31,13 +36,6 @@ export const storageKeys = {
   /** The folder of one job's held input copies. */
   jobInputsPrefix: (userId: string, jobId: string) => `${JOB_INPUTS}/${userId}/${jobId}/`,
 };
-
-/** The top-level prefixes media lives under, by owner kind (retention lists them). */
-export const WORKSPACE = 'workspace-temp';
-export const LIBRARY = 'user-library';
-export const JOB_INPUTS = 'job-inputs';
-export const WORKER_UPLOADS = 'worker-uploads';
-export const UPLOADS = 'uploads';
 
 /** Who a key belongs to, read back from the layout above; undefined for keys outside it. */
 export type KeyOwner =
