@@ -5,6 +5,7 @@ import type { AppDeps } from './app-deps.js';
 import { requireUser } from './plugins/auth.js';
 import { installErrorHandler } from './plugins/error-handler.js';
 import { installValidation } from './plugins/validation.js';
+import type { Metrics } from '../observability/metrics.js';
 import { adminMetricsRoutes } from './routes/admin-metrics.js';
 import { adminRoutes } from './routes/admin.js';
 import { cacheRoutes } from './routes/cache.js';
@@ -42,6 +43,7 @@ export async function buildApp(deps: AppDeps & { readonly workers?: WorkerRouteD
   }) as unknown as FastifyInstance;
   app.decorateRequest('user', null);
   cutResponsesOnClose(app);
+  countRequests(app, deps.metrics);
   installValidation(app);
   installErrorHandler(app);
 
@@ -80,6 +82,14 @@ export async function buildApp(deps: AppDeps & { readonly workers?: WorkerRouteD
     if (deps.workers) await api.register(workerAdminRoutes(deps.workers.workers));
   });
   return app;
+}
+
+/** Requests by route template (bounded: unknown paths are one label), for per-job cost figures. */
+function countRequests(app: FastifyInstance, metrics: Metrics): void {
+  app.addHook('onResponse', (request, _reply, done) => {
+    metrics.httpRequests.inc({ route: request.routeOptions.url ?? 'unmatched', method: request.method });
+    done();
+  });
 }
 
 /**

@@ -16,6 +16,11 @@ export interface DatabaseHandle {
   close(): Promise<void>;
 }
 
+export interface DatabaseOptions {
+  /** Called once per statement sent (transaction control included), e.g. to count them. */
+  readonly onStatement?: (sql: string) => void;
+}
+
 /**
  * Opens the database named by `url` and applies pending migrations:
  * - `sqlite:./data/atelier.db` or a bare file path: SQLite (better-sqlite3);
@@ -26,9 +31,9 @@ export interface DatabaseHandle {
  * an advisory lock there and runs the pending migrations in one transaction, so exactly one
  * node applies them and the others find them applied.
  */
-export async function createDatabase(url: string): Promise<DatabaseHandle> {
+export async function createDatabase(url: string, options: DatabaseOptions = {}): Promise<DatabaseHandle> {
   if (isPostgresUrl(url)) {
-    const { db, schema } = await openPostgres(url);
+    const { db, schema } = await openPostgres(url, options.onStatement);
     await migrateOrClose(db, schema);
     return handle(db, 'postgres');
   }
@@ -38,7 +43,7 @@ export async function createDatabase(url: string): Promise<DatabaseHandle> {
       field: 'DATABASE_URL',
     });
   }
-  const db = await openSqlite(file);
+  const db = await openSqlite(file, options.onStatement);
   await migrateOrClose(db, undefined);
   return handle(db, 'sqlite');
 }

@@ -16,19 +16,22 @@ export interface JobEvaluatorDeps {
 
 type StoredAsset = Pick<NewAssetRow, 'id' | 'asset_index' | 'type' | 'storage_key'>;
 
+/** Image bytes the caller still holds, by asset index: scored without reading them back. */
+export type HeldImages = ReadonlyMap<number, Buffer>;
+
 /**
- * Evaluates a succeeded job from what storage holds: its image assets' originals and, for
- * i2i, the held reference. Shaped as the runner's after-success hook, so it runs once the
+ * Evaluates a succeeded job from what storage holds: its image assets' originals (or the
+ * same pixels the caller still holds, `held`) and, for i2i, the held reference. Shaped as the runner's after-success hook, so it runs once the
  * assets are committed (the rows reference them) and never delays or fails the job itself.
  *
  * @example runnerDeps.onSucceeded = createJobEvaluator({ storage, evaluations, clip, warn: (f) => log.warn(f, 'evaluation failed'), now: Date.now })
  */
 export function createJobEvaluator(deps: JobEvaluatorDeps) {
-  return async (job: { readonly id: string }, spec: JobSpec, assets: readonly StoredAsset[]): Promise<void> => {
+  return async (job: { readonly id: string }, spec: JobSpec, assets: readonly StoredAsset[], held?: HeldImages): Promise<void> => {
     const images = assets.filter((a) => a.type === 'image');
     if (images.length === 0) return;
     const outputs: EvaluatedOutput[] = [];
-    for (const asset of images) outputs.push({ assetId: asset.id, index: asset.asset_index, png: await read(deps.storage, asset.storage_key) });
+    for (const asset of images) outputs.push({ assetId: asset.id, index: asset.asset_index, png: held?.get(asset.asset_index) ?? (await read(deps.storage, asset.storage_key)) });
     const reference = spec.mode === 'i2i' && spec.reference ? await read(deps.storage, spec.reference.key) : undefined;
     const records = await evaluateOutputs({
       spec,

@@ -13,7 +13,7 @@ import { createUsersRepo } from '../db/repos/users-repo.js';
 import { createJobEvents, type JobEvents } from '../events/job-events.js';
 import type { Backend } from '../backends/backend.js';
 import type { Logger } from '../observability/logger.js';
-import { createMetrics } from '../observability/metrics.js';
+import { createMetrics, type Metrics } from '../observability/metrics.js';
 import { createRunner } from '../runner/job-runner.js';
 import { createAttemptPipeline, type AttemptPipelineDeps } from '../runner/attempt-pipeline.js';
 import { LOCAL_LANE, laneFor } from '../queue/lanes.js';
@@ -34,6 +34,7 @@ import { startRetentionSweeps, type RetentionSchedule } from '../service/retenti
 import { createUploadsRepo } from '../db/repos/uploads-repo.js';
 import { createMediaMetrics } from '../media/image/media-metrics.js';
 import { createStorage } from './create-storage.js';
+import { countedStorage } from '../storage/counted-storage.js';
 import { createEventBus } from './create-event-bus.js';
 import { createQueue } from './create-queue.js';
 import { resolvePresets } from './resolve-presets.js';
@@ -48,6 +49,8 @@ export interface Server {
   readonly events: JobEvents;
   readonly adminToken: AdminToken;
   readonly config: Config;
+  /** The Prometheus registry and counters /metrics serves, for in-process observers. */
+  readonly metrics: Metrics;
   /**
    * Starts the runner, the worker service and the retention sweeps without opening a socket:
    * enough for `app.inject()`. Idempotent; `listen()` calls it.
@@ -86,13 +89,15 @@ export interface CreateServerOptions {
 export async function createServer(config: Config, options: CreateServerOptions = {}): Promise<Server> {
   const { logger } = options;
   const dataDir = resolve(config.dataDir);
-  const database = await createDatabase(config.databaseUrl ?? `sqlite:${join(dataDir, 'atelier.db')}`);
+  const metrics = createMetrics();
+  const database = await createDatabase(config.databaseUrl ?? `sqlite:${join(dataDir, 'atelier.db')}`, { onStatement: () => metrics.dbStatements.inc() });
   const { db } = database;
 
   const signingSecret = config.signingSecret ?? readOrCreateSecret(join(dataDir, 'signing-secret'), randomSecret).value;
   const signer = createUrlSigner(signingSecret);
-  const storageHandle = await createStorage(config, signer);
-  const storage = options.wrap?.storage?.(storageHandle.storage) ?? storageHandle.storage;
+  const storageHandle = await createStorage(config, signer, { onFsync: () => metrics.storageFsyncs.inc() });
+  const counted = countedStorage(storageHandle.storage, (op) => metrics.storageRequests.inc({ op }));
+  const storage = options.wrap?.storage?.(counted) ?? counted;
   const presets = resolvePresets(config);
 
   // Stable across restarts: the owner of this node's leases, which a restart takes back.
@@ -109,7 +114,6 @@ export async function createServer(config: Config, options: CreateServerOptions 
   const assets = createAssetsRepo(db);
   const users = createUsersRepo(db);
   const events = createJobEvents(createJobEventsRepo(db), bus);
-  const metrics = createMetrics();
   metrics.watchQueue(queue);
   const mediaMetrics = createMediaMetrics(metrics.registry);
   const uploadsRepo = createUploadsRepo(db);
@@ -157,10 +161,12 @@ export async function createServer(config: Config, options: CreateServerOptions 
 
   const media: AttemptPipelineDeps['media'] = { presetFor: (model) => presets.forModel(registry.resolve(model)), metrics: mediaMetrics };
   // After a committed success, in-process or by a remote worker alike.
-  const onSucceeded: AttemptPipelineDeps['onSucceeded'] = async (job, spec, written) => {
+  const onSucceeded: AttemptPipelineDeps['onSucceeded'] = async (job, spec, written, outputs) => {
     await promptCache.record(job, spec);
-    // Scores are extras: computed off the runner's path so the next job is not kept waiting.
-    void evaluateJob(job, spec, written).catch((error: unknown) => log.warn({ jobId: job.id, err: error }, 'evaluation failed'));
+    // Scores are extras: computed off the runner's path so the next job is not kept waiting,
+    // from the pixels still in memory (the stored original differs only by its text chunk).
+    const held = new Map(outputs.flatMap((o) => (o.kind === 'image' ? [[o.index, o.data] as const] : [])));
+    void evaluateJob(job, spec, written, held).catch((error: unknown) => log.warn({ jobId: job.id, err: error }, 'evaluation failed'));
   };
   const pipeline = createAttemptPipeline({
     queue,
@@ -249,6 +255,7 @@ export async function createServer(config: Config, options: CreateServerOptions 
     events,
     adminToken,
     config,
+    metrics,
     start() {
       started ??= start();
       return started;

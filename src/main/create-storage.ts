@@ -12,7 +12,7 @@ export interface StorageHandle {
 }
 
 /** Disk by default; `STORAGE_URL=s3://bucket` selects S3, whose SDK is only loaded then. */
-export async function createStorage(config: Config, signer: UrlSigner): Promise<StorageHandle> {
+export async function createStorage(config: Config, signer: UrlSigner, hooks: { readonly onFsync?: () => void } = {}): Promise<StorageHandle> {
   if (config.storageUrl) {
     const [{ createS3Storage }, { parseStorageUrl }] = await Promise.all([import('../storage/s3/s3-storage.js'), import('../storage/s3/parse-storage-url.js')]);
     const { bucket, prefix } = parseStorageUrl(config.storageUrl);
@@ -28,5 +28,5 @@ export async function createStorage(config: Config, signer: UrlSigner): Promise<
     return { storage, servesMedia: false, close: () => storage.close() };
   }
   const root = resolve(config.mediaDir ?? join(resolve(config.dataDir), 'media'));
-  return { storage: createDiskStorage({ root, signer }), servesMedia: true, close: () => {} };
+  return { storage: createDiskStorage({ root, signer, ...(hooks.onFsync ? { onFsync: hooks.onFsync } : {}) }), servesMedia: true, close: () => {} };
 }

@@ -27,6 +27,15 @@ export function createMetrics() {
     }),
     /** Deletions by retention (seed 003): asset rows, upload rows and job-input copies. */
     retentionDeleted: new Counter({ name: 'atelier_retention_deleted_total', help: 'Items deleted by retention cleanup', labelNames: ['kind'] as const, registers: [registry] }),
+    /**
+     * What a job costs, counted where it is spent (issue 13): statements sent to the database,
+     * storage requests by operation, fsyncs of the disk adapter, HTTP requests served by route.
+     * `npm run bench` divides them by the jobs run.
+     */
+    dbStatements: new Counter({ name: 'atelier_db_statements_total', help: 'Statements sent to the database, transaction control included', registers: [registry] }),
+    storageRequests: new Counter({ name: 'atelier_storage_requests_total', help: 'Storage operations by kind', labelNames: ['op'] as const, registers: [registry] }),
+    storageFsyncs: new Counter({ name: 'atelier_storage_fsyncs_total', help: 'fsync calls of the disk storage (files and directories)', registers: [registry] }),
+    httpRequests: new Counter({ name: 'atelier_http_requests_total', help: 'HTTP requests served, by route template and method', labelNames: ['route', 'method'] as const, registers: [registry] }),
     /** Reports queue depth at scrape time rather than tracking it on every change. */
     watchQueue(queue: Queue) {
       new Gauge({

@@ -24,10 +24,11 @@ export interface AttemptPipelineDeps {
   readonly metrics: Metrics;
   readonly logger: Logger;
   /**
-   * Called after a run's success is committed (prompt cache, evaluation). Its failures are
-   * logged; they never fail the run.
+   * Called after a run's success is committed (prompt cache, evaluation), with the outputs
+   * the assets were made from (still in memory: no reading back). Its failures are logged;
+   * they never fail the run.
    */
-  readonly onSucceeded?: (job: JobRow, spec: JobSpec, assets: readonly NewAssetRow[]) => Promise<void>;
+  readonly onSucceeded?: (job: JobRow, spec: JobSpec, assets: readonly NewAssetRow[], outputs: readonly GeneratedOutput[]) => Promise<void>;
   /** Delivery presets by model, and media metrics; defaults to the stable-diffusion preset. */
   readonly media?: { readonly presetFor: (model: string) => DeliveryPreset; readonly metrics?: MediaMetrics };
   readonly workspaceTtlMs: number;
@@ -219,7 +220,7 @@ export function createAttemptPipeline(deps: AttemptPipelineDeps): AttemptPipelin
       if (signal?.aborted || !(await succeed(attempt, written))) return { kind: 'lost', status: await abandon(attempt, written) };
       await deps.events.emit(job, 'succeeded', { assets: written.map((a) => ({ id: a.id, index: a.asset_index })) });
       observeFinished(job, 'succeeded');
-      await deps.onSucceeded?.(job, spec, written).catch((error: unknown) => deps.logger.warn({ jobId: job.id, err: error }, 'after-success hook failed'));
+      await deps.onSucceeded?.(job, spec, written, outputs).catch((error: unknown) => deps.logger.warn({ jobId: job.id, err: error }, 'after-success hook failed'));
       await deps.queue.complete(lease);
       return { kind: 'succeeded', assets: written };
     },

@@ -11,6 +11,7 @@ import { hasNegativePrompt } from '../media/image/a1111-parameters.js';
 import { processGeneratedImage } from '../media/image/process-generated-image.js';
 import { assetKeys, storageKeys } from '../storage/keys.js';
 import type { Storage } from '../storage/storage.js';
+import { settleWrites } from '../storage/settle-writes.js';
 
 export interface StoreOutputsOptions {
   readonly modelLabel: string;
@@ -88,9 +89,11 @@ async function storeImage(put: Put, job: Owner, spec: JobSpec, output: Generated
     bytes: v.bytes,
     key: storageKeys.variant(key, options.preset.name, v.name, v.format),
   }));
-  await put(key, processed.original, { contentType: 'image/png' });
-  await put(thumbKey, processed.thumbnail, { contentType: 'image/webp' });
-  for (const [i, variant] of variants.entries()) await put(variant.key, processed.variants[i]!.data);
+  await settleWrites([
+    put(key, processed.original, { contentType: 'image/png' }),
+    put(thumbKey, processed.thumbnail, { contentType: 'image/webp' }),
+    ...variants.map((variant, i) => put(variant.key, processed.variants[i]!.data)),
+  ]);
   return { storage_key: key, thumbnail_key: thumbKey, content_type: 'image/png', metadata: JSON.stringify(processed.metadata), variants: JSON.stringify(variants) };
 }
 
@@ -100,8 +103,7 @@ async function storeVideo(put: Put, job: Owner, spec: JobSpec, output: Generated
   const thumbnail = await midFrameThumbnail(output.file, probe);
   const key = storageKeys.workspaceOriginal(job.user_id, job.id, output.index, 'mp4');
   const thumbKey = storageKeys.workspaceThumbnail(job.user_id, job.id, output.index);
-  await put(key, createReadStream(output.file), { contentType: 'video/mp4' });
-  await put(thumbKey, thumbnail.data, { contentType: 'image/webp' });
+  await settleWrites([put(key, createReadStream(output.file), { contentType: 'video/mp4' }), put(thumbKey, thumbnail.data, { contentType: 'image/webp' })]);
   const metadata = {
     width: probe.width,
     height: probe.height,

@@ -1,5 +1,6 @@
 import type { AssetRow, StoredVariant } from '../db/schema.js';
 import type { Storage } from '../storage/storage.js';
+import { settleWrites } from '../storage/settle-writes.js';
 
 /**
  * Copies an asset's original, thumbnail and variants to the keys `move` maps them to, and
@@ -18,9 +19,8 @@ export async function copyAssetFiles(
     written.push(move(from));
     await storage.copy(from, move(from));
   };
-  await copy(asset.storage_key);
-  if (asset.thumbnail_key) await copy(asset.thumbnail_key);
-  for (const variant of variants) await copy(variant.key);
+  // Side by side: on disk they share the directory's fsync.
+  await settleWrites([copy(asset.storage_key), ...(asset.thumbnail_key ? [copy(asset.thumbnail_key)] : []), ...variants.map((variant) => copy(variant.key))]);
   return {
     storage_key: move(asset.storage_key),
     thumbnail_key: asset.thumbnail_key ? move(asset.thumbnail_key) : null,

@@ -46,6 +46,21 @@ describe('health, metrics, models and OpenAPI', () => {
     expect(res.text).toContain('atelier_queue_jobs');
   });
 
+  it('counts what a job costs: statements, storage requests by kind, fsyncs and requests by route', async () => {
+    const scrape = async () => (await admin.get('/metrics')).text as string;
+    const value = (text: string, series: string) => Number(new RegExp(`^${series.replace(/[{}]/g, '\\$&')} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+    const before = await scrape();
+    const done = await admin.generate({ prompt: 'counted', width: 64, height: 64, steps: 1 });
+    expect(done.status).toBe('succeeded');
+    const after = await scrape();
+    const delta = (series: string) => value(after, series) - value(before, series);
+    expect(delta('atelier_db_statements_total')).toBeGreaterThan(5);
+    // One image: original, thumbnail and two delivery variants, each fsynced, plus their directory.
+    expect(delta('atelier_storage_requests_total{op="put"}')).toBe(4);
+    expect(delta('atelier_storage_fsyncs_total')).toBeGreaterThanOrEqual(5);
+    expect(delta('atelier_http_requests_total{route="/api/generate/text-to-image",method="POST"}')).toBe(1);
+  });
+
   it('lists the preview model with its label, defaults and limits', async () => {
     const res = await admin.get('/api/models');
     expect(res.status).toBe(200);

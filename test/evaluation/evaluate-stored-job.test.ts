@@ -47,6 +47,19 @@ describe('createJobEvaluator', () => {
     expect(inserted[0]!.records.find((r) => r.asset_id === 'a0' && r.metric === 'ssim')!.value).toBeCloseTo(1, 6); // a0 is the reference itself
   });
 
+  it('scores the pixels the caller still holds without reading the originals back, with the same results', async () => {
+    const fromStorage: EvaluationRecord[][] = [];
+    const gets: string[] = [];
+    const counting: Storage = { ...storage, get: (key) => (gets.push(key), storage.get(key)) };
+    const evaluate = createJobEvaluator({ storage: counting, evaluations: { insertMany: async (_j, records) => void fromStorage.push([...records]) }, warn: () => {}, now: () => 0 });
+    await evaluate({ id: 'j' }, spec, assets);
+    expect(gets.sort()).toEqual([assets[0]!.storage_key, assets[1]!.storage_key, spec.reference.key].sort());
+    gets.length = 0;
+    await evaluate({ id: 'j' }, spec, assets, new Map([[0, await scenePng(1)], [1, await scenePng(2)]]));
+    expect(gets).toEqual([spec.reference.key]);
+    expect(fromStorage[1]).toEqual(fromStorage[0]);
+  });
+
   it('warns about failed metrics with the job id and still stores the rest', async () => {
     const warnings: (EvaluationFailure & { jobId: string })[] = [];
     let stored: readonly EvaluationRecord[] = [];

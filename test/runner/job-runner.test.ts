@@ -27,6 +27,7 @@ import { LOCAL_LANE } from '../../src/queue/lanes.js';
 import { createRunner, type Runner } from '../../src/runner/job-runner.js';
 import { createJobService } from '../../src/service/job-service.js';
 import { createDiskStorage } from '../../src/storage/disk/disk-storage.js';
+import type { Storage } from '../../src/storage/storage.js';
 import { createUrlSigner } from '../../src/storage/url-signer.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
@@ -119,6 +120,8 @@ async function setup(
     clock?: () => number;
     /** Wraps the queue the job service enqueues through (to make an enqueue fail). */
     serviceQueue?: (queue: Queue) => Queue;
+    /** Wraps the storage the runner writes outputs to (to hold a write). */
+    storage?: (storage: Storage) => Storage;
   } = {},
 ): Promise<Harness> {
   const tmp = await makeTempDir('atelier-runner-');
@@ -130,7 +133,8 @@ async function setup(
   const assets = createAssetsRepo(db);
   const events = createJobEvents(createJobEventsRepo(db), bus);
   const mediaRoot = join(tmp.dir, 'media');
-  const storage = createDiskStorage({ root: mediaRoot, signer: createUrlSigner('runner-test-secret') });
+  const disk = createDiskStorage({ root: mediaRoot, signer: createUrlSigner('runner-test-secret') });
+  const storage = options.storage?.(disk) ?? disk;
   const metrics = createMetrics();
   const registry = new ModelRegistry([
     { name: 'fake-model', backend: 'fake', label: 'Fake model', modes: ['t2i'], baseResolution: 64, defaultSteps: 2, defaultCfgScale: 7, defaultSampler: 'Euler', default: true },
@@ -264,6 +268,63 @@ describe('job runner', () => {
     expect((await h.mediaFiles()).filter((f) => !f.includes('.tmp'))).toHaveLength(8);
     expect((await h.eventsOf(job.id)).map((e) => e.type)).toEqual(['queued', 'running', 'succeeded']);
     expect(await queueRows(h)).toEqual([]);
+  });
+
+  it('runs the next job on the backend while the previous one is still being stored, one commit behind at most', async () => {
+    // Writes of the first job hold until released; the backend itself answers at once.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const putsOf = new Map<string, number>();
+    let firstJob: string | undefined;
+    const { backend, calls } = fakeBackend((spec) => imagesFor(spec));
+    const h = await setup(backend, {
+      storage: (inner) => ({
+        ...inner,
+        async put(key, body, options) {
+          const jobId = key.split('/')[2]!;
+          putsOf.set(jobId, (putsOf.get(jobId) ?? 0) + 1);
+          firstJob ??= jobId;
+          if (jobId === firstJob) await held;
+          return inner.put(key, body, options);
+        },
+      }),
+    });
+    const a = await h.submit({ seed: 1 });
+    const b = await h.submit({ seed: 2 });
+    const c = await h.submit({ seed: 3 });
+    // B reached the backend and is being stored while A's writes are held…
+    await waitFor('job B to be stored', async () => (putsOf.get(b.id) ?? 0) > 0);
+    expect(calls).toHaveLength(2);
+    expect((await h.job(a.id)).status).toBe('running');
+    // …and C waits: the runner is one commit behind at most, so it claims nothing more.
+    expect((await h.job(c.id)).status).toBe('queued');
+    release();
+    for (const job of [a, b, c]) expect((await h.waitForTerminal(job.id)).status).toBe('succeeded');
+    expect(calls).toHaveLength(3);
+    for (const job of [a, b, c]) expect(await h.assets.listForJob(job.id)).toHaveLength(1);
+  });
+
+  it('stop() waits for a commit still storing, so the job it ran is not left running', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let putStarted = false;
+    const { backend } = fakeBackend((spec) => imagesFor(spec));
+    const h = await setup(backend, {
+      storage: (inner) => ({
+        ...inner,
+        async put(key, body, options) {
+          putStarted = true;
+          await held;
+          return inner.put(key, body, options);
+        },
+      }),
+    });
+    const job = await h.submit();
+    await waitFor('the commit to start storing', async () => putStarted);
+    const stopped = h.runner.stop(5000);
+    release();
+    await stopped;
+    expect((await h.job(job.id)).status).toBe('succeeded');
   });
 
   it('retries a backend that throws a plain Error twice, then succeeds on attempt 3', async () => {

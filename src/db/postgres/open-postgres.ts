@@ -2,6 +2,7 @@ import { Kysely, PostgresDialect } from 'kysely';
 import type { Database } from '../schema.js';
 import { numericTypeParsers } from './type-parsers.js';
 import { parsePostgresUrl } from './postgres-url.js';
+import { countStatements } from '../count-statements.js';
 
 /**
  * Connections per process. Requests, the runner and the retention sweep share them; a short
@@ -17,7 +18,7 @@ export interface OpenedPostgres {
 }
 
 /** Opens a pg pool for `url` (see parsePostgresUrl), creating the URL's schema if missing. */
-export async function openPostgres(url: string): Promise<OpenedPostgres> {
+export async function openPostgres(url: string, onStatement?: (sql: string) => void): Promise<OpenedPostgres> {
   const { connectionString, schema } = parsePostgresUrl(url);
   const { default: pg } = await import('pg');
   const pool = new pg.Pool({ connectionString, max: POOL_SIZE, types: numericTypeParsers(pg.types) });
@@ -25,7 +26,7 @@ export async function openPostgres(url: string): Promise<OpenedPostgres> {
   // the pool; unheard, it would crash the process. The pool discards the connection and the
   // next query opens a new one, so there is nothing else to do here.
   pool.on('error', () => undefined);
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), ...countStatements(onStatement) });
   try {
     if (schema !== undefined) await ensureSchema(db, schema);
   } catch (error) {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, open, readdir, rename, rm, rmdir, stat, unlink, lstat, type FileHandle } from 'node:fs/promises';
+import { link, mkdir, open, readdir, rename, rm, rmdir, stat, unlink, lstat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -7,6 +7,7 @@ import { AtelierError, describeValue } from '../../errors/atelier-error.js';
 import { contentTypeForKey, isValidKey } from '../keys.js';
 import type { ObjectInfo, PutOptions, SignedUrlOptions, Storage } from '../storage.js';
 import type { UrlSigner } from '../url-signer.js';
+import { createDirectorySyncs } from './directory-syncs.js';
 
 /** Options of {@link createDiskStorage}. */
 export interface DiskStorageOptions {
@@ -16,6 +17,8 @@ export interface DiskStorageOptions {
   readonly signer: UrlSigner;
   /** Path the media route is mounted at. Default `/media`. */
   readonly urlPrefix?: string;
+  /** Called for every fsync (files and directories), e.g. to count them. */
+  readonly onFsync?: () => void;
 }
 
 // Temp names start with '.', which no valid key segment can, so `.tmp` never collides with a key.
@@ -43,6 +46,20 @@ export function createDiskStorage(options: DiskStorageOptions): Storage {
   const tmpDir = path.join(root, TMP_DIR);
   const urlPrefix = (options.urlPrefix ?? '/media').replace(/\/+$/, '');
   const { signer } = options;
+  const onFsync = options.onFsync ?? (() => {});
+  const directorySyncs = createDirectorySyncs(async (dir) => {
+    onFsync();
+    await fsyncDirectory(dir);
+  });
+  let tmpDirReady: Promise<unknown> | undefined;
+  /** The temp directory, made once (and again if a put finds it gone). */
+  function mkdirTmp(): Promise<unknown> {
+    tmpDirReady ??= mkdir(tmpDir, { recursive: true }).catch((error: unknown) => {
+      tmpDirReady = undefined;
+      throw error;
+    });
+    return tmpDirReady;
+  }
 
   // A crash between creating and renaming a temp file leaves it behind. Sweep in the
   // background: start-up must not wait on a directory that may be large or on slow disk.
@@ -74,35 +91,42 @@ export function createDiskStorage(options: DiskStorageOptions): Storage {
 
   async function put(key: string, body: Buffer | Readable, putOptions?: PutOptions): Promise<ObjectInfo> {
     const file = pathFor(key);
-    await mkdir(tmpDir, { recursive: true });
+    await mkdirTmp();
     const tmpFile = path.join(tmpDir, `${randomUUID()}.tmp`);
     let handle: FileHandle | undefined;
+    let size = 0;
     try {
-      handle = await open(tmpFile, 'wx');
+      handle = await open(tmpFile, 'wx').catch(async (error: unknown) => {
+        // The temp directory was removed behind our back (an operator's clean-up): once more.
+        if (!isMissing(error)) throw error;
+        await mkdir(tmpDir, { recursive: true });
+        return open(tmpFile, 'wx');
+      });
       const out = handle;
       if (Buffer.isBuffer(body)) {
         await out.writeFile(body);
+        size = body.length;
       } else {
         // Chunk by chunk, awaiting each write: backpressure without holding the stream in memory.
         // pipeline destroys `body` if the write fails and rejects if `body` errors.
         await pipeline(body, async (source: AsyncIterable<Uint8Array | string>) => {
           // A stream with setEncoding() yields strings; write them back as the same UTF-8 bytes.
-          for await (const chunk of source) await out.write(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk);
+          for await (const chunk of source) size += (await out.write(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk)).bytesWritten;
         });
       }
       // Durable before visible: without it a crash after rename could leave an empty file.
+      onFsync();
       await out.sync();
       await out.close();
       handle = undefined;
-      await renameInto(tmpFile, file);
+      await renameInto(tmpFile, file, directorySyncs.sync);
     } catch (error) {
       await handle?.close().catch(() => undefined);
       await rm(tmpFile, { force: true }).catch(() => undefined);
       throw error;
     }
-    const info = await infoOf(key, file, putOptions?.contentType);
-    if (info === undefined) throw new AtelierError('storage_failed', `The object ${key} vanished right after it was written`);
-    return info;
+    // What was just written, without a stat: its size is what we wrote, its time is now.
+    return { key, size, contentType: putOptions?.contentType ?? contentTypeForKey(key), modifiedAt: new Date() };
   }
 
   async function get(key: string): Promise<Readable> {
@@ -160,6 +184,36 @@ export function createDiskStorage(options: DiskStorageOptions): Storage {
     }
   }
 
+  /**
+   * A copy as a second hard link to the same bytes: objects are never changed in place (a put
+   * renames a new file over the key), so two links behave as two copies, and the bytes are
+   * already durable. Linked to a temp name and renamed, like a put, so the key appears whole.
+   * Undefined when the filesystem cannot link (the caller copies the bytes instead).
+   */
+  async function linkCopy(fromKey: string, toKey: string): Promise<ObjectInfo | undefined> {
+    const from = pathFor(fromKey);
+    const stats = await stat(from).catch((error: unknown) => {
+      if (isMissing(error)) throw notFound(fromKey);
+      throw error;
+    });
+    if (!stats.isFile()) throw notFound(fromKey);
+    const tmpFile = path.join(tmpDir, `${randomUUID()}.tmp`);
+    try {
+      await mkdirTmp();
+      await link(from, tmpFile);
+    } catch (error) {
+      if (isMissing(error)) throw notFound(fromKey);
+      return undefined;
+    }
+    try {
+      await renameInto(tmpFile, pathFor(toKey), directorySyncs.sync);
+    } catch (error) {
+      await rm(tmpFile, { force: true }).catch(() => undefined);
+      throw error;
+    }
+    return { key: toKey, size: stats.size, contentType: contentTypeForKey(toKey), modifiedAt: stats.mtime };
+  }
+
   return {
     put,
     get,
@@ -171,6 +225,8 @@ export function createDiskStorage(options: DiskStorageOptions): Storage {
     },
     async copy(fromKey, toKey) {
       pathFor(toKey); // reject a bad destination before opening the source
+      const linked = await linkCopy(fromKey, toKey);
+      if (linked) return linked;
       // Reusing put gives the copy the same temp + fsync + rename atomicity.
       const source = await get(fromKey);
       try {
@@ -229,21 +285,23 @@ function isMissing(error: unknown): boolean {
 }
 
 /**
- * Renames the temp file to its final path, creating parents. A concurrent delete may prune the
- * parent directory between our mkdir and rename, so an ENOENT is retried a few times.
+ * Renames the temp file to its final path, creating parents when the rename says they are
+ * missing (most puts go to a directory that exists: one syscall, not a mkdir per file). A
+ * concurrent delete may prune the parent between our mkdir and rename, so an ENOENT is
+ * retried a few times.
  */
-async function renameInto(tmpFile: string, file: string): Promise<void> {
+async function renameInto(tmpFile: string, file: string, syncDirectory: (dir: string) => Promise<void>): Promise<void> {
   const dir = path.dirname(file);
   for (let attempt = 0; ; attempt++) {
-    await mkdir(dir, { recursive: true });
     try {
       await rename(tmpFile, file);
       break;
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 3) throw error;
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 4) throw error;
+      await mkdir(dir, { recursive: true });
     }
   }
-  await fsyncDirectory(dir);
+  await syncDirectory(dir);
 }
 
 /** Makes the rename itself durable. Best effort: not every platform can open a directory. */

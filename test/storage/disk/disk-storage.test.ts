@@ -1,4 +1,4 @@
-import { access, mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -50,6 +50,24 @@ describe('disk storage specifics', () => {
     expect(await readdir(path.join(root, '.tmp'))).toEqual([]);
     // The failed put also created no parent directory or file for its key.
     expect(await exists(path.join(root, 'a', 'broken.png'))).toBe(false);
+  });
+
+  it('copies by a second hard link: no bytes rewritten, no file fsync, the copy independent of the source', async () => {
+    let fsyncs = 0;
+    const counted = createDiskStorage({ root, signer, onFsync: () => fsyncs++ });
+    await counted.put('workspace-temp/u1/j1/0.png', Buffer.from('original'));
+    expect(fsyncs).toBe(2); // the file, then its directory
+    fsyncs = 0;
+    const info = await counted.copy('workspace-temp/u1/j1/0.png', 'workspace-temp/u1/j2/0.png');
+    expect(info).toMatchObject({ key: 'workspace-temp/u1/j2/0.png', size: 8 });
+    expect(fsyncs).toBe(1); // the new directory entry only
+    const source = await stat(path.join(root, 'workspace-temp', 'u1', 'j1', '0.png'));
+    const copy = await stat(path.join(root, 'workspace-temp', 'u1', 'j2', '0.png'));
+    expect(copy.ino).toBe(source.ino);
+    // A put replaces the key's file (rename), so the copy keeps the old bytes.
+    await counted.put('workspace-temp/u1/j1/0.png', Buffer.from('changed'));
+    expect(await readFile(path.join(root, 'workspace-temp', 'u1', 'j2', '0.png'), 'utf8')).toBe('original');
+    expect(await readdir(path.join(root, '.tmp'))).toEqual([]);
   });
 
   it('removes the temp file when a put fails before any byte arrives', async () => {
