@@ -1,4 +1,3 @@
-import sharp from 'sharp';
 import type { GeneratedImage } from '../../backends/backend.js';
 import type { JobSpec } from '../../jobs/job-spec.js';
 import { formatA1111Parameters, hasNegativePrompt } from './a1111-parameters.js';
@@ -77,11 +76,10 @@ export async function processGeneratedImage(image: GeneratedImage, spec: JobSpec
   };
   const original = withPngTextChunk(image.data, PARAMETERS_KEYWORD, formatA1111Parameters(spec, image.seed, extras));
   const measure = opts.measure ?? ((work) => work());
-  // The header first: an image whose header does not parse fails the same way every time,
-  // instead of by whichever of two concurrent reads rejects first.
-  const { width, height } = await sharp(image.data).metadata();
+  // One header read: renderDerivatives reads it before decoding and reports the size it states.
   const derivatives = await measure(() => renderDerivatives(image.data, opts.preset));
   const { thumbnail } = derivatives;
+  const { width, height } = derivatives.source;
   return {
     original,
     thumbnail: thumbnail.data,

@@ -26,6 +26,8 @@ export interface DerivativeMetrics {
 }
 
 export interface Derivatives {
+  /** The source's size as its header states it (before EXIF orientation). */
+  readonly source: Size;
   readonly thumbnail: Thumbnail;
   readonly variants: readonly RenderedVariant[];
   readonly metrics: DerivativeMetrics;
@@ -97,6 +99,7 @@ export async function renderDerivatives(source: Buffer | string, preset: Deliver
   ];
   const variantTotal = normal.data.length + high.data.length;
   return {
+    source: original.header,
     thumbnail: { data: thumbnail.data, width: thumbnail.info.width, height: thumbnail.info.height },
     variants,
     metrics: {
@@ -109,7 +112,7 @@ export async function renderDerivatives(source: Buffer | string, preset: Deliver
 }
 
 /** Reads the header only (no pixels): size after EXIF orientation, format, byte count. */
-async function probe(source: Buffer | string, limitInputPixels: number): Promise<Size & { bytes: number }> {
+async function probe(source: Buffer | string, limitInputPixels: number): Promise<Size & { bytes: number; header: Size }> {
   const meta = await sharp(source, { limitInputPixels }).metadata();
   if (!meta.format || !ACCEPTED_FORMATS.has(meta.format)) {
     throw new MediaError('source', `Expected a PNG, JPEG or WebP image but received ${meta.format ?? 'an unknown format'}`);
@@ -120,7 +123,7 @@ async function probe(source: Buffer | string, limitInputPixels: number): Promise
     throw new MediaError('source', `Expected at most ${limitInputPixels} pixels but the source has ${width}×${height}`);
   }
   const bytes = typeof source === 'string' ? (await stat(source)).size : source.length;
-  return { width, height, bytes };
+  return { width, height, bytes, header: { width: meta.width, height: meta.height } };
 }
 
 /** Runs one step, turning any failure into a {@link MediaError} of the step's class. */
