@@ -32,4 +32,10 @@ export interface AdmissionCheck {
    * several sharing PostgreSQL — cannot all pass on the same count.
    */
   readonly recheck?: (context: AdmissionContext, counts: JobCounts) => Promise<void>;
+  /**
+   * Whether `recheck` has anything to decide for this job (a user without limits has not): when
+   * no check needs it, the job is recorded without the transaction that locks the user's row.
+   * Absent means always.
+   */
+  readonly rechecks?: (context: AdmissionContext) => boolean;
 }

@@ -175,10 +175,11 @@ export function createJobService(deps: JobServiceDeps) {
 
   /**
    * The admission checks that must hold when the job is recorded (rate limits), re-run inside
-   * the inserting transaction; undefined when no check asks for it.
+   * the inserting transaction; undefined when no check asks for it for this job (no limits
+   * configured, or an exempt admin), which spares the transaction and the user-row lock.
    */
   function insertGuard(context: AdmissionContext): InsertGuard | undefined {
-    const rechecks = (deps.admission ?? []).flatMap((check) => (check.recheck ? [check.recheck] : []));
+    const rechecks = (deps.admission ?? []).flatMap((check) => (check.recheck && (check.rechecks?.(context) ?? true) ? [check.recheck] : []));
     if (rechecks.length === 0) return undefined;
     return async (counts) => {
       for (const recheck of rechecks) await recheck(context, counts);

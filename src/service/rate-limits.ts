@@ -85,7 +85,13 @@ export function createRateLimitCheck(deps: RateLimitDeps, limits: RateLimitConfi
   }
 
   const early = async (context: AdmissionContext) => decide(deps, context.user);
-  return Object.assign(early, { recheck: async (context: AdmissionContext, counts: JobCounts) => decide(counts, context.user) });
+  return Object.assign(early, {
+    recheck: async (context: AdmissionContext, counts: JobCounts) => decide(counts, context.user),
+    rechecks: (context: AdmissionContext) => {
+      const own = limitsFor(context.user);
+      return own !== undefined && (own.perHour > 0 || own.concurrent > 0);
+    },
+  });
 }
 
 function validate(limits: RateLimitConfig): void {

@@ -74,6 +74,15 @@ async function refusal(gate: AdmissionCheck, user: UserRow): Promise<AtelierErro
 }
 
 describe('createRateLimitCheck', () => {
+  it('asks for the locked re-check only when the user has a limit to enforce', () => {
+    expect(check().rechecks?.(context(alice))).toBe(true);
+    expect(check().rechecks?.(context(admin))).toBe(false);
+    expect(check({ perHour: 0, concurrent: 0 }).rechecks?.(context(alice))).toBe(false);
+    expect(check({ perHour: 0, concurrent: 1 }).rechecks?.(context(alice))).toBe(true);
+    expect(check({ perUser: { root: { perHour: 5 } } }).rechecks?.(context(admin))).toBe(true);
+    expect(check({ perUser: { alice: { perHour: 0, concurrent: 0 } } }).rechecks?.(context(alice))).toBe(false);
+  });
+
   it('admits 50 jobs in an hour and refuses the 51st until the oldest leaves the window', async () => {
     const gate = check();
     await submit(gate, alice, 50);
