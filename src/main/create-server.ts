@@ -272,6 +272,7 @@ export async function createServer(config: Config, options: CreateServerOptions 
       // Before the database closes: a sweep in progress finishes first.
       await sweeps?.stop();
       await runner.stop(10_000);
+      await pipeline.settle();
       await queue.close();
       await bus.close();
       await database.close();

@@ -69,7 +69,8 @@ export interface AttemptPipeline {
   progress(attempt: Attempt, step: number, totalSteps: number): Promise<void>;
   /**
    * Stores the outputs and commits them: files first, then assets + success in one
-   * transaction guarded by the attempt, then `succeeded`, the hook and the queue entry.
+   * transaction guarded by the attempt, then `succeeded`; the hook and the removal of the
+   * queue entry follow without holding up the caller (see `settle`).
    * Throws what storing or committing throws, leaving no file behind unless the record shows
    * the commit happened; `lost` when the attempt no longer owns the job, with its files
    * removed when nobody else can own them. `signal` aborted before the commit counts as lost.
@@ -91,6 +92,8 @@ export interface AttemptPipeline {
   reclaim(owner: string): Promise<number>;
   /** Settles a lease nobody will run (a claim whose worker hung up). */
   giveBack(lease: Lease, error: QueueError): Promise<void>;
+  /** Waits for what committed attempts still do after answering (at shutdown, before the queue closes). */
+  settle(): Promise<void>;
   /** Counts a job canceled while it ran, once, however many holders notice it. */
   observeCanceled(job: Pick<JobRow, 'id' | 'model' | 'created_at'>): void;
 }
@@ -112,6 +115,12 @@ export function createAttemptPipeline(deps: AttemptPipelineDeps): AttemptPipelin
   const clock = deps.clock ?? Date.now;
   /** Jobs whose cancel while running was counted, so each is counted once. */
   const canceledCounted = new Set<string>();
+  /** What commits left running after answering: the hook and the queue entry's removal. */
+  const tails = new Set<Promise<void>>();
+  const track = (tail: Promise<void>) => {
+    tails.add(tail);
+    void tail.finally(() => tails.delete(tail));
+  };
 
   function observeFinished(job: Pick<JobRow, 'model' | 'created_at'>, status: 'succeeded' | 'failed' | 'canceled'): void {
     deps.metrics.jobsFinished.inc({ status, model: job.model });
@@ -220,8 +229,15 @@ export function createAttemptPipeline(deps: AttemptPipelineDeps): AttemptPipelin
       if (signal?.aborted || !(await succeed(attempt, written))) return { kind: 'lost', status: await abandon(attempt, written) };
       await deps.events.emit(job, 'succeeded', { assets: written.map((a) => ({ id: a.id, index: a.asset_index })) });
       observeFinished(job, 'succeeded');
-      await deps.onSucceeded?.(job, spec, written, outputs).catch((error: unknown) => deps.logger.warn({ jobId: job.id, err: error }, 'after-success hook failed'));
-      await deps.queue.complete(lease);
+      // The record is final: the hook and the queue entry need not hold up the caller (the
+      // runner's next job, a worker's callback). If the process dies before the entry is
+      // removed, its lease expires and the next holder finds the job finished and removes it.
+      track(
+        (async () => {
+          await deps.onSucceeded?.(job, spec, written, outputs).catch((error: unknown) => deps.logger.warn({ jobId: job.id, err: error }, 'after-success hook failed'));
+          await deps.queue.complete(lease);
+        })().catch((error: unknown) => deps.logger.warn({ jobId: job.id, err: error }, 'removing a finished queue entry failed; its lease will expire')),
+      );
       return { kind: 'succeeded', assets: written };
     },
 
@@ -247,6 +263,10 @@ export function createAttemptPipeline(deps: AttemptPipelineDeps): AttemptPipelin
       const settled = await deps.queue.reclaim(owner);
       await recordSettled(settled);
       return settled.length;
+    },
+
+    async settle(): Promise<void> {
+      while (tails.size > 0) await Promise.all([...tails]);
     },
 
     async giveBack(lease: Lease, error: QueueError): Promise<void> {

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Backend, GeneratedOutput } from '../backends/backend.js';
+import type { Backend } from '../backends/backend.js';
 import type { JobsRepo } from '../db/repos/jobs-repo.js';
 import type { JobRow } from '../db/schema.js';
 import { CanceledError, RetryableError, UnrecoverableError } from '../errors/signals.js';
@@ -69,8 +69,6 @@ export function createRunner(deps: RunnerDeps, options: RunnerOptions) {
   });
 
   async function loop(): Promise<void> {
-    // The commit of this loop's previous job, still storing while the backend runs the next.
-    let committing: Promise<void> = Promise.resolve();
     while (!stopping.signal.aborted) {
       try {
         if (clock() - lastRecovery >= Math.min(options.leaseMs / 2, 1000)) {
@@ -82,21 +80,13 @@ export function createRunner(deps: RunnerDeps, options: RunnerOptions) {
           await enqueueJobs(await deps.jobs.listQueuedBefore(clock() - RECONCILE_INTERVAL_MS, RECONCILE_BATCH));
         }
         const lease = await deps.queue.claim(options.workerId, options.leaseMs, options.lanes);
-        if (lease) {
-          const { rest } = await runLease(lease);
-          // At most one commit per loop behind the backend: storing never piles up unbounded.
-          await committing;
-          committing = rest;
-        } else {
-          await committing;
-          await deps.queue.waitForWork(options.pollMs, stopping.signal, options.lanes);
-        }
+        if (lease) await runLease(lease);
+        else await deps.queue.waitForWork(options.pollMs, stopping.signal, options.lanes);
       } catch (error) {
         deps.logger.error({ err: error }, 'runner loop error');
         await deps.queue.waitForWork(options.pollMs, stopping.signal, options.lanes);
       }
     }
-    await committing;
   }
 
   /** Enqueues jobs the records say are unfinished; idempotent for jobs already queued. */
@@ -113,37 +103,15 @@ export function createRunner(deps: RunnerDeps, options: RunnerOptions) {
     }
   }
 
-  /**
-   * Runs the lease's backend and resolves once the backend is done, with the rest of the
-   * attempt (storing and committing the outputs, or recording the failure) in `rest`: the
-   * loop claims the next job meanwhile, so a GPU does not idle while images are encoded and
-   * written. The lease is held until the rest is over; `rest` never rejects.
-   */
-  async function runLease(lease: Lease): Promise<{ rest: Promise<void> }> {
+  async function runLease(lease: Lease): Promise<void> {
     const attempt = await pipeline.begin(lease, options.workerId);
-    if (!attempt) return { rest: Promise.resolve() };
+    if (!attempt) return;
     const { job, spec } = attempt;
     const abort = new AbortController();
     running.set(job.id, abort);
     const release = pipeline.holdLease(attempt, options.leaseMs, () => abort.abort(new CanceledError('The lease was lost')));
-    let workDir: string | undefined;
-    /** Commits the outputs, or records why there are none; then lets go of the attempt. */
-    const finish = async (outcome: { outputs: readonly GeneratedOutput[] } | { error: unknown }): Promise<void> => {
-      try {
-        if ('error' in outcome) throw outcome.error;
-        await pipeline.commit(attempt, outcome.outputs, abort.signal);
-      } catch (error) {
-        if (abort.signal.aborted) await pipeline.abandon(attempt);
-        else await pipeline.fail(attempt, classifyError(error));
-      } finally {
-        release();
-        running.delete(job.id);
-        if (workDir) await rm(workDir, { recursive: true, force: true });
-      }
-    };
-    let outcome: { outputs: readonly GeneratedOutput[] } | { error: unknown };
+    const workDir = await mkdtemp(join(tmpdir(), 'atelier-job-'));
     try {
-      workDir = await mkdtemp(join(tmpdir(), 'atelier-job-'));
       const backend = deps.backends.get(job.backend);
       if (!backend) throw new UnrecoverableError(`Backend '${job.backend}' is not configured on this node`, 'unknown_model');
       let progress = Promise.resolve();
@@ -165,12 +133,15 @@ export function createRunner(deps: RunnerDeps, options: RunnerOptions) {
       if (outputs.length !== (spec.numFrames !== undefined ? 1 : spec.numImages)) {
         throw new RetryableError(`Backend '${job.backend}' returned ${outputs.length} images for a batch of ${spec.numImages}`, 'backend_failed');
       }
-      outcome = { outputs };
+      await pipeline.commit(attempt, outputs, abort.signal);
     } catch (error) {
-      outcome = { error };
+      if (abort.signal.aborted) await pipeline.abandon(attempt);
+      else await pipeline.fail(attempt, classifyError(error));
+    } finally {
+      release();
+      running.delete(job.id);
+      await rm(workDir, { recursive: true, force: true });
     }
-    const rest = finish(outcome).catch((error: unknown) => deps.logger.error({ jobId: job.id, err: error }, 'recording an attempt failed'));
-    return { rest };
   }
 
   return {

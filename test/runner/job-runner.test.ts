@@ -27,7 +27,6 @@ import { LOCAL_LANE } from '../../src/queue/lanes.js';
 import { createRunner, type Runner } from '../../src/runner/job-runner.js';
 import { createJobService } from '../../src/service/job-service.js';
 import { createDiskStorage } from '../../src/storage/disk/disk-storage.js';
-import type { Storage } from '../../src/storage/storage.js';
 import { createUrlSigner } from '../../src/storage/url-signer.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
@@ -90,6 +89,7 @@ interface Harness {
   readonly handle: DatabaseHandle;
   readonly queue: Queue;
   readonly runner: Runner;
+  readonly pipeline: ReturnType<typeof createAttemptPipeline>;
   readonly user: UserRow;
   readonly jobs: ReturnType<typeof createJobsRepo>;
   readonly assets: ReturnType<typeof createAssetsRepo>;
@@ -120,8 +120,8 @@ async function setup(
     clock?: () => number;
     /** Wraps the queue the job service enqueues through (to make an enqueue fail). */
     serviceQueue?: (queue: Queue) => Queue;
-    /** Wraps the storage the runner writes outputs to (to hold a write). */
-    storage?: (storage: Storage) => Storage;
+    /** Wraps the queue the runner and the attempt pipeline use (to hold a completion). */
+    runnerQueue?: (queue: Queue) => Queue;
   } = {},
 ): Promise<Harness> {
   const tmp = await makeTempDir('atelier-runner-');
@@ -133,8 +133,7 @@ async function setup(
   const assets = createAssetsRepo(db);
   const events = createJobEvents(createJobEventsRepo(db), bus);
   const mediaRoot = join(tmp.dir, 'media');
-  const disk = createDiskStorage({ root: mediaRoot, signer: createUrlSigner('runner-test-secret') });
-  const storage = options.storage?.(disk) ?? disk;
+  const storage = createDiskStorage({ root: mediaRoot, signer: createUrlSigner('runner-test-secret') });
   const metrics = createMetrics();
   const registry = new ModelRegistry([
     { name: 'fake-model', backend: 'fake', label: 'Fake model', modes: ['t2i'], baseResolution: 64, defaultSteps: 2, defaultCfgScale: 7, defaultSampler: 'Euler', default: true },
@@ -149,9 +148,10 @@ async function setup(
   };
   const laneOf = () => LOCAL_LANE;
   const service = createJobService({ jobs, assets, events, queue: options.serviceQueue?.(queue) ?? queue, laneOf, registry, backends, metrics, maxAttempts: options.maxAttempts ?? 3 });
-  const pipeline = createAttemptPipeline({ queue, jobs, events, storage, registry, metrics, logger, workspaceTtlMs: 3600_000, ...(options.clock ? { clock: options.clock } : {}) });
+  const runnerQueue = options.runnerQueue?.(queue) ?? queue;
+  const pipeline = createAttemptPipeline({ queue: runnerQueue, jobs, events, storage, registry, metrics, logger, workspaceTtlMs: 3600_000, ...(options.clock ? { clock: options.clock } : {}) });
   const runner = createRunner(
-    { queue, jobs, events, storage, backends, pipeline, metrics, logger, laneOf },
+    { queue: runnerQueue, jobs, events, storage, backends, pipeline, metrics, logger, laneOf },
     { workerId: 'test-runner', concurrency: 1, leaseMs: options.leaseMs ?? 2000, pollMs: 50, ...(options.clock ? { clock: options.clock } : {}) },
   );
   const user = await createUsersRepo(db).create('u', 'user', Date.now());
@@ -160,6 +160,7 @@ async function setup(
   harnesses.push({
     async close() {
       await runner.stop(2000);
+      await pipeline.settle();
       await queue.close();
       await bus.close();
       await handle.close();
@@ -173,6 +174,7 @@ async function setup(
     handle,
     queue,
     runner,
+    pipeline,
     user,
     jobs,
     assets,
@@ -270,61 +272,32 @@ describe('job runner', () => {
     expect(await queueRows(h)).toEqual([]);
   });
 
-  it('runs the next job on the backend while the previous one is still being stored, one commit behind at most', async () => {
-    // Writes of the first job hold until released; the backend itself answers at once.
+  it('answers a commit once the record is final; the queue entry goes after, and settle() waits for it', async () => {
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));
-    const putsOf = new Map<string, number>();
-    let firstJob: string | undefined;
-    const { backend, calls } = fakeBackend((spec) => imagesFor(spec));
-    const h = await setup(backend, {
-      storage: (inner) => ({
-        ...inner,
-        async put(key, body, options) {
-          const jobId = key.split('/')[2]!;
-          putsOf.set(jobId, (putsOf.get(jobId) ?? 0) + 1);
-          firstJob ??= jobId;
-          if (jobId === firstJob) await held;
-          return inner.put(key, body, options);
-        },
-      }),
-    });
-    const a = await h.submit({ seed: 1 });
-    const b = await h.submit({ seed: 2 });
-    const c = await h.submit({ seed: 3 });
-    // B reached the backend and is being stored while A's writes are held…
-    await waitFor('job B to be stored', async () => (putsOf.get(b.id) ?? 0) > 0);
-    expect(calls).toHaveLength(2);
-    expect((await h.job(a.id)).status).toBe('running');
-    // …and C waits: the runner is one commit behind at most, so it claims nothing more.
-    expect((await h.job(c.id)).status).toBe('queued');
-    release();
-    for (const job of [a, b, c]) expect((await h.waitForTerminal(job.id)).status).toBe('succeeded');
-    expect(calls).toHaveLength(3);
-    for (const job of [a, b, c]) expect(await h.assets.listForJob(job.id)).toHaveLength(1);
-  });
-
-  it('stop() waits for a commit still storing, so the job it ran is not left running', async () => {
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    let putStarted = false;
+    let completing = 0;
     const { backend } = fakeBackend((spec) => imagesFor(spec));
     const h = await setup(backend, {
-      storage: (inner) => ({
+      runnerQueue: (inner) => ({
         ...inner,
-        async put(key, body, options) {
-          putStarted = true;
+        async complete(lease) {
+          completing++;
           await held;
-          return inner.put(key, body, options);
+          return inner.complete(lease);
         },
       }),
     });
     const job = await h.submit();
-    await waitFor('the commit to start storing', async () => putStarted);
-    const stopped = h.runner.stop(5000);
+    expect((await h.waitForTerminal(job.id)).status).toBe('succeeded');
+    await waitFor('the queue entry removal to start', async () => completing > 0);
+    expect(await queueRows(h)).toHaveLength(1);
+    let settled = false;
+    const settling = h.pipeline.settle().then(() => (settled = true));
+    await Promise.resolve();
+    expect(settled).toBe(false);
     release();
-    await stopped;
-    expect((await h.job(job.id)).status).toBe('succeeded');
+    await settling;
+    expect(await queueRows(h)).toHaveLength(0);
   });
 
   it('retries a backend that throws a plain Error twice, then succeeds on attempt 3', async () => {
