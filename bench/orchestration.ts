@@ -1,10 +1,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import sharp from 'sharp';
-import type { Backend } from '../src/backends/backend.js';
 import { loadConfig } from '../src/main/load-config.js';
 import { createServer } from '../src/main/create-server.js';
+import { counterDiff, perJobCounters, readRegistry } from './cost-counters.js';
+import type { JobCost } from './job-cost.js';
+import { noWorkBackend, useNoWorkModel } from './no-work-backend.js';
 
 export interface OrchestrationResult {
   readonly jobs: number;
@@ -12,21 +13,8 @@ export interface OrchestrationResult {
   readonly jobsPerSecond: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
-}
-
-/**
- * A backend that answers at once with a ready-made 64×64 PNG per image: what is left is
- * Atelier's own overhead — records, queue, events, thumbnail, provenance, atomic writes.
- */
-function noWorkBackend(png: Buffer): Backend {
-  return {
-    kind: 'no-work',
-    label: 'no-work benchmark backend',
-    capabilities: { modes: ['t2i'], samplers: ['Euler'], maxWidth: 4096, maxHeight: 4096, maxSteps: 150, maxBatch: 8, cancel: true, preview: false },
-    async generate(spec) {
-      return Array.from({ length: spec.numImages }, (_, index) => ({ kind: 'image' as const, index, seed: spec.seed + index, width: 64, height: 64, data: png }));
-    },
-  };
+  /** What each job of the saturated run cost; CPU is this whole process (server and clients). */
+  readonly cost: JobCost;
 }
 
 /**
@@ -34,13 +22,14 @@ function noWorkBackend(png: Buffer): Backend {
  * queue, runner claim/complete, event log, thumbnail, atomic file writes — with a backend
  * that does no work. Throughput is measured saturated (`clients` submitting at once);
  * latency unloaded (one job at a time), so it is not just time spent waiting in line.
+ * Every job has its own seed and the prompt cache is off: each one reaches the runner (cache
+ * hits have their own figure, bench/cache-hit-latency.ts).
  */
 export async function benchOrchestration(jobs: number, clients: number, latencyJobs: number): Promise<OrchestrationResult> {
   const dir = await mkdtemp(join(tmpdir(), 'atelier-bench-'));
-  const config = loadConfig({ DATA_DIR: dir, PORT: '0', LOG_LEVEL: 'silent', RUNNER_CONCURRENCY: '2' }, dir);
-  config.models = [{ name: 'no-work', backend: 'no-work', label: 'no work', modes: ['t2i'], baseResolution: 512, defaultSteps: 1, defaultCfgScale: 7, defaultSampler: 'Euler', default: true }];
-  const png = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#808080' } }).png().toBuffer();
-  const server = await createServer(config, { backends: new Map([['no-work', noWorkBackend(png)]]) });
+  const config = loadConfig({ DATA_DIR: dir, PORT: '0', LOG_LEVEL: 'silent', RUNNER_CONCURRENCY: '2', CACHE_DEFAULT_MODE: 'off', RATE_LIMIT_PER_HOUR: '0', RATE_LIMIT_CONCURRENT: '0' }, dir);
+  useNoWorkModel(config);
+  const server = await createServer(config, { backends: new Map([['no-work', await noWorkBackend()]]) });
   const url = await server.listen();
   const token = server.adminToken.token!;
 
@@ -59,15 +48,18 @@ export async function benchOrchestration(jobs: number, clients: number, latencyJ
       if (at !== undefined) resolve(at);
       else waiters.set(runId, resolve);
     });
+  let seed = 0;
   const submit = async () => {
     const response = await fetch(`${url}/api/generate/text-to-image`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ prompt: 'benchmark', steps: 1, seed: 1 }),
+      body: JSON.stringify({ prompt: 'benchmark', steps: 1, seed: seed++ }),
     });
     return ((await response.json()) as { runId: string }).runId;
   };
 
+  const countersBefore = await readRegistry(server.metrics.registry);
+  const cpuBefore = process.cpuUsage();
   const started = performance.now();
   let next = 0;
   const done: Promise<number>[] = [];
@@ -81,6 +73,8 @@ export async function benchOrchestration(jobs: number, clients: number, latencyJ
   );
   await Promise.all(done);
   const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
+  const counters = perJobCounters(counterDiff(countersBefore, await readRegistry(server.metrics.registry)), jobs);
 
   const latencies: number[] = [];
   for (let i = 0; i < latencyJobs; i++) {
@@ -92,5 +86,6 @@ export async function benchOrchestration(jobs: number, clients: number, latencyJ
   await rm(dir, { recursive: true, force: true });
   latencies.sort((a, b) => a - b);
   const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]!;
-  return { jobs, seconds, jobsPerSecond: jobs / seconds, p50Ms: pct(0.5), p99Ms: pct(0.99) };
+  const cost: JobCost = { ...counters, cpuMs: new Map([['nodes', (cpu.user + cpu.system) / 1000 / jobs]]), jobsPerSecond: jobs / seconds };
+  return { jobs, seconds, jobsPerSecond: jobs / seconds, p50Ms: pct(0.5), p99Ms: pct(0.99), cost };
 }

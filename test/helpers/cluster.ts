@@ -9,13 +9,19 @@ type TempDir = Awaited<ReturnType<typeof makeTempDir>>;
 
 /**
  * A scale-out deployment on this machine: N `atelier serve` processes sharing PostgreSQL,
- * Redis and an S3 bucket, and M `atelier worker` processes, each a real child process that
- * can be SIGKILLed and started again. Used by the multi-node test and the scale-out bench.
+ * Redis and an S3 bucket (or one media directory), and M `atelier worker` processes, each a
+ * real child process that can be SIGKILLed and started again. Used by the multi-node test and
+ * the scale-out bench.
  */
 export interface ClusterOptions {
   readonly postgresUrl: string;
   readonly redisUrl: string;
-  readonly s3: { readonly endpoint: string; readonly bucket: string; readonly accessKeyId: string; readonly secretAccessKey: string };
+  /**
+   * The shared S3 bucket. Without it the nodes store media on disk, all in one MEDIA_DIR the
+   * cluster creates (nodes on one machine can share a directory as nodes on many would share a
+   * network filesystem); the bench compares the two.
+   */
+  readonly s3?: { readonly endpoint: string; readonly bucket: string; readonly accessKeyId: string; readonly secretAccessKey: string };
   /** Extra environment for every node (lease length, runner settings, …). */
   readonly env?: Record<string, string>;
 }
@@ -27,6 +33,8 @@ export interface Cluster {
   readonly schema: string;
   readonly redisPrefix: string;
   readonly databaseUrl: string;
+  /** The media directory every node shares, when the cluster stores on disk. */
+  readonly mediaDir: string | undefined;
   /** Starts node `i` (again, after a kill) on its own data directory and port. */
   startNode(i: number): Promise<SpawnedServer>;
   startWorker(i: number, serverUrl: string, workerToken: string): Promise<WorkerProcess>;
@@ -56,16 +64,22 @@ export async function startCluster(nodeCount: number, options: ClusterOptions): 
   dirs.push(root);
   const configFile = join(root.dir, 'atelier.config.json');
   await writeFile(configFile, JSON.stringify(CLUSTER_CONFIG));
+  const mediaDir = options.s3 ? undefined : join(root.dir, 'media');
+  const storage: Record<string, string> = options.s3
+    ? {
+        STORAGE_URL: `s3://${options.s3.bucket}`,
+        S3_ENDPOINT: options.s3.endpoint,
+        S3_FORCE_PATH_STYLE: 'true',
+        S3_REGION: 'us-east-1',
+        S3_ACCESS_KEY_ID: options.s3.accessKeyId,
+        S3_SECRET_ACCESS_KEY: options.s3.secretAccessKey,
+      }
+    : { MEDIA_DIR: mediaDir! };
   const shared = {
     DATABASE_URL: databaseUrl,
     REDIS_URL: options.redisUrl,
     REDIS_PREFIX: redisPrefix,
-    STORAGE_URL: `s3://${options.s3.bucket}`,
-    S3_ENDPOINT: options.s3.endpoint,
-    S3_FORCE_PATH_STYLE: 'true',
-    S3_REGION: 'us-east-1',
-    S3_ACCESS_KEY_ID: options.s3.accessKeyId,
-    S3_SECRET_ACCESS_KEY: options.s3.secretAccessKey,
+    ...storage,
     // Every node must sign and verify the same media URLs and accept the same admin.
     ATELIER_SIGNING_SECRET: randomBytes(32).toString('base64url'),
     ATELIER_ADMIN_TOKEN: adminToken,
@@ -102,6 +116,7 @@ export async function startCluster(nodeCount: number, options: ClusterOptions): 
     schema,
     redisPrefix,
     databaseUrl,
+    mediaDir,
     startNode,
     async startWorker(i, serverUrl, workerToken) {
       const child = spawn(
