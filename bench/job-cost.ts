@@ -9,7 +9,10 @@ import type { CounterCost } from './cost-counters.js';
 export interface JobCost extends Partial<CounterCost> {
   readonly jobsPerSecond: number;
   readonly redisCommands?: number;
-  /** CPU ms per job by process group: node(s), workers, postgres, redis, s3, bench. */
+  /**
+   * CPU ms per job by process group: node(s), workers, postgres, redis, s3, bench; `other` is
+   * the rest of the machine meanwhile (not part of the run).
+   */
   readonly cpuMs: ReadonlyMap<string, number>;
   /** Whether storage was S3 (then put+copy are "S3 writes"). */
   readonly s3?: boolean;
@@ -41,11 +44,16 @@ export function costTable(columns: readonly { readonly name: string; readonly co
   for (const op of STORAGE_OPS) row(`storage ${op}`, (c) => (c.storage ? (c.storage.get(op) ?? 0) : undefined));
   row('  S3 writes (put+copy)', (c) => (c.s3 && c.storage ? (c.storage.get('put') ?? 0) + (c.storage.get('copy') ?? 0) : undefined));
   row('fsyncs (disk storage)', (c) => c.fsyncs);
-  const otherRoutes = [...new Set(columns.flatMap(({ cost }) => [...(cost.http?.keys() ?? [])]))].filter((r) => !ROUTES.includes(r)).sort();
+  // Only routes some run used per job (not the bench's one-off set-up requests).
+  const otherRoutes = [...new Set(columns.flatMap(({ cost }) => [...(cost.http ?? [])].filter(([, n]) => n >= 0.01).map(([r]) => r)))].filter((r) => !ROUTES.includes(r)).sort();
   for (const route of [...ROUTES, ...otherRoutes]) row(`HTTP ${route}`, (c) => (c.http ? (c.http.get(route) ?? 0) : undefined));
   row('Redis commands (server-wide)', (c) => c.redisCommands);
   for (const group of CPU_GROUPS) row(`CPU ms: ${CPU_LABEL[group]}`, (c) => c.cpuMs.get(group));
-  row('CPU ms: total', (c) => [...c.cpuMs.values()].reduce((a, b) => a + b, 0));
-  row(`CPU busy, cores (of ${cpus().length})`, (c) => ([...c.cpuMs.values()].reduce((a, b) => a + b, 0) * c.jobsPerSecond) / 1000);
+  const ours = (c: JobCost) => [...c.cpuMs].reduce((sum, [group, ms]) => (group === 'other' ? sum : sum + ms), 0);
+  row('CPU ms: total of the above', ours);
+  row(`CPU busy, cores (of ${cpus().length})`, (c) => (ours(c) * c.jobsPerSecond) / 1000);
+  // Anything else on the machine meanwhile (another test suite): a large figure means the run
+  // was disturbed and its throughput reads low.
+  row('  other processes on the machine, cores', (c) => ((c.cpuMs.get('other') ?? NaN) * c.jobsPerSecond) / 1000);
   return [['per job', ...columns.map((c) => c.name)], ...rows];
 }

@@ -6,6 +6,7 @@ import { createServer } from '../src/main/create-server.js';
 import { counterDiff, perJobCounters, readRegistry } from './cost-counters.js';
 import type { JobCost } from './job-cost.js';
 import { noWorkBackend, useNoWorkModel } from './no-work-backend.js';
+import { benchProcessGroup, cpuSpent, readCpu } from './process-cpu.js';
 
 export interface OrchestrationResult {
   readonly jobs: number;
@@ -59,7 +60,7 @@ export async function benchOrchestration(jobs: number, clients: number, latencyJ
   };
 
   const countersBefore = await readRegistry(server.metrics.registry);
-  const cpuBefore = process.cpuUsage();
+  const cpuBefore = readCpu([benchProcessGroup]);
   const started = performance.now();
   let next = 0;
   const done: Promise<number>[] = [];
@@ -73,7 +74,7 @@ export async function benchOrchestration(jobs: number, clients: number, latencyJ
   );
   await Promise.all(done);
   const seconds = (performance.now() - started) / 1000;
-  const cpu = process.cpuUsage(cpuBefore);
+  const cpu = cpuSpent(cpuBefore, readCpu([benchProcessGroup]));
   const counters = perJobCounters(counterDiff(countersBefore, await readRegistry(server.metrics.registry)), jobs);
 
   const latencies: number[] = [];
@@ -86,6 +87,6 @@ export async function benchOrchestration(jobs: number, clients: number, latencyJ
   await rm(dir, { recursive: true, force: true });
   latencies.sort((a, b) => a - b);
   const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]!;
-  const cost: JobCost = { ...counters, cpuMs: new Map([['nodes', (cpu.user + cpu.system) / 1000 / jobs]]), jobsPerSecond: jobs / seconds };
+  const cost: JobCost = { ...counters, cpuMs: new Map([['nodes', cpu.get('bench')! / jobs], ['other', cpu.get('other')! / jobs]]), jobsPerSecond: jobs / seconds };
   return { jobs, seconds, jobsPerSecond: jobs / seconds, p50Ms: pct(0.5), p99Ms: pct(0.99), cost };
 }

@@ -43,6 +43,20 @@ export function processCpuMs(pid: number, withChildren: boolean): number {
   }
 }
 
+/**
+ * Busy CPU ms of the whole machine (every core; /proc/stat's cpu line minus idle and iowait).
+ * Minus what a run's own processes spent, it says how much else ran meanwhile — other test
+ * suites on this machine distort a run, and the bench says by how much.
+ */
+export function machineBusyMs(): number {
+  try {
+    const [user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number) as number[];
+    return ((user! + nice! + system! + irq! + softirq! + steal!) * 1000) / TICKS_PER_SECOND;
+  } catch {
+    return 0;
+  }
+}
+
 /** Pids whose /proc/<pid>/comm is exactly `name` (what `pgrep -x name` finds). */
 export function pidsNamed(name: string): number[] {
   if (!procAvailable) return [];
@@ -66,15 +80,22 @@ export interface ProcessGroup {
   readonly withChildren: boolean;
 }
 
+/** CPU ms by group name, and the machine's busy ms under the key `machine`. */
 export type CpuReading = ReadonlyMap<string, number>;
 
 export function readCpu(groups: readonly ProcessGroup[]): CpuReading {
-  return new Map(groups.map((g) => [g.name, g.pids().reduce((ms, pid) => ms + processCpuMs(pid, g.withChildren), 0)]));
+  return new Map([...groups.map((g): [string, number] => [g.name, g.pids().reduce((ms, pid) => ms + processCpuMs(pid, g.withChildren), 0)]), ['machine', machineBusyMs()]]);
 }
 
-/** CPU ms each group spent between two readings. */
+/**
+ * CPU ms each group spent between two readings, plus `other`: what the rest of the machine
+ * spent meanwhile (processes outside the groups).
+ */
 export function cpuSpent(before: CpuReading, after: CpuReading): Map<string, number> {
-  return new Map([...after].map(([name, ms]) => [name, ms - (before.get(name) ?? 0)]));
+  const spent = new Map([...after].filter(([name]) => name !== 'machine').map(([name, ms]): [string, number] => [name, ms - (before.get(name) ?? 0)]));
+  const ours = [...spent.values()].reduce((a, b) => a + b, 0);
+  spent.set('other', Math.max(0, (after.get('machine') ?? 0) - (before.get('machine') ?? 0) - ours));
+  return spent;
 }
 
 /** The shared servers every scale-out run uses, server-wide (other clients count too). */

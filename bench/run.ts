@@ -41,6 +41,11 @@ import { benchSqliteFloor } from './sqlite-floor.js';
  *   their CPU row "atelier node(s)" is the whole bench process, HTTP clients included.
  *   "CPU busy" = total CPU ms per job × jobs/s: how many of the machine's cores the run kept
  *   busy; at the core count, the machine is the ceiling and the CPU rows say who burns it.
+ *   "other processes on the machine" is the machine's busy time (/proc/stat) not spent by the
+ *   run's processes: well above 0 means something else ran meanwhile (another test suite on
+ *   the same cores, PostgreSQL and Redis) and the run's figures, the server-wide ones above
+ *   all, read worse than on a quiet machine. Redis commands count the commands BullMQ's Lua
+ *   scripts run inside Redis too (raw BullMQ's column is the same count for a no-op job).
  */
 const JOBS = Number(process.env.BENCH_JOBS ?? 1000);
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 16);
