@@ -6,7 +6,7 @@ import type { Backend, GeneratedOutput, GenerateInputs, PreviewImage } from '../
 import { CanceledError } from '../errors/signals.js';
 import { mapInputsByRole } from '../jobs/conditioning.js';
 import { classifyError } from '../runner/classify-error.js';
-import { createWorkerClient, isLeaseLost, isTransient, ProtocolError, type WorkerClaim, type WorkerClient } from './worker-client.js';
+import { createWorkerClient, isLeaseLost, isTransient, ProtocolError, type CompletionAnswer, type OutputPart, type WorkerClaim, type WorkerClient } from './worker-client.js';
 
 export interface ReferenceWorkerOptions {
   /** The Atelier server, e.g. https://atelier.example.com */
@@ -19,7 +19,13 @@ export interface ReferenceWorkerOptions {
   readonly concurrency?: number;
   /** Remote backends (server configuration names) to take jobs of; default all. */
   readonly backends?: readonly string[];
-  readonly uploadMode?: 'direct' | 'presigned';
+  /**
+   * How outputs reach the server. `multipart` (default): inside the completion callback, one
+   * request, nothing staged; `direct` / `presigned`: PUT to the claim's upload URLs (lease
+   * token, or presigned URLs), then a JSON callback naming them. A server that does not offer
+   * the one-request completion (no upload.complete_parts in its claims) gets `direct`.
+   */
+  readonly uploadMode?: 'multipart' | 'direct' | 'presigned';
   /** This process's label, recorded as the lease owner. Default host:pid. */
   readonly workerId?: string;
   /** Long-poll length of a claim, ≤ 30. Default 25. */
@@ -52,10 +58,11 @@ const sleep = (ms: number, signal?: AbortSignal) =>
 /**
  * The reference remote worker (`atelier worker`): long-polls the server for jobs of its remote
  * backends, renders each on a local Backend with heartbeats carrying progress and previews,
- * uploads the outputs and posts the completion callback. It rides out server restarts (every
- * call retries with backoff until the server answers or the lease is reported lost), stops a
- * job when the server says it was canceled, and shuts down cleanly: it stops claiming,
- * finishes what it runs within a grace period, and gives back what it could not finish.
+ * and posts the completion callback with the outputs in it (or uploads them first, staged).
+ * It rides out server restarts (every call retries with backoff until the server answers or
+ * the lease is reported lost), stops a job when the server says it was canceled, and shuts
+ * down cleanly: it stops claiming, finishes what it runs within a grace period, and gives
+ * back what it could not finish.
  */
 export function createReferenceWorker(options: ReferenceWorkerOptions) {
   const client = options.client ?? createWorkerClient(options.server, options.token);
@@ -93,7 +100,7 @@ export function createReferenceWorker(options: ReferenceWorkerOptions) {
     while (!stopClaiming.signal.aborted) {
       let claim: WorkerClaim | undefined;
       try {
-        claim = await client.claim({ waitSeconds, uploadMode: options.uploadMode, workerId: `${workerId}#${index}`, ...(options.backends ? { backends: options.backends } : {}) }, stopClaiming.signal);
+        claim = await client.claim({ waitSeconds, uploadMode: options.uploadMode === 'presigned' ? 'presigned' : 'direct', workerId: `${workerId}#${index}`, ...(options.backends ? { backends: options.backends } : {}) }, stopClaiming.signal);
         if (failures > 0) log('server reachable again');
         failures = 0;
       } catch (error) {
@@ -177,23 +184,10 @@ export function createReferenceWorker(options: ReferenceWorkerOptions) {
       });
       job.abort.signal.throwIfAborted();
       if (outputs.length !== claim.upload.count) throw new Error(`The backend returned ${outputs.length} outputs for a job of ${claim.upload.count}`);
-      // Last progress before the uploads, so the server shows 100% while they run.
+      // Last progress before sending the outputs, so the server shows 100% meanwhile.
       await beat();
-      const keys: string[] = [];
-      for (const output of [...outputs].sort((a, b) => a.index - b.index)) {
-        job.abort.signal.throwIfAborted();
-        keys.push(await withRetry(`job ${claim.job_id}: upload of asset ${output.index}`, () => upload(claim, output), job.abort.signal));
-      }
-      job.abort.signal.throwIfAborted();
-      const answer = await withRetry(`job ${claim.job_id}: completion callback`, () =>
-        client.complete(claim.job_id, {
-          lease_token: claim.lease_token,
-          status: 'completed',
-          assets: outputs.map((output, i) => ({ type: output.kind, url: keys[i], thumbnail_url: null, metadata: assetMetadata(output) })),
-          error_message: null,
-          metadata: { worker_id: workerId, backend: options.backend.kind },
-        }),
-      );
+      const sorted = [...outputs].sort((a, b) => a.index - b.index);
+      const answer = sendsWithCallback(claim) ? await completeWithOutputs(claim, sorted, job.abort.signal) : await uploadThenComplete(claim, sorted, job.abort.signal);
       settled = true;
       if (answer.status === 'succeeded') {
         completed++;
@@ -243,6 +237,43 @@ export function createReferenceWorker(options: ReferenceWorkerOptions) {
 
   function downloadInputs(claim: WorkerClaim, signal: AbortSignal): Promise<GenerateInputs> {
     return mapInputsByRole(claim.inputs, (url) => withRetry(`job ${claim.job_id}: input download`, () => client.download(url), signal));
+  }
+
+  /** Whether the outputs go inside the completion callback (see ReferenceWorkerOptions.uploadMode). */
+  function sendsWithCallback(claim: WorkerClaim): boolean {
+    const mode = options.uploadMode ?? 'multipart';
+    // complete_parts may be missing: a server from before the one-request completion.
+    return mode === 'multipart' && claim.upload.mode === 'direct' && Array.isArray(claim.upload.complete_parts);
+  }
+
+  function successCallback(claim: WorkerClaim, assets: Record<string, unknown>[]): Record<string, unknown> {
+    return { lease_token: claim.lease_token, status: 'completed', assets, error_message: null, metadata: { worker_id: workerId, backend: options.backend.kind } };
+  }
+
+  /** One request: the callback JSON and every output as its file part. */
+  function completeWithOutputs(claim: WorkerClaim, outputs: readonly GeneratedOutput[], signal: AbortSignal): Promise<CompletionAnswer> {
+    signal.throwIfAborted();
+    const body = successCallback(claim, outputs.map((output) => ({ type: output.kind, index: output.index, thumbnail_url: null, metadata: assetMetadata(output) })));
+    const parts: OutputPart[] = outputs.map((output) => {
+      const name = claim.upload.complete_parts[output.index];
+      if (name === undefined) throw new Error(`No part name for asset ${output.index}`);
+      return output.kind === 'image'
+        ? { name, contentType: 'image/png', filename: `${output.index}.png`, data: output.data }
+        : { name, contentType: 'video/mp4', filename: `${output.index}.mp4`, path: output.file };
+    });
+    return withRetry(`job ${claim.job_id}: completion with ${outputs.length} output${outputs.length === 1 ? '' : 's'}`, () => client.completeWithParts(claim.job_id, body, parts));
+  }
+
+  /** Staged: each output PUT to its upload URL, then the callback naming what the uploads returned. */
+  async function uploadThenComplete(claim: WorkerClaim, outputs: readonly GeneratedOutput[], signal: AbortSignal): Promise<CompletionAnswer> {
+    const keys: string[] = [];
+    for (const output of outputs) {
+      signal.throwIfAborted();
+      keys.push(await withRetry(`job ${claim.job_id}: upload of asset ${output.index}`, () => upload(claim, output), signal));
+    }
+    signal.throwIfAborted();
+    const body = successCallback(claim, outputs.map((output, i) => ({ type: output.kind, url: keys[i], thumbnail_url: null, metadata: assetMetadata(output) })));
+    return withRetry(`job ${claim.job_id}: completion callback`, () => client.complete(claim.job_id, body));
   }
 
   function upload(claim: WorkerClaim, output: GeneratedOutput): Promise<string> {

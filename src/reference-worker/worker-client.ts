@@ -1,3 +1,4 @@
+import { openAsBlob } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { Readable as NodeReadable } from 'node:stream';
 import type { ClaimedJob } from '../api/schemas/worker-protocol.js';
@@ -17,6 +18,16 @@ export interface CompletionAnswer {
   readonly attempt: number;
   readonly assets: readonly { id: string; index: number; url: string }[];
   readonly error: { code: string; message: string } | null;
+}
+
+/** One output sent as a file part of a multipart completion: bytes in memory, or a file read as it is sent. */
+export interface OutputPart {
+  /** The part name, `asset_{index}` (the claim's upload.complete_parts). */
+  readonly name: string;
+  readonly contentType: string;
+  readonly filename: string;
+  readonly data?: Buffer;
+  readonly path?: string;
 }
 
 /** A non-2xx answer of the server: the status and Atelier's `{code, message}`. */
@@ -114,6 +125,22 @@ export function createWorkerClient(server: string, token: string) {
 
     complete(jobId: string, body: Record<string, unknown>): Promise<CompletionAnswer> {
       return post(`/api/worker/jobs/${encodeURIComponent(jobId)}/complete`, { job_id: jobId, ...body }, AbortSignal.timeout(10 * 60_000));
+    },
+
+    /**
+     * The completion with the outputs in it (multipart/form-data): the callback JSON as the
+     * `result` part, then one file part per output — no upload before it. A file is streamed
+     * from disk, never held in memory.
+     */
+    async completeWithParts(jobId: string, body: Record<string, unknown>, parts: readonly OutputPart[]): Promise<CompletionAnswer> {
+      const form = new FormData();
+      form.append('result', JSON.stringify({ job_id: jobId, ...body }));
+      for (const part of parts) {
+        const blob = part.data ? new Blob([part.data], { type: part.contentType }) : await openAsBlob(part.path!, { type: part.contentType });
+        form.append(part.name, blob, part.filename);
+      }
+      const response = await fetch(`${base}/api/worker/jobs/${encodeURIComponent(jobId)}/complete`, { method: 'POST', headers: auth, body: form, signal: AbortSignal.timeout(30 * 60_000) });
+      return answer<CompletionAnswer>(response);
     },
 
     /** Downloads an input image from its signed URL (no token). */

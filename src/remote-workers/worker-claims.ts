@@ -5,7 +5,7 @@ import type { JobSpec } from '../jobs/job-spec.js';
 import type { JobRow } from '../db/schema.js';
 import { remoteLane } from '../queue/lanes.js';
 import type { Lease } from '../queue/queue.js';
-import type { ClaimedJob, ClaimRequest, HeartbeatRequest, HeartbeatResult } from '../api/schemas/worker-protocol.js';
+import { assetPartName, type ClaimedJob, type ClaimRequest, type HeartbeatRequest, type HeartbeatResult } from '../api/schemas/worker-protocol.js';
 import { expectedOutputs, type ExpectedOutputs } from './staging.js';
 import { formatLeaseToken, uploadClaim, type WorkerContext } from './worker-context.js';
 
@@ -50,7 +50,16 @@ export function createWorkerClaims(ctx: WorkerContext) {
   function uploadInstructions(job: JobRow, lease: Lease, leaseToken: string, expected: ExpectedOutputs, origin: string, wanted: 'direct' | 'presigned'): ClaimedJob['upload'] {
     const path = (index: number) => `${origin}/api/worker/jobs/${encodeURIComponent(job.id)}/assets/${index}`;
     const indexes = Array.from({ length: expected.count }, (_, i) => i);
-    const base = { method: 'PUT' as const, type: expected.type, content_type: expected.contentType, count: expected.count, max_bytes: maxUploadBytes };
+    const base = {
+      method: 'PUT' as const,
+      type: expected.type,
+      content_type: expected.contentType,
+      count: expected.count,
+      max_bytes: maxUploadBytes,
+      // The one-request way: outputs as file parts of the completion itself, nothing staged.
+      complete_url: `${origin}/api/worker/jobs/${encodeURIComponent(job.id)}/complete`,
+      complete_parts: indexes.map(assetPartName),
+    };
     if (wanted === 'presigned' && deps.uploadSigner) {
       const signer = deps.uploadSigner;
       const expiresAt = new Date(clock() + uploadUrlTtl * 1000);
@@ -123,19 +132,20 @@ export function createWorkerClaims(ctx: WorkerContext) {
       pipeline.observeCanceled(job);
       return { continue: false, status: 'canceled' };
     }
-    if (job.status !== 'running' || job.attempts !== lease.attempt) throw await leaseLost(jobId, lease.attempt);
+    if (job.status !== 'running' || job.attempts !== lease.attempt) throw await leaseLost(jobId, lease.attempt, job);
     const progress = request.progress;
     if (progress && progress.step > progress.total_steps) {
       throw new AtelierError('invalid_parameter', `Expected progress.step ≤ progress.total_steps but received ${progress.step} > ${progress.total_steps}`, { field: 'progress.step' });
     }
     const expiresAt = clock() + leaseMs;
     if (!(await pipeline.keepLease(attempt, leaseMs))) {
+      // The one re-read of the job, on this failure path only.
       const current = await deps.jobs.findById(jobId);
       if (current?.status === 'canceled') {
         pipeline.observeCanceled(current);
         return { continue: false, status: 'canceled' };
       }
-      throw await leaseLost(jobId, lease.attempt);
+      throw await leaseLost(jobId, lease.attempt, current);
     }
     if (progress && (progress.step !== job.progress_step || progress.total_steps !== job.progress_total)) {
       await pipeline.progress(attempt, progress.step, progress.total_steps);

@@ -104,9 +104,13 @@ export function createWorkerContext(deps: WorkerServiceDeps, options: WorkerServ
     return job;
   }
 
-  /** The refusal of a call whose lease is gone, saying what became of the job. */
-  async function leaseLost(jobId: string, attempt: number): Promise<AtelierError> {
-    const current = await deps.jobs.findById(jobId);
+  /**
+   * The refusal of a call whose lease is gone, saying what became of the job. `current` is the
+   * row when the caller read it in this same request; otherwise (the queue refused the lease
+   * after the read) it is read again, on this failure path only.
+   */
+  async function leaseLost(jobId: string, attempt: number, current?: JobRow): Promise<AtelierError> {
+    current ??= await deps.jobs.findById(jobId);
     if (current?.status === 'canceled') deps.pipeline.observeCanceled(current);
     const status = current?.status ?? 'deleted';
     const why =

@@ -28,7 +28,7 @@ export function createWorkerUploads(ctx: WorkerContext) {
       }
       attempt = auth.attempt;
     }
-    if (job.status !== 'running' || job.attempts !== attempt) throw await leaseLost(jobId, attempt);
+    if (job.status !== 'running' || job.attempts !== attempt) throw await leaseLost(jobId, attempt, job);
     const expected = expectedOutputs(JSON.parse(job.spec) as JobSpec);
     if (!(index < expected.count)) {
       throw new AtelierError('invalid_parameter', `Expected an asset index 0–${expected.count - 1} (the job makes ${expected.count} ${expected.type}${expected.count > 1 ? 's' : ''}) but received ${index}`, { field: 'index' });

@@ -3,10 +3,14 @@
  * (`gpu`) with an image model and a video model, a worker-token factory, and a minimal worker
  * that speaks the protocol with plain fetch.
  */
-import { readResponse, type ApiResponse } from '../helpers/api.js';
+import { join } from 'node:path';
+import { createDiskStorage } from '../../src/storage/disk/disk-storage.js';
+import { WORKER_UPLOADS } from '../../src/storage/keys.js';
+import { createUrlSigner } from '../../src/storage/url-signer.js';
+import { apiClient, readResponse, type ApiResponse } from '../helpers/api.js';
 import { defaultModels, writeConfigFile } from '../helpers/server-extras.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
-import { startTestServer, type TestServer } from '../helpers/test-server.js';
+import { startInjectServer, startTestServer, type InjectServer, type ServerUnderTest, type TestServer } from '../helpers/test-server.js';
 
 export const REMOTE_IMAGE_MODEL = 'sdxl-remote';
 export const REMOTE_VIDEO_MODEL = 'wan-remote';
@@ -54,15 +58,58 @@ export async function startRemoteServer(env: Record<string, string> = {}): Promi
   };
 }
 
+/** The same server without a socket: requests go through `app.inject()` (apiClient). */
+export async function startRemoteInjectServer(env: Record<string, string> = {}): Promise<InjectServer> {
+  const dir = await makeTempDir('atelier-worker-config-');
+  const configPath = await writeConfigFile(dir.dir, remoteConfig());
+  const t = await startInjectServer({ ATELIER_CONFIG: configPath, ...env });
+  return {
+    ...t,
+    async close() {
+      await t.close();
+      await dir.remove();
+    },
+  };
+}
+
+/** Keys staged for a job (any attempt) in the server's disk storage (`DATA_DIR/media`). */
+export async function stagedKeys(t: ServerUnderTest, jobId: string): Promise<string[]> {
+  const storage = createDiskStorage({ root: join(t.dataDir, 'media'), signer: createUrlSigner('listing-only-never-signs-0123456789') });
+  const keys: string[] = [];
+  for await (const object of storage.list(`${WORKER_UPLOADS}/${jobId}/`)) keys.push(object.key);
+  return keys.sort();
+}
+
+/**
+ * A multipart completion as `curl -F result=@result.json -F asset_0=@out.png` sends it: the
+ * callback JSON as a file part, then `parts` in order ([name, bytes, content type]).
+ */
+export function completionForm(result: Record<string, unknown> | string, parts: readonly (readonly [string, Buffer, string?])[] = []): FormData {
+  const form = new FormData();
+  form.append('result', new Blob([typeof result === 'string' ? result : JSON.stringify(result)], { type: 'application/octet-stream' }), 'result.json');
+  for (const [name, bytes, type] of parts) form.append(name, new Blob([new Uint8Array(bytes)], { type: type ?? 'image/png' }), name.endsWith('mp4') ? `${name}.mp4` : `${name}.png`);
+  return form;
+}
+
+/** Worker calls through any server's transport (inject or socket): claim, heartbeat, JSON and multipart completions. */
+export function injectWorker(t: ServerUnderTest, token: string) {
+  const api = apiClient(t, token);
+  return {
+    token,
+    async claimJob(body: Record<string, unknown> = { wait_seconds: 10 }): Promise<Claimed> {
+      const res = await api.post('/api/worker/claim', body);
+      if (res.status !== 200) throw new Error(`claim → ${res.status} ${res.text}`);
+      return res.body as Claimed;
+    },
+    complete: (jobId: string, body: Record<string, unknown>) => api.post(`/api/worker/jobs/${jobId}/complete`, body),
+    completeForm: (jobId: string, form: FormData) => api.post(`/api/worker/jobs/${jobId}/complete`, form),
+    upload: (url: string, bytes: Buffer) => api.request('PUT', url, new Uint8Array(bytes), { 'content-type': 'image/png' }),
+  };
+}
+
 /** Creates a worker over the admin API; returns its token. */
-export async function addWorker(t: TestServer, name: string): Promise<string> {
-  const res = await readResponse(
-    await fetch(`${t.url}/api/admin/workers`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${t.adminToken}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ name }),
-    }),
-  );
+export async function addWorker(t: ServerUnderTest, name: string): Promise<string> {
+  const res = await apiClient(t, t.adminToken).post('/api/admin/workers', { name });
   if (res.status !== 201) throw new Error(`POST /api/admin/workers → ${res.status} ${res.text}`);
   return res.body.token as string;
 }
@@ -76,7 +123,7 @@ export interface Claimed {
   heartbeat_interval_seconds: number;
   spec: Record<string, any>;
   inputs: { reference?: string; start?: string; end?: string };
-  upload: { mode: string; method: 'PUT'; type: 'image' | 'video'; content_type: string; count: number; max_bytes: number; urls: string[] };
+  upload: { mode: string; method: 'PUT'; type: 'image' | 'video'; content_type: string; count: number; max_bytes: number; urls: string[]; complete_url: string; complete_parts: string[] };
 }
 
 /** A protocol client for one worker token, with plain fetch. */

@@ -6,7 +6,8 @@ import { startServerOnDir, writeConfigFile } from '../helpers/server-extras.js';
 import { runCli } from '../helpers/spawn-server.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 import type { TestServer } from '../helpers/test-server.js';
-import { remoteConfig } from './worker-helpers.js';
+import { WORKER_TOKEN_CACHE_MS } from '../../src/remote-workers/worker-service.js';
+import { remoteConfig, waitUntil } from './worker-helpers.js';
 
 const WORKER_TOKEN = /^atw_[A-Za-z0-9_-]{43}$/;
 
@@ -26,7 +27,7 @@ describe('atelier workers', () => {
     await tmp?.remove();
   });
 
-  it('adds a worker, printing only its token; stores only the hash; lists and removes workers', async () => {
+  it('adds a worker, printing only its token; stores only the hash; lists and removes workers', { timeout: 30_000 }, async () => {
     const env = { DATA_DIR: dataDir, ATELIER_CONFIG: configPath };
     const added = await runCli(['workers', 'add', 'gpu-box'], { env });
     expect(added.code, added.stderr).toBe(0);
@@ -61,7 +62,10 @@ describe('atelier workers', () => {
 
     const removed = await runCli(['workers', 'remove', 'gpu-box'], { env });
     expect(removed.code, removed.stderr).toBe(0);
-    expect((await fetch(`${server.url}/api/worker/info`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(401);
+    // Another process revoked it: the server stops accepting it once its token cache lapses.
+    const revokedAfter = Date.now();
+    await waitUntil('the revoked token to be refused', async () => (await fetch(`${server!.url}/api/worker/info`, { headers: { authorization: `Bearer ${token}` } })).status === 401, WORKER_TOKEN_CACHE_MS + 3_000);
+    expect(Date.now() - revokedAfter).toBeLessThan(WORKER_TOKEN_CACHE_MS + 3_000);
     expect((await runCli(['workers', 'remove', 'gpu-box'], { env })).code).toBe(1);
   });
 });

@@ -1,10 +1,15 @@
+import multipart from '@fastify/multipart';
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { BackendInfo } from '../../backends/backend.js';
 import { AtelierError } from '../../errors/atelier-error.js';
+import { readCompletionForm } from '../../remote-workers/completion-form.js';
 import type { WorkerService } from '../../remote-workers/worker-service.js';
+import { ajvErrorsToAtelierError } from '../../validation/format-ajv-error.js';
+import { createAjv } from '../../validation/create-ajv.js';
 import type { WorkerTokenRow } from '../../db/repos/worker-tokens-repo.js';
 import { bearerToken, requireAdmin } from '../plugins/auth.js';
 import { requestOrigin } from '../plugins/origin.js';
@@ -13,12 +18,15 @@ import {
   ClaimedJobSchema,
   ClaimRequestSchema,
   COMPLETE_BODY_LIMIT,
+  type CompleteRequest,
   CompleteRequestSchema,
   CompleteResultSchema,
   HEARTBEAT_BODY_LIMIT,
   HeartbeatRequestSchema,
   HeartbeatResultSchema,
   LeaseToken,
+  MAX_ASSETS,
+  MultipartResultSchema,
   UploadResultSchema,
 } from '../schemas/worker-protocol.js';
 
@@ -41,6 +49,25 @@ export interface WorkerRouteDeps {
 const security = [{ workerToken: [] }];
 const JobParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false });
 const Free = (description: string) => Type.Object({}, { additionalProperties: true, description });
+
+/** The parts of a multipart completion, for the API docs only (ajv ignores `properties` on a body it never sees). */
+const MultipartFormDoc = Type.Unsafe<unknown>({
+  properties: {
+    result: { type: 'string', description: 'The callback JSON (as for application/json; assets optional). The first part; a text field or a file.' },
+    asset_0: { type: 'string', format: 'binary', description: 'Output 0 (PNG, or the MP4 of a video job); asset_1… for a batch' },
+  },
+  required: ['result'],
+});
+
+/**
+ * Whatever of a multipart body was left unread — parts a repeat or a refusal did not need —
+ * is read off the wire and dropped, so the connection stays usable.
+ */
+function discardUnread(raw: IncomingMessage): void {
+  if (raw.readableEnded) return;
+  raw.unpipe();
+  raw.resume();
+}
 
 /** Sets `request.worker` from `Authorization: Bearer atw_…`; user tokens are refused. */
 async function authenticateWorker(request: FastifyRequest, workers: WorkerService): Promise<WorkerTokenRow> {
@@ -123,6 +150,7 @@ export function workerRoutes(deps: WorkerRouteDeps): FastifyPluginAsync {
                 heartbeat_interval_seconds: Type.Number(),
                 max_wait_seconds: Type.Number(),
                 upload_modes: Type.Array(Type.String()),
+                multipart_completion: Type.Boolean({ description: 'The completion callback also takes the outputs as multipart file parts (no upload before it)' }),
               }),
               ...errorResponses,
             },
@@ -138,6 +166,7 @@ export function workerRoutes(deps: WorkerRouteDeps): FastifyPluginAsync {
           heartbeat_interval_seconds: Math.max(0.1, Math.round((deps.leaseSeconds / 3) * 1000) / 1000),
           max_wait_seconds: workers.maxWaitSeconds,
           upload_modes: workers.presignedUploads ? ['direct', 'presigned'] : ['direct'],
+          multipart_completion: true,
         }),
       );
 
@@ -185,23 +214,57 @@ export function workerRoutes(deps: WorkerRouteDeps): FastifyPluginAsync {
         async (request) => workers.heartbeat(request.worker!, request.params.id, request.body),
       );
 
-      app.post(
-        '/api/worker/jobs/:id/complete',
-        {
-          bodyLimit: COMPLETE_BODY_LIMIT,
-          schema: {
-            tags: ['worker'],
-            summary: 'The completion callback (seed 000 format): the uploaded assets, or a failure',
-            description:
-              'Success commits every asset and the success in one transaction guarded by the attempt; a callback from a lost lease is a 409 lease_lost and never adds assets. Repeating the same callback returns the same answer.',
-            security,
-            params: JobParams,
-            body: CompleteRequestSchema,
-            response: { 200: CompleteResultSchema, ...errorResponses },
+      // The completion callback: JSON naming staged uploads, or multipart/form-data carrying
+      // the outputs. A scope of its own so only this route parses multipart.
+      await authed.register(async (scope) => {
+        await scope.register(multipart, {
+          // Busboy stops a file one byte past the upload limit, so the check refuses it (body_too_large).
+          limits: { fileSize: workers.maxUploadBytes + 1, fieldSize: COMPLETE_BODY_LIMIT, fields: 2, files: MAX_ASSETS + 1, parts: MAX_ASSETS + 3 },
+          throwFileSizeLimit: false,
+        });
+        const validateResult = createAjv('strict').compile(MultipartResultSchema);
+        const completeApp = scope.withTypeProvider<TypeBoxTypeProvider>();
+        completeApp.post(
+          '/api/worker/jobs/:id/complete',
+          {
+            bodyLimit: COMPLETE_BODY_LIMIT,
+            schema: {
+              tags: ['worker'],
+              summary: 'The completion callback (seed 000 format): the outputs, or a failure',
+              description:
+                'JSON: the assets name the keys their uploads returned. multipart/form-data: the outputs travel in the callback itself — a part `result` (the callback JSON; `assets` optional, for metadata) first, then one file part per asset, `asset_0`, `asset_1`… — with no upload before it. Success commits every asset and the success in one transaction guarded by the attempt; a callback from a lost lease is a 409 lease_lost and never adds assets. Repeating the same callback returns the same answer.',
+              security,
+              consumes: ['application/json', 'multipart/form-data'],
+              params: JobParams,
+              body: {
+                content: {
+                  'application/json': { schema: CompleteRequestSchema },
+                  // Documents the parts; validated while they stream, not by Fastify.
+                  'multipart/form-data': { schema: MultipartFormDoc },
+                },
+              },
+              response: { 200: CompleteResultSchema, ...errorResponses },
+            },
           },
-        },
-        async (request) => workers.complete(request.worker!, request.params.id, request.body),
-      );
+          async (request) => {
+            const worker = request.worker!;
+            if (!request.isMultipart()) {
+              // Only a JSON body was validated (by its content type's schema); no body at all was not.
+              if (typeof request.body !== 'object' || request.body === null) {
+                throw new AtelierError('invalid_body', 'Expected the callback as application/json, or as multipart/form-data with the outputs');
+              }
+              return workers.complete(worker, request.params.id, request.body as CompleteRequest);
+            }
+            try {
+              const form = await readCompletionForm(request.parts()[Symbol.asyncIterator](), COMPLETE_BODY_LIMIT);
+              if (!validateResult(form.result)) throw ajvErrorsToAtelierError(validateResult.errors ?? [], form.result, 'result');
+              return await workers.completeWithParts(worker, request.params.id, form.result, form.files);
+            } finally {
+              discardUnread(request.raw);
+            }
+          },
+        );
+      });
     });
   };
 }

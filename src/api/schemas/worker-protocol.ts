@@ -12,6 +12,8 @@ const Free = (description: string) => Type.Object({}, { additionalProperties: tr
 /** Room for a base64 preview image in a heartbeat. */
 export const HEARTBEAT_BODY_LIMIT = 8 * 1024 * 1024;
 export const COMPLETE_BODY_LIMIT = 4 * 1024 * 1024;
+/** Most assets one callback may name (a batch is far smaller). */
+export const MAX_ASSETS = 64;
 
 export const ClaimRequestSchema = Type.Object(
   {
@@ -54,6 +56,10 @@ export const ClaimedJobSchema = Type.Object({
     max_bytes: Type.Integer(),
     urls: Type.Array(Type.String(), { description: 'One upload URL per asset index' }),
     expires_at: Type.Optional(Type.String()),
+    complete_url: Type.String({
+      description: 'The completion callback. It also takes multipart/form-data: the `result` part (the callback JSON) first, then one file part per asset named as in complete_parts — outputs and callback in one request, no PUT',
+    }),
+    complete_parts: Type.Array(Type.String(), { description: 'The file part name of each asset index in a multipart completion: asset_0, asset_1, …' }),
   }),
 });
 
@@ -85,7 +91,7 @@ export const CompleteRequestSchema = Type.Object(
     job_id: Type.Optional(Type.String({ maxLength: 64 })),
     lease_token: LeaseToken,
     status: Type.Union([Type.Literal('completed'), Type.Literal('succeeded'), Type.Literal('failed')]),
-    assets: Type.Optional(Type.Array(CallbackAssetSchema, { maxItems: 64 })),
+    assets: Type.Optional(Type.Array(CallbackAssetSchema, { maxItems: MAX_ASSETS })),
     error_message: Type.Optional(Type.Union([Type.String({ maxLength: 10_000 }), Type.Null()])),
     error_code: Type.Optional(Type.Union([Type.String({ maxLength: 64 }), Type.Null()])),
     retryable: Type.Optional(Type.Boolean()),
@@ -93,6 +99,29 @@ export const CompleteRequestSchema = Type.Object(
   },
   { additionalProperties: false },
 );
+
+/** A multipart completion's asset: as in the JSON callback, but the bytes travel in the request, so `url` may be omitted or name the part. */
+export const MultipartAssetSchema = Type.Object(
+  {
+    ...CallbackAssetSchema.properties,
+    url: Type.Optional(Type.String({ minLength: 1, maxLength: 1024, description: 'The file part, `asset_{index}` (or the bare index); may be omitted' })),
+  },
+  { additionalProperties: false },
+);
+
+/** The `result` part of a multipart completion: the callback JSON, with `assets` optional (asset metadata only). */
+export const MultipartResultSchema = Type.Object(
+  {
+    ...CompleteRequestSchema.properties,
+    assets: Type.Optional(Type.Array(MultipartAssetSchema, { maxItems: MAX_ASSETS })),
+  },
+  { additionalProperties: false },
+);
+
+/** The file part name of asset `index` in a multipart completion. */
+export function assetPartName(index: number): string {
+  return `asset_${index}`;
+}
 
 export const CompleteResultSchema = Type.Object({
   job_id: Type.String(),
@@ -126,5 +155,6 @@ export type HeartbeatRequest = Static<typeof HeartbeatRequestSchema>;
 export type HeartbeatResult = Static<typeof HeartbeatResultSchema>;
 export type CallbackAsset = Static<typeof CallbackAssetSchema>;
 export type CompleteRequest = Static<typeof CompleteRequestSchema>;
+export type MultipartResult = Static<typeof MultipartResultSchema>;
 export type CompleteResult = Static<typeof CompleteResultSchema>;
 export type UploadResult = Static<typeof UploadResultSchema>;

@@ -4,7 +4,7 @@ import { LOCAL_BACKEND_KINDS, loadLocalBackend, type LocalBackendKind } from '..
 import { CliError, UsageError } from '../cli-error.js';
 
 const USAGE = `Usage: atelier worker --server URL --token atw_… --backend builtin|comfyui|a1111 [--url BACKEND_URL]
-       [--concurrency N] [--backends NAME,…] [--upload-mode direct|presigned] [--grace-seconds N] [--worker-id ID]
+       [--concurrency N] [--backends NAME,…] [--upload-mode multipart|direct|presigned] [--grace-seconds N] [--worker-id ID]
        [--checkpoint NAME] [--workflows FILE (comfyui)] [--timeout-seconds N]`;
 
 /**
@@ -25,7 +25,7 @@ export async function workerCommand(args: string[]): Promise<void> {
   const graceSeconds = Number(values['grace-seconds']);
   if (!(graceSeconds >= 0)) throw new UsageError(`Expected a number ≥ 0 for --grace-seconds but received '${values['grace-seconds']}'`);
   const uploadMode = values['upload-mode'];
-  if (uploadMode !== 'direct' && uploadMode !== 'presigned') throw new UsageError(`Expected --upload-mode direct|presigned but received '${uploadMode}'`);
+  if (uploadMode !== 'multipart' && uploadMode !== 'direct' && uploadMode !== 'presigned') throw new UsageError(`Expected --upload-mode multipart|direct|presigned but received '${uploadMode}'`);
   let server: URL;
   try {
     server = new URL(values.server);
@@ -91,7 +91,7 @@ function parseOptions(args: string[]) {
         url: { type: 'string' },
         concurrency: { type: 'string', default: '1' },
         backends: { type: 'string' },
-        'upload-mode': { type: 'string', default: 'direct' },
+        'upload-mode': { type: 'string', default: 'multipart' },
         'grace-seconds': { type: 'string', default: '30' },
         'worker-id': { type: 'string' },
         checkpoint: { type: 'string' },
