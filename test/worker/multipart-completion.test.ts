@@ -211,12 +211,16 @@ describe('multipart completion: the outputs travel in the callback', () => {
     expect((await user.status(claimed.job_id)).body).toMatchObject({ status: 'failed', assets: [], error: { code: 'capability_unsupported', message: 'No such sampler here' } });
   });
 
-  it('turns a part that passes the magic check but does not decode into a failed attempt, as the runner would', async () => {
+  it('turns a part that passes the magic check but does not decode into a failed attempt, retried as the runner would', async () => {
     const claimed = await claimRemote();
     const broken = Buffer.concat([(await pngOf(96, 64)).subarray(0, 40), Buffer.alloc(64, 7)]);
     const done = await worker.completeForm(claimed.job_id, completionForm(result(claimed), [['asset_0', broken]]));
     expect(done.status, done.text).toBe(200);
-    expect(done.body).toMatchObject({ status: 'failed', assets: [], error: { code: 'invalid_image' } });
+    expect(done.body).toMatchObject({ status: 'retrying', assets: [], error: { code: 'backend_failed' } });
+    expect(await assetsOf(claimed.job_id)).toHaveLength(0);
+    const next = await worker.claimJob();
+    expect(next.job_id).toBe(claimed.job_id);
+    await worker.complete(claimed.job_id, { lease_token: next.lease_token, status: 'failed', error_message: 'cleanup', retryable: false });
     expect((await user.status(claimed.job_id)).body).toMatchObject({ status: 'failed', assets: [] });
   });
 

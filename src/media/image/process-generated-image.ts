@@ -1,4 +1,6 @@
 import type { GeneratedImage } from '../../backends/backend.js';
+import { RetryableError } from '../../errors/signals.js';
+import { MediaError } from './media-error.js';
 import type { JobSpec } from '../../jobs/job-spec.js';
 import { formatA1111Parameters, hasNegativePrompt } from './a1111-parameters.js';
 import { withPngTextChunk } from './png-text-chunk.js';
@@ -77,7 +79,12 @@ export async function processGeneratedImage(image: GeneratedImage, spec: JobSpec
   const original = withPngTextChunk(image.data, PARAMETERS_KEYWORD, formatA1111Parameters(spec, image.seed, extras));
   const measure = opts.measure ?? ((work) => work());
   // One header read: renderDerivatives reads it before decoding and reports the size it states.
-  const derivatives = await measure(() => renderDerivatives(image.data, opts.preset));
+  const derivatives = await measure(() => renderDerivatives(image.data, opts.preset)).catch((error: unknown) => {
+    // Output that does not decode is the backend's failure (a glitch, a cut transfer), not a
+    // bad request: another attempt may well produce a good image.
+    if (error instanceof MediaError && error.errorClass === 'source') throw new RetryableError(`The backend's output is not a readable image: ${error.message}`, 'backend_failed');
+    throw error;
+  });
   const { thumbnail } = derivatives;
   const { width, height } = derivatives.source;
   return {

@@ -6,6 +6,7 @@ import { parseA1111Parameters } from '../../../src/media/image/a1111-parameters.
 import { processGeneratedImage } from '../../../src/media/image/process-generated-image.js';
 import { readPngTextChunks } from '../../../src/media/image/png-text-chunk.js';
 import { DEFAULT_PRESETS } from '../../../src/media/image/presets.js';
+import { RetryableError } from '../../../src/errors/signals.js';
 
 const preset = DEFAULT_PRESETS.find((p) => p.name === 'stable-diffusion')!;
 
@@ -81,5 +82,15 @@ describe('processGeneratedImage', () => {
     expect(readPngTextChunks(processed.original)['parameters']).toBe(
       'a red fox in snow\nSteps: 12, Sampler: Euler a, CFG scale: 6.5, Seed: 500, Size: 640x384, Model: preview',
     );
+  });
+
+  it('reads the size from the header and refuses output that does not decode as a retryable backend failure', async () => {
+    const good = await generated(0);
+    const processed = await processGeneratedImage({ ...good, width: 1, height: 1 }, spec, { preset });
+    expect([processed.metadata.width, processed.metadata.height]).toEqual([640, 384]);
+    const truncated = Buffer.concat([good.data.subarray(0, 40), Buffer.alloc(64, 7)]);
+    const error = await processGeneratedImage({ ...good, data: truncated }, spec, { preset }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RetryableError);
+    expect(error).toMatchObject({ code: 'backend_failed' });
   });
 });
