@@ -1,4 +1,5 @@
 import type { JobEventsRepo } from '../db/repos/job-events-repo.js';
+import type { LoggedEvent } from '../db/repos/logged-job-writes.js';
 import type { EventBus, JobEvent, JobEventType } from './event-bus.js';
 import { publishPreview, type PreviewMime } from './preview-events.js';
 
@@ -10,6 +11,12 @@ export function createJobEvents(repo: JobEventsRepo, bus: EventBus, clock: () =>
   return {
     async emit(job: { id: string; user_id: string }, type: JobEventType, data: Record<string, unknown> = {}): Promise<JobEvent> {
       const event = await repo.append(job.id, job.user_id, type, data, clock());
+      await bus.publish(event);
+      return event;
+    },
+    /** Announces an event a state change already wrote to the log (JobsRepo's logged changes). */
+    async announce(job: { id: string; user_id: string }, logged: LoggedEvent): Promise<JobEvent> {
+      const event: JobEvent = { jobId: job.id, userId: job.user_id, ...logged };
       await bus.publish(event);
       return event;
     },

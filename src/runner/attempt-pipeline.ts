@@ -1,6 +1,6 @@
 import type { GeneratedOutput } from '../backends/backend.js';
 import type { ModelRegistry } from '../backends/model-registry.js';
-import type { JobsRepo } from '../db/repos/jobs-repo.js';
+import type { JobsRepo, LoggedChange } from '../db/repos/jobs-repo.js';
 import type { JobRow, NewAssetRow } from '../db/schema.js';
 import type { JobEvents } from '../events/job-events.js';
 import { isTerminal, type JobStatus } from '../jobs/job-status.js';
@@ -174,7 +174,7 @@ export function createAttemptPipeline(deps: AttemptPipelineDeps): AttemptPipelin
    * the files go only if the record says the commit did not happen; when the record cannot be
    * read they stay (a file no row owns is swept later; a row without its file is lost data).
    */
-  async function succeed(attempt: Attempt, written: readonly NewAssetRow[]): Promise<boolean> {
+  async function succeed(attempt: Attempt, written: readonly NewAssetRow[]): Promise<LoggedChange | undefined> {
     const { job, lease } = attempt;
     try {
       return await deps.jobs.succeed(job.id, lease.attempt, [...written], clock());
@@ -197,14 +197,16 @@ export function createAttemptPipeline(deps: AttemptPipelineDeps): AttemptPipelin
     keepLease,
 
     async begin(lease: Lease, owner: string): Promise<Attempt | undefined> {
-      const job = await deps.jobs.findById(lease.jobId);
-      if (!job || isTerminal(job.status) || !(await deps.jobs.markRunning(job.id, lease.attempt, owner, lease.expiresAt, clock()))) {
+      // One write starts the attempt, reads the job back and logs `running`.
+      const started = await deps.jobs.markRunning(lease.jobId, lease.attempt, owner, lease.expiresAt, clock(), { attempt: lease.attempt, maxAttempts: lease.maxAttempts });
+      if (!started) {
+        // Finished, canceled or deleted while queued: its queue entry goes.
         await deps.queue.complete(lease);
         return undefined;
       }
-      const running: JobRow = { ...job, status: 'running', attempts: lease.attempt, started_at: job.started_at ?? clock() };
-      await deps.events.emit(running, 'running', { attempt: lease.attempt, maxAttempts: lease.maxAttempts });
-      return { job: running, spec: JSON.parse(job.spec) as JobSpec, lease };
+      const { row: job } = started;
+      await deps.events.announce(job, started.event);
+      return { job, spec: JSON.parse(job.spec) as JobSpec, lease };
     },
 
     holdLease(attempt: Attempt, leaseMs: number, onLost: () => void): () => void {
@@ -226,8 +228,9 @@ export function createAttemptPipeline(deps: AttemptPipelineDeps): AttemptPipelin
     async commit(attempt: Attempt, outputs: readonly GeneratedOutput[], signal?: AbortSignal): Promise<CommitResult> {
       const { job, spec, lease } = attempt;
       const written = await storeOutputs(deps.storage, job, spec, outputs, storeOptionsFor(deps, job, { workspaceTtlMs: deps.workspaceTtlMs, now: clock }));
-      if (signal?.aborted || !(await succeed(attempt, written))) return { kind: 'lost', status: await abandon(attempt, written) };
-      await deps.events.emit(job, 'succeeded', { assets: written.map((a) => ({ id: a.id, index: a.asset_index })) });
+      const succeeded = signal?.aborted ? undefined : await succeed(attempt, written);
+      if (!succeeded) return { kind: 'lost', status: await abandon(attempt, written) };
+      await deps.events.announce(job, succeeded.event);
       observeFinished(job, 'succeeded');
       // The record is final: the hook and the queue entry need not hold up the caller (the
       // runner's next job, a worker's callback). If the process dies before the entry is

@@ -2,7 +2,7 @@ import { createHash, randomInt, randomUUID } from 'node:crypto';
 import type { BackendInfo } from '../backends/backend.js';
 import type { ModelRegistry } from '../backends/model-registry.js';
 import type { AssetsRepo } from '../db/repos/assets-repo.js';
-import type { InsertGuard, JobsRepo } from '../db/repos/jobs-repo.js';
+import type { InsertGuard, JobsRepo, LoggedChange } from '../db/repos/jobs-repo.js';
 import type { JobRow, NewAssetRow, UserRow } from '../db/schema.js';
 import { AtelierError } from '../errors/atelier-error.js';
 import type { JobEvents } from '../events/job-events.js';
@@ -155,11 +155,14 @@ export function createJobService(deps: JobServiceDeps) {
         cost: deps.costOf ? JSON.stringify(deps.costOf(finalSpec, model)) : null,
       };
       if (hit) return completeFromCache(job, hit, requestHash, guard, written);
-      const replayed = await writeOrReplay(job, requestHash, () => deps.jobs.insert(job, guard));
+      let recorded: LoggedChange | undefined;
+      const replayed = await writeOrReplay(job, requestHash, async () => {
+        recorded = await deps.jobs.insert(job, guard);
+      });
       if (replayed) return replayed;
       // Recorded: from here on the copies are the row's.
       written.length = 0;
-      await deps.events.emit(job, 'queued', { position: undefined });
+      await deps.events.announce(job, recorded!.event);
       await deps.queue.enqueue(job.id, { priority: job.priority, maxAttempts: job.max_attempts, lane: deps.laneOf(job) });
       deps.metrics.jobsSubmitted.inc({ mode: job.mode, model: job.model });
       return { job, replayed: false };

@@ -121,17 +121,26 @@ export function databaseContract(name: string, make: () => Promise<DatabaseFixtu
         const jobs = createJobsRepo(db);
         const assets = createAssetsRepo(db);
         const job = jobRow(user.id);
-        await jobs.insert(job);
+        // Each change on a job's path logs its event in the same write and returns it.
+        const queued = await jobs.insert(job);
+        expect(queued.event).toEqual({ seq: 1, type: 'queued', data: {}, at: job.created_at });
         expect(await jobs.findById(job.id)).toEqual(job);
         expect((await jobs.listActive()).map((j) => j.id)).toEqual([job.id]);
 
-        expect(await jobs.markRunning(job.id, 1, 'runner-a', T0 + 30_000, T0 + 1)).toBe(true);
+        const running = await jobs.markRunning(job.id, 1, 'runner-a', T0 + 30_000, T0 + 1, { attempt: 1, maxAttempts: 3 });
+        expect(running?.row).toEqual({ ...job, status: 'running', attempts: 1, lease_owner: 'runner-a', lease_expires_at: T0 + 30_000, progress: 0, progress_step: 0, started_at: T0 + 1, updated_at: T0 + 1 });
+        expect(running?.event).toEqual({ seq: 2, type: 'running', data: { attempt: 1, maxAttempts: 3 }, at: T0 + 1 });
         await jobs.updateProgress(job.id, 1, 1, 3, T0 + 2);
         expect(await jobs.findById(job.id)).toMatchObject({ status: 'running', attempts: 1, lease_owner: 'runner-a', lease_expires_at: T0 + 30_000, progress: 1 / 3, progress_step: 1 });
 
-        expect(await jobs.succeed(job.id, 1, [assetRow(job, 0), assetRow(job, 1)], T0 + 3)).toBe(true);
-        // A stale or repeated success is refused and records no second set.
-        expect(await jobs.succeed(job.id, 1, [assetRow(job, 0), assetRow(job, 1)], T0 + 4)).toBe(false);
+        const assetRows = [assetRow(job, 0), assetRow(job, 1)];
+        const succeeded = await jobs.succeed(job.id, 1, assetRows, T0 + 3);
+        expect(succeeded?.row).toMatchObject({ id: job.id, status: 'succeeded', finished_at: T0 + 3 });
+        expect(succeeded?.event).toEqual({ seq: 3, type: 'succeeded', data: { assets: assetRows.map((a) => ({ id: a.id, index: a.asset_index })) }, at: T0 + 3 });
+        // A stale or repeated success is refused, records no second set and logs nothing.
+        expect(await jobs.succeed(job.id, 1, [assetRow(job, 0), assetRow(job, 1)], T0 + 4)).toBeUndefined();
+        const log = await createJobEventsRepo(db).listAfter(job.id, user.id, 0);
+        expect(log.map((e) => [e.seq, e.type])).toEqual([[1, 'queued'], [2, 'running'], [3, 'succeeded']]);
         expect(await jobs.findById(job.id)).toMatchObject({ status: 'succeeded', progress: 1, finished_at: T0 + 3, lease_owner: null });
         expect((await assets.listForJob(job.id)).map((a) => a.asset_index)).toEqual([0, 1]);
         // The database itself refuses a second asset in the same slot.
@@ -146,9 +155,11 @@ export function databaseContract(name: string, make: () => Promise<DatabaseFixtu
         await jobs.insert(job);
         await jobs.markRunning(job.id, 1, 'r', T0 + 30_000, T0);
         const duplicate = assetRow(job, 0);
-        await rejection(jobs.succeed(job.id, 1, [duplicate, { ...assetRow(job, 0) }], T0 + 1));
+        expect(isUniqueViolation(await rejection(jobs.succeed(job.id, 1, [duplicate, { ...assetRow(job, 0) }], T0 + 1)))).toBe(true);
         expect(await jobs.findById(job.id)).toMatchObject({ status: 'running' });
         expect(await createAssetsRepo(db).listForJob(job.id)).toEqual([]);
+        // Nor a `succeeded` in the log.
+        expect((await createJobEventsRepo(db).listAfter(job.id, user.id, 0)).map((e) => e.type)).toEqual(['queued', 'running']);
       });
 
       it('fail, requeue and cancel are conditional on the current state and attempt', async () => {
@@ -161,7 +172,7 @@ export function databaseContract(name: string, make: () => Promise<DatabaseFixtu
         expect(await jobs.findById(job.id)).toMatchObject({ status: 'queued', error_code: 'backend_error', lease_owner: null });
         await jobs.markRunning(job.id, 2, 'r', T0 + 30_000, T0 + 2);
         // A stale attempt cannot succeed.
-        expect(await jobs.succeed(job.id, 1, [], T0 + 3)).toBe(false);
+        expect(await jobs.succeed(job.id, 1, [], T0 + 3)).toBeUndefined();
         expect(await jobs.fail(job.id, 'backend_error', 'boom again', T0 + 4)).toBe(true);
         expect(await jobs.fail(job.id, 'backend_error', 'late', T0 + 5)).toBe(false);
         expect(await jobs.cancel(job.id, T0 + 6)).toBe(false);
@@ -172,7 +183,7 @@ export function databaseContract(name: string, make: () => Promise<DatabaseFixtu
         await jobs.insert(queued);
         expect(await jobs.cancel(queued.id, T0, ['running'])).toBe(false);
         expect(await jobs.cancel(queued.id, T0)).toBe(true);
-        expect(await jobs.markRunning(queued.id, 1, 'r', T0, T0)).toBe(false);
+        expect(await jobs.markRunning(queued.id, 1, 'r', T0, T0)).toBeUndefined();
         expect((await jobs.findById(queued.id))?.status).toBe('canceled');
       });
 
@@ -300,11 +311,12 @@ export function databaseContract(name: string, make: () => Promise<DatabaseFixtu
         const user = await insertUser(db);
         const job = jobRow(user.id);
         const other = jobRow(user.id);
+        // Recording a job logs its `queued` as event 1.
         await createJobsRepo(db).insert(job);
         await createJobsRepo(db).insert(other);
         const events = createJobEventsRepo(db);
-        for (const type of ['queued', 'running', 'progress', 'succeeded'] as const) await events.append(job.id, user.id, type, { type }, T0);
-        expect((await events.append(other.id, user.id, 'queued', {}, T0)).seq).toBe(1);
+        for (const type of ['running', 'progress', 'succeeded'] as const) await events.append(job.id, user.id, type, { type }, T0);
+        expect((await events.append(other.id, user.id, 'running', {}, T0)).seq).toBe(2);
         const all = await events.listAfter(job.id, user.id, 0);
         expect(all.map((e) => [e.seq, e.type])).toEqual([
           [1, 'queued'],
@@ -312,6 +324,7 @@ export function databaseContract(name: string, make: () => Promise<DatabaseFixtu
           [3, 'progress'],
           [4, 'succeeded'],
         ]);
+        expect(all[0]).toMatchObject({ data: {}, at: job.created_at });
         expect(all[2]).toMatchObject({ data: { type: 'progress' }, at: T0 });
         expect((await events.listAfter(job.id, user.id, 2)).map((e) => e.seq)).toEqual([3, 4]);
       });
@@ -322,13 +335,19 @@ export function databaseContract(name: string, make: () => Promise<DatabaseFixtu
         const job = jobRow(user.id);
         await createJobsRepo(db).insert(job);
         const [a, b] = [createJobEventsRepo(db), createJobEventsRepo(peer.db)];
-        const appended = await Promise.all(Array.from({ length: 60 }, (_, i) => (i % 2 === 0 ? a : b).append(job.id, user.id, 'progress', { i }, T0 + i)));
-        const seqs = appended.map((e) => e.seq).sort((x, y) => x - y);
-        expect(seqs).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
-        const listed = await a.listAfter(job.id, user.id, 0);
+        // A state change that logs its own event races the appends too (it retries as a whole).
+        const [started, ...appended] = await Promise.all([
+          createJobsRepo(peer.db).markRunning(job.id, 1, 'peer', T0 + 30_000, T0, { attempt: 1 }),
+          ...Array.from({ length: 60 }, (_, i) => (i % 2 === 0 ? a : b).append(job.id, user.id, 'progress', { i }, T0 + i)),
+        ]);
+        const seqs = [started!.event.seq, ...appended.map((e) => e.seq)].sort((x, y) => x - y);
+        // Event 1 is the job's `queued`, logged when it was recorded.
+        expect(seqs).toEqual(Array.from({ length: 61 }, (_, i) => i + 2));
+        const listed = await a.listAfter(job.id, user.id, 1);
         expect(listed.map((e) => e.seq)).toEqual(seqs);
         // Each stored event is the one its writer was told it got.
-        for (const event of appended) expect(listed[event.seq - 1]!.data).toEqual(event.data);
+        for (const event of appended) expect(listed[event.seq - 2]!.data).toEqual(event.data);
+        expect(listed[started!.event.seq - 2]).toMatchObject({ type: 'running', data: { attempt: 1 } });
       });
     });
 

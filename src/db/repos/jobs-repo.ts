@@ -3,6 +3,9 @@ import { TERMINAL_STATUSES } from '../../jobs/job-status.js';
 import type { Database, JobRow, NewAssetRow, NewJobRow } from '../schema.js';
 import { inUserTransaction } from '../in-user-transaction.js';
 import { createJobCountsRepo, type JobCounts } from './job-counts-repo.js';
+import { writeLogged, type LoggedChange } from './logged-job-writes.js';
+
+export type { LoggedChange, LoggedEvent } from './logged-job-writes.js';
 
 /**
  * A last check before a job is recorded, run inside the inserting transaction with the
@@ -15,16 +18,18 @@ const ACTIVE = ['queued', 'running'] as const;
 /**
  * Job records. Every state change is a conditional UPDATE on the current state (and, for the
  * runner, the attempt number), so a stale runner or a late cancel can never move a job
- * backwards or give it a second set of assets.
+ * backwards or give it a second set of assets. The changes on every job's path — recorded,
+ * running, succeeded — append their event to the job's log in the same write and return it
+ * (logged-job-writes.ts); the caller announces it.
  */
 export interface JobsRepo {
   /**
    * Records a job. With `guard`, the guard runs first inside the inserting transaction, with
    * the user's row locked and the counts read through that transaction; if it throws, nothing
    * is recorded and its error is rethrown (see {@link InsertGuard}). A second job with the same
-   * (user, idempotency key) is refused as a unique violation.
+   * (user, idempotency key) is refused as a unique violation. Logs `queued`.
    */
-  insert(row: NewJobRow, guard?: InsertGuard): Promise<void>;
+  insert(row: NewJobRow, guard?: InsertGuard): Promise<LoggedChange>;
   /** A job that is finished on arrival (a prompt-cache hit), with its assets, atomically; `guard` as for {@link JobsRepo.insert}. */
   insertWithAssets(row: NewJobRow, assets: NewAssetRow[], guard?: InsertGuard): Promise<void>;
   /** The job with this id, in any status; undefined when there is none. */
@@ -37,15 +42,19 @@ export interface JobsRepo {
   listQueuedBefore(updatedBefore: number, limit: number): Promise<JobRow[]>;
   /**
    * Starts attempt `attempt` of a queued or running job under `leaseOwner`, resetting its
-   * progress. False when the job is no longer active (finished or canceled meanwhile).
+   * progress, and logs `running` with `data`. Returns the job as it now is; undefined when it
+   * is no longer active (finished, canceled or deleted meanwhile).
    */
-  markRunning(id: string, attempt: number, leaseOwner: string, leaseExpiresAt: number, now: number): Promise<boolean>;
+  markRunning(id: string, attempt: number, leaseOwner: string, leaseExpiresAt: number, now: number, data?: Record<string, unknown>): Promise<LoggedChange | undefined>;
   /** Moves the recorded lease expiry of attempt `attempt`; does nothing for another attempt. */
   extendLease(id: string, attempt: number, leaseExpiresAt: number): Promise<void>;
   /** Records progress `step` of `total` of a running attempt; ignored once the attempt lost the job. */
   updateProgress(id: string, attempt: number, step: number, total: number, now: number): Promise<void>;
-  /** Records the assets and the success together, or neither. False if the attempt lost the job. */
-  succeed(id: string, attempt: number, assets: NewAssetRow[], now: number): Promise<boolean>;
+  /**
+   * Records the assets and the success together, or neither, and logs `succeeded` naming the
+   * assets. Undefined if the attempt lost the job.
+   */
+  succeed(id: string, attempt: number, assets: NewAssetRow[], now: number): Promise<LoggedChange | undefined>;
   /** Fails a queued or running job with the error shown to its owner. False if it had already ended. */
   fail(id: string, code: string, message: string, now: number): Promise<boolean>;
   /** Back to queued after a failed attempt that will be retried; the error stays visible. */
@@ -73,14 +82,15 @@ export function createJobsRepo(db: Kysely<Database>): JobsRepo {
   }
 
   return {
-    async insert(row: NewJobRow, guard?: InsertGuard): Promise<void> {
-      if (!guard) {
-        await db.insertInto('jobs').values(row).execute();
-        return;
-      }
+    async insert(row: NewJobRow, guard?: InsertGuard): Promise<LoggedChange> {
+      const write = async (trx: Kysely<Database>) =>
+        (await writeLogged(trx, { jobId: row.id, change: (w) => w.insertInto('jobs').values(row).returningAll(), event: { type: 'queued', data: {}, at: Number(row.created_at) } }))!;
+      if (!guard) return write(db);
+      let logged: LoggedChange | undefined;
       await guarded(row.user_id, guard, async (trx) => {
-        await trx.insertInto('jobs').values(row).execute();
+        logged = await write(trx);
       });
+      return logged!;
     },
 
     async insertWithAssets(row: NewJobRow, assets: NewAssetRow[], guard?: InsertGuard): Promise<void> {
@@ -108,14 +118,18 @@ export function createJobsRepo(db: Kysely<Database>): JobsRepo {
       return db.selectFrom('jobs').selectAll().where('status', '=', 'queued').where('updated_at', '<', updatedBefore).orderBy('updated_at').limit(limit).execute();
     },
 
-    async markRunning(id: string, attempt: number, leaseOwner: string, leaseExpiresAt: number, now: number): Promise<boolean> {
-      const result = await db
-        .updateTable('jobs')
-        .set({ status: 'running', attempts: attempt, lease_owner: leaseOwner, lease_expires_at: leaseExpiresAt, progress: 0, progress_step: 0, started_at: now, updated_at: now })
-        .where('id', '=', id)
-        .where('status', 'in', ACTIVE)
-        .executeTakeFirst();
-      return result.numUpdatedRows > 0n;
+    markRunning(id: string, attempt: number, leaseOwner: string, leaseExpiresAt: number, now: number, data: Record<string, unknown> = { attempt }): Promise<LoggedChange | undefined> {
+      return writeLogged(db, {
+        jobId: id,
+        change: (w) =>
+          w
+            .updateTable('jobs')
+            .set({ status: 'running', attempts: attempt, lease_owner: leaseOwner, lease_expires_at: leaseExpiresAt, progress: 0, progress_step: 0, started_at: now, updated_at: now })
+            .where('id', '=', id)
+            .where('status', 'in', ACTIVE)
+            .returningAll(),
+        event: { type: 'running', data, at: now },
+      });
     },
 
     async extendLease(id: string, attempt: number, leaseExpiresAt: number): Promise<void> {
@@ -132,18 +146,19 @@ export function createJobsRepo(db: Kysely<Database>): JobsRepo {
         .execute();
     },
 
-    async succeed(id: string, attempt: number, assets: NewAssetRow[], now: number): Promise<boolean> {
-      return db.transaction().execute(async (trx) => {
-        const result = await trx
-          .updateTable('jobs')
-          .set({ status: 'succeeded', progress: 1, lease_owner: null, lease_expires_at: null, error_code: null, error_message: null, finished_at: now, updated_at: now })
-          .where('id', '=', id)
-          .where('status', '=', 'running')
-          .where('attempts', '=', attempt)
-          .executeTakeFirst();
-        if (result.numUpdatedRows === 0n) return false;
-        if (assets.length > 0) await trx.insertInto('assets').values(assets).execute();
-        return true;
+    succeed(id: string, attempt: number, assets: NewAssetRow[], now: number): Promise<LoggedChange | undefined> {
+      return writeLogged(db, {
+        jobId: id,
+        change: (w) =>
+          w
+            .updateTable('jobs')
+            .set({ status: 'succeeded', progress: 1, lease_owner: null, lease_expires_at: null, error_code: null, error_message: null, finished_at: now, updated_at: now })
+            .where('id', '=', id)
+            .where('status', '=', 'running')
+            .where('attempts', '=', attempt)
+            .returningAll(),
+        assets,
+        event: { type: 'succeeded', data: { assets: assets.map((a) => ({ id: a.id, index: a.asset_index })) }, at: now },
       });
     },
 
