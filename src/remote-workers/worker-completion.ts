@@ -60,7 +60,7 @@ export function createWorkerCompletion(ctx: WorkerContext) {
   async function requireLease(attempt: Attempt): Promise<void> {
     const { job, lease } = attempt;
     if (job.status !== 'running' || job.attempts !== lease.attempt) throw await leaseLost(job.id, lease.attempt, job);
-    if (!(await pipeline.keepLease(attempt, leaseMs))) throw await leaseLost(job.id, lease.attempt);
+    if (!(await pipeline.confirmLease(attempt, leaseMs))) throw await leaseLost(job.id, lease.attempt);
   }
 
   /**

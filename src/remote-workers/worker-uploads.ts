@@ -20,7 +20,7 @@ export function createWorkerUploads(ctx: WorkerContext) {
     let attempt: number;
     if (auth.kind === 'lease') {
       const held = attemptOf(job, auth.leaseToken);
-      if (!(await deps.pipeline.keepLease(held, leaseMs))) throw await leaseLost(jobId, held.lease.attempt);
+      if (!(await deps.pipeline.confirmLease(held, leaseMs))) throw await leaseLost(jobId, held.lease.attempt);
       attempt = held.lease.attempt;
     } else {
       if (!deps.uploadSigner || !deps.uploadSigner.verify(uploadClaim(jobId, auth.attempt, index), auth.expires, auth.signature)) {

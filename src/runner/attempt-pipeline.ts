@@ -61,6 +61,11 @@ export interface AttemptPipeline {
   /** Extends the lease in the queue and the record; false when it is lost. */
   keepLease(attempt: Attempt, leaseMs: number): Promise<boolean>;
   /**
+   * Renews the lease in the queue only — the check that a caller about to commit still holds
+   * it; the record's lease expiry (informational) is left to the heartbeats. False when lost.
+   */
+  confirmLease(attempt: Attempt, leaseMs: number): Promise<boolean>;
+  /**
    * Keeps the lease every third of it until the returned function is called; `onLost` runs
    * if the queue refuses a heartbeat (canceled, or taken after expiry).
    */
@@ -195,6 +200,7 @@ export function createAttemptPipeline(deps: AttemptPipelineDeps): AttemptPipelin
   return {
     observeCanceled,
     keepLease,
+    confirmLease: (attempt, leaseMs) => deps.queue.heartbeat(attempt.lease, leaseMs),
 
     async begin(lease: Lease, owner: string): Promise<Attempt | undefined> {
       // One write starts the attempt, reads the job back and logs `running`.
