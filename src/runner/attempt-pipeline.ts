@@ -191,8 +191,11 @@ export function createAttemptPipeline(deps: AttemptPipelineDeps): AttemptPipelin
   }
 
   /** Extends the lease in the queue and the record; false when it is lost. */
+  /** Renews the lease in the queue only (see AttemptPipeline.confirmLease). */
+  const confirmLease = (attempt: Attempt, leaseMs: number) => deps.queue.heartbeat(attempt.lease, leaseMs);
+
   async function keepLease(attempt: Attempt, leaseMs: number): Promise<boolean> {
-    if (!(await deps.queue.heartbeat(attempt.lease, leaseMs))) return false;
+    if (!(await confirmLease(attempt, leaseMs))) return false;
     await deps.jobs.extendLease(attempt.job.id, attempt.lease.attempt, clock() + leaseMs);
     return true;
   }
@@ -200,7 +203,7 @@ export function createAttemptPipeline(deps: AttemptPipelineDeps): AttemptPipelin
   return {
     observeCanceled,
     keepLease,
-    confirmLease: (attempt, leaseMs) => deps.queue.heartbeat(attempt.lease, leaseMs),
+    confirmLease,
 
     async begin(lease: Lease, owner: string): Promise<Attempt | undefined> {
       // One write starts the attempt, reads the job back and logs `running`.

@@ -74,10 +74,10 @@ export interface JobsRepo {
 /** The JobsRepo on Kysely (SQLite or PostgreSQL). */
 export function createJobsRepo(db: Kysely<Database>): JobsRepo {
   /** `write` after `guard` accepts, in one transaction with the job's user locked (see inUserTransaction). */
-  function guarded(userId: string, guard: InsertGuard, write: (trx: Kysely<Database>) => Promise<void>): Promise<void> {
+  function guarded<T>(userId: string, guard: InsertGuard, write: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
     return inUserTransaction(db, userId, async (trx) => {
       await guard(createJobCountsRepo(trx));
-      await write(trx);
+      return write(trx);
     });
   }
 
@@ -85,12 +85,7 @@ export function createJobsRepo(db: Kysely<Database>): JobsRepo {
     async insert(row: NewJobRow, guard?: InsertGuard): Promise<LoggedChange> {
       const write = async (trx: Kysely<Database>) =>
         (await writeLogged(trx, { jobId: row.id, change: (w) => w.insertInto('jobs').values(row).returningAll(), event: { type: 'queued', data: {}, at: Number(row.created_at) } }))!;
-      if (!guard) return write(db);
-      let logged: LoggedChange | undefined;
-      await guarded(row.user_id, guard, async (trx) => {
-        logged = await write(trx);
-      });
-      return logged!;
+      return guard ? guarded(row.user_id, guard, write) : write(db);
     },
 
     async insertWithAssets(row: NewJobRow, assets: NewAssetRow[], guard?: InsertGuard): Promise<void> {

@@ -1,7 +1,8 @@
 import { sql, type Compilable, type Kysely } from 'kysely';
 import type { JobEventType } from '../../events/event-bus.js';
-import { dialectOf, isUniqueViolation } from '../dialect.js';
+import { dialectOf } from '../dialect.js';
 import type { Database, JobRow, NewAssetRow } from '../schema.js';
+import { nextEventSeq, retryOnSeqClash } from './job-events-repo.js';
 
 /** An event a state change appended to its job's log in the same write (not announced yet). */
 export interface LoggedEvent {
@@ -16,9 +17,6 @@ export interface LoggedChange {
   readonly row: JobRow;
   readonly event: LoggedEvent;
 }
-
-/** Enough for every writer of one job (runner, cancel, workers on several nodes) to win a round. */
-const MAX_SEQ_ATTEMPTS = 50;
 
 /** A guarded INSERT or UPDATE on `jobs` that returns the rows it wrote (`returningAll()`). */
 type JobChange = (db: Kysely<Database>) => Compilable & { execute(): Promise<JobRow[]> };
@@ -42,21 +40,8 @@ export interface LoggedWrite {
  * number; the loser's whole write fails on the log's key and runs again (it left nothing).
  */
 export async function writeLogged(db: Kysely<Database>, write: LoggedWrite): Promise<LoggedChange | undefined> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return dialectOf(db) === 'postgres' ? await writeOnPostgres(db, write) : await writeInTransaction(db, write);
-    } catch (error) {
-      if (!isSeqConflict(error) || attempt >= MAX_SEQ_ATTEMPTS) throw error;
-    }
-  }
+  return retryOnSeqClash(() => (dialectOf(db) === 'postgres' ? writeOnPostgres(db, write) : writeInTransaction(db, write)));
 }
-
-function isSeqConflict(error: unknown): boolean {
-  return isUniqueViolation(error) && (error as { constraint?: string }).constraint === 'job_events_pk';
-}
-
-/** The next sequence number of the job's log, computed by the statement that appends. */
-const nextSeq = (jobId: string) => sql<number>`(select coalesce(max(seq), 0) + 1 from job_events where job_id = ${jobId})`;
 
 async function writeInTransaction(db: Kysely<Database>, write: LoggedWrite): Promise<LoggedChange | undefined> {
   const { jobId, event } = write;
@@ -68,7 +53,7 @@ async function writeInTransaction(db: Kysely<Database>, write: LoggedWrite): Pro
     if (write.assets && write.assets.length > 0) await trx.insertInto('assets').values([...write.assets]).execute();
     const { seq } = await trx
       .insertInto('job_events')
-      .values({ job_id: jobId, seq: nextSeq(jobId), type: event.type, data: JSON.stringify(event.data), created_at: event.at })
+      .values({ job_id: jobId, seq: nextEventSeq(jobId), type: event.type, data: JSON.stringify(event.data), created_at: event.at })
       .returning('seq')
       .executeTakeFirstOrThrow();
     return { row, event: { ...event, seq: Number(seq) } };
@@ -95,7 +80,7 @@ async function writeOnPostgres(db: Kysely<Database>, write: LoggedWrite): Promis
     with changed as (${write.change(db)})${addAssets},
     logged as (
       insert into job_events (job_id, seq, type, data, created_at)
-      select changed.id, ${nextSeq(jobId)}, ${event.type}, ${JSON.stringify(event.data)}, ${event.at} from changed
+      select changed.id, ${nextEventSeq(jobId)}, ${event.type}, ${JSON.stringify(event.data)}, ${event.at} from changed
       returning seq
     )
     select changed.*, logged.seq as logged_seq from changed cross join logged`.execute(db);
