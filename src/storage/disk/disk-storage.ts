@@ -52,13 +52,31 @@ export function createDiskStorage(options: DiskStorageOptions): Storage {
     await fsyncDirectory(dir);
   });
   let tmpDirReady: Promise<unknown> | undefined;
-  /** The temp directory, made once (and again if a put finds it gone). */
+  /** The temp directory, made once (and again when a write finds it gone). */
   function mkdirTmp(): Promise<unknown> {
     tmpDirReady ??= mkdir(tmpDir, { recursive: true }).catch((error: unknown) => {
       tmpDirReady = undefined;
       throw error;
     });
     return tmpDirReady;
+  }
+
+  /**
+   * Creates a file at a fresh temp path with `create` (open, link). If the temp directory was
+   * removed behind our back (an operator's clean-up), it is made again and `create` runs once
+   * more; an ENOENT then is `create`'s own (e.g. a link's missing source).
+   */
+  async function inTemp<T>(create: (tmpFile: string) => Promise<T>): Promise<{ tmpFile: string; created: T }> {
+    const tmpFile = path.join(tmpDir, `${randomUUID()}.tmp`);
+    await mkdirTmp();
+    try {
+      return { tmpFile, created: await create(tmpFile) };
+    } catch (error) {
+      if (!isMissing(error)) throw error;
+      tmpDirReady = undefined;
+      await mkdirTmp();
+      return { tmpFile, created: await create(tmpFile) };
+    }
   }
 
   // A crash between creating and renaming a temp file leaves it behind. Sweep in the
@@ -91,18 +109,10 @@ export function createDiskStorage(options: DiskStorageOptions): Storage {
 
   async function put(key: string, body: Buffer | Readable, putOptions?: PutOptions): Promise<ObjectInfo> {
     const file = pathFor(key);
-    await mkdirTmp();
-    const tmpFile = path.join(tmpDir, `${randomUUID()}.tmp`);
-    let handle: FileHandle | undefined;
+    const { tmpFile, created: out } = await inTemp((temp) => open(temp, 'wx'));
+    let handle: FileHandle | undefined = out;
     let size = 0;
     try {
-      handle = await open(tmpFile, 'wx').catch(async (error: unknown) => {
-        // The temp directory was removed behind our back (an operator's clean-up): once more.
-        if (!isMissing(error)) throw error;
-        await mkdir(tmpDir, { recursive: true });
-        return open(tmpFile, 'wx');
-      });
-      const out = handle;
       if (Buffer.isBuffer(body)) {
         await out.writeFile(body);
         size = body.length;
@@ -197,10 +207,9 @@ export function createDiskStorage(options: DiskStorageOptions): Storage {
       throw error;
     });
     if (!stats.isFile()) throw notFound(fromKey);
-    const tmpFile = path.join(tmpDir, `${randomUUID()}.tmp`);
+    let tmpFile: string;
     try {
-      await mkdirTmp();
-      await link(from, tmpFile);
+      ({ tmpFile } = await inTemp((temp) => link(from, temp)));
     } catch (error) {
       if (isMissing(error)) throw notFound(fromKey);
       return undefined;

@@ -70,6 +70,17 @@ describe('disk storage specifics', () => {
     expect(await readdir(path.join(root, '.tmp'))).toEqual([]);
   });
 
+  it('makes the temp directory again when it was removed behind its back, for puts and copies', async () => {
+    await storage.put('a/one.png', Buffer.from('one'));
+    await rm(path.join(root, '.tmp'), { recursive: true });
+    await storage.put('a/two.png', Buffer.from('two'));
+    await rm(path.join(root, '.tmp'), { recursive: true });
+    await storage.copy('a/one.png', 'b/one.png');
+    expect(await readFile(path.join(root, 'a', 'two.png'), 'utf8')).toBe('two');
+    expect(await readFile(path.join(root, 'b', 'one.png'), 'utf8')).toBe('one');
+    expect(await readdir(path.join(root, '.tmp'))).toEqual([]);
+  });
+
   it('removes the temp file when a put fails before any byte arrives', async () => {
     await expect(storage.put('b/broken.png', lazyBytes(10, { failAfter: 0 }).stream)).rejects.toThrow();
     expect(await readdir(path.join(root, '.tmp'))).toEqual([]);
