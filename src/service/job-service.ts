@@ -155,14 +155,15 @@ export function createJobService(deps: JobServiceDeps) {
         cost: deps.costOf ? JSON.stringify(deps.costOf(finalSpec, model)) : null,
       };
       if (hit) return completeFromCache(job, hit, requestHash, guard, written);
-      let recorded: LoggedChange | undefined;
-      const replayed = await writeOrReplay(job, requestHash, async () => {
+      let recorded: LoggedChange;
+      try {
         recorded = await deps.jobs.insert(job, guard);
-      });
-      if (replayed) return replayed;
+      } catch (error) {
+        return replayOnRace(job, requestHash, error);
+      }
       // Recorded: from here on the copies are the row's.
       written.length = 0;
-      await deps.events.announce(job, recorded!.event);
+      await deps.events.announce(job, recorded.event);
       await deps.queue.enqueue(job.id, { priority: job.priority, maxAttempts: job.max_attempts, lane: deps.laneOf(job) });
       deps.metrics.jobsSubmitted.inc({ mode: job.mode, model: job.model });
       return { job, replayed: false };
@@ -189,26 +190,27 @@ export function createJobService(deps: JobServiceDeps) {
     };
   }
 
-  /** Writes a new job; if an identical request won the Idempotency-Key race, returns its replay. */
-  async function writeOrReplay(job: JobRow, requestHash: string, write: () => Promise<void>): Promise<Submitted | undefined> {
-    try {
-      await write();
-      return undefined;
-    } catch (error) {
-      // Two identical requests raced on one Idempotency-Key: the unique index picked one
-      // (whatever the error's dialect: SQLite's SQLITE_CONSTRAINT_UNIQUE, PostgreSQL's 23505,
-      // where the losing insert waits for the winner's commit, so the winner is readable here).
-      const winner = job.idempotency_key === null ? undefined : await deps.jobs.findByIdempotencyKey(job.user_id, job.idempotency_key);
-      if (winner) return replay(winner, requestHash);
-      throw error;
-    }
+  /**
+   * After recording `job` failed with `error`: the replay of the identical request that won the
+   * Idempotency-Key race, if that is what happened; otherwise `error` again.
+   */
+  async function replayOnRace(job: JobRow, requestHash: string, error: unknown): Promise<Submitted> {
+    // Two identical requests raced on one Idempotency-Key: the unique index picked one
+    // (whatever the error's dialect: SQLite's SQLITE_CONSTRAINT_UNIQUE, PostgreSQL's 23505,
+    // where the losing insert waits for the winner's commit, so the winner is readable here).
+    const winner = job.idempotency_key === null ? undefined : await deps.jobs.findByIdempotencyKey(job.user_id, job.idempotency_key);
+    if (winner) return replay(winner, requestHash);
+    throw error;
   }
 
   /** Records a cache hit as a finished job with its own copies of the earlier run's assets. */
   async function completeFromCache(job: JobRow, hit: CacheHit, requestHash: string, guard: InsertGuard | undefined, written: string[]): Promise<Submitted> {
     const assets = await deps.cache!.cache.materialize(hit, job, deps.cache!.workspaceTtlMs, written);
-    const replayed = await writeOrReplay(job, requestHash, () => deps.jobs.insertWithAssets(job, assets, guard));
-    if (replayed) return replayed;
+    try {
+      await deps.jobs.insertWithAssets(job, assets, guard);
+    } catch (error) {
+      return replayOnRace(job, requestHash, error);
+    }
     // Recorded: from here on the copies are the row's.
     written.length = 0;
     await deps.events.emit(job, 'queued', {});
