@@ -64,8 +64,8 @@ async function writeOnPostgres(db: Kysely<Database>, write: LoggedWrite): Promis
   const { jobId, event } = write;
   const assets = write.assets ?? [];
   // Assets go in only if the change touched the job: selected from their JSON where `changed`
-  // has a row. Listing the columns lets the ones a row leaves out take their defaults.
-  const columns = assets.length > 0 ? Object.keys(assets[0]!) : [];
+  // has a row. Listing the columns the rows give lets the others take their defaults.
+  const columns = [...new Set(assets.flatMap((asset) => Object.keys(asset)))];
   const addAssets =
     assets.length > 0
       ? sql`, added as (
