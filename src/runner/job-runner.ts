@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Backend } from '../backends/backend.js';
 import type { JobsRepo } from '../db/repos/jobs-repo.js';
 import type { JobRow } from '../db/schema.js';
-import { CanceledError, RetryableError, UnrecoverableError } from '../errors/signals.js';
+import { CanceledError, UnrecoverableError } from '../errors/signals.js';
 import type { JobEvents } from '../events/job-events.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -130,8 +130,11 @@ export function createRunner(deps: RunnerDeps, options: RunnerOptions) {
       endTimer();
       await progress;
       abort.signal.throwIfAborted();
-      if (outputs.length !== (spec.numFrames !== undefined ? 1 : spec.numImages)) {
-        throw new RetryableError(`Backend '${job.backend}' returned ${outputs.length} images for a batch of ${spec.numImages}`, 'backend_failed');
+      const expected = spec.numFrames !== undefined ? 1 : spec.numImages;
+      if (outputs.length !== expected) {
+        // The count is the workflow's doing (two save nodes, a template's own batch size): every
+        // attempt would render the same wrong count, so the job fails at once.
+        throw new UnrecoverableError(`Backend '${job.backend}' returned ${outputs.length} outputs where the job asked for ${expected}; check that its workflow saves exactly one image per requested image`, 'backend_failed');
       }
       await pipeline.commit(attempt, outputs, abort.signal);
     } catch (error) {

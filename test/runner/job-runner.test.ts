@@ -350,6 +350,21 @@ describe('job runner', () => {
     expect(await queueRows(h)).toEqual([]);
   });
 
+
+  it('fails at once, without retrying, when the backend returns more outputs than the job asked for', async () => {
+    // A workflow with two save nodes renders two images per prompt on every attempt.
+    const { backend, calls } = fakeBackend(async (spec) => imagesFor({ ...spec, numImages: spec.numImages + 1 }));
+    const h = await setup(backend, { maxAttempts: 5 });
+    const job = await h.waitForTerminal((await h.submit({ num_images: 1 })).id);
+    await drained(h);
+
+    expect(job.status).toBe('failed');
+    expect(job.attempts).toBe(1);
+    expect(calls).toHaveLength(1);
+    expect(job.error_code).toBe('backend_failed');
+    expect(job.error_message).toMatch(/returned 2 outputs where the job asked for 1/);
+    expect(await h.assets.listForJob(job.id)).toEqual([]);
+  });
   it('does not retry client errors (4xx AtelierError) but does retry RetryableError and 5xx ones', async () => {
     const { backend, calls } = fakeBackend(async (spec, _ctx, call) => {
       if (call === 1) throw new RetryableError('backend is down', 'backend_failed');
