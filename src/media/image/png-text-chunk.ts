@@ -84,6 +84,33 @@ export function withPngTextChunk(png: Buffer, keyword: string, text: string): Bu
   return Buffer.concat([png.subarray(0, ihdrEnd), chunk, png.subarray(ihdrEnd)]);
 }
 
+/**
+ * Chunks that describe how or when a file was made rather than its pixels: text (ComfyUI's
+ * `prompt` and `workflow` graphs, A1111's own `parameters`), EXIF and the modification time.
+ * Colour chunks (iCCP, sRGB, gAMA, cHRM) and pHYs stay: they change how pixels look.
+ */
+const METADATA_CHUNKS = new Set(['tEXt', 'zTXt', 'iTXt', 'eXIf', 'tIME']);
+
+/**
+ * Returns `png` without its metadata chunks (the same buffer when it has none), so a backend's
+ * own record (a ComfyUI API graph with checkpoint and LoRA names, a second `parameters`) never
+ * reaches a delivered file.
+ *
+ * @throws Error when `png` is not a PNG or is truncated.
+ */
+export function withoutPngMetadata(png: Buffer): Buffer {
+  const kept: Buffer[] = [png.subarray(0, PNG_SIGNATURE.length)];
+  let offset = PNG_SIGNATURE.length;
+  let dropped = false;
+  for (const { type, data } of chunks(png)) {
+    const size = CHUNK_OVERHEAD + data.length;
+    if (METADATA_CHUNKS.has(type)) dropped = true;
+    else kept.push(png.subarray(offset, offset + size));
+    offset += size;
+  }
+  return dropped ? Buffer.concat(kept) : png;
+}
+
 /** Decodes one iTXt chunk's text, inflating it when the compression flag is set. */
 function readItxt(data: Buffer): [string, string] | undefined {
   const keyEnd = data.indexOf(0);

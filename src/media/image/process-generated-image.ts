@@ -3,7 +3,7 @@ import { RetryableError } from '../../errors/signals.js';
 import { MediaError } from './media-error.js';
 import type { JobSpec } from '../../jobs/job-spec.js';
 import { formatA1111Parameters, hasNegativePrompt } from './a1111-parameters.js';
-import { withPngTextChunk } from './png-text-chunk.js';
+import { withoutPngMetadata, withPngTextChunk } from './png-text-chunk.js';
 import type { DeliveryPreset } from './presets.js';
 import { renderDerivatives, type DerivativeMetrics, type RenderedVariant } from './variants.js';
 
@@ -56,6 +56,16 @@ export interface ProcessOptions {
 /** The PNG text keyword A1111 uses, and therefore the one every "PNG info" reader looks for. */
 const PARAMETERS_KEYWORD = 'parameters';
 
+/** The output without the metadata its backend wrote, so the file carries exactly Atelier's record. */
+function ownRecordOnly(png: Buffer): Buffer {
+  try {
+    return withoutPngMetadata(png);
+  } catch (cause) {
+    // A cut or damaged transfer: another attempt may well produce a good image.
+    throw new RetryableError(`The backend's output is not a readable PNG: ${(cause as Error).message}`, 'backend_failed', { cause });
+  }
+}
+
 /**
  * Post-processes one backend output: embeds the A1111 parameters text, makes the thumbnail
  * and the preset's delivery variants from one decode, and derives the asset metadata. Width
@@ -76,7 +86,7 @@ export async function processGeneratedImage(image: GeneratedImage, spec: JobSpec
     ),
     ...(spec.guidanceImages?.length ? { 'Guidance images': spec.guidanceImages.length } : {}),
   };
-  const original = withPngTextChunk(image.data, PARAMETERS_KEYWORD, formatA1111Parameters(spec, image.seed, extras));
+  const original = withPngTextChunk(ownRecordOnly(image.data), PARAMETERS_KEYWORD, formatA1111Parameters(spec, image.seed, extras));
   const measure = opts.measure ?? ((work) => work());
   // One header read: renderDerivatives reads it before decoding and reports the size it states.
   const derivatives = await measure(() => renderDerivatives(image.data, opts.preset)).catch((error: unknown) => {

@@ -4,7 +4,7 @@ import type { GeneratedImage } from '../../../src/backends/backend.js';
 import type { JobSpec } from '../../../src/jobs/job-spec.js';
 import { parseA1111Parameters } from '../../../src/media/image/a1111-parameters.js';
 import { processGeneratedImage } from '../../../src/media/image/process-generated-image.js';
-import { readPngTextChunks } from '../../../src/media/image/png-text-chunk.js';
+import { readPngTextChunks, withPngTextChunk } from '../../../src/media/image/png-text-chunk.js';
 import { DEFAULT_PRESETS } from '../../../src/media/image/presets.js';
 import { RetryableError } from '../../../src/errors/signals.js';
 
@@ -92,5 +92,24 @@ describe('processGeneratedImage', () => {
     const error = await processGeneratedImage({ ...good, data: truncated }, spec, { preset }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RetryableError);
     expect(error).toMatchObject({ code: 'backend_failed' });
+  });
+  it('drops every metadata chunk the backend wrote and keeps exactly one parameters record, Atelier\'s', async () => {
+    const image = await generated(0);
+    // What ComfyUI's SaveImage writes (the API graph, checkpoint and LoRA names included), and A1111's own record.
+    let foreign = withPngTextChunk(image.data, 'prompt', JSON.stringify({ 4: { class_type: 'CheckpointLoaderSimple', inputs: { ckpt_name: 'secret-model.safetensors' } } }));
+    foreign = withPngTextChunk(foreign, 'workflow', '{"nodes": []}');
+    foreign = withPngTextChunk(foreign, 'parameters', 'their prompt\nSteps: 99, Sampler: DDIM, Seed: 1');
+    foreign = withPngTextChunk(foreign, 'Comment', 'caf\u00e9 <lora:private-lora:1>');
+    const processed = await processGeneratedImage({ ...image, data: foreign }, spec, { preset });
+
+    const texts = readPngTextChunks(processed.original);
+    expect(Object.keys(texts)).toEqual(['parameters']);
+    const parsed = parseA1111Parameters(texts.parameters!);
+    expect(parsed.prompt).toBe(spec.prompt);
+    expect(parsed.settings).toMatchObject({ Steps: '12', Seed: '500' });
+    const bytes = processed.original.toString('latin1');
+    for (const leaked of ['secret-model', 'private-lora', 'their prompt', 'workflow']) expect(bytes).not.toContain(leaked);
+    // The pixels are the backend's, untouched.
+    expect((await sharp(processed.original).raw().toBuffer()).equals(await sharp(image.data).raw().toBuffer())).toBe(true);
   });
 });
