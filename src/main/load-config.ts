@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { AtelierError } from '../errors/atelier-error.js';
 import { createAjv } from '../validation/create-ajv.js';
 import { ajvErrorsToAtelierError } from '../validation/format-ajv-error.js';
@@ -82,7 +82,24 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
       throw new AtelierError('config_invalid', `Invalid configuration (${file}): model '${model.name}' names unknown backend '${model.backend}'`, { field: 'models' });
     }
   }
+  resolveWorkflowPaths(config, dirname(file));
   return config;
+}
+
+/**
+ * A ComfyUI backend's workflow files are named relative to the configuration file, as a user
+ * who keeps them side by side expects, whatever directory the server is started from.
+ */
+function resolveWorkflowPaths(config: Config, baseDir: string): void {
+  for (const settings of Object.values(config.backends)) {
+    if (settings.type !== 'comfyui' || settings.workflows === undefined) continue;
+    for (const files of Object.values(settings.workflows)) {
+      if (files === undefined) continue;
+      const mutable = files as { graph: string; bindings: string };
+      mutable.graph = resolve(baseDir, files.graph);
+      mutable.bindings = resolve(baseDir, files.bindings);
+    }
+  }
 }
 
 function readConfigFile(file: string, required: boolean): Record<string, unknown> {

@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AtelierError } from '../../src/errors/atelier-error.js';
@@ -28,6 +28,21 @@ describe('loadConfig', () => {
     }
     throw new Error(`loadConfig accepted ${JSON.stringify(env)}`);
   }
+
+  it('resolves a ComfyUI backend\'s workflow files against the configuration file\'s folder, not the working directory', async () => {
+    const configDir = join(tmp.dir, 'conf');
+    await mkdir(configDir);
+    await writeFile(
+      join(configDir, 'atelier.json'),
+      JSON.stringify({
+        backends: { comfy: { type: 'comfyui', urls: ['http://127.0.0.1:8188'], workflows: { t2i: { graph: 'flows/sdxl.api.json', bindings: '/abs/sdxl.bindings.json' } } } },
+        models: [{ name: 'sdxl', backend: 'comfy', label: 'SDXL', modes: ['t2i'], baseResolution: 1024, defaultSteps: 30, defaultCfgScale: 7, defaultSampler: 'Euler' }],
+      }),
+    );
+    const config = loadConfig({ ATELIER_CONFIG: 'conf/atelier.json' }, tmp.dir);
+    const comfy = config.backends.comfy;
+    expect(comfy?.type === 'comfyui' && comfy.workflows?.t2i).toEqual({ graph: join(configDir, 'flows/sdxl.api.json'), bindings: '/abs/sdxl.bindings.json' });
+  });
 
   describe('defaults', () => {
     it('applies every default with no file and no environment', () => {
