@@ -51,6 +51,12 @@ export interface GenerateContext {
   /** Aborted when the job is canceled or its lease is lost; backends must stop promptly. */
   readonly signal: AbortSignal;
   readonly onProgress: (progress: Progress) => void;
+  /**
+   * The backend began executing the job (it left the backend's own queue), told once; a backend
+   * that reports progress need not call it. Ends the router's warm-up limit: model loading
+   * sends no progress, but proves the job started.
+   */
+  readonly onStarted?: () => void;
   /** Optional live previews; the runner relays them as SSE `preview` events. */
   readonly onPreview?: (preview: PreviewImage) => void;
   readonly inputs?: GenerateInputs;

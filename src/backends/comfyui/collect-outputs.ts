@@ -43,10 +43,10 @@ async function readImage(http: ComfyHttpClient, file: OutputFile, signal: AbortS
 
 /**
  * Fetches a finished prompt's outputs with GET /view: PNGs become GeneratedImages (size read
- * from the PNG header), MP4s are streamed into `workDir` and probed. Output i of the job is
- * `firstIndex + i` and carries seed + that index.
+ * from the PNG header), MP4s are streamed into `workDir` and probed. A prompt makes one output:
+ * output `firstIndex` of the job, which carries seed + that index.
  *
- * @throws UnrecoverableError when the entry lists no outputs or an output has the wrong format;
+ * @throws UnrecoverableError when the entry lists no output or more than one, or an output has the wrong format;
  *   RetryableError when a listed file is missing (404) or damaged.
  */
 export async function collectOutputs(
@@ -57,6 +57,14 @@ export async function collectOutputs(
   const files = listFiles(entry);
   if (files.length === 0) {
     throw new UnrecoverableError('ComfyUI finished the prompt but its history lists no output images; does the workflow end in a SaveImage or SaveVideo node?', 'backend_failed');
+  }
+  if (files.length > 1) {
+    // Each prompt makes one output (image i is its own prompt with its own seed); more is the
+    // workflow's shape, which every attempt would repeat.
+    throw new UnrecoverableError(
+      `ComfyUI's workflow saved ${files.length} outputs for one prompt where Atelier expects one: keep a single SaveImage or SaveVideo node and bind batch_size (or set it to 1)`,
+      'backend_failed',
+    );
   }
   const outputs: GeneratedOutput[] = [];
   for (const file of files) {

@@ -2,13 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { CanceledError, RetryableError, UnrecoverableError } from '../../errors/signals.js';
 import { seedForImage, type JobSpec, type Mode } from '../../jobs/job-spec.js';
 import type { Backend, BackendCapabilities, GenerateContext, GeneratedOutput } from '../backend.js';
+import { createPreviewRelay, type PreviewRelay } from '../preview-relay.js';
 import { bindWorkflow, hasBinding } from './bind-workflow.js';
 import { collectOutputs } from './collect-outputs.js';
 import { ComfyHttpClient } from './comfyui-http.js';
 import { ComfySocket } from './comfyui-socket.js';
 import { defaultComfyWorkflows } from './default-workflows.js';
 import { ProgressTracker } from './progress-tracker.js';
-import { runPrompt, type PromptRunner } from './run-prompt.js';
+import { runPrompt, type PromptHooks, type PromptRunner } from './run-prompt.js';
 import { DEFAULT_COMFY_SAMPLERS, type ComfySampler } from './samplers.js';
 import { uploadInputs } from './upload-inputs.js';
 import type { WorkflowTemplate } from './workflow-template.js';
@@ -38,6 +39,8 @@ export interface ComfyUIBackendOptions {
   readonly clientId?: string;
   /** How often history is polled when the socket is down or history lags. Default 250 ms. */
   readonly pollIntervalMs?: number;
+  /** Sent with every request and the socket's handshake: ComfyUI behind a proxy with an API key or Basic auth. */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 const isVideo = (mode: Mode) => mode === 't2v' || mode === 'i2v' || mode === 'ti2v';
@@ -58,8 +61,9 @@ function assertSupported(spec: JobSpec, caps: BackendCapabilities, samplers: Rea
  * A backend that runs jobs on a ComfyUI server through its HTTP + WebSocket API: the mode's
  * template is bound and queued with POST /prompt, progress and previews come from the
  * socket, outputs from GET /view, inputs go up with POST /upload/image, cancel is
- * POST /interrupt. A batch is one prompt when the template binds `batch_size`, otherwise one
- * prompt per image (seed + i). Every wait is bounded by `timeouts`.
+ * POST /interrupt. A batch of n images runs n prompts, image i with seed + i: ComfyUI draws a
+ * whole `batch_size` batch from one generator, so only this way does every image re-run
+ * exactly from its recorded seed. Every wait is bounded by `timeouts`.
  *
  * @example const backend = createComfyUIBackend({ url: 'http://127.0.0.1:8188', timeouts: { connectMs: 5_000, generationMs: 600_000 } })
  */
@@ -71,8 +75,9 @@ export function createComfyUIBackend(options: ComfyUIBackendOptions): Backend {
   const { connectMs, generationMs } = options.timeouts;
   const workflows = options.workflows ?? defaultComfyWorkflows();
   const samplers = options.samplers ?? DEFAULT_COMFY_SAMPLERS;
-  const http = new ComfyHttpClient(base);
-  const runner: PromptRunner = { http, socket: new ComfySocket(wsUrl.href, connectMs), clientId, connectMs, pollIntervalMs: options.pollIntervalMs ?? 250 };
+  const headers = options.headers ?? {};
+  const http = new ComfyHttpClient(base, headers);
+  const runner: PromptRunner = { http, socket: new ComfySocket(wsUrl.href, connectMs, headers), clientId, connectMs, pollIntervalMs: options.pollIntervalMs ?? 250 };
   const capabilities: BackendCapabilities = Object.freeze({
     modes: Object.freeze(Object.keys(workflows) as Mode[]),
     samplers: Object.freeze(Object.keys(samplers)),
@@ -84,12 +89,12 @@ export function createComfyUIBackend(options: ComfyUIBackendOptions): Backend {
     preview: true,
   });
 
-  async function run(spec: JobSpec, template: WorkflowTemplate, ctx: GenerateContext, signal: AbortSignal): Promise<GeneratedOutput[]> {
+  async function run(spec: JobSpec, template: WorkflowTemplate, ctx: GenerateContext, signal: AbortSignal, previews: PreviewRelay | undefined): Promise<GeneratedOutput[]> {
     const uploads = await uploadInputs(http, template, spec, ctx.inputs, signal);
     const sampler = samplers[spec.sampler]!;
-    const batched = hasBinding(template, 'batch_size') || spec.numImages === 1;
-    const prompts = batched ? 1 : spec.numImages;
+    const prompts = isVideo(spec.mode) ? 1 : spec.numImages;
     const tracker = new ProgressTracker(spec.steps * prompts, ctx.onProgress);
+    const hooks: PromptHooks = { tracker, ...(previews ? { onPreview: previews.offer } : {}), ...(ctx.onStarted ? { onStarted: ctx.onStarted } : {}) };
     const outputs: GeneratedOutput[] = [];
     for (let p = 0; p < prompts; p += 1) {
       if (p > 0) tracker.nextSegment();
@@ -104,13 +109,13 @@ export function createComfyUIBackend(options: ComfyUIBackendOptions): Backend {
         scheduler: sampler.scheduler,
         width: spec.width,
         height: spec.height,
-        batch_size: batched ? spec.numImages : undefined,
+        batch_size: hasBinding(template, 'batch_size') ? 1 : undefined,
         denoise: spec.mode === 'i2i' ? spec.denoiseStrength : undefined,
         checkpoint: options.checkpoint,
         frames: spec.numFrames,
         fps: spec.fps,
       });
-      const entry = await runPrompt(runner, graph, signal, { tracker, ...(ctx.onPreview ? { onPreview: ctx.onPreview } : {}) });
+      const entry = await runPrompt(runner, graph, signal, hooks);
       outputs.push(...(await collectOutputs(http, entry, { spec, firstIndex: outputs.length, signal, ...(ctx.workDir ? { workDir: ctx.workDir } : {}) })));
     }
     tracker.finish();
@@ -126,13 +131,15 @@ export function createComfyUIBackend(options: ComfyUIBackendOptions): Backend {
       if (ctx.signal.aborted) throw new CanceledError();
       const deadline = new AbortController();
       const timer = setTimeout(() => deadline.abort(new RetryableError(`ComfyUI did not finish the job within ${generationMs} ms`, 'backend_timeout')), generationMs);
+      const previews = ctx.onPreview ? createPreviewRelay(ctx.onPreview) : undefined;
       try {
-        return await run(spec, workflows[spec.mode]!, ctx, AbortSignal.any([ctx.signal, deadline.signal]));
+        return await run(spec, workflows[spec.mode]!, ctx, AbortSignal.any([ctx.signal, deadline.signal]), previews);
       } catch (error) {
         if (ctx.signal.aborted) throw new CanceledError();
         throw deadline.signal.aborted ? deadline.signal.reason : error;
       } finally {
         clearTimeout(timer);
+        previews?.close();
       }
     },
     async health(signal) {

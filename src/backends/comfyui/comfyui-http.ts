@@ -42,11 +42,12 @@ export function describeRejection(body: RejectionBody): string {
  * the caller's signal aborts, its reason is rethrown so the caller decides what it meant.
  */
 export class ComfyHttpClient {
-  constructor(private readonly base: URL) {}
+  /** `headers` go with every request: an API key or Basic auth of a proxy in front of ComfyUI. */
+  constructor(private readonly base: URL, private readonly headers: Readonly<Record<string, string>> = {}) {}
 
   private async request(path: string, init: RequestInit, signal: AbortSignal): Promise<Response> {
     try {
-      return await fetch(new URL(path, this.base), { ...init, signal });
+      return await fetch(new URL(path, this.base), { ...init, headers: { ...this.headers, ...(init.headers as Record<string, string> | undefined) }, signal });
     } catch (cause) {
       if (signal.aborted) throw signal.reason;
       throw new RetryableError(`ComfyUI at ${this.base.origin} did not answer ${init.method ?? 'GET'} /${path}: ${(cause as Error).message}`, 'backend_failed', { cause });
@@ -138,7 +139,25 @@ export class ComfyHttpClient {
     return subfolder ? `${subfolder}/${name}` : name;
   }
 
-  /** POST /interrupt {prompt_id}: a no-op unless that prompt is the one running. */
+  /**
+   * GET /queue: the prompt ids running and pending. Entries are ComfyUI's queue tuples
+   * `[number, prompt_id, prompt, extra_data, outputs]`.
+   */
+  async queue(signal: AbortSignal): Promise<{ running: string[]; pending: string[] }> {
+    const res = await this.request('queue', {}, signal);
+    if (!res.ok) {
+      await res.arrayBuffer();
+      throw new RetryableError(`ComfyUI answered GET /queue with HTTP ${res.status}`, 'backend_failed');
+    }
+    const body = (await res.json()) as { queue_running?: unknown; queue_pending?: unknown };
+    const ids = (list: unknown) => (Array.isArray(list) ? list.map((item: unknown) => (Array.isArray(item) ? String(item[1]) : '')) : []);
+    return { running: ids(body.queue_running), pending: ids(body.queue_pending) };
+  }
+
+  /**
+   * POST /interrupt {prompt_id}. Since 2025-09 ComfyUI interrupts only that prompt; before, it
+   * stops whatever is running, so callers must first see that ours is (GET /queue).
+   */
   async interrupt(promptId: string, signal: AbortSignal): Promise<void> {
     await (await this.post('interrupt', { prompt_id: promptId }, signal)).arrayBuffer();
   }

@@ -11,24 +11,61 @@ export interface PromptListener {
   onDisconnect(): void;
 }
 
-/** Binary frame type 1 (PREVIEW_IMAGE): uint32 BE type, uint32 BE format (1 JPEG, 2 PNG), bytes. */
-export function parsePreviewFrame(frame: Buffer): PreviewImage | undefined {
-  if (frame.length < 8 || frame.readUInt32BE(0) !== 1) return undefined;
-  const format = frame.readUInt32BE(4);
-  const mime = format === 1 ? 'image/jpeg' : format === 2 ? 'image/png' : undefined;
-  return mime === undefined ? undefined : { mime, data: Buffer.from(frame.subarray(8)) };
+/** A preview frame, with the prompt it belongs to when the server says (type 4). */
+export interface PreviewFrame {
+  readonly preview: PreviewImage;
+  readonly promptId?: string;
+}
+
+const mimeOf = (value: unknown): PreviewImage['mime'] | undefined =>
+  value === 'image/jpeg' || value === 'image/png' || value === 'image/webp' ? value : undefined;
+
+/**
+ * A binary frame: uint32 BE event type, then
+ * - type 1 (PREVIEW_IMAGE): uint32 BE format (1 JPEG, 2 PNG), the image;
+ * - type 4 (PREVIEW_IMAGE_WITH_METADATA, sent to clients that announce
+ *   `supports_preview_metadata`): uint32 BE length, that many bytes of JSON metadata
+ *   (`prompt_id`, `node_id`, `image_type`), the image.
+ */
+export function parsePreviewFrame(frame: Buffer): PreviewFrame | undefined {
+  if (frame.length < 8) return undefined;
+  const type = frame.readUInt32BE(0);
+  if (type === 1) {
+    const format = frame.readUInt32BE(4);
+    const mime = format === 1 ? 'image/jpeg' : format === 2 ? 'image/png' : undefined;
+    return mime === undefined ? undefined : { preview: { mime, data: Buffer.from(frame.subarray(8)) } };
+  }
+  if (type !== 4) return undefined;
+  const length = frame.readUInt32BE(4);
+  if (8 + length > frame.length) return undefined;
+  let metadata: { prompt_id?: unknown; image_type?: unknown };
+  try {
+    metadata = JSON.parse(frame.toString('utf8', 8, 8 + length)) as typeof metadata;
+  } catch {
+    return undefined;
+  }
+  const mime = mimeOf(metadata.image_type);
+  if (mime === undefined) return undefined;
+  const preview = { mime, data: Buffer.from(frame.subarray(8 + length)) };
+  return typeof metadata.prompt_id === 'string' ? { preview, promptId: metadata.prompt_id } : { preview };
 }
 
 const toBuffer = (raw: WebSocket.RawData): Buffer => (Array.isArray(raw) ? Buffer.concat(raw) : Buffer.isBuffer(raw) ? raw : Buffer.from(raw));
 
 const FINISHING = new Set(['execution_success', 'execution_error', 'execution_interrupted']);
+/** Events about one prompt; ComfyUI before 2024-01 sends `progress` without its prompt_id. */
+const PROMPT_EVENTS = new Set([...FINISHING, 'execution_start', 'execution_cached', 'executing', 'executed', 'progress', 'progress_state']);
+/** Told to the server first thing, so newer ComfyUI tags each preview with its prompt (type 4). */
+const FEATURE_FLAGS = JSON.stringify({ type: 'feature_flags', data: { supports_preview_metadata: true } });
 const MAX_RECONNECT_MS = 5_000;
 
 /**
  * The one WebSocket of a backend instance (`/ws?clientId=`), shared by its jobs. ComfyUI sends
  * a job's events only to the client id that queued it, and runs one prompt at a time, so
  * events route by `prompt_id` and previews (which carry no id) go to the prompt that last
- * started executing. A dropped socket is reopened with backoff while any job listens.
+ * started executing, unless the server tags them (type 4). Events without a prompt id (old
+ * servers' `progress`) go to that prompt too. A dropped socket is reopened with backoff while
+ * any job listens.
  */
 export class ComfySocket {
   private ws: WebSocket | undefined;
@@ -38,7 +75,7 @@ export class ComfySocket {
   private reconnectTimer: NodeJS.Timeout | undefined;
   private closed = false;
 
-  constructor(private readonly url: string, private readonly connectMs: number) {}
+  constructor(private readonly url: string, private readonly connectMs: number, private readonly headers: Readonly<Record<string, string>> = {}) {}
 
   /** Resolves once the socket is open. @throws RetryableError when it cannot open within connectMs. */
   ready(): Promise<void> {
@@ -70,7 +107,7 @@ export class ComfySocket {
 
   private open(): Promise<void> {
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(this.url, { handshakeTimeout: this.connectMs });
+      const ws = new WebSocket(this.url, { handshakeTimeout: this.connectMs, headers: { ...this.headers } });
       const fail = (reason: string) => {
         ws.removeAllListeners();
         ws.on('error', () => {});
@@ -90,6 +127,7 @@ export class ComfySocket {
           return reject(new RetryableError('The ComfyUI backend was closed', 'backend_failed'));
         }
         this.ws = ws;
+        ws.send(FEATURE_FLAGS); // older servers ignore what clients send
         resolve();
       });
     });
@@ -97,8 +135,9 @@ export class ComfySocket {
 
   private dispatch(frame: Buffer, isBinary: boolean): void {
     if (isBinary) {
-      const preview = parsePreviewFrame(frame);
-      if (preview !== undefined && this.running !== undefined) this.listeners.get(this.running)?.onPreview(preview);
+      const parsed = parsePreviewFrame(frame);
+      const target = parsed?.promptId ?? this.running;
+      if (parsed !== undefined && target !== undefined) this.listeners.get(target)?.onPreview(parsed.preview);
       return;
     }
     let message: { type?: unknown; data?: Record<string, unknown> };
@@ -108,8 +147,9 @@ export class ComfySocket {
       return; // not ours to judge; ComfyUI only sends JSON text frames
     }
     const { type, data } = message;
-    const promptId = data?.prompt_id;
-    if (typeof type !== 'string' || data === undefined || typeof promptId !== 'string') return;
+    if (typeof type !== 'string' || typeof data !== 'object' || data === null || !PROMPT_EVENTS.has(type)) return;
+    const promptId = typeof data.prompt_id === 'string' ? data.prompt_id : this.running;
+    if (promptId === undefined) return;
     if (type === 'execution_start' || type === 'progress' || (type === 'executing' && data.node !== null)) this.running = promptId;
     if (FINISHING.has(type) || (type === 'executing' && data.node === null)) {
       if (this.running === promptId) this.running = undefined;

@@ -3,8 +3,9 @@ import { abortReason } from '../a1111/abort-reason.js';
 import type { GenerateContext } from '../backend.js';
 
 /**
- * Runs one backend call under two limits: `warmupMs` until its first progress event (model
- * loading can take minutes, seed 001) and `generationMs` for the whole call. Passing either
+ * Runs one backend call under two limits: `warmupMs` until the backend shows it started — its
+ * first progress event, or `onStarted` (model loading can take minutes, seed 001) — and
+ * `generationMs` for the whole call. Passing either
  * aborts the call and throws a retryable `backend_timeout` — even if the backend ignores its
  * signal; the caller's own cancel still surfaces as a cancel.
  */
@@ -31,14 +32,19 @@ export async function withTimeLimits<T>(
   // A backend that ignores its signal must not hang the job: the limit settles the call.
   const stopped = new Promise<never>((_, reject) => abort.signal.addEventListener('abort', () => reject(abort.signal.reason), { once: true }));
   try {
+    const started = () => {
+      clearTimeout(warmup);
+      warmup = undefined;
+    };
     const call = run({
       ...ctx,
       signal: abort.signal,
+      onStarted: () => {
+        started();
+        ctx.onStarted?.();
+      },
       onProgress: (progress) => {
-        if (warmup) {
-          clearTimeout(warmup);
-          warmup = undefined;
-        }
+        started();
         ctx.onProgress(progress);
       },
     });

@@ -34,15 +34,19 @@ describe('ComfyUI backend against a fake ComfyUI', () => {
     const prompt = 'a "quoted" lighthouse {at} dusk"}\nsecond line';
     const { ctx } = recorder();
     await backend.generate(spec({ prompt, negativePrompt: 'blurry, "text"', seed: 1234, steps: 7, cfgScale: 5.5, sampler: 'DPM++ 2M Karras', width: 96, height: 64, numImages: 2 }), ctx);
-    expect(fake.prompts).toHaveLength(1);
-    const [{ prompt: graph, prompt_id, client_id }] = fake.prompts as [(typeof fake.prompts)[number]];
-    expect(prompt_id).toMatch(UUID_V4);
-    expect(client_id).toBe('atelier-test');
-    expect(graph['6']!.inputs?.text).toBe(prompt);
-    expect(graph['7']!.inputs?.text).toBe('blurry, "text"');
-    expect(graph['3']!.inputs).toMatchObject({ seed: 1234, steps: 7, cfg: 5.5, sampler_name: 'dpmpp_2m', scheduler: 'karras', denoise: 1 });
-    expect(graph['5']!.inputs).toMatchObject({ width: 96, height: 64, batch_size: 2 });
-    expect(graph['4']!.inputs?.ckpt_name).toBe('sdxl_base.safetensors');
+    // One prompt per image, each with its own seed: ComfyUI draws a batch from one generator,
+    // so only this way does image 1 re-run exactly as a job with seed 1235.
+    expect(fake.prompts).toHaveLength(2);
+    for (const [i, { prompt: graph, prompt_id, client_id }] of fake.prompts.entries()) {
+      expect(prompt_id).toMatch(UUID_V4);
+      expect(client_id).toBe('atelier-test');
+      expect(graph['6']!.inputs?.text).toBe(prompt);
+      expect(graph['7']!.inputs?.text).toBe('blurry, "text"');
+      expect(graph['3']!.inputs).toMatchObject({ seed: 1234 + i, steps: 7, cfg: 5.5, sampler_name: 'dpmpp_2m', scheduler: 'karras', denoise: 1 });
+      expect(graph['5']!.inputs).toMatchObject({ width: 96, height: 64, batch_size: 1 });
+      expect(graph['4']!.inputs?.ckpt_name).toBe('sdxl_base.safetensors');
+    }
+    expect(new Set(fake.prompts.map((p) => p.prompt_id)).size).toBe(2);
   });
 
   it('sends an empty negative prompt rather than the template text', async () => {
@@ -56,10 +60,11 @@ describe('ComfyUI backend against a fake ComfyUI', () => {
     for (const output of outputs) {
       const meta = await sharp(output.data).metadata();
       expect([meta.format, meta.width, meta.height, output.width, output.height]).toEqual(['png', 80, 56, 80, 56]);
-      expect(await centreColour(output.data)).toEqual(fakeColour(99, output.index));
-      // SaveImage's provenance chunk passes through untouched.
+      // Image i is image 0 of its own prompt, bound with seed + i.
+      expect(await centreColour(output.data)).toEqual(fakeColour(99 + output.index, 0));
+      // The adapter hands SaveImage's bytes on as they are (post-processing strips the chunk).
       const { comments } = await sharp(output.data).metadata();
-      expect(JSON.parse(comments!.find((c) => c.keyword === 'prompt')!.text)).toEqual(fake.prompts[0]!.prompt);
+      expect(JSON.parse(comments!.find((c) => c.keyword === 'prompt')!.text)).toEqual(fake.prompts[output.index]!.prompt);
     }
   });
 
@@ -100,8 +105,9 @@ describe('ComfyUI backend against a fake ComfyUI', () => {
     const { error, elapsed } = await settlesWithin(job, 5_000);
     expect(error).toBeInstanceOf(CanceledError);
     expect(elapsed).toBeLessThan(2_000); // promptly, not at the 3 s generation timeout
-    expect(fake.interrupts).toContainEqual({ prompt_id: fake.prompts[0]!.prompt_id });
-    expect(fake.queueDeletes).toContain(fake.prompts[0]!.prompt_id);
+    // It was running, so it is interrupted, by id; there is nothing to delete from the queue.
+    expect(fake.interrupts).toEqual([{ prompt_id: fake.prompts[0]!.prompt_id }]);
+    expect(fake.queueDeletes).toEqual([]);
   });
 
   it('runs jobs one after another on the one socket', async () => {

@@ -49,7 +49,7 @@ describe('ComfyUI backend faults: the right error class, never a hang', () => {
     expect((error as Error).message).toContain("node SaveImageToTheMoon does not exist. (Node ID '#9')");
   });
 
-  it('a slow /prompt times out as backend_timeout after withdrawing the prompt', async () => {
+  it('a slow /prompt times out as backend_timeout after looking for the prompt to withdraw', async () => {
     await backend.close?.();
     backend = backendFor(fake.url, { timeouts: { connectMs: 200, generationMs: 300 } });
     fake.slow(3_000);
@@ -57,7 +57,9 @@ describe('ComfyUI backend faults: the right error class, never a hang', () => {
     expect(error).toBeInstanceOf(RetryableError);
     expect(error).toMatchObject({ code: 'backend_timeout' });
     expect(elapsed).toBeLessThan(2_500);
-    expect(fake.requests).toContain('POST /interrupt');
+    // The POST's answer never came, so ComfyUI may hold the prompt: the adapter asks the queue
+    // before it interrupts anything (a blind /interrupt stops other clients' prompts).
+    expect(fake.requests).toContain('GET /queue');
   });
 
   it('a prompt that never finishes times out as backend_timeout and is interrupted', async () => {
@@ -77,12 +79,15 @@ describe('ComfyUI backend faults: the right error class, never a hang', () => {
     expect((error as Error).message).toBe('ComfyUI failed in node 3 (KSampler): RuntimeError: CUDA error: device-side assert triggered');
   });
 
-  it('an interrupt from elsewhere (ComfyUI UI) is a CanceledError', async () => {
+  it('an interrupt Atelier did not send (ComfyUI UI, another client) is a retryable backend_failed, not a cancel', async () => {
     const { ctx, progress } = recorder();
     const job = settlesWithin(backend.generate(spec({ steps: 100 }), ctx), BOUND_MS);
     await expect.poll(() => progress.length).toBeGreaterThan(1);
     await fetch(`${fake.url}/api/interrupt`, { method: 'POST' });
-    expect((await job).error).toBeInstanceOf(CanceledError);
+    const { error } = await job;
+    expect(error).toBeInstanceOf(RetryableError);
+    expect(error).toMatchObject({ code: 'backend_failed' });
+    expect((error as Error).message).toMatch(/interrupted prompt .* without Atelier asking/);
   });
 
   it('survives the socket dropping mid-job: reconnects, polls history, returns the outputs', async () => {

@@ -2,7 +2,9 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { WebSocketServer } from 'ws';
-import { fileKey, pump, queueTuple, send, type FakeState, type Faults, type QueueItem } from './fake-executor.js';
+import { fileKey, pump, queueTuple, send, type FakeState, type FakeVersion, type Faults, type QueueItem } from './fake-executor.js';
+
+export type { FakeVersion } from './fake-executor.js';
 import { randomSid, validatePrompt, type Graph } from './fake-graph.js';
 
 /** A POST /prompt the fake received (accepted or not). */
@@ -58,12 +60,27 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-/**
- * Starts the fake on a random loopback port. `stepDelayMs` paces sampler steps (default 10);
- * `ignoreClientPromptId` behaves like ComfyUI before client-chosen prompt ids.
- */
-export async function startFakeComfyUI(opts: { stepDelayMs?: number; ignoreClientPromptId?: boolean } = {}): Promise<FakeComfyUI> {
+/** How the fake behaves; every field has a default. */
+export interface FakeComfyOptions {
+  /** Paces sampler steps; default 10 ms. */
+  readonly stepDelayMs?: number;
+  /** Behaves like ComfyUI before client-chosen prompt ids (implied by version `2023`). */
+  readonly ignoreClientPromptId?: boolean;
+  /** Which ComfyUI to be (FakeVersion); default `current`. */
+  readonly version?: FakeVersion;
+  /** Side of the preview frames; above 64 one is sent every step, like SaveImageWebsocket. Default 64. */
+  readonly previewSide?: number;
+  /** Every request must carry these headers (ComfyUI behind an authenticating proxy), or it is a 401. */
+  readonly requireHeaders?: Readonly<Record<string, string>>;
+}
+
+/** Starts the fake on a random loopback port. */
+export async function startFakeComfyUI(opts: FakeComfyOptions = {}): Promise<FakeComfyUI> {
+  const version = opts.version ?? 'current';
+  const ignoreClientPromptId = opts.ignoreClientPromptId ?? version === '2023';
+  const authorized = (req: IncomingMessage) => Object.entries(opts.requireHeaders ?? {}).every(([name, value]) => req.headers[name.toLowerCase()] === value);
   const state: FakeState = {
+    version, previewSide: opts.previewSide ?? 64, previewMetadata: new Set(),
     stepDelayMs: opts.stepDelayMs ?? 10, files: new Map(), history: new Map(), pending: [], running: undefined, currentNode: undefined,
     sockets: new Map(), faults: { slowMs: 0, dropSocketMidJob: false, nodeError: false, neverFinish: false }, closed: false, counter: 0,
   };
@@ -75,6 +92,7 @@ export async function startFakeComfyUI(opts: { stepDelayMs?: number; ignoreClien
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://fake');
     received.requests.push(`${req.method} ${url.pathname}`);
+    if (!authorized(req)) return void res.writeHead(401, { 'content-type': 'text/plain' }).end('401: Unauthorized');
     const path = url.pathname.replace(/^\/api(?=\/)/, '');
     const body = await readBody(req);
     if (state.faults.slowMs > 0) await delay(state.faults.slowMs);
@@ -89,7 +107,7 @@ export async function startFakeComfyUI(opts: { stepDelayMs?: number; ignoreClien
       received.prompts.push({ prompt_id: request.prompt_id as string | undefined, client_id: request.client_id as string | undefined, prompt: request.prompt as Graph });
       const rejection = validatePrompt(request, inputNames());
       if (rejection !== undefined) return json(res, 400, rejection);
-      const item: QueueItem = { number: (number += 1), id: (opts.ignoreClientPromptId ? undefined : (request.prompt_id as string | undefined)) ?? crypto.randomUUID(), graph: request.prompt as Graph, clientId: request.client_id as string | undefined, interrupted: false };
+      const item: QueueItem = { number: (number += 1), id: (ignoreClientPromptId ? undefined : (request.prompt_id as string | undefined)) ?? crypto.randomUUID(), graph: request.prompt as Graph, clientId: request.client_id as string | undefined, interrupted: false };
       state.pending.push(item);
       json(res, 200, { prompt_id: item.id, number: item.number, node_errors: {} });
       return void pump(state);
@@ -106,7 +124,9 @@ export async function startFakeComfyUI(opts: { stepDelayMs?: number; ignoreClien
       const request = parsed();
       received.interrupts.push(request);
       const running = state.running;
-      if (running && (request.prompt_id === undefined || request.prompt_id === running.id)) running.interrupted = true;
+      // Before 2025-09 the prompt_id is ignored: whatever runs is stopped, whoever queued it.
+      const targeted = version === 'current' && typeof request.prompt_id === 'string';
+      if (running && (!targeted || request.prompt_id === running.id)) running.interrupted = true;
       return void res.writeHead(200).end();
     }
     const historyMatch = /^\/history\/([^/]+)$/.exec(path);
@@ -158,13 +178,27 @@ export async function startFakeComfyUI(opts: { stepDelayMs?: number; ignoreClien
   const wss = new WebSocketServer({ noServer: true });
   server.on('upgrade', (req, socket, head) => {
     const url = new URL(req.url ?? '/', 'http://fake');
-    if (url.pathname !== '/ws' && url.pathname !== '/api/ws') return void socket.destroy();
+    if ((url.pathname !== '/ws' && url.pathname !== '/api/ws') || !authorized(req)) return void socket.destroy();
     wss.handleUpgrade(req, socket, head, (ws) => {
       connections += 1;
       const sid = url.searchParams.get('clientId') || randomSid();
       state.sockets.get(sid)?.terminate(); // ComfyUI keeps one socket per sid
       state.sockets.set(sid, ws);
       ws.on('close', () => state.sockets.get(sid) === ws && state.sockets.delete(sid));
+      let first = true;
+      ws.on('message', (data, isBinary) => {
+        // server.py reads feature flags from a client's first message only (newer versions).
+        if (first && !isBinary && version === 'current') {
+          try {
+            const message = JSON.parse(String(data)) as { type?: string; data?: Record<string, unknown> };
+            if (message.type === 'feature_flags') {
+              if (message.data?.supports_preview_metadata === true) state.previewMetadata.add(sid);
+              send(state, sid, 'feature_flags', { supports_preview_metadata: true, max_upload_size: 104857600 });
+            }
+          } catch { /* ComfyUI logs and carries on */ }
+        }
+        first = false;
+      });
       send(state, sid, 'status', { status: { exec_info: { queue_remaining: state.pending.length + (state.running ? 1 : 0) } }, sid });
       const running = state.running;
       if (running?.clientId === sid && state.currentNode) send(state, sid, 'executing', { node: state.currentNode, display_node: state.currentNode, prompt_id: running.id });

@@ -23,8 +23,25 @@ export interface QueueItem {
   interrupted: boolean;
 }
 
+/**
+ * Which ComfyUI the fake behaves like, on the points where they differ (peers/comfyui README):
+ * - `current` (0.3.6x, 2025-10): /interrupt honours `prompt_id`; previews are type-4 frames
+ *   tagged with their prompt for clients that announce `supports_preview_metadata`; it sends
+ *   `progress_state`.
+ * - `v0.1.0` (2024-08): /interrupt stops whatever is running, another client's prompt too;
+ *   /history says `status_str: "success"` for interrupted and failed prompts.
+ * - `2023` (a 2023-09 commit): the global /interrupt; `progress` without prompt_id or node;
+ *   a client's prompt_id ignored; no `execution_success`; /history without `status`.
+ */
+export type FakeVersion = 'current' | 'v0.1.0' | '2023';
+
 export interface FakeState {
+  readonly version: FakeVersion;
   readonly stepDelayMs: number;
+  /** Longest side of the preview frames it sends (SaveImageWebsocket sends full size). */
+  readonly previewSide: number;
+  /** Client ids that announced `supports_preview_metadata`. */
+  readonly previewMetadata: Set<string>;
   /** `${type}/${subfolder}/${filename}` → bytes. */
   readonly files: Map<string, Buffer>;
   readonly history: Map<string, unknown>;
@@ -67,12 +84,15 @@ async function execute(state: FakeState, item: QueueItem): Promise<void> {
   const { id, clientId } = item;
   const messages: [string, Record<string, unknown>][] = [];
   const event = (type: string, data: Record<string, unknown>, broadcast = false) => {
-    const full = { ...data, prompt_id: id, timestamp: Date.now() };
+    const full = { ...data, prompt_id: id, ...(state.version === '2023' ? {} : { timestamp: Date.now() }) };
     if (type.startsWith('execution_')) messages.push([type, full]);
     send(state, broadcast ? undefined : clientId, type, full);
   };
   const finish = (status: 'success' | 'error', outputs: Record<string, unknown>) => {
-    state.history.set(id, { prompt: queueTuple(item), outputs, status: { status_str: status, completed: status === 'success', messages }, meta: {} });
+    const recorded = state.version === 'v0.1.0' ? 'success' : status; // v0.1.0's history lies
+    const entry = { prompt: queueTuple(item), outputs, status: { status_str: recorded, completed: recorded === 'success', messages }, meta: {} };
+    if (state.version === '2023') delete (entry as { status?: unknown }).status;
+    state.history.set(id, entry);
     // main.py sends executing(null) after task_done, so history is readable by then.
     send(state, clientId, 'executing', { node: null, prompt_id: id });
   };
@@ -86,10 +106,20 @@ async function execute(state: FakeState, item: QueueItem): Promise<void> {
     event('execution_interrupted', { node_id: plan.samplerNode, node_type: node?.class_type, executed: [] }, true);
     finish('error', {});
   };
-  const preview = await previewJpeg(plan.seed);
-  const header = Buffer.alloc(8);
-  header.writeUInt32BE(1, 0); // PREVIEW_IMAGE
-  header.writeUInt32BE(1, 4); // JPEG
+  const preview = await previewJpeg(plan.seed, state.previewSide);
+  const previewFrame = () => {
+    if (state.version !== 'current' || !state.previewMetadata.has(clientId ?? '')) {
+      const header = Buffer.alloc(8);
+      header.writeUInt32BE(1, 0); // PREVIEW_IMAGE
+      header.writeUInt32BE(1, 4); // JPEG
+      return Buffer.concat([header, preview]);
+    }
+    const metadata = Buffer.from(JSON.stringify({ node_id: plan.samplerNode, prompt_id: id, display_node_id: plan.samplerNode, parent_node_id: null, real_node_id: plan.samplerNode, image_type: 'image/jpeg' }));
+    const header = Buffer.alloc(8);
+    header.writeUInt32BE(4, 0); // PREVIEW_IMAGE_WITH_METADATA
+    header.writeUInt32BE(metadata.length, 4);
+    return Buffer.concat([header, metadata, preview]);
+  };
   for (let step = 1; step <= plan.steps; step += 1) {
     await delay(state.stepDelayMs);
     if (state.closed) return;
@@ -101,8 +131,10 @@ async function execute(state: FakeState, item: QueueItem): Promise<void> {
       }
       if (faults.dropSocketMidJob && clientId !== undefined) state.sockets.get(clientId)?.terminate();
     }
-    send(state, clientId, 'progress', { value: step, max: plan.steps, prompt_id: id, node: plan.samplerNode });
-    if (step === 1) state.sockets.get(clientId ?? '')?.send(Buffer.concat([header, preview]), { binary: true });
+    // Before 2024-01, main.py's progress hook knew neither the prompt nor the node.
+    send(state, clientId, 'progress', state.version === '2023' ? { value: step, max: plan.steps } : { value: step, max: plan.steps, prompt_id: id, node: plan.samplerNode });
+    if (state.version === 'current') send(state, clientId, 'progress_state', { prompt_id: id, nodes: { [plan.samplerNode]: { value: step, max: plan.steps, state: 'running', node_id: plan.samplerNode, prompt_id: id } } });
+    if (step === 1 || state.previewSide > 64) state.sockets.get(clientId ?? '')?.send(previewFrame(), { binary: true });
   }
   while (faults.neverFinish && !item.interrupted && !state.closed) await delay(10);
   if (item.interrupted) return interrupted();
@@ -115,7 +147,7 @@ async function execute(state: FakeState, item: QueueItem): Promise<void> {
     send(state, clientId, 'executed', { node: save.node, display_node: save.node, output, prompt_id: id });
     if (faults.malformedHistory !== 'no-images') outputs[save.node] = output;
   }
-  event('execution_success', {});
+  if (state.version !== '2023') event('execution_success', {});
   await delay(5); // execution_success goes out before task_done writes history
   finish('success', outputs);
 }

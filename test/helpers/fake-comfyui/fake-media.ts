@@ -32,10 +32,10 @@ export async function solidPng(width: number, height: number, [r, g, b]: [number
   return prompt === undefined ? png : withTextChunk(png, 'prompt', JSON.stringify(prompt));
 }
 
-/** The JPEG a binary preview frame carries. */
-export async function previewJpeg(seed: number): Promise<Buffer> {
+/** The JPEG a binary preview frame carries: `side` square, like a latent preview (64) or SaveImageWebsocket's full-size frame. */
+export async function previewJpeg(seed: number, side = 64): Promise<Buffer> {
   const [r, g, b] = fakeColour(seed);
-  return sharp({ create: { width: 64, height: 64, channels: 3, background: { r, g, b } } }).jpeg().toBuffer();
+  return sharp({ create: { width: side, height: side, channels: 3, background: { r, g, b } } }).jpeg().toBuffer();
 }
 
 /** A solid H.264 MP4, like SaveVideo would write. */
