@@ -34,7 +34,7 @@ const interruptedByOthers = (promptId: string) =>
  * ComfyUI v0.1.0 writes `status_str: "success"` for interrupted and failed prompts, and 2023
  * versions write no status at all.
  */
-function checkStatus(promptId: string, entry: HistoryEntry): HistoryEntry {
+export function checkStatus(promptId: string, entry: HistoryEntry): HistoryEntry {
   const messages = entry.status?.messages ?? [];
   if (messages.some(([event]) => event === 'execution_interrupted')) throw interruptedByOthers(promptId);
   const failure = messages.find(([event]) => event === 'execution_error');
