@@ -6,6 +6,7 @@ export function createCircuitBreaker(options: { failureThreshold: number; cooldo
   let failures = 0;
   let openedAt: number | undefined;
   let trialInFlight = false;
+  let shortcutSpent = false;
   return {
     /** May a request go to this instance now? Claims the half-open trial when it is due. */
     tryAcquire(): boolean {
@@ -14,7 +15,18 @@ export function createCircuitBreaker(options: { failureThreshold: number; cooldo
       trialInFlight = true;
       return true;
     },
+    /**
+     * The instance answered a probe (it restarted): the next request may be the trial now, not
+     * after the cooldown — once until a request succeeds, so an instance that answers probes but
+     * fails its jobs is still tried only once per cooldown.
+     */
+    probed(): void {
+      if (openedAt === undefined || trialInFlight || shortcutSpent) return;
+      shortcutSpent = true;
+      openedAt = Math.min(openedAt, clock() - options.cooldownMs);
+    },
     success(): void {
+      shortcutSpent = false;
       failures = 0;
       openedAt = undefined;
       trialInFlight = false;

@@ -22,7 +22,13 @@ interface Instance {
   healthy: boolean;
   /** The instance's most recent failure, for the admin view. */
   lastError?: { message: string; at: number };
+  /** An on-demand health probe in flight, and when the last one ended. */
+  probing?: Promise<boolean>;
+  probedAt?: number;
 }
+
+/** On-demand probes of one down instance are at least this far apart, however many jobs ask. */
+const PROBE_INTERVAL_MS = 1_000;
 
 /**
  * One backend made of several instances of the same kind (e.g. three ComfyUI boxes):
@@ -53,6 +59,31 @@ export function createRoutedBackend(instances: readonly Backend[], options: Rout
     );
   }
 
+  /**
+   * Asks a down instance (unhealthy, or its circuit open) whether it answers now, because a job
+   * is waiting: a backend that restarted takes work at once instead of after the next health
+   * check or the breaker's cooldown. A yes makes the next job the breaker's trial.
+   */
+  function probe(instance: Instance): Promise<boolean> {
+    if (!instance.backend.health) return Promise.resolve(false);
+    if (instance.probing) return instance.probing;
+    if (instance.probedAt !== undefined && clock() - instance.probedAt < PROBE_INTERVAL_MS) return Promise.resolve(false);
+    instance.probing = instance.backend
+      .health(AbortSignal.timeout(Math.min(options.healthIntervalMs, 10_000)))
+      .catch(() => false)
+      .then((answered) => {
+        instance.probing = undefined;
+        instance.probedAt = clock();
+        if (answered) {
+          instance.healthy = true;
+          instance.breaker.probed();
+          wake();
+        }
+        return answered;
+      });
+    return instance.probing;
+  }
+
   /** The least busy instance that is healthy, has a free slot and a closed (or trial) breaker. */
   function pick(exclude: ReadonlySet<Instance>): Instance | undefined {
     const candidates = pool
@@ -73,7 +104,11 @@ export function createRoutedBackend(instances: readonly Backend[], options: Rout
       // Wait only for instances that are merely busy; when every one left is down (unhealthy
       // or its circuit open), fail now so the job is retried later with backoff.
       const usable = pool.filter((i) => !exclude.has(i) && i.healthy && i.breaker.state !== 'open');
-      if (usable.length === 0) throw new RetryableError('No instance of this backend is available (all unhealthy or failing)', 'backend_failed');
+      if (usable.length === 0) {
+        const answers = await Promise.all(pool.filter((i) => !exclude.has(i)).map(probe));
+        if (answers.some(Boolean)) continue;
+        throw new RetryableError('No instance of this backend is available (all unhealthy or failing)', 'backend_failed');
+      }
       // Wait for a slot, a recovery or a cooldown to end (re-checked at least every 250 ms).
       await new Promise<void>((resolve) => {
         waiters.push(resolve);
