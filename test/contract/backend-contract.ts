@@ -32,8 +32,57 @@ export interface BackendFixture {
   readonly longJob?: { readonly spec?: Partial<JobSpec>; arm?(): void; busy?(): boolean };
   /** How many generation requests reached the test server, to show a refusal never did. */
   readonly serverCalls?: () => number;
+  /**
+   * Multiplies every size the suite asks for (default 1), for a backend whose front door takes
+   * nothing as small as the suite's 48–64 px: the remote lane behind Atelier's HTTP API takes
+   * 64 px and up, in multiples of 8. The sizes that probe declared limits are not scaled.
+   */
+  readonly sizeScale?: number;
+  /**
+   * Crash: the test server dies while our job runs — every socket it holds is destroyed and it
+   * stops listening, as when its process is killed. The suite calls it once the job is running
+   * (`longJob.busy()`, or else the first progress event that counts a step) and awaits it; it
+   * resolves once the server is down. The job must then reject within SETTLE_MS with a
+   * retryable error (CRASH_CODES) and never resolve with outputs. Nothing is expected of the
+   * backend afterwards (its server is gone).
+   *
+   * @example crashMidJob: () => fake.close() // closeAllConnections() + server.close()
+   */
+  crashMidJob?(): Promise<void>;
+  /**
+   * Dropped connection: the test server destroys the connection(s) our running job uses but
+   * keeps listening, as a proxy or load balancer resetting them would. Called (synchronously)
+   * once the job is running, like crashMidJob. The job must settle within SETTLE_MS: rejected
+   * with a retryable error (CRASH_CODES), or — for an adapter that can pick the job up again
+   * (resumes an event stream, polls the server's history) — resolved with exactly the outputs
+   * and progress a normal run gives. Either way the next job on the same backend must work.
+   *
+   * @example dropConnectionMidJob: () => server.closeAllConnections() // node:http; the server still listens
+   */
+  dropConnectionMidJob?(): void;
+  /**
+   * Rejection: the server answers the next generation request with its own validation error
+   * (A1111's 422 `detail`, OpenAI's 400 `invalid_request_error`, ComfyUI's 400 `prompt error`,
+   * a worker's `backend_rejected`). The job must fail unrecoverable `backend_rejected` after
+   * exactly one server call (no retry inside the adapter), and the next job must work.
+   * Fixtures with this hook must count `serverCalls`.
+   */
+  rejectNext?(): void;
   teardown(): Promise<void>;
 }
+
+/**
+ * The retryable codes a crashed server or a dropped connection may be classified as:
+ * `backend_failed`, or — the remote lane's word for it — `lease_expired` (the worker running
+ * the job stopped heartbeating, noticed within one lease).
+ *
+ * Not `backend_timeout`: a crash or a drop resets our connections, so an adapter can tell at
+ * once. One that only notices when its own time limit runs out would hang for that limit (30
+ * minutes for a worker's backend) in production, and the short limits the fixtures use to
+ * keep the suite fast would hide it: with `backend_timeout` allowed, a hook that did nothing
+ * at all passed these cases.
+ */
+export const CRASH_CODES: readonly ErrorCode[] = Object.freeze(['backend_failed', 'lease_expired']);
 
 /** Every failure must settle well within this; nothing in this suite waits longer. */
 export const SETTLE_MS = 5_000;
@@ -109,6 +158,16 @@ export function expectClassified(error: unknown, expected: { code: ErrorCode; re
   expect({ code, retryable }, describeError(error)).toEqual(expected);
 }
 
+/** Asserts a failure is typed, retryable, and one of CRASH_CODES (what a crash or a drop may be). */
+export function expectCrashClassified(error: unknown): void {
+  expect(error, 'expected the job to fail').toBeDefined();
+  expect(isTypedError(error), `an unclassified error is a defect: ${describeError(error)}`).toBe(true);
+  expect(error, describeError(error)).not.toBeInstanceOf(CanceledError);
+  const { code, retryable } = classifyError(error);
+  expect(retryable, describeError(error)).toBe(true);
+  expect(CRASH_CODES, describeError(error)).toContain(code);
+}
+
 /** Progress is monotonic non-decreasing, within a fixed positive totalSteps, and ends at it. */
 export function expectSaneProgress(progress: readonly Progress[], opts: { complete: boolean } = { complete: true }): void {
   expect(progress.length, 'no progress was reported').toBeGreaterThan(0);
@@ -158,13 +217,21 @@ export const referencePng = () => sharp({ create: { width: 80, height: 60, chann
  * declared. `setup` makes a fresh backend (and its test server) per test; `faults` are the
  * server-side failures that server can simulate (none for an in-process backend).
  *
+ * Three cases every adapter with a server runs the same way, through fixture hooks (see
+ * BackendFixture): `rejectNext` (a validation error: unrecoverable, one call, no retry),
+ * `crashMidJob` (the server dies mid-job: retryable, never outputs, never a hang) and
+ * `dropConnectionMidJob` (our connection is reset mid-job: no hang, retryable or recovered,
+ * and the backend takes the next job). A fixture without a hook skips its case, saying why.
+ *
  * @example backendContract('a1111', async () => ({ backend, serverCalls, teardown }), [{ name: 'HTTP 500', inject: (f) => f.fake.fail(…), expected: { code: 'backend_failed', retryable: true } }])
  */
 export function backendContract<F extends BackendFixture>(name: string, setup: () => Promise<F>, faults: readonly BackendFault<F>[] = []): void {
   describe(`Backend contract: ${name}`, () => {
     let f: F;
     let backend: Backend;
-    const spec = (overrides: Partial<JobSpec> = {}) => contractSpec(backend, overrides);
+    /** A size of the suite, scaled for a backend that takes nothing that small (sizeScale). */
+    const px = (size: number) => size * (f.sizeScale ?? 1);
+    const spec = (overrides: Partial<JobSpec> = {}) => contractSpec(backend, { width: px(BASE_SPEC.width), height: px(BASE_SPEC.height), ...overrides });
 
     beforeEach(async () => {
       f = await setup();
@@ -191,6 +258,31 @@ export function backendContract<F extends BackendFixture>(name: string, setup: (
       expect(f.serverCalls?.() ?? 0, 'the refused job reached the server').toBe(calls);
     };
 
+    /**
+     * Starts a long job (longJob) and returns once it is running: `busy()` holds, or else it
+     * has reported a step. Fails if the job ended first, so the fault surely lands mid-job.
+     */
+    const startRunningJob = async () => {
+      const { ctx, progress } = recorder();
+      let ended = false;
+      let stepped = false;
+      f.longJob?.arm?.();
+      const s = spec({ steps: Math.min(100, backend.capabilities.maxSteps), ...f.longJob?.spec });
+      const job = backend.generate(s, {
+        ...ctx,
+        onProgress: (p) => {
+          ctx.onProgress(p);
+          if (p.step > 0) stepped = true;
+        },
+      });
+      // Observed now, so a rejection before the test awaits it is not reported as unhandled.
+      void job.then(() => (ended = true), () => (ended = true));
+      const busy = f.longJob?.busy;
+      await until('the job to be running', () => ended || (busy ? busy() : stepped));
+      expect(ended, 'the job ended before the fault could land; make longJob longer').toBe(false);
+      return { job, spec: s, progress };
+    };
+
     describe('outputs', () => {
       it('t2i returns exactly numImages decodable PNGs of the spec size, each with its index and seed', async () => {
         expect(backend.capabilities.modes).toContain('t2i');
@@ -201,11 +293,11 @@ export function backendContract<F extends BackendFixture>(name: string, setup: (
       });
 
       it('a single image and a non-square size come out right too', async () => {
-        await expectWorks({ width: 48, height: 64, numImages: 1, seed: 7 });
+        await expectWorks({ width: px(48), height: px(64), numImages: 1, seed: 7 });
       });
 
       it('two jobs at once (the runner\'s concurrency) each get their own outputs', async () => {
-        const [a, b] = await Promise.all([expectWorks({ seed: 100, numImages: 1 }), expectWorks({ seed: 200, numImages: 1, width: 56 })]);
+        const [a, b] = await Promise.all([expectWorks({ seed: 100, numImages: 1 }), expectWorks({ seed: 200, numImages: 1, width: px(56) })]);
         expect([a[0]!.seed, b[0]!.seed]).toEqual([100, 200]);
       });
     });
@@ -334,6 +426,44 @@ export function backendContract<F extends BackendFixture>(name: string, setup: (
           await expectWorks();
         },
       );
+    });
+
+    describe('crash, dropped connection, rejection (fixture hooks)', () => {
+      it('a request the server rejects as invalid fails unrecoverable backend_rejected after exactly one server call, and the next job runs', async ({ skip }) => {
+        if (!f.rejectNext) return skip('no server to reject a request (the fixture has no rejectNext)');
+        expect(f.serverCalls, 'a fixture with rejectNext must count serverCalls').toBeDefined();
+        const calls = f.serverCalls!();
+        f.rejectNext();
+        const { error, value } = await settle(backend.generate(spec(), recorder().ctx));
+        expect(value, 'the rejected job resolved with outputs').toBeUndefined();
+        expectClassified(error, { code: 'backend_rejected', retryable: false });
+        expect(f.serverCalls!() - calls, 'the adapter retried a rejected request (or never sent it)').toBe(1);
+        await expectWorks();
+      });
+
+      it('the server crashing mid-job (sockets destroyed, not listening) rejects the job retryable within SETTLE_MS, never with outputs', async ({ skip }) => {
+        if (!f.crashMidJob) return skip('no server to crash (the fixture has no crashMidJob)');
+        const { job } = await startRunningJob();
+        await f.crashMidJob();
+        const { error, value } = await settle(job);
+        expect(value, 'resolved with outputs after its server died').toBeUndefined();
+        expectCrashClassified(error);
+      });
+
+      it('a connection dropped mid-job never hangs: the job fails retryable or recovers with exact outputs, and the next job runs', async ({ skip }) => {
+        if (!f.dropConnectionMidJob) return skip('no server connection to drop (the fixture has no dropConnectionMidJob)');
+        const { job, spec: s, progress } = await startRunningJob();
+        f.dropConnectionMidJob();
+        const { error, value } = await settle(job);
+        if (error === undefined) {
+          // Recovered (the adapter picked the job up again): exactly what a normal run gives.
+          await expectImages(value!, s);
+          expectSaneProgress(progress);
+        } else {
+          expectCrashClassified(error);
+        }
+        await expectWorks();
+      });
     });
 
     describe('determinism', () => {

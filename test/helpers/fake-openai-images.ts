@@ -33,6 +33,9 @@ export interface FakeOpenAIImages {
   readonly url: string;
   readonly requests: RecordedOpenAIRequest[];
   fail(fault: OpenAIFault): void;
+  /** Destroys every open connection (requests in flight included) but keeps listening. */
+  dropConnections(): void;
+  /** Destroys every open connection and stops listening (also a crash); safe to call twice. */
   close(): Promise<void>;
 }
 
@@ -136,6 +139,7 @@ export async function startFakeOpenAIImages(options: { apiKey?: string } = {}): 
     url: `${origin}/v1`,
     requests,
     fail: (fault) => void faults.push(fault),
+    dropConnections: () => server.closeAllConnections(),
     async close() {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));

@@ -19,6 +19,10 @@ const setup = (model: string) => async (): Promise<OpenAIFixture> => {
     backend,
     serverCalls: () => imageRequests(fake),
     longJob: { arm: () => fake.fail({ kind: 'slow', ms: 3000 }), busy: () => imageRequests(fake) > 0 },
+    // The held request's socket goes with the server, or alone.
+    crashMidJob: () => fake.close(),
+    dropConnectionMidJob: () => fake.dropConnections(),
+    rejectNext: () => fake.fail({ kind: 'status', status: 400, error: { message: "Invalid value: 'size'.", type: 'invalid_request_error', param: 'size', code: 'invalid_value' } }),
     teardown: async () => {
       await backend.close?.();
       await fake.close();
