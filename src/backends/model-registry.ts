@@ -1,4 +1,5 @@
 import { AtelierError } from '../errors/atelier-error.js';
+import type { BackendSettings } from '../jobs/backend-settings.js';
 import type { ModelPricing } from '../jobs/cost.js';
 import type { Mode } from '../jobs/job-spec.js';
 
@@ -24,6 +25,10 @@ export interface ModelConfig {
   readonly pricing?: Partial<ModelPricing>;
   /** Delivery preset of the model's images (SPEC §4). */
   readonly deliveryPreset?: string;
+  /** LoRA names a request may apply (in the backend's terms); absent: none. */
+  readonly loras?: readonly string[];
+  /** What the backend loads for this model: checkpoint, VAE, default LoRAs, clip skip. */
+  readonly backendSettings?: BackendSettings;
   readonly default?: boolean;
 }
 

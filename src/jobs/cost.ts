@@ -17,6 +17,8 @@ export interface CostInput {
   /** Guidance images the job conditions on (seed 002's guidance uploader; reference/start/end images). */
   readonly guidanceImageCount?: number;
   readonly hiresFix?: boolean;
+  /** LoRAs the request applies (the model's own are in its price). */
+  readonly loraCount?: number;
 }
 
 /**
@@ -37,6 +39,8 @@ export interface ModelPricing {
   readonly guidanceImage?: number;
   /** Multiplier of the compute charge when hires fix runs its second pass. Default 2. */
   readonly hiresFix?: number;
+  /** Flat charge per LoRA the request applies (loading and patching it). Default 0.1. */
+  readonly lora?: number;
 }
 
 /** The line items of an estimate; they sum to `amount` exactly (each is rounded first). */
@@ -52,6 +56,8 @@ export interface CostBreakdown {
   readonly hiresFix: number;
   /** guidanceImage × guidance images. */
   readonly guidanceImages: number;
+  /** lora × LoRAs; present only when the job applies any, so other breakdowns keep their shape. */
+  readonly loras?: number;
 }
 
 export interface CostEstimate {
@@ -73,6 +79,7 @@ export const DEFAULT_PRICING = Object.freeze({
   controlnet: 0.25,
   guidanceImage: 0.2,
   hiresFix: 2,
+  lora: 0.1,
 } as const satisfies Required<ModelPricing>);
 
 const VIDEO_MODES: readonly Mode[] = ['t2v', 'i2v', 'ti2v'];
@@ -82,7 +89,7 @@ const UNITS = 10_000; // 4 decimals
  * Estimates what a job costs under `pricing`. Pure and deterministic: the server returns it
  * with every job and the web UI shows the same number live while the form changes. Every
  * factor only ever raises the estimate (model, resolution, steps, images, frames,
- * ControlNet units, guidance images, hires fix).
+ * ControlNet units, guidance images, hires fix, LoRAs).
  *
  * @example
  * estimateCost({ mode: 't2i', width: 1000, height: 1000, steps: 30, numImages: 2 }, DEFAULT_PRICING)
@@ -96,6 +103,7 @@ export function estimateCost(input: CostInput, pricing: ModelPricing): CostEstim
   const numImages = count('numImages', input.numImages, 1);
   const controlnets = count('controlnetCount', input.controlnetCount ?? 0, 0);
   const guidanceImages = count('guidanceImageCount', input.guidanceImageCount ?? 0, 0);
+  const loras = count('loraCount', input.loraCount ?? 0, 0);
   const isVideo = VIDEO_MODES.includes(input.mode);
   // A video without a frame count cannot be priced; guessing would under-quote it.
   const frames = isVideo ? count('numFrames', input.numFrames, 1) : 0;
@@ -106,6 +114,7 @@ export function estimateCost(input: CostInput, pricing: ModelPricing): CostEstim
   const controlnetRate = rate('controlnet', pricing.controlnet ?? DEFAULT_PRICING.controlnet);
   const guidanceRate = rate('guidanceImage', pricing.guidanceImage ?? DEFAULT_PRICING.guidanceImage);
   const hiresMultiplier = rate('hiresFix', pricing.hiresFix ?? DEFAULT_PRICING.hiresFix, 1);
+  const loraRate = rate('lora', pricing.lora ?? DEFAULT_PRICING.lora);
 
   const megapixels = (width * height) / 1_000_000;
   const pixelSteps = perMegapixelStep * megapixels * steps * numImages;
@@ -123,6 +132,7 @@ export function estimateCost(input: CostInput, pricing: ModelPricing): CostEstim
     controlnet: round(controlnet),
     hiresFix: round(hiresFix),
     guidanceImages: round(guidanceRate * guidanceImages),
+    ...(loras > 0 ? { loras: round(loraRate * loras) } : {}),
   };
   // Sum in integer units so the rounded line items add up to the amount with no float drift.
   const units = (Object.values(breakdown) as number[]).reduce((sum, value) => sum + Math.round(value * UNITS), 0);

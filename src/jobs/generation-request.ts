@@ -44,6 +44,8 @@ export interface GenerationRequest {
   // Guided generation (seed 002), t2i and i2i.
   guidance_images?: ImageRef[];
   controlnet?: { image: ImageRef; type: ControlNetType; weight?: number; start?: number; end?: number }[];
+  /** LoRAs by the names the model declares; weight −4…4, default 1. */
+  loras?: { name: string; weight?: number }[];
 }
 
 /** Kept for the text-to-image call sites: the same shape with a required prompt. */

@@ -1,4 +1,6 @@
+import type { BackendSettings } from './backend-settings.js';
 import type { ControlNetUnit } from './conditioning.js';
+import type { Lora } from './loras.js';
 
 /** Generation modes (SPEC §2). Only `t2i` runs today; the others arrive with their issues. */
 export type Mode = 't2i' | 'i2i' | 't2v' | 'i2v' | 'ti2v';
@@ -60,6 +62,13 @@ export interface JobSpec {
   readonly guidanceImages?: readonly InputImage[];
   /** t2i / i2i: ControlNet units, each with its held control image. */
   readonly controlnet?: readonly ControlNetUnit[];
+  /** LoRAs the request asked for, in its order, checked against the model's `loras`. */
+  readonly loras?: readonly Lora[];
+  /**
+   * The model's backend settings (checkpoint, VAE, its own LoRAs, clip skip) as configured
+   * when the job was submitted. Backends apply `appliedLoras(spec)`: these LoRAs, then the request's.
+   */
+  readonly backendSettings?: BackendSettings;
 }
 
 /** Seeds are unsigned 32-bit, like A1111 and ComfyUI's defaults. */

@@ -4,9 +4,11 @@ import type { ModelConfig } from '../backends/model-registry.js';
 import { sizeForAspectRatio, sizeForRatio } from './aspect-ratio.js';
 import type { GenerationRequest } from './generation-request.js';
 import { resolveI2IParameters } from './i2i-parameters.js';
+import { resolveBackendSettings } from './backend-settings.js';
 import { resolveConditioning, type ConditioningImages } from './conditioning.js';
 import { checkModeImages, type ModeImages } from './image-rules.js';
 import { MAX_SEED, type JobSpec, type Mode } from './job-spec.js';
+import { resolveLoras } from './loras.js';
 import { resolveVideoTiming } from './video-timing.js';
 
 export interface NormalizeContext {
@@ -30,8 +32,9 @@ const VIDEO: readonly Mode[] = ['t2v', 'i2v', 'ti2v'];
 
 /**
  * Turns a validated request into the frozen JobSpec: defaults, the resolved seed and size,
- * the per-mode image rules, the SPEC §3 img2img clamps and the model's limits — all before
- * anything is queued.
+ * the per-mode image rules, the SPEC §3 img2img clamps, the model's limits, the LoRAs it
+ * allows and its backend settings (copied in, so the job keeps what it was submitted with) —
+ * all before anything is queued.
  *
  * @example normalizeRequest('t2i', { prompt: 'a red fox', aspect_ratio: '16:9' }, ctx).spec.width // 1344
  */
@@ -43,6 +46,8 @@ export function normalizeRequest(mode: Mode, req: GenerationRequest, ctx: Normal
   }
   const warnings = checkModeImages(mode, images);
   const conditioning = resolveConditioning(mode, req.controlnet, ctx.conditioning, capabilities, model.name);
+  const loras = resolveLoras(req.loras, model);
+  const backendSettings = resolveBackendSettings(model.backendSettings);
   const prompt = (req.prompt ?? '').trim();
   if (prompt === '' && mode !== 'i2i' && mode !== 'i2v') {
     throw new AtelierError('invalid_parameter', `Expected a non-empty prompt for ${MODE_NAMES[mode]}`, { field: 'prompt' });
@@ -124,6 +129,8 @@ export function normalizeRequest(mode: Mode, req: GenerationRequest, ctx: Normal
     ...(images.end ? { endImage: images.end } : {}),
     ...(video ?? {}),
     ...conditioning,
+    ...(loras ? { loras } : {}),
+    ...(backendSettings ? { backendSettings } : {}),
   };
   return { spec: Object.freeze(spec), warnings };
 }

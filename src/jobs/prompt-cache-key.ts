@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { InputImage, JobSpec } from './job-spec.js';
+import { appliedLoras } from './loras.js';
 
 /** How a request uses the prompt cache. `seed-aware` matches only the same fixed seed. */
 export type CacheMode = 'seed-aware' | 'seed-agnostic' | 'off';
@@ -19,13 +20,18 @@ export function normalizePrompt(prompt: string): string {
 /**
  * SHA-256 keys over the normalised prompt and every parameter that affects the output:
  * mode, model, size, steps, guidance, sampler, negative prompt, batch, hires fix, img2img
- * strength, video timing, and input images by content hash (not by id), so two uploads of
- * the same picture share entries.
+ * strength, video timing, input images by content hash (not by id), so two uploads of
+ * the same picture share entries, the LoRAs applied (the model's and the request's, merged)
+ * and the model's checkpoint, VAE and clip skip — so a changed model configuration does not
+ * serve pictures made under the old one.
  *
  * @example promptCacheKeys(spec).seedHash // 'e3b0c4…'
  */
 export function promptCacheKeys(spec: JobSpec): PromptCacheKeys {
   const image = (input: InputImage | undefined) => input?.sha256 ?? null;
+  // What is applied, not how it was asked for: a request's weight-0 LoRA is no LoRA.
+  const loras = appliedLoras(spec);
+  const { checkpoint, vae, clipSkip } = spec.backendSettings ?? {};
   const shape = {
     v: 1,
     mode: spec.mode,
@@ -48,6 +54,10 @@ export function promptCacheKeys(spec: JobSpec): PromptCacheKeys {
     // Only when present, so the keys of unguided runs stay what they were.
     ...(spec.guidanceImages?.length ? { guidance: spec.guidanceImages.map((g) => g.sha256) } : {}),
     ...(spec.controlnet?.length ? { controlnet: spec.controlnet.map((u) => ({ type: u.type, weight: u.weight, start: u.start, end: u.end, image: u.image.sha256 })) } : {}),
+    ...(loras.length > 0 ? { loras: loras.map(({ name, weight }) => [name, weight]) } : {}),
+    ...(checkpoint !== undefined ? { checkpoint } : {}),
+    ...(vae !== undefined ? { vae } : {}),
+    ...(clipSkip !== undefined ? { clipSkip } : {}),
   };
   const hash = (value: object) => createHash('sha256').update(JSON.stringify(value)).digest('hex');
   return { seedHash: hash({ ...shape, seed: spec.seed }), anySeedHash: hash(shape) };

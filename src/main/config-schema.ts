@@ -2,6 +2,10 @@ import { Type, type Static } from 'typebox';
 import { ASPECT_RATIOS } from '../jobs/aspect-ratio.js';
 import { A1111BackendSchema, ComfyUIBackendSchema, OpenAIBackendSchema } from './backend-config-schema.js';
 import { CONTROLNET_TYPES, MAX_GUIDANCE_IMAGES } from '../jobs/conditioning.js';
+import { LORA_NAME_PATTERN, LORA_WEIGHT_MAX, LORA_WEIGHT_MIN, MAX_LORAS } from '../jobs/loras.js';
+
+/** A LoRA as the backend knows it: ComfyUI's file name under models/loras, A1111's LoRA name. */
+const LoraNameSchema = Type.String({ minLength: 1, maxLength: 200, pattern: LORA_NAME_PATTERN });
 
 const ModelSchema = Type.Object(
   {
@@ -28,12 +32,32 @@ const ModelSchema = Type.Object(
           controlnet: Type.Optional(Type.Number({ minimum: 0 })),
           guidanceImage: Type.Optional(Type.Number({ minimum: 0 })),
           hiresFix: Type.Optional(Type.Number({ minimum: 1 })),
+          lora: Type.Optional(Type.Number({ minimum: 0 })),
         },
         { additionalProperties: false },
       ),
     ),
     /** Delivery preset of this model's images (SPEC §4); `media.defaultPreset` when unset. */
     deliveryPreset: Type.Optional(Type.String({ minLength: 1 })),
+    /** LoRA names a request may apply; absent: none (a request with loras is a 422). */
+    loras: Type.Optional(Type.Array(LoraNameSchema, { uniqueItems: true, maxItems: 500 })),
+    /** What the backend loads for this model, so one server can serve several models (src/jobs/backend-settings.ts). */
+    backendSettings: Type.Optional(
+      Type.Object(
+        {
+          checkpoint: Type.Optional(Type.String({ minLength: 1, maxLength: 500 })),
+          vae: Type.Optional(Type.String({ minLength: 1, maxLength: 500 })),
+          loras: Type.Optional(
+            Type.Array(
+              Type.Object({ name: LoraNameSchema, weight: Type.Number({ minimum: LORA_WEIGHT_MIN, maximum: LORA_WEIGHT_MAX }) }, { additionalProperties: false }),
+              { maxItems: MAX_LORAS },
+            ),
+          ),
+          clipSkip: Type.Optional(Type.Integer({ minimum: 1, maximum: 12 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     default: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },

@@ -81,6 +81,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
     if (!config.backends[model.backend]) {
       throw new AtelierError('config_invalid', `Invalid configuration (${file}): model '${model.name}' names unknown backend '${model.backend}'`, { field: 'models' });
     }
+    const refused = refusedModelSettings(model, config.backends[model.backend]!.type);
+    if (refused) throw new AtelierError('config_invalid', `Invalid configuration (${file}): model '${model.name}' ${refused}`, { field: 'models' });
   }
   resolveWorkflowPaths(config, dirname(file));
   return config;
@@ -100,6 +102,28 @@ function resolveWorkflowPaths(config: Config, baseDir: string): void {
       mutable.bindings = resolve(baseDir, files.bindings);
     }
   }
+}
+
+/**
+ * Why a model's LoRAs or backend settings cannot work, or undefined: OpenAI takes neither,
+ * the preview renderer has no checkpoint, VAE or text encoder to set, and a default LoRA
+ * named twice would load twice.
+ */
+function refusedModelSettings(model: Config['models'][number], type: string): string | undefined {
+  const settings = model.backendSettings ?? {};
+  const names = (settings.loras ?? []).map((lora) => lora.name);
+  const repeated = names.find((name, i) => names.indexOf(name) !== i);
+  if (repeated !== undefined) return `names LoRA '${repeated}' twice in backendSettings.loras`;
+  const asked = [
+    ...((model.loras?.length ?? 0) > 0 ? ['loras'] : []),
+    ...(['checkpoint', 'vae', 'loras', 'clipSkip'] as const).filter((key) => settings[key] !== undefined).map((key) => `backendSettings.${key}`),
+  ];
+  const refuses: Record<string, (field: string) => boolean> = {
+    openai: () => true,
+    builtin: (field) => field !== 'loras' && field !== 'backendSettings.loras',
+  };
+  const unapplied = asked.filter((field) => refuses[type]?.(field) ?? false);
+  return unapplied.length > 0 ? `sets ${unapplied.join(', ')}, which its ${type} backend cannot apply` : undefined;
 }
 
 function readConfigFile(file: string, required: boolean): Record<string, unknown> {

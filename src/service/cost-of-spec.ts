@@ -5,7 +5,8 @@ import type { JobSpec } from '../jobs/job-spec.js';
 /**
  * The cost estimate of a normalised job under its model's prices. Input images (reference,
  * start, end) and guidance images count as guidance images, each ControlNet unit as one
- * `controlnetCount`; the web UI calls the same estimateCost.
+ * `controlnetCount`, each LoRA the request applies (weight ≠ 0) as one `loraCount` — the
+ * model's own LoRAs are part of its price; the web UI calls the same estimateCost.
  */
 export function costOfSpec(spec: JobSpec, model: ModelConfig): CostEstimate {
   return estimateCost(
@@ -19,6 +20,7 @@ export function costOfSpec(spec: JobSpec, model: ModelConfig): CostEstimate {
       hiresFix: spec.hiresFix,
       controlnetCount: spec.controlnet?.length ?? 0,
       guidanceImageCount: [spec.reference, spec.startImage, spec.endImage].filter(Boolean).length + (spec.guidanceImages?.length ?? 0),
+      loraCount: (spec.loras ?? []).filter((lora) => lora.weight !== 0).length,
     },
     { ...DEFAULT_PRICING, ...model.pricing },
   );

@@ -67,6 +67,7 @@ describe('estimateCost', () => {
       ['ControlNet units', { ...IMAGE, controlnetCount: 1 }, { ...IMAGE, controlnetCount: 2 }],
       ['guidance images', { ...IMAGE, guidanceImageCount: 1 }, { ...IMAGE, guidanceImageCount: 2 }],
       ['hires fix', IMAGE, { ...IMAGE, hiresFix: true }],
+      ['LoRAs', { ...IMAGE, loraCount: 1 }, { ...IMAGE, loraCount: 2 }],
       ['frames', VIDEO, { ...VIDEO, numFrames: 49 }],
       ['video steps', VIDEO, { ...VIDEO, steps: 31 }],
       ['video resolution', VIDEO, { ...VIDEO, width: 1920, height: 1080 }],
@@ -93,6 +94,7 @@ describe('estimateCost', () => {
       VIDEO,
       { mode: 'i2i', width: 832, height: 1216, steps: 27, numImages: 3, controlnetCount: 3, guidanceImageCount: 2, hiresFix: true },
       { mode: 'ti2v', width: 1344, height: 768, steps: 17, numImages: 1, numFrames: 97, controlnetCount: 1, guidanceImageCount: 2 },
+      { mode: 't2i', width: 832, height: 1216, steps: 27, numImages: 2, loraCount: 3 },
     ];
     for (const input of inputs) {
       const { amount: total, breakdown } = estimateCost(input, { currency: 'USD', base: 0.00123, perMegapixelStep: 0.000137, perFrame: 0.00071 });
@@ -106,5 +108,18 @@ describe('estimateCost', () => {
     expect(() => amount({ ...IMAGE, numImages: 1.5 })).toThrow('Expected integer ≥ 1 for numImages but received 1.5');
     expect(() => amount(IMAGE, { ...DEFAULT_PRICING, base: -1 })).toThrow('Expected number ≥ 0 for pricing.base but received -1');
     expect(() => amount(IMAGE, { ...DEFAULT_PRICING, hiresFix: 0.5 })).toThrow('Expected number ≥ 1 for pricing.hiresFix');
+  });
+
+  it('charges a flat 0.1 per LoRA by default, as its own line item present only when there are LoRAs', () => {
+    const withLoras = estimateCost({ ...IMAGE, width: 1000, height: 1000, numImages: 2, loraCount: 3 }, DEFAULT_PRICING);
+    expect(withLoras).toEqual({
+      amount: 7.3,
+      currency: 'credits',
+      breakdown: { base: 1, pixelSteps: 6, frames: 0, controlnet: 0, hiresFix: 0, guidanceImages: 0, loras: 0.3 },
+    });
+    expect(estimateCost({ ...IMAGE, loraCount: 0 }, DEFAULT_PRICING).breakdown).not.toHaveProperty('loras');
+    expect(amount({ ...IMAGE, loraCount: 2 }, { ...DEFAULT_PRICING, lora: 0.5 })).toBe(amount(IMAGE) + 1);
+    expect(amount({ ...IMAGE, loraCount: 2 }, { ...DEFAULT_PRICING, lora: 0 })).toBe(amount(IMAGE));
+    expect(() => amount({ ...IMAGE, loraCount: -1 })).toThrow('Expected integer ≥ 0 for loraCount but received -1');
   });
 });

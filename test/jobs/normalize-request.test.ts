@@ -167,3 +167,32 @@ describe('normalizeRequest (video)', () => {
     expectError(() => run('t2v', { prompt: 'x', num_images: 2 }), 'invalid_parameter', 'num_images');
   });
 });
+
+describe('normalizeRequest: LoRAs and backend settings', () => {
+  const loraModel: ModelConfig = {
+    ...model,
+    loras: ['detail', 'grain'],
+    backendSettings: { checkpoint: 'anime.safetensors', vae: 'kl-f8.safetensors', clipSkip: 2, loras: [{ name: 'style', weight: 0.8 }] },
+  };
+  const withLoras = (req: GenerationRequest) => normalizeRequest('t2i', req, { model: loraModel, capabilities, randomSeed: () => 1 }).spec;
+
+  it("carries the request's LoRAs and a frozen copy of the model's backend settings", () => {
+    const spec = withLoras({ prompt: 'a fox', loras: [{ name: 'grain', weight: 0.4 }, { name: 'detail' }] });
+    expect(spec.loras).toEqual([{ name: 'grain', weight: 0.4 }, { name: 'detail', weight: 1 }]);
+    expect(spec.backendSettings).toEqual({ checkpoint: 'anime.safetensors', vae: 'kl-f8.safetensors', clipSkip: 2, loras: [{ name: 'style', weight: 0.8 }] });
+    expect(spec.backendSettings).not.toBe(loraModel.backendSettings);
+    expect(Object.isFrozen(spec.backendSettings)).toBe(true);
+  });
+
+  it('leaves both out when neither the request nor the model has any', () => {
+    const spec = normalize({ prompt: 'a fox' });
+    expect(spec).not.toHaveProperty('loras');
+    expect(spec).not.toHaveProperty('backendSettings');
+    expect(withLoras({ prompt: 'a fox' })).not.toHaveProperty('loras');
+  });
+
+  it('refuses LoRAs the model does not declare, and any LoRA on a model without loras', () => {
+    expectError(() => withLoras({ prompt: 'a fox', loras: [{ name: 'style', weight: 1 }] }), 'invalid_parameter', 'loras[0].name');
+    expectError(() => normalize({ prompt: 'a fox', loras: [{ name: 'detail', weight: 1 }] }), 'invalid_parameter', 'loras');
+  });
+});

@@ -3,6 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { AtelierError } from '../../errors/atelier-error.js';
 import { DEFAULT_PRICING, estimateCost } from '../../jobs/cost.js';
+import { MAX_LORAS } from '../../jobs/loras.js';
 import type { AppDeps } from '../app-deps.js';
 import { errorResponses } from '../schemas/common.js';
 import { CostView } from '../schemas/job-view.js';
@@ -30,6 +31,7 @@ export function estimateRoutes(deps: AppDeps): FastifyPluginAsync {
               hires_fix: Type.Optional(Type.Boolean()),
               controlnet_count: Type.Optional(Type.Integer({ minimum: 0, maximum: 8 })),
               guidance_image_count: Type.Optional(Type.Integer({ minimum: 0, maximum: 16 })),
+              lora_count: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_LORAS, description: 'LoRAs the request applies (weight ≠ 0)' })),
             },
             { additionalProperties: false },
           ),
@@ -56,6 +58,7 @@ export function estimateRoutes(deps: AppDeps): FastifyPluginAsync {
             hiresFix: body.hires_fix ?? false,
             controlnetCount: body.controlnet_count ?? 0,
             guidanceImageCount: body.guidance_image_count ?? 0,
+            loraCount: body.lora_count ?? 0,
           },
           { ...DEFAULT_PRICING, ...model.pricing },
         );

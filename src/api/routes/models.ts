@@ -27,6 +27,7 @@ const ModelView = Type.Object({
     },
     { description: 'Guided generation (seed 002): what a request may put in controlnet and guidance_images' },
   ),
+  loras: Type.Array(Type.String(), { description: 'LoRA names a request may put in loras; empty: none' }),
 });
 
 /** The model registry as clients see it: what each model can do and its defaults. */
@@ -57,6 +58,7 @@ export function modelRoutes(deps: AppDeps): FastifyPluginAsync {
             limits: { maxWidth: caps.maxWidth, maxHeight: caps.maxHeight, maxSteps: caps.maxSteps, maxImages: caps.maxBatch },
             samplers: [...caps.samplers],
             capabilities: { controlnet: [...(caps.controlnet ?? [])], guidanceImages: caps.guidanceImages ?? 0 },
+            loras: [...(model.loras ?? [])],
           };
         }),
       }),

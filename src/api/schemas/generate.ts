@@ -2,6 +2,7 @@ import { Type } from 'typebox';
 import { ASPECT_RATIOS } from '../../jobs/aspect-ratio.js';
 import { CONTROLNET_TYPES, MAX_CONTROLNET_UNITS, MAX_GUIDANCE_IMAGES } from '../../jobs/conditioning.js';
 import { MAX_SEED } from '../../jobs/job-spec.js';
+import { LORA_WEIGHT_MAX, LORA_WEIGHT_MIN, MAX_LORAS } from '../../jobs/loras.js';
 
 /**
  * The parameters every image request shares (seed 003 request shape, snake_case). Ranges
@@ -26,6 +27,18 @@ export const imageParameterFields = {
     Type.Union([Type.Literal('seed-aware'), Type.Literal('seed-agnostic'), Type.Literal('off')], {
       description: 'Prompt cache: seed-aware (default) reuses a finished run with the same fixed seed; seed-agnostic any seed; off never',
     }),
+  ),
+  loras: Type.Optional(
+    Type.Array(
+      Type.Object(
+        {
+          name: Type.String({ minLength: 1, maxLength: 200, description: "One of the model's `loras` (GET /api/models)" }),
+          weight: Type.Optional(Type.Number({ minimum: LORA_WEIGHT_MIN, maximum: LORA_WEIGHT_MAX, description: 'Strength; default 1, 0 switches the LoRA off' })),
+        },
+        { additionalProperties: false },
+      ),
+      { maxItems: MAX_LORAS, description: "LoRAs to apply, by the names the model declares; after the model's own" },
+    ),
   ),
 };
 
@@ -90,6 +103,7 @@ const videoFields = {
   seed: imageParameterFields.seed,
   priority: imageParameterFields.priority,
   cache_mode: imageParameterFields.cache_mode,
+  loras: imageParameterFields.loras,
   num_frames: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
   duration_seconds: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 60 })),
   fps: Type.Optional(Type.Integer({ minimum: 1, maximum: 60 })),

@@ -94,6 +94,7 @@ export const JobView = Type.Object(
       fps: Type.Optional(Type.Integer()),
       guidanceImages: Type.Optional(Type.Array(InputImageView)),
       controlnet: Type.Optional(Type.Array(ControlNetUnitView)),
+      loras: Type.Optional(Type.Array(Type.Object({ name: Type.String(), weight: Type.Number() }), { description: "The request's LoRAs; the model's own are applied first (assets' metadata lists all)" })),
     }),
     seed: Type.Integer(),
     progress: Type.Object({ fraction: Type.Number(), step: Type.Integer(), totalSteps: Type.Integer() }),

@@ -77,6 +77,7 @@ export async function toJobView(
       ...(spec.numFrames !== undefined ? { numFrames: spec.numFrames, fps: spec.fps } : {}),
       ...(spec.guidanceImages?.length ? { guidanceImages: spec.guidanceImages.map(inputView) } : {}),
       ...(spec.controlnet?.length ? { controlnet: spec.controlnet.map((u) => ({ type: u.type, weight: u.weight, start: u.start, end: u.end, image: inputView(u.image) })) } : {}),
+      ...(spec.loras?.length ? { loras: spec.loras.map(({ name, weight }) => ({ name, weight })) } : {}),
     },
     seed: Number(job.seed),
     progress: { fraction: job.progress, step: job.progress_step, totalSteps: job.progress_total },

@@ -2,11 +2,13 @@ import { STANDARD_SAMPLERS, type Backend, type BackendCapabilities, type Generat
 import { UnrecoverableError } from '../../errors/signals.js';
 import { CONTROLNET_TYPES, MAX_GUIDANCE_IMAGES } from '../../jobs/conditioning.js';
 import { seedForImage, type JobSpec } from '../../jobs/job-spec.js';
+import { appliedLoras } from '../../jobs/loras.js';
 import { prepareConditioning } from './conditioning.js';
 import { prepareReference, renderImg2Img } from './img2img.js';
 import { decodeLatentToPng, toRgb8 } from './latent-decode.js';
 import { denoise } from './latent-render.js';
 import { createLivePreviews, type LivePreviews, type PreviewEncoder, type PreviewPolicy } from './live-preview.js';
+import { tintForLoras } from './lora-tint.js';
 import { promptTarget } from './prompt-target.js';
 import type { Latent } from './target-field.js';
 import { renderVideo } from './render-video.js';
@@ -76,7 +78,8 @@ async function renderImages(spec: JobSpec, ctx: GenerateContext, previews: LiveP
   // Reads the latent into fresh bytes only when a preview is due; `step` is already this step's.
   const onLatent = previews && ((current: Latent) => previews.offer(step, totalSteps, () => ({ data: toRgb8(current), width: current.width, height: current.height })));
   const conditioning = await prepareConditioning(spec, ctx.inputs); // once for the whole batch
-  const condition = (target: Latent) => (conditioning ? conditioning.apply(target) : target);
+  const tint = tintForLoras(appliedLoras(spec));
+  const condition = (target: Latent) => tint(conditioning ? conditioning.apply(target) : target);
   let render = (seed: number) => renderImage(spec, seed, ctx.signal, onStep, condition, onLatent);
   if (spec.mode === 'i2i') {
     const bytes = ctx.inputs?.reference;
@@ -105,7 +108,8 @@ export interface BuiltinBackendOptions {
  * The built-in preview renderer: a deterministic CPU backend with no model weights, so a fresh
  * install can serve real jobs end to end. The prompt shapes palette and composition, the seed
  * varies the layout, and the same spec (and inputs) always yields byte-identical outputs:
- * PNGs for t2i and i2i, one H.264 MP4 for t2v, i2v and ti2v. With `onPreview` it also sends
+ * PNGs for t2i and i2i, one H.264 MP4 for t2v, i2v and ti2v. LoRAs of an image job tint it
+ * a little, per name (lora-tint.ts); videos ignore them. With `onPreview` it also sends
  * a few small JPEG previews while it works (live-preview.ts); they only read the render's
  * state, so outputs are the same with or without them.
  *

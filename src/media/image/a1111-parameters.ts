@@ -1,4 +1,5 @@
 import type { JobSpec } from '../../jobs/job-spec.js';
+import { appliedLoras, promptWithLoraTags } from '../../jobs/loras.js';
 
 /** What `parseA1111Parameters` recovers from an A1111 "PNG info" text. */
 export interface A1111Parameters {
@@ -25,7 +26,10 @@ function quote(value: string | number): string {
 
 /**
  * Formats the text AUTOMATIC1111 writes into a PNG's `parameters` chunk, so tools that read
- * "PNG info" (A1111, ComfyUI, Civitai, image viewers) show how the image was made.
+ * "PNG info" (A1111, ComfyUI, Civitai, image viewers) show how the image was made. LoRAs
+ * are written as A1111 records them — `<lora:name:weight>` tags in the prompt, which A1111
+ * keeps there when it writes its infotext — and the model's VAE and clip skip as A1111's
+ * `VAE` and `Clip skip` (the latter only above 1, as A1111 does).
  *
  * @example formatA1111Parameters(spec, 123, { Version: 'atelier-preview-renderer' })
  * // 'a cat\nSteps: 30, Sampler: Euler, CFG scale: 7.5, Seed: 123, Size: 1024x1024, Model: preview, Version: atelier-preview-renderer'
@@ -38,13 +42,15 @@ export function formatA1111Parameters(spec: JobSpec, seed: number, extras: Recor
     Seed: seed,
     Size: `${spec.width}x${spec.height}`,
     Model: spec.model,
+    ...(spec.backendSettings?.vae !== undefined ? { VAE: spec.backendSettings.vae } : {}),
+    ...((spec.backendSettings?.clipSkip ?? 1) > 1 ? { 'Clip skip': spec.backendSettings!.clipSkip! } : {}),
     ...extras,
   };
   const settingsLine = Object.entries(settings)
     .map(([key, value]) => `${key}: ${quote(value)}`)
     .join(', ');
   const negative = hasNegativePrompt(spec) ? `\n${NEGATIVE_PREFIX} ${spec.negativePrompt}` : '';
-  return `${spec.prompt}${negative}\n${settingsLine}`.trim();
+  return `${promptWithLoraTags(spec.prompt, appliedLoras(spec))}${negative}\n${settingsLine}`.trim();
 }
 
 /** JSON-unquotes a quoted value; a malformed one is kept verbatim rather than lost. */

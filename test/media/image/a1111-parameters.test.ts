@@ -46,6 +46,28 @@ describe('formatA1111Parameters', () => {
   });
 });
 
+describe('formatA1111Parameters: LoRAs and backend settings', () => {
+  it("writes the applied LoRAs as A1111 does, <lora:name:weight> in the prompt (the model's first), then VAE and Clip skip", () => {
+    const text = formatA1111Parameters(
+      spec({
+        negativePrompt: undefined,
+        loras: [{ name: 'film-grain', weight: 0.5 }, { name: 'off', weight: 0 }],
+        backendSettings: { checkpoint: 'anime.safetensors', vae: 'kl-f8.safetensors', clipSkip: 2, loras: [{ name: 'style', weight: 0.8 }] },
+      }),
+      7,
+    );
+    expect(text).toBe(
+      'a lighthouse on a cliff, golden hour <lora:style:0.8> <lora:film-grain:0.5>\n' +
+        'Steps: 30, Sampler: Euler, CFG scale: 7.5, Seed: 7, Size: 1024x1024, Model: preview, VAE: kl-f8.safetensors, Clip skip: 2',
+    );
+    expect(parseA1111Parameters(text)).toMatchObject({ prompt: 'a lighthouse on a cliff, golden hour <lora:style:0.8> <lora:film-grain:0.5>', settings: { VAE: 'kl-f8.safetensors', 'Clip skip': '2' } });
+  });
+
+  it('leaves Clip skip out at 1, as A1111 does', () => {
+    expect(formatA1111Parameters(spec({ backendSettings: { clipSkip: 1 } }), 1)).not.toContain('Clip skip');
+  });
+});
+
 describe('parseA1111Parameters', () => {
   it('round-trips formatA1111Parameters, including quoted values and multi-line prompts', () => {
     const s = spec({ prompt: 'line one,\nline two', negativePrompt: 'ugly,\nbad hands' });

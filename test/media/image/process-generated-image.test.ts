@@ -84,6 +84,23 @@ describe('processGeneratedImage', () => {
     );
   });
 
+  it("records the applied LoRAs and the model's backend settings in the metadata and the PNG parameters", async () => {
+    const withSettings: JobSpec = {
+      ...spec,
+      loras: [{ name: 'film-grain', weight: 0.5 }],
+      backendSettings: { checkpoint: 'anime.safetensors', vae: 'kl-f8.safetensors', clipSkip: 2, loras: [{ name: 'style', weight: 0.8 }] },
+    };
+    const processed = await processGeneratedImage(await generated(0), withSettings, { preset });
+    expect(processed.metadata).toMatchObject({
+      loras: [{ name: 'style', weight: 0.8 }, { name: 'film-grain', weight: 0.5 }],
+      backend_settings: { checkpoint: 'anime.safetensors', vae: 'kl-f8.safetensors', clip_skip: 2 },
+    });
+    expect(parseA1111Parameters(readPngTextChunks(processed.original)['parameters']!).prompt).toBe('a red fox in snow <lora:style:0.8> <lora:film-grain:0.5>');
+    const plain = await processGeneratedImage(await generated(0), spec, { preset });
+    expect(plain.metadata).not.toHaveProperty('loras');
+    expect(plain.metadata).not.toHaveProperty('backend_settings');
+  });
+
   it('reads the size from the header and refuses output that does not decode as a retryable backend failure', async () => {
     const good = await generated(0);
     const processed = await processGeneratedImage({ ...good, width: 1, height: 1 }, spec, { preset });
