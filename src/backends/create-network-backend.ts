@@ -37,6 +37,7 @@ export function createNetworkBackend(name: string, settings: NetworkBackendConfi
           ...(config.checkpoint ? { checkpoint: config.checkpoint } : {}),
           ...(workflows ? { workflows } : {}),
           ...(config.samplers ? { samplers: config.samplers } : {}),
+          ...(config.headers ? { headers: config.headers } : {}),
         });
       case 'a1111':
         return createA1111Backend({

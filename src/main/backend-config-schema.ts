@@ -37,16 +37,21 @@ const routingFields = {
   maxBatch: Type.Optional(Type.Integer({ minimum: 1, maximum: 64 })),
 };
 
+/** An HTTP header name (RFC 9110 token). */
+const HTTP_TOKEN = "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$";
+
 export const ComfyUIBackendSchema = Type.Object(
   {
     type: Type.Literal('comfyui'),
     ...routingFields,
     /** Bound into each workflow's checkpoint input (e.g. sd_xl_base_1.0.safetensors). */
     checkpoint: Type.Optional(Type.String({ minLength: 1 })),
-    /** Per mode: an API-format graph file and its bindings file (paths relative to the working directory). */
+    /** Per mode: an API-format graph file and its bindings file (paths relative to the configuration file). */
     workflows: Type.Optional(ComfyUIWorkflowFilesSchema),
     /** Atelier sampler name → ComfyUI sampler_name + scheduler. */
     samplers: Type.Optional(ComfyUISamplersSchema),
+    /** Sent with every request and the WebSocket handshake, e.g. `{"Authorization": "Bearer …"}` for ComfyUI behind an authenticating proxy. */
+    headers: Type.Optional(Type.Record(Type.String({ pattern: HTTP_TOKEN }), Type.String({ maxLength: 8192 }), { additionalProperties: false })),
   },
   { additionalProperties: false },
 );

@@ -92,13 +92,16 @@ const RemoteBackendSchema = Type.Object(
   { additionalProperties: false },
 );
 
-const BackendSchema = Type.Union([
-  Type.Object({ type: Type.Literal('builtin') }, { additionalProperties: false }),
-  RemoteBackendSchema,
-  ComfyUIBackendSchema,
-  A1111BackendSchema,
-  OpenAIBackendSchema,
-]);
+/** Each backend's schema by its `type`, so a bad entry is judged against its own kind only. */
+export const BACKEND_SCHEMAS = {
+  builtin: Type.Object({ type: Type.Literal('builtin') }, { additionalProperties: false }),
+  remote: RemoteBackendSchema,
+  comfyui: ComfyUIBackendSchema,
+  a1111: A1111BackendSchema,
+  openai: OpenAIBackendSchema,
+} as const;
+
+const BackendSchema = Type.Union([BACKEND_SCHEMAS.builtin, BACKEND_SCHEMAS.remote, BACKEND_SCHEMAS.comfyui, BACKEND_SCHEMAS.a1111, BACKEND_SCHEMAS.openai]);
 
 /**
  * Every setting, with its default. Environment variables override `atelier.config.json`;

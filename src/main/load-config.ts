@@ -3,7 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { AtelierError } from '../errors/atelier-error.js';
 import { createAjv } from '../validation/create-ajv.js';
 import { ajvErrorsToAtelierError } from '../validation/format-ajv-error.js';
-import { ConfigSchema, type Config } from './config-schema.js';
+import { BACKEND_SCHEMAS, ConfigSchema, type Config } from './config-schema.js';
 
 /** Environment variable → config path. Documented in docs/configuration.md. */
 export const ENV_KEYS: Record<string, string> = {
@@ -51,7 +51,10 @@ export const ENV_KEYS: Record<string, string> = {
   RETENTION_ORPHAN_GRACE_HOURS: 'retention.orphanGraceHours',
 };
 
-const validate = createAjv('coercing').compile(ConfigSchema);
+const ajv = createAjv('coercing');
+const validate = ajv.compile(ConfigSchema);
+const validateBackend = new Map(Object.entries(BACKEND_SCHEMAS).map(([type, schema]) => [type, ajv.compile(schema)]));
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
  * Reads `atelier.config.json` (or the file named by ATELIER_CONFIG), overlays environment
@@ -70,6 +73,14 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
     if (value === undefined || value === '') continue;
     setPath(raw, path, value);
     fromEnv.set(path, name);
+  }
+  // The union of backend kinds would report the first kind's complaint; judge each entry by its own.
+  for (const [name, entry] of Object.entries(isObject(raw.backends) ? raw.backends : {})) {
+    const check = isObject(entry) && typeof entry.type === 'string' ? validateBackend.get(entry.type) : undefined;
+    if (check && !check(entry)) {
+      const error = ajvErrorsToAtelierError(check.errors!, entry, `backends.${name}`);
+      throw new AtelierError('config_invalid', `Invalid configuration (${file}): ${error.message}`, { field: error.field });
+    }
   }
   if (!validate(raw)) {
     const error = ajvErrorsToAtelierError(validate.errors!, raw);

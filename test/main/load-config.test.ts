@@ -35,13 +35,23 @@ describe('loadConfig', () => {
     await writeFile(
       join(configDir, 'atelier.json'),
       JSON.stringify({
-        backends: { comfy: { type: 'comfyui', urls: ['http://127.0.0.1:8188'], workflows: { t2i: { graph: 'flows/sdxl.api.json', bindings: '/abs/sdxl.bindings.json' } } } },
+        backends: { comfy: { type: 'comfyui', urls: ['http://127.0.0.1:8188'], headers: { Authorization: 'Bearer k' }, workflows: { t2i: { graph: 'flows/sdxl.api.json', bindings: '/abs/sdxl.bindings.json' } } } },
         models: [{ name: 'sdxl', backend: 'comfy', label: 'SDXL', modes: ['t2i'], baseResolution: 1024, defaultSteps: 30, defaultCfgScale: 7, defaultSampler: 'Euler' }],
       }),
     );
     const config = loadConfig({ ATELIER_CONFIG: 'conf/atelier.json' }, tmp.dir);
     const comfy = config.backends.comfy;
     expect(comfy?.type === 'comfyui' && comfy.workflows?.t2i).toEqual({ graph: join(configDir, 'flows/sdxl.api.json'), bindings: '/abs/sdxl.bindings.json' });
+    expect(comfy?.type === 'comfyui' && comfy.headers).toEqual({ Authorization: 'Bearer k' });
+  });
+
+  it('refuses a ComfyUI header whose name is not an HTTP token', async () => {
+    await writeConfig({
+      backends: { comfy: { type: 'comfyui', urls: ['http://127.0.0.1:8188'], headers: { 'Bad Header': 'x' } } },
+      models: [{ name: 'sd', backend: 'comfy', label: 'SD', modes: ['t2i'], baseResolution: 512, defaultSteps: 20, defaultCfgScale: 7, defaultSampler: 'Euler' }],
+    });
+    const error = configError({});
+    expect(error.message, error.message).toMatch(/Bad Header|headers/);
   });
 
   describe('defaults', () => {
