@@ -6,16 +6,21 @@ interface ComfyFixture extends BackendFixture {
   readonly fake: FakeComfyUI;
 }
 
-backendContract<ComfyFixture>(
-  'comfyui (fake ComfyUI, default SD1.5 workflows)',
+// The same contract against each ComfyUI the fake can be (FakeVersion): what the adapter must
+// do does not change with the server's age.
+for (const version of ['current', 'v0.1.0', '2023'] as const) backendContract<ComfyFixture>(
+  `comfyui ${version} (fake ComfyUI, default SD1.5 workflows)`,
   async () => {
-    const fake = await startFakeComfyUI({ stepDelayMs: 5 });
+    const fake = await startFakeComfyUI({ stepDelayMs: 5, version });
     // generationMs is short so the hang case settles fast; normal jobs take tens of ms.
     const backend = createComfyUIBackend({ url: fake.url, timeouts: { connectMs: 500, generationMs: 1500 }, pollIntervalMs: 20 });
     return {
       fake,
       backend,
       serverCalls: () => fake.prompts.length + fake.uploads.length,
+      rejectNext: () => fake.rejectNextPrompt(),
+      crashMidJob: () => fake.close(),
+      dropConnectionMidJob: () => fake.dropConnections(),
       teardown: async () => {
         await backend.close?.();
         await fake.close();

@@ -5,7 +5,7 @@ import { WebSocketServer } from 'ws';
 import { fileKey, pump, queueTuple, send, type FakeState, type FakeVersion, type Faults, type QueueItem } from './fake-executor.js';
 
 export type { FakeVersion } from './fake-executor.js';
-import { randomSid, validatePrompt, type Graph } from './fake-graph.js';
+import { forcedRejection, randomSid, validatePrompt, type Graph } from './fake-graph.js';
 
 /** A POST /prompt the fake received (accepted or not). */
 export interface ReceivedPrompt {
@@ -41,6 +41,10 @@ export interface FakeComfyUI {
   /** WebSocket connections opened so far. */
   readonly connections: () => number;
   failNextPrompt(status?: number): void;
+  /** The next POST /prompt is refused with ComfyUI's 400 validation body (a value not in a list). */
+  rejectNextPrompt(): void;
+  /** Resets every connection (HTTP keep-alive and WebSockets) but keeps listening, as a proxy would. */
+  dropConnections(): void;
   /** Delays every HTTP answer by `ms` until called with 0. */
   slow(ms: number): void;
   dropSocketMidJob(): void;
@@ -86,6 +90,7 @@ export async function startFakeComfyUI(opts: FakeComfyOptions = {}): Promise<Fak
   };
   const received = { prompts: [] as ReceivedPrompt[], uploads: [] as ReceivedUpload[], interrupts: [] as Record<string, unknown>[], queueDeletes: [] as string[], requests: [] as string[] };
   let connections = 0;
+  let rejectNext = false;
   let number = 0;
   const inputNames = () => new Set([...state.files.keys()].filter((k) => k.startsWith('input/')).map((k) => k.slice('input/'.length).replace(/^\//, '')));
 
@@ -105,7 +110,9 @@ export async function startFakeComfyUI(opts: FakeComfyOptions = {}): Promise<Fak
       if (fail !== undefined) return void res.writeHead(fail, { 'content-type': 'text/plain' }).end(`${fail} Internal Server Error\n\nServer got itself in trouble`);
       const request = parsed();
       received.prompts.push({ prompt_id: request.prompt_id as string | undefined, client_id: request.client_id as string | undefined, prompt: request.prompt as Graph });
-      const rejection = validatePrompt(request, inputNames());
+      const forced = rejectNext;
+      rejectNext = false;
+      const rejection = forced ? forcedRejection() : validatePrompt(request, inputNames());
       if (rejection !== undefined) return json(res, 400, rejection);
       const item: QueueItem = { number: (number += 1), id: (ignoreClientPromptId ? undefined : (request.prompt_id as string | undefined)) ?? crypto.randomUUID(), graph: request.prompt as Graph, clientId: request.client_id as string | undefined, interrupted: false };
       state.pending.push(item);
@@ -212,6 +219,11 @@ export async function startFakeComfyUI(opts: FakeComfyOptions = {}): Promise<Fak
     ...received,
     connections: () => connections,
     failNextPrompt: (status = 500) => void (state.faults.failNextPrompt = status),
+    rejectNextPrompt: () => void (rejectNext = true),
+    dropConnections() {
+      for (const ws of wss.clients) ws.terminate();
+      server.closeAllConnections();
+    },
     slow: (ms) => void (state.faults.slowMs = ms),
     dropSocketMidJob: () => void (state.faults.dropSocketMidJob = true),
     malformedHistory: (kind = 'no-images') => void (state.faults.malformedHistory = kind),

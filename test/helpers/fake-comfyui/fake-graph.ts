@@ -59,6 +59,14 @@ export function validatePrompt(body: Record<string, unknown>, inputFiles: Readon
   return undefined;
 }
 
+/** The 400 body of a graph whose KSampler names a sampler the server lacks, whatever was sent. */
+export function forcedRejection(): Rejection {
+  const details = `sampler_name: 'euler_cfg_pp' not in [${SAMPLERS.join(', ')}]`;
+  return reject('prompt_outputs_failed_validation', 'Prompt outputs failed validation', '', {
+    3: { errors: [{ type: 'value_not_in_list', message: 'Value not in list', details, extra_info: { input_name: 'sampler_name' } }], dependent_outputs: ['9'], class_type: 'KSampler' },
+  });
+}
+
 /** What the fake renders for a graph: read from its KSampler, latent and save nodes. */
 export interface Plan {
   readonly samplerNode: string;
