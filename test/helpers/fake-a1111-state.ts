@@ -1,6 +1,6 @@
 /**
- * The fake A1111's `shared.state` and one synchronous generation (processing.py), kept apart
- * from the HTTP routes in fake-a1111.ts.
+ * The fake A1111's `shared.state` (modules/shared_state.py) and one synchronous generation
+ * (processing.py), kept apart from the HTTP routes in fake-a1111.ts.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { colourPng } from './seed-png.js';
@@ -10,6 +10,7 @@ export interface FakeState {
   job: string;
   job_count: number;
   job_no: number;
+  job_timestamp: string;
   sampling_step: number;
   sampling_steps: number;
   interrupted: boolean;
@@ -17,7 +18,24 @@ export interface FakeState {
   current_image: string | null;
 }
 
-export const idleState = (): FakeState => ({ job: '', job_count: 0, job_no: 0, sampling_step: 0, sampling_steps: 0, interrupted: false, skipped: false, current_image: null });
+export const idleState = (): FakeState => ({ job: '', job_count: 0, job_no: 0, job_timestamp: '0', sampling_step: 0, sampling_steps: 0, interrupted: false, skipped: false, current_image: null });
+
+const pad = (n: number) => String(n).padStart(2, '0');
+/** `datetime.now().strftime("%Y%m%d%H%M%S")`: one-second resolution, so two tasks can share it. */
+const timestamp = (d = new Date()) => `${d.getFullYear()}${pad(d.getMonth() + 1)}${pad(d.getDate())}${pad(d.getHours())}${pad(d.getMinutes())}${pad(d.getSeconds())}`;
+
+/**
+ * `State.begin()`: a task that got the queue lock starts. It clears `interrupted`, so an
+ * /interrupt sent while the task still waited for the lock is lost.
+ */
+export function beginJob(state: FakeState, job: string): void {
+  Object.assign(state, { job, job_count: -1, job_no: 0, job_timestamp: timestamp(), sampling_step: 0, current_image: null, interrupted: false, skipped: false });
+}
+
+/** `State.end()`: only `job` and `job_count` change; an /interrupt sent now stays set until the next begin(). */
+export function endJob(state: FakeState): void {
+  Object.assign(state, { job: '', job_count: 0 });
+}
 
 /** What a generation does besides sampling: the drop and slow faults. */
 export interface RunHooks {
@@ -27,22 +45,24 @@ export interface RunHooks {
   readonly afterStep: (done: number) => boolean;
   /** Extra time after sampling, cut short by /interrupt. */
   readonly holdMs: number;
-  readonly isClosed: () => boolean;
+  /** False once the server closed or crashed: the run ends without an answer. */
+  readonly alive: () => boolean;
 }
 
 const int = (value: unknown, fallback: number) => (typeof value === 'number' && Number.isFinite(value) ? Math.trunc(value) : fallback);
 
 /**
- * Runs one txt2img/img2img body the way A1111's state shows it: `job_count` passes (two with
- * hires fix), `sampling_steps` per pass (`steps × denoising_strength` for img2img), a new
- * `current_image` per step, and an early stop on /interrupt (A1111 then still answers with
- * what it has). Returns false when the run was dropped.
+ * Runs one txt2img/img2img body, after {@link beginJob}, the way A1111's state shows it:
+ * `job_count` passes (two with hires fix), `sampling_steps` per pass (`steps ×
+ * denoising_strength` for img2img), a new `current_image` per step, and an early stop on
+ * /interrupt (A1111 then still answers with what it has). Returns the steps sampled, or
+ * undefined when the run was dropped.
  */
-export async function runSampling(state: FakeState, body: Record<string, unknown>, img2img: boolean, hooks: RunHooks): Promise<boolean> {
+export async function runSampling(state: FakeState, body: Record<string, unknown>, img2img: boolean, hooks: RunHooks): Promise<number | undefined> {
   const steps = int(body.steps, 50);
   const hires = !img2img && body.enable_hr === true;
   const denoise = typeof body.denoising_strength === 'number' ? body.denoising_strength : 0.75;
-  Object.assign(state, idleState(), { job: img2img ? 'scripts_img2img' : 'scripts_txt2img', job_count: hires ? 2 : 1 });
+  state.job_count = hires ? 2 : 1;
   let done = 0;
   for (let pass = 0; pass < state.job_count && !state.interrupted; pass += 1) {
     state.job_no = pass;
@@ -50,16 +70,20 @@ export async function runSampling(state: FakeState, body: Record<string, unknown
     state.sampling_steps = img2img ? Math.max(1, Math.trunc(steps * denoise)) : pass === 1 ? int(body.hr_second_pass_steps, 0) || steps : steps;
     for (let s = 1; s <= state.sampling_steps; s += 1) {
       await sleep(hooks.stepDelayMs);
-      if (state.interrupted || hooks.isClosed()) break;
+      if (!hooks.alive()) return undefined;
+      if (state.interrupted) break;
       state.sampling_step = s;
       done += 1;
       if (hooks.previews) state.current_image = (await colourPng(done * 40, 8, 8)).toString('base64');
-      if (hooks.afterStep(done)) return false;
+      if (hooks.afterStep(done)) return undefined;
     }
   }
   const until = Date.now() + hooks.holdMs;
-  while (Date.now() < until && !state.interrupted && !hooks.isClosed()) await sleep(5);
-  return true;
+  while (Date.now() < until && !state.interrupted) {
+    if (!hooks.alive()) return undefined;
+    await sleep(5);
+  }
+  return done;
 }
 
 /** The output size: hires fix goes to `hr_resize_x/y`, or `hr_scale` × the first pass. */

@@ -28,8 +28,9 @@ function describeValidation(items: ValidationItem[]): string {
 
 /**
  * The signal error for a non-2xx answer. A 4xx is the request's fault and would fail again
- * (unrecoverable); 408, 429 and 5xx (CUDA out of memory, a crashed extension) may pass on
- * another attempt (retryable).
+ * (unrecoverable; `backend_failed` for credentials and a missing API, which are the
+ * configuration's fault); 408, 429 and 5xx (CUDA out of memory, a crashed extension) may pass
+ * on another attempt (retryable).
  */
 export function a1111HttpError(where: string, status: number, body: Buffer): Error {
   const parsed = (parseJsonBody(body) ?? {}) as A1111ErrorBody;
@@ -42,8 +43,13 @@ export function a1111HttpError(where: string, status: number, body: Buffer): Err
     return new UnrecoverableError(`${where} rejected the credentials (HTTP ${status}: ${reason}); check the backend's auth against A1111's --api-auth`, 'backend_failed');
   }
   if (status === 404) {
-    // Either a missing resource A1111 reports (model, init image) or no API at all.
-    return new UnrecoverableError(`${where} answered 404 (${reason}); is the web UI started with --api, and does the checkpoint exist?`, 'backend_failed');
+    const said = text(detail);
+    // A1111 1.8's api.py validate_sampler_name (1.9+ falls back silently instead).
+    if (said === 'Sampler not found') return new UnrecoverableError(`${where} refused the request: it has no such sampler (HTTP 404: Sampler not found)`, 'backend_rejected');
+    // FastAPI's answer for a route that does not exist (or a proxy's page): no API there.
+    if (said === undefined || said === 'Not Found') return new UnrecoverableError(`${where} answered 404 (${reason}); is the web UI started with --api?`, 'backend_failed');
+    // Something the request names that A1111 reports missing ("Init image not found"…).
+    return new UnrecoverableError(`${where} refused the request (HTTP 404): ${said}`, 'backend_rejected');
   }
   if (status === 408 || status === 429 || status >= 500) {
     return new RetryableError(`${where} failed (HTTP ${status}): ${reason}`, 'backend_failed');

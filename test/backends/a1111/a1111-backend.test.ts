@@ -45,7 +45,10 @@ describe('a1111 backend: text-to-image', () => {
       override_settings: { sd_model_checkpoint: 'sd_xl_base_1.0.safetensors' },
       send_images: true,
       save_images: false,
+      // Our own task id, so a cancel can tell our task from another client's (a1111-task-stop.ts).
+      force_task_id: expect.stringMatching(/^task\(atelier-[0-9a-f-]{36}\)$/),
     });
+    expect(fake.tasks()[0]?.checkpoint).toBe('sd_xl_base_1.0.safetensors [31e35c80fc]');
   });
 
   it('leaves override_settings out when no checkpoint is configured', async () => {

@@ -67,12 +67,6 @@ describe('a1111 backend: faults', () => {
     expect(error).toMatchObject({ code: 'backend_rejected', message: expect.stringContaining('steps: value is not a valid integer') });
   });
 
-  it('a sampler the server lacks is unrecoverable with A1111 detail', async () => {
-    const { error } = await failure(runBackend(backend({ samplers: ['Euler', 'LMS'] }), makeSpec({ sampler: 'LMS' })));
-    expect(error).toBeInstanceOf(UnrecoverableError);
-    expect(error).toMatchObject({ code: 'backend_rejected', message: expect.stringContaining('Sampler not found') });
-  });
-
   it('a server without the API (404) is unrecoverable and says so', async () => {
     const { error } = await failure(runBackend(createA1111Backend({ url: `${fake.url}/no-api`, timeouts: { connectMs: 500, generationMs: 2000 } }), makeSpec()));
     expect(error).toMatchObject({ name: 'UnrecoverableError', message: expect.stringContaining('--api') });
@@ -85,6 +79,8 @@ describe('a1111 backend: faults', () => {
     expect(error).toMatchObject({ code: 'backend_timeout' });
     expect(ms).toBeLessThan(2000);
     expect(fake.count('/sdapi/v1/interrupt')).toBe(1);
+    await waitFor(() => fake.tasks()[0]?.status === 'done');
+    expect(fake.tasks()[0]?.interrupted).toBe(true);
   });
 
   it('a connection dropped mid-request is retryable', async () => {
