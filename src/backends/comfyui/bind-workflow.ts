@@ -1,7 +1,7 @@
-import { bindingRefs, type BindingName, type WorkflowGraph, type WorkflowTemplate } from './workflow-template.js';
+import { bindingRefs, type BindingName, type ValueBindingName, type WorkflowGraph, type WorkflowTemplate } from './workflow-template.js';
 
-/** Values to bind; `undefined` leaves the template's own value. */
-export type BindingValues = Partial<Record<BindingName, string | number | undefined>>;
+/** Values to bind; `undefined` leaves the template's own value. LoRAs go through applyLoras. */
+export type BindingValues = Partial<Record<ValueBindingName, string | number | undefined>>;
 
 /**
  * Binds parameters into a deep clone of the template's graph by node id and input name.
@@ -12,7 +12,7 @@ export type BindingValues = Partial<Record<BindingName, string | number | undefi
  */
 export function bindWorkflow(template: WorkflowTemplate, values: BindingValues): WorkflowGraph {
   const graph = structuredClone(template.graph) as WorkflowGraph;
-  for (const [name, value] of Object.entries(values) as [BindingName, string | number | undefined][]) {
+  for (const [name, value] of Object.entries(values) as [ValueBindingName, string | number | undefined][]) {
     if (value === undefined) continue;
     // loadWorkflowTemplate checked every ref, so the node and input exist.
     for (const { node, input } of bindingRefs(template.bindings[name])) graph[node]!.inputs[input] = value;

@@ -3,11 +3,13 @@ import { CanceledError, RetryableError, UnrecoverableError } from '../../errors/
 import { seedForImage, type JobSpec, type Mode } from '../../jobs/job-spec.js';
 import type { Backend, BackendCapabilities, GenerateContext, GeneratedOutput } from '../backend.js';
 import { createPreviewRelay, type PreviewRelay } from '../preview-relay.js';
+import { applyJobLoras } from './apply-loras.js';
 import { bindWorkflow, hasBinding } from './bind-workflow.js';
 import { collectOutputs } from './collect-outputs.js';
 import { ComfyHttpClient } from './comfyui-http.js';
 import { ComfySocket } from './comfyui-socket.js';
 import { defaultComfyWorkflows } from './default-workflows.js';
+import { modelSettingValues } from './model-settings.js';
 import { ProgressTracker } from './progress-tracker.js';
 import { runPrompt, type PromptHooks, type PromptRunner } from './run-prompt.js';
 import { DEFAULT_COMFY_SAMPLERS, type ComfySampler } from './samplers.js';
@@ -111,10 +113,11 @@ export function createComfyUIBackend(options: ComfyUIBackendOptions): Backend {
         height: spec.height,
         batch_size: hasBinding(template, 'batch_size') ? 1 : undefined,
         denoise: spec.mode === 'i2i' ? spec.denoiseStrength : undefined,
-        checkpoint: options.checkpoint,
+        ...modelSettingValues(template, spec, options.checkpoint), // checkpoint, vae, clip_skip
         frames: spec.numFrames,
         fps: spec.fps,
       });
+      applyJobLoras(graph, template, spec);
       const entry = await runPrompt(runner, graph, signal, hooks);
       outputs.push(...(await collectOutputs(http, entry, { spec, firstIndex: outputs.length, signal, ...(ctx.workDir ? { workDir: ctx.workDir } : {}) })));
     }

@@ -19,13 +19,23 @@ export interface InputRef {
   readonly input: string;
 }
 
-/** The parameters a template can take; each is bound by node id and input name. */
+/**
+ * The parameters a template can take; each is bound by node id and input name. `vae` is a
+ * VAELoader's `vae_name`, `clip_skip` a CLIPSetLastLayer's `stop_at_clip_layer` (bound as
+ * −clipSkip). `lora` is different: it names a LoraLoader node (by its `lora_name` input) that
+ * apply-loras.ts clones once per LoRA, or bypasses when there are none.
+ */
 export const BINDING_NAMES = [
   'prompt', 'negative_prompt', 'seed', 'steps', 'cfg', 'sampler_name', 'scheduler',
   'width', 'height', 'batch_size', 'denoise', 'checkpoint', 'image',
-  'start_image', 'end_image', 'frames', 'fps',
+  'start_image', 'end_image', 'frames', 'fps', 'vae', 'clip_skip', 'lora',
 ] as const;
 export type BindingName = (typeof BINDING_NAMES)[number];
+/** The bindings that take one value each (all but `lora`, which names a node to repeat). */
+export type ValueBindingName = Exclude<BindingName, 'lora'>;
+
+/** The inputs of ComfyUI's LoraLoader; `model` and `clip` must be links for the chain to be rewired. */
+export const LORA_LOADER_INPUTS = ['model', 'clip', 'lora_name', 'strength_model', 'strength_clip'] as const;
 
 /**
  * Which node input receives each parameter. A list binds the same value into several nodes
@@ -71,6 +81,18 @@ function checkGraph(name: string, graph: unknown): WorkflowGraph {
   return graph as WorkflowGraph;
 }
 
+const isLink = (value: unknown) => Array.isArray(value) && value.length === 2 && typeof value[1] === 'number';
+
+function checkLoraBinding(name: string, graph: WorkflowGraph, binding: InputRef | readonly InputRef[]): void {
+  const refs = bindingRefs(binding);
+  if (refs.length !== 1) fail(name, "binding 'lora' must name one LoraLoader node, not a list");
+  const { node } = refs[0]!;
+  const inputs = graph[node]!.inputs;
+  const missing = LORA_LOADER_INPUTS.filter((input) => !(input in inputs));
+  if (missing.length > 0) fail(name, `binding 'lora' names node '${node}' (${graph[node]!.class_type}), which lacks the LoraLoader inputs ${missing.join(', ')}`);
+  if (!isLink(inputs.model) || !isLink(inputs.clip)) fail(name, `binding 'lora' names node '${node}', whose model and clip inputs must be links to other nodes`);
+}
+
 /**
  * Validates a graph and its bindings and returns a template. Every binding must name an
  * existing node and one of that node's inputs, so a typo fails at start-up, not on a job.
@@ -94,6 +116,7 @@ export function loadWorkflowTemplate(name: string, graph: unknown, bindings: unk
     }
   }
   const typed = bindings as WorkflowBindings;
+  if (typed.lora !== undefined) checkLoraBinding(name, checked, typed.lora);
   for (const required of mode === undefined ? [] : REQUIRED[mode]) {
     if (typed[required] === undefined) fail(name, `mode ${mode} needs a '${required}' binding`);
   }

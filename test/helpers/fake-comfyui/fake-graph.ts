@@ -11,7 +11,7 @@ export const SCHEDULERS = ['simple', 'sgm_uniform', 'karras', 'exponential', 'dd
 const OUTPUT_CLASSES = new Set(['SaveImage', 'PreviewImage', 'SaveVideo']);
 const KNOWN_CLASSES = new Set([
   ...OUTPUT_CLASSES, 'KSampler', 'CheckpointLoaderSimple', 'EmptyLatentImage', 'CLIPTextEncode', 'VAEDecode', 'VAEEncode',
-  'LoadImage', 'EmptyHunyuanLatentVideo', 'CreateVideo',
+  'LoadImage', 'EmptyHunyuanLatentVideo', 'CreateVideo', 'LoraLoader', 'VAELoader', 'CLIPSetLastLayer',
 ]);
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 

@@ -2,13 +2,16 @@ import type { WorkflowBindings } from '../workflow-template.js';
 
 /**
  * Bindings of `sd15-img2img.api.json`: LoadImage → VAEEncode → KSampler → VAEDecode →
- * SaveImage, copied unchanged from SaladTechnologies/comfyui-api (see shared fixtures README).
+ * SaveImage, from SaladTechnologies/comfyui-api (see shared fixtures README), with one
+ * LoraLoader, node 15, between the checkpoint and its MODEL/CLIP consumers (KSampler 3,
+ * CLIPTextEncode 6 and 7). A job without LoRAs bypasses it, so ComfyUI receives the original graph.
  *
  * Inputs:
  * - image — node 10 LoadImage `image`: the name POST /upload/image returned for the reference
  * - prompt, negative_prompt — node 6 / node 7 CLIPTextEncode `text`
  * - seed, steps, cfg, sampler_name, scheduler, denoise — node 3 KSampler (denoise = denoise_strength)
  * - checkpoint — node 14 CheckpointLoaderSimple `ckpt_name` (template: dreamshaper_8.safetensors)
+ * - lora — node 15 LoraLoader, repeated once per LoRA in a chain (apply-loras.ts)
  *
  * No width, height or batch_size: the output takes the reference's size (the adapter
  * center-crops the reference to the job's size before uploading), and a batch runs as one
@@ -27,4 +30,5 @@ export const sd15Img2ImgBindings = {
   scheduler: { node: '3', input: 'scheduler' },
   denoise: { node: '3', input: 'denoise' },
   checkpoint: { node: '14', input: 'ckpt_name' },
+  lora: { node: '15', input: 'lora_name' },
 } as const satisfies WorkflowBindings;
