@@ -1,4 +1,5 @@
 import type { JobSpec } from '../../jobs/job-spec.js';
+import { a1111OverrideSettings, a1111Prompt } from './a1111-model-settings.js';
 
 /** A1111's `resize_mode` for img2img: 0 just resize, 1 crop and resize, 2 resize and fill. */
 export const RESIZE_CROP_AND_RESIZE = 1;
@@ -8,8 +9,9 @@ const DEFAULT_DENOISE = 0.75;
 
 /** Fields both endpoints take (processing.py `StableDiffusionProcessing` and models.py extras). */
 function commonFields(spec: JobSpec, checkpoint: string | undefined): Record<string, unknown> {
+  const overrides = a1111OverrideSettings(spec, checkpoint);
   return {
-    prompt: spec.prompt,
+    prompt: a1111Prompt(spec), // with <lora:name:weight> tags
     negative_prompt: spec.negativePrompt ?? '',
     seed: spec.seed,
     sampler_name: spec.sampler,
@@ -20,7 +22,7 @@ function commonFields(spec: JobSpec, checkpoint: string | undefined): Record<str
     // One batch of numImages: all_seeds is then seed, seed+1, … (SPEC §2's rule).
     batch_size: spec.numImages,
     n_iter: 1,
-    ...(checkpoint === undefined ? {} : { override_settings: { sd_model_checkpoint: checkpoint } }),
+    ...(overrides === undefined ? {} : { override_settings: overrides }),
     send_images: true,
     save_images: false,
   };
