@@ -182,8 +182,13 @@ export const DEFAULT_CONTROLNET_MODELS: readonly string[] = Object.freeze([
   'diffusers_xl_depth_full [2f51180b]',
 ]);
 
-/** Preprocessors as {internal name, UI label}; Forge names its legacy ones by the label. */
-export const CONTROLNET_MODULES: readonly { readonly name: string; readonly label: string }[] = Object.freeze([
+/** A preprocessor as {internal name, UI label}; Forge names its legacy ones by the label. */
+export interface FakeControlNetModule {
+  readonly name: string;
+  readonly label: string;
+}
+
+export const CONTROLNET_MODULES: readonly FakeControlNetModule[] = Object.freeze([
   { name: 'none', label: 'none' },
   { name: 'canny', label: 'canny' },
   { name: 'depth', label: 'depth_midas' },
@@ -201,9 +206,9 @@ export function controlnetModelList(flavour: FakeControlNetFlavour, models: read
 }
 
 /** GET /controlnet/module_list; Forge ignores `alias_names` and has no `module_detail`. */
-export function controlnetModuleList(flavour: FakeControlNetFlavour, aliasNames: boolean): Record<string, unknown> {
-  if (flavour === 'forge') return { module_list: ['None', ...CONTROLNET_MODULES.slice(1).map((m) => m.label)] };
-  const list = CONTROLNET_MODULES.map((m) => (aliasNames ? m.label : m.name));
+export function controlnetModuleList(flavour: FakeControlNetFlavour, modules: readonly FakeControlNetModule[], aliasNames: boolean): Record<string, unknown> {
+  if (flavour === 'forge') return { module_list: ['None', ...modules.filter((m) => m.name !== 'none').map((m) => m.label)] };
+  const list = modules.map((m) => (aliasNames ? m.label : m.name));
   return { module_list: list, module_detail: Object.fromEntries(list.map((key) => [key, { model_free: key === 'none', sliders: [] }])) };
 }
 
@@ -224,8 +229,8 @@ export function controlnetModelLoads(flavour: FakeControlNetFlavour, models: rea
 }
 
 /** Whether a unit's module is a preprocessor: by name or label (extension), by name (Forge). */
-export function controlnetModuleKnown(flavour: FakeControlNetFlavour, requested: unknown): boolean {
+export function controlnetModuleKnown(flavour: FakeControlNetFlavour, modules: readonly FakeControlNetModule[], requested: unknown): boolean {
   if (typeof requested !== 'string') return false;
-  if (flavour === 'forge') return requested === 'None' || CONTROLNET_MODULES.some((m) => m.label === requested);
-  return CONTROLNET_MODULES.some((m) => m.name === requested || m.label === requested);
+  if (flavour === 'forge') return requested === 'None' || modules.some((m) => m.label === requested);
+  return modules.some((m) => m.name === requested || m.label === requested);
 }

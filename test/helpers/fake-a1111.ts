@@ -25,6 +25,7 @@ import {
   controlnetModelLoads,
   controlnetModuleKnown,
   controlnetModuleList,
+  CONTROLNET_MODULES,
   DEFAULT_CHECKPOINTS,
   DEFAULT_CONTROLNET_MODELS,
   resolveCheckpoint,
@@ -36,6 +37,7 @@ import {
   type FakeA1111Version,
   type FakeCheckpoint,
   type FakeControlNetFlavour,
+  type FakeControlNetModule,
   type FakeSampler,
 } from './fake-a1111-catalog.js';
 import { a1111TaskId, createFakeQueue, type FakeTask } from './fake-a1111-queue.js';
@@ -86,6 +88,8 @@ export interface FakeA1111Options {
   readonly controlnet?: FakeControlNetFlavour;
   /** ControlNet model entries, `"<stem> [<hash>]"`; default the ControlNet 1.1 SD 1.5 set and diffusers_xl_depth_full. */
   readonly controlnetModels?: readonly string[];
+  /** Preprocessors, {name, label}; default a few of sd-webui-controlnet's, covering Atelier's five. */
+  readonly controlnetModules?: readonly FakeControlNetModule[];
 }
 
 export interface FakeA1111 {
@@ -99,6 +103,9 @@ export interface FakeA1111 {
   fail(fault: A1111Fault): void;
   /** A checkpoint file appears (listed from the next /sd-models on, as after "refresh"). */
   addCheckpoint(checkpoint: FakeCheckpoint): void;
+  /** Resets every open connection (as a proxy would) and keeps listening; tasks go on. Returns how many. */
+  dropConnections(): number;
+  /** Stops listening and destroys every connection, as when the process is killed; idempotent. */
   close(): Promise<void>;
 }
 
@@ -121,6 +128,7 @@ export async function startFakeA1111(options: FakeA1111Options = {}): Promise<Fa
   const current = checkpoints[0]!;
   const samplers = options.samplers ?? (version === '1.8' ? SAMPLERS_1_8 : SAMPLERS_1_10);
   const cnModels = options.controlnetModels ?? DEFAULT_CONTROLNET_MODELS;
+  const cnModules = options.controlnetModules ?? CONTROLNET_MODULES;
   const requests: RecordedA1111Request[] = [];
   const tasks: FakeTask[] = [];
   const faults: A1111Fault[] = [];
@@ -149,7 +157,7 @@ export async function startFakeA1111(options: FakeA1111Options = {}): Promise<Fa
     const cn = scripts?.controlnet;
     const units = isObject(cn) && Array.isArray(cn.args) ? cn.args.filter((u): u is Record<string, unknown> => isObject(u) && u.enabled !== false) : [];
     if (units.length === 0) return 'none';
-    const ok = units.every((u) => controlnetModuleKnown(cnFlavour, u.module ?? 'none') && controlnetModelLoads(cnFlavour, cnModels, u.model));
+    const ok = units.every((u) => controlnetModuleKnown(cnFlavour, cnModules, u.module ?? 'none') && controlnetModelLoads(cnFlavour, cnModels, u.model));
     return ok ? 'applied' : 'skipped';
   }
 
@@ -249,7 +257,7 @@ export async function startFakeA1111(options: FakeA1111Options = {}): Promise<Fa
       case 'GET /controlnet/model_list':
         return cnFlavour === 'none' ? undefined : [200, controlnetModelList(cnFlavour, cnModels)];
       case 'GET /controlnet/module_list':
-        return cnFlavour === 'none' ? undefined : [200, controlnetModuleList(cnFlavour, url.searchParams.get('alias_names') === 'true')];
+        return cnFlavour === 'none' ? undefined : [200, controlnetModuleList(cnFlavour, cnModules, url.searchParams.get('alias_names') === 'true')];
       case 'POST /internal/progress':
         return webui ? [200, queue.progress(body?.id_task, state)] : undefined;
       case 'GET /internal/pending-tasks':
@@ -295,6 +303,11 @@ export async function startFakeA1111(options: FakeA1111Options = {}): Promise<Fa
     count: (path) => requests.filter((r) => r.path === path).length,
     fail: (fault) => void faults.push(fault),
     addCheckpoint: (checkpoint) => void checkpoints.push(checkpoint),
+    dropConnections() {
+      const count = sockets.size;
+      for (const socket of sockets) socket.resetAndDestroy();
+      return count;
+    },
     async close() {
       closed = true;
       server.closeAllConnections();

@@ -16,6 +16,10 @@ backendContract<A1111Fixture>(
       fake,
       backend,
       serverCalls: () => fake.generations().length,
+      longJob: { busy: () => fake.tasks().some((t) => t.status === 'running' && t.stepsDone > 0) },
+      rejectNext: () => fake.fail({ kind: 'validation', field: 'steps' }),
+      crashMidJob: () => fake.close(),
+      dropConnectionMidJob: () => fake.dropConnections(),
       teardown: async () => {
         await backend.close?.();
         await fake.close();
@@ -25,6 +29,8 @@ backendContract<A1111Fixture>(
   [
     { name: 'HTTP 500 (CUDA out of memory)', inject: (f) => f.fake.fail({ kind: 'status', status: 500 }), expected: { code: 'backend_failed', retryable: true } },
     { name: 'connection dropped mid-run', inject: (f) => f.fake.fail({ kind: 'drop', afterSteps: 1 }), expected: { code: 'backend_failed', retryable: true } },
+    { name: 'the server process drops the connection mid-job', inject: (f) => f.fake.fail({ kind: 'hangup', afterSteps: 1 }), expected: { code: 'backend_failed', retryable: true } },
+    { name: 'the server crashes mid-job (sockets destroyed)', inject: (f) => f.fake.fail({ kind: 'crash', afterSteps: 1 }), expected: { code: 'backend_failed', retryable: true } },
     { name: 'truncated JSON', inject: (f) => f.fake.fail({ kind: 'malformed', what: 'json' }), expected: { code: 'backend_failed', retryable: true } },
     { name: 'images that are no images', inject: (f) => f.fake.fail({ kind: 'malformed', what: 'not-image' }), expected: { code: 'backend_failed', retryable: true } },
     { name: 'no images at all', inject: (f) => f.fake.fail({ kind: 'malformed', what: 'no-images' }), expected: { code: 'backend_failed', retryable: true } },
