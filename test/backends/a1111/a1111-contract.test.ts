@@ -16,7 +16,6 @@ backendContract<A1111Fixture>(
       fake,
       backend,
       serverCalls: () => fake.generations().length,
-      longJob: { busy: () => fake.tasks().some((t) => t.status === 'running' && t.stepsDone > 0) },
       rejectNext: () => fake.fail({ kind: 'validation', field: 'steps' }),
       crashMidJob: () => fake.close(),
       dropConnectionMidJob: () => fake.dropConnections(),
