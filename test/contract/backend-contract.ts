@@ -50,16 +50,19 @@ export interface BackendFixture {
    */
   crashMidJob?(): Promise<void>;
   /**
-   * Dropped connection: the test server destroys the connection(s) our running job uses but
-   * keeps listening, as a proxy or load balancer resetting them would. Called (synchronously)
-   * once the job is running, like crashMidJob. The job must settle within SETTLE_MS: rejected
-   * with a retryable error (CRASH_CODES), or — for an adapter that can pick the job up again
-   * (resumes an event stream, polls the server's history) — resolved with exactly the outputs
-   * and progress a normal run gives. Either way the next job on the same backend must work.
+   * Dropped connection: the test server destroys the connections our running job uses (all
+   * it has open) but keeps listening, as a proxy or load balancer resetting them would. Called
+   * (synchronously) once the job is running, like crashMidJob. Return how many connections it
+   * destroyed where the server can count them: the case then fails on 0 — for an adapter that
+   * recovers, a drop that did nothing would otherwise pass unnoticed. The job must settle
+   * within SETTLE_MS: rejected with a retryable error (CRASH_CODES), or — for an adapter that
+   * can pick the job up again (resumes an event stream, polls the server's history) — resolved
+   * with exactly the outputs and progress a normal run gives. Either way the next job on the
+   * same backend must work.
    *
-   * @example dropConnectionMidJob: () => server.closeAllConnections() // node:http; the server still listens
+   * @example dropConnectionMidJob: () => fake.dropConnections() // destroys its tracked sockets, returns their count; still listening
    */
-  dropConnectionMidJob?(): void;
+  dropConnectionMidJob?(): number | void;
   /**
    * Rejection: the server answers the next generation request with its own validation error
    * (A1111's 422 `detail`, OpenAI's 400 `invalid_request_error`, ComfyUI's 400 `prompt error`,
@@ -238,7 +241,10 @@ export function backendContract<F extends BackendFixture>(name: string, setup: (
       backend = f.backend;
     });
     afterEach(async () => {
-      await f.teardown();
+      // A setup that failed leaves nothing to tear down (and never the previous test's fixture).
+      const done = f;
+      f = undefined as unknown as F;
+      await done?.teardown();
     });
 
     /** Runs a t2i job and checks its outputs; the backend must be usable (after a cancel or failure too). */
@@ -453,7 +459,8 @@ export function backendContract<F extends BackendFixture>(name: string, setup: (
       it('a connection dropped mid-job never hangs: the job fails retryable or recovers with exact outputs, and the next job runs', async ({ skip }) => {
         if (!f.dropConnectionMidJob) return skip('no server connection to drop (the fixture has no dropConnectionMidJob)');
         const { job, spec: s, progress } = await startRunningJob();
-        f.dropConnectionMidJob();
+        const dropped = f.dropConnectionMidJob();
+        if (typeof dropped === 'number') expect(dropped, 'the hook dropped no connection').toBeGreaterThan(0);
         const { error, value } = await settle(job);
         if (error === undefined) {
           // Recovered (the adapter picked the job up again): exactly what a normal run gives.

@@ -6,7 +6,7 @@
  * coloured by a running counter; edits come back in the colour of the uploaded image.
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { openAIModelDefaults } from '../../src/backends/openai/openai-model-defaults.js';
 import { colourPng, readBody, readColourImage } from './seed-png.js';
@@ -33,8 +33,8 @@ export interface FakeOpenAIImages {
   readonly url: string;
   readonly requests: RecordedOpenAIRequest[];
   fail(fault: OpenAIFault): void;
-  /** Destroys every open connection (requests in flight included) but keeps listening. */
-  dropConnections(): void;
+  /** Resets every open connection (requests in flight included) but keeps listening; returns how many. */
+  dropConnections(): number;
   /** Destroys every open connection and stops listening (also a crash); safe to call twice. */
   close(): Promise<void>;
 }
@@ -133,13 +133,22 @@ export async function startFakeOpenAIImages(options: { apiKey?: string } = {}): 
       send(res, 404, apiError(`Invalid URL (${req.method} ${url.pathname})`, null, null));
     })().catch((error: unknown) => send(res, 500, apiError(String(error), null, null, 'server_error')));
   });
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     url: `${origin}/v1`,
     requests,
     fail: (fault) => void faults.push(fault),
-    dropConnections: () => server.closeAllConnections(),
+    dropConnections() {
+      const open = [...sockets].filter((socket) => !socket.destroyed);
+      for (const socket of open) socket.resetAndDestroy();
+      return open.length;
+    },
     async close() {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));

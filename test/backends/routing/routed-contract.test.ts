@@ -1,8 +1,10 @@
+import { describe, expect, it } from 'vitest';
 import { createA1111Backend } from '../../../src/backends/a1111/a1111-backend.js';
 import { createBuiltinBackend } from '../../../src/backends/builtin/builtin-backend.js';
 import { createRoutedBackend, type RoutingOptions } from '../../../src/backends/routing/routed-backend.js';
-import { backendContract, type BackendFixture } from '../../contract/backend-contract.js';
+import { backendContract, contractSpec, expectImages, recorder, settle, until, type BackendFixture } from '../../contract/backend-contract.js';
 import { startFakeA1111, type FakeA1111 } from '../../helpers/fake-a1111.js';
+import { startConnectionProxy } from './connection-proxy.js';
 
 /**
  * The breaker opens only after two failures in a row, so one failed job per instance leaves
@@ -22,6 +24,38 @@ backendContract('routed over two builtin renderers (least busy)', async () => {
 
 interface RoutedA1111Fixture extends BackendFixture {
   readonly fakes: readonly FakeA1111[];
+  /** Resets every connection through the proxies in front of the fakes (they keep listening); returns how many. */
+  readonly dropConnections: () => number;
+}
+
+/**
+ * The router over two fake A1111 servers, each behind a TCP proxy so connections can be
+ * dropped. Hooks: a rejection on the first instance (the one an idle router picks; failing
+ * over would show as a second call or as outputs); a crash takes both servers down (with one
+ * left the router would rightly fail over and succeed).
+ *
+ * No dropConnectionMidJob yet: a drop makes the router fail over mid-job, and the job's
+ * progress then goes backwards (known defect, shown below), so the contract's drop case would
+ * fail in about half the runs — whenever the first instance had reported two steps or more.
+ */
+async function routedOverA1111(): Promise<RoutedA1111Fixture> {
+  const fakes = [await startFakeA1111({ stepDelayMs: 5 }), await startFakeA1111({ stepDelayMs: 5 })];
+  const proxies = await Promise.all(fakes.map((fake) => startConnectionProxy(fake.url)));
+  const instances = proxies.map((proxy) => createA1111Backend({ url: proxy.url, timeouts: { connectMs: 1000, generationMs: 5000 }, progressPollMs: 5 }));
+  const backend = createRoutedBackend(instances, ROUTING);
+  const down = () => Promise.all([...proxies.map((proxy) => proxy.close()), ...fakes.map((fake) => fake.close())]);
+  return {
+    fakes,
+    backend,
+    serverCalls: () => fakes.reduce((n, fake) => n + fake.generations().length, 0),
+    dropConnections: () => proxies.reduce((n, proxy) => n + proxy.dropConnections(), 0),
+    rejectNext: () => fakes[0]!.fail({ kind: 'validation', field: 'steps' }),
+    crashMidJob: async () => void (await down()),
+    teardown: async () => {
+      await backend.close?.();
+      await down();
+    },
+  };
 }
 
 /**
@@ -29,26 +63,37 @@ interface RoutedA1111Fixture extends BackendFixture {
  * from the first, then gives up with the last error); an unrecoverable one only on the first,
  * which the router must not fail over.
  */
-backendContract<RoutedA1111Fixture>(
-  'routed over two fake AUTOMATIC1111 servers (failover, circuit breaker)',
-  async () => {
-    const fakes = [await startFakeA1111({ stepDelayMs: 5 }), await startFakeA1111({ stepDelayMs: 5 })];
-    const instances = fakes.map((fake) => createA1111Backend({ url: fake.url, timeouts: { connectMs: 1000, generationMs: 5000 }, progressPollMs: 5 }));
-    const backend = createRoutedBackend(instances, ROUTING);
-    return {
-      fakes,
-      backend,
-      serverCalls: () => fakes.reduce((n, fake) => n + fake.generations().length, 0),
-      teardown: async () => {
-        await backend.close?.();
-        await Promise.all(fakes.map((fake) => fake.close()));
-      },
-    };
-  },
-  [
-    { name: 'HTTP 500 on every instance', inject: (f) => f.fakes.forEach((fake) => fake.fail({ kind: 'status', status: 500 })), expected: { code: 'backend_failed', retryable: true } },
-    { name: 'connection dropped on every instance', inject: (f) => f.fakes.forEach((fake) => fake.fail({ kind: 'drop', afterSteps: 1 })), expected: { code: 'backend_failed', retryable: true } },
-    { name: 'malformed answer on every instance', inject: (f) => f.fakes.forEach((fake) => fake.fail({ kind: 'malformed', what: 'not-image' })), expected: { code: 'backend_failed', retryable: true } },
-    { name: '422 validation error (no failover)', inject: (f) => f.fakes[0]!.fail({ kind: 'validation', field: 'steps' }), expected: { code: 'backend_rejected', retryable: false } },
-  ],
-);
+backendContract<RoutedA1111Fixture>('routed over two fake AUTOMATIC1111 servers (failover, circuit breaker)', routedOverA1111, [
+  { name: 'HTTP 500 on every instance', inject: (f) => f.fakes.forEach((fake) => fake.fail({ kind: 'status', status: 500 })), expected: { code: 'backend_failed', retryable: true } },
+  { name: 'connection dropped on every instance', inject: (f) => f.fakes.forEach((fake) => fake.fail({ kind: 'drop', afterSteps: 1 })), expected: { code: 'backend_failed', retryable: true } },
+  { name: 'malformed answer on every instance', inject: (f) => f.fakes.forEach((fake) => fake.fail({ kind: 'malformed', what: 'not-image' })), expected: { code: 'backend_failed', retryable: true } },
+  { name: '422 validation error (no failover)', inject: (f) => f.fakes[0]!.fail({ kind: 'validation', field: 'steps' }), expected: { code: 'backend_rejected', retryable: false } },
+]);
+
+describe('routed over two fake AUTOMATIC1111 servers: a connection dropped mid-job', () => {
+  /**
+   * Known defect (reported; src/backends/routing/routed-backend.ts, generate): the router relays
+   * each instance's progress as is, so after a failover mid-job the next instance counts from
+   * step 1 again and the job's progress goes backwards. This asserts the defect, so it fails once
+   * it is fixed: then give the fixture above `dropConnectionMidJob: () => dropConnections()`
+   * (the contract's drop case) and delete this test.
+   */
+  it('fails over and recovers, but its progress goes backwards (known defect)', async () => {
+    const f = await routedOverA1111();
+    try {
+      const { ctx, progress } = recorder();
+      const spec = contractSpec(f.backend, { steps: 100 });
+      const job = settle(f.backend.generate(spec, ctx));
+      await until('the first instance to report 20 steps', () => progress.some((p) => p.step >= 20));
+      expect(f.dropConnections()).toBeGreaterThan(0);
+      const { value, error } = await job;
+      expect(error).toBeUndefined();
+      await expectImages(value!, spec);
+      expect(f.serverCalls!()).toBe(2);
+      const backwards = progress.some((p, i) => i > 0 && p.step < progress[i - 1]!.step);
+      expect(backwards, `fixed? wire dropConnectionMidJob and delete this test: ${JSON.stringify(progress.map((p) => p.step))}`).toBe(true);
+    } finally {
+      await f.teardown();
+    }
+  });
+});
