@@ -28,6 +28,7 @@ export const errorCatalog = {
   backend_rejected: { status: 422, message: 'The backend refused the request as invalid' },
   lease_expired: { status: 500, message: 'The worker running the job stopped responding' },
   lease_lost: { status: 409, message: 'The lease is no longer held: the job expired, was canceled, finished or went to another worker' },
+  worker_protocol_unsupported: { status: 422, message: 'The worker speaks a worker protocol version this server does not' },
   job_failed: { status: 500, message: 'The job failed' },
   job_canceled: { status: 409, message: 'The job was canceled' },
   invalid_image: { status: 422, message: 'The image is not a valid PNG, JPEG or WEBP file' },

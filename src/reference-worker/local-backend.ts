@@ -11,7 +11,10 @@ export type LocalBackendKind = (typeof LOCAL_BACKEND_KINDS)[number];
 export interface LocalBackendOptions {
   /** ComfyUI / A1111 base URL on the worker's machine. */
   readonly url?: string;
-  /** Checkpoint to load (ComfyUI: bound into each template; A1111: override_settings). */
+  /**
+   * Checkpoint to load (ComfyUI: bound into each template; A1111: override_settings) when the
+   * job's model names none in its backend settings (the claim's spec.backendSettings).
+   */
   readonly checkpoint?: string;
   /** ComfyUI: a JSON file `{t2i: {graph, bindings}, …}` of API-format workflow templates (paths relative to it). */
   readonly workflowsFile?: string;

@@ -1,7 +1,7 @@
 import { openAsBlob } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { Readable as NodeReadable } from 'node:stream';
-import type { ClaimedJob } from '../api/schemas/worker-protocol.js';
+import { WORKER_PROTOCOL_VERSION, type ClaimedJob } from '../api/schemas/worker-protocol.js';
 
 /** A claimed job, as POST /api/worker/claim answers (docs/worker-protocol.md). */
 export type WorkerClaim = ClaimedJob;
@@ -88,13 +88,17 @@ export function createWorkerClient(server: string, token: string) {
       return answer(await fetch(`${base}/api/worker/info`, { headers: auth, signal }));
     },
 
-    /** Long-polls for a job; undefined after `waitSeconds` without one. */
+    /**
+     * Long-polls for a job; undefined after `waitSeconds` without one. States the protocol
+     * version this worker speaks, so a server of another major refuses it at once (422).
+     */
     async claim(request: { backends?: readonly string[]; waitSeconds: number; uploadMode?: 'direct' | 'presigned'; workerId?: string }, signal?: AbortSignal): Promise<WorkerClaim | undefined> {
       const timeout = AbortSignal.timeout((request.waitSeconds + 30) * 1000);
       const response = await fetch(`${base}/api/worker/claim`, {
         method: 'POST',
         headers: { ...auth, 'content-type': 'application/json' },
         body: JSON.stringify({
+          protocol_version: WORKER_PROTOCOL_VERSION,
           wait_seconds: request.waitSeconds,
           ...(request.backends && request.backends.length > 0 ? { backends: request.backends } : {}),
           ...(request.uploadMode ? { upload_mode: request.uploadMode } : {}),

@@ -5,7 +5,8 @@ import type { JobSpec } from '../jobs/job-spec.js';
 import type { JobRow } from '../db/schema.js';
 import { remoteLane } from '../queue/lanes.js';
 import type { Lease } from '../queue/queue.js';
-import { assetPartName, type ClaimedJob, type ClaimRequest, type HeartbeatRequest, type HeartbeatResult } from '../api/schemas/worker-protocol.js';
+import { assetPartName, WORKER_PROTOCOL_VERSION, type ClaimedJob, type ClaimRequest, type HeartbeatRequest, type HeartbeatResult } from '../api/schemas/worker-protocol.js';
+import { unmetNeed, workerProtocol, type ProtocolVersion } from './protocol-version.js';
 import { expectedOutputs, type ExpectedOutputs } from './staging.js';
 import { formatLeaseToken, uploadClaim, type WorkerContext } from './worker-context.js';
 
@@ -73,12 +74,19 @@ export function createWorkerClaims(ctx: WorkerContext) {
   }
 
   /** Turns a fresh lease into a running job and the worker's instructions; undefined if the job is gone. */
-  async function startLease(lease: Lease, owner: string, request: ClaimRequest, origin: string): Promise<ClaimedJob | undefined> {
+  async function startLease(lease: Lease, owner: string, request: ClaimRequest, origin: string, version: ProtocolVersion): Promise<ClaimedJob | undefined> {
     const attempt = await pipeline.begin(lease, owner);
     if (!attempt) return undefined;
     const { job, spec } = attempt;
+    const unmet = unmetNeed(spec, version);
+    if (unmet) {
+      // Retryable: a newer worker may take the next attempt; max attempts bound the tries.
+      await pipeline.fail(attempt, { code: 'capability_unsupported', message: unmet, retryable: true });
+      return undefined;
+    }
     const leaseToken = formatLeaseToken(lease);
     return {
+      protocol_version: WORKER_PROTOCOL_VERSION,
       job_id: job.id,
       lease_token: leaseToken,
       attempt: lease.attempt,
@@ -96,6 +104,7 @@ export function createWorkerClaims(ctx: WorkerContext) {
   }
 
   async function claim(worker: Caller, request: ClaimRequest, origin: string, signal?: AbortSignal): Promise<ClaimedJob | undefined> {
+    const version = workerProtocol(request.protocol_version);
     const lanes = lanesFor(request.backends);
     const waitMs = Math.min(maxWaitSeconds, Math.max(0, request.wait_seconds ?? 0)) * 1000;
     const owner = `worker:${worker.name}${request.worker_id ? `/${request.worker_id}` : ''}`.slice(0, 200);
@@ -107,7 +116,7 @@ export function createWorkerClaims(ctx: WorkerContext) {
       if (clock() - ctx.lastRecovery >= Math.min(leaseMs / 2, 1000)) await ctx.recoverExpiredLeases();
       const lease = await deps.queue.claim(owner, leaseMs, lanes);
       if (lease) {
-        const claimed = await startLease(lease, owner, request, origin);
+        const claimed = await startLease(lease, owner, request, origin, version);
         if (!claimed) continue;
         if (signal?.aborted) {
           // Nobody received the claim (the worker hung up): retried at once.

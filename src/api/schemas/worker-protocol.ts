@@ -7,6 +7,17 @@ import type { JobSpec } from '../../jobs/job-spec.js';
  * and the client (src/reference-worker) use their `Static` types.
  */
 
+/**
+ * The worker protocol version this server speaks, `major.minor`. A worker states the one it
+ * speaks in its claim; a different major is refused, and a job needing a newer minor (1.1:
+ * `spec.loras` and `spec.backendSettings`) is not run by an older worker. History in
+ * docs/worker-protocol.md.
+ */
+export const WORKER_PROTOCOL_VERSION = '1.1';
+/** What a worker that states no version speaks: the protocol from before versions existed. */
+export const UNVERSIONED_WORKER_PROTOCOL = '1.0';
+const ProtocolVersion = (description: string) => Type.String({ pattern: '^[0-9]{1,4}\\.[0-9]{1,4}$', description });
+
 export const LeaseToken = Type.String({ minLength: 1, maxLength: 200, description: 'The lease_token the claim returned' });
 const Free = (description: string) => Type.Object({}, { additionalProperties: true, description });
 /** Room for a base64 preview image in a heartbeat. */
@@ -21,11 +32,15 @@ export const ClaimRequestSchema = Type.Object(
     wait_seconds: Type.Optional(Type.Number({ minimum: 0, maximum: 30, description: 'Long-poll up to this long (default 0: answer at once)' })),
     upload_mode: Type.Optional(Type.Union([Type.Literal('direct'), Type.Literal('presigned')], { description: 'Preferred upload mode; presigned needs disk storage, else direct is used' })),
     worker_id: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'This process (host, GPU), recorded as the lease owner' })),
+    protocol_version: Type.Optional(ProtocolVersion(`The worker protocol version this worker speaks (this server: ${WORKER_PROTOCOL_VERSION}); default ${UNVERSIONED_WORKER_PROTOCOL}. Another major is refused (422 worker_protocol_unsupported)`)),
   },
   { additionalProperties: false },
 );
 
+const LoraSchema = Type.Object({ name: Type.String(), weight: Type.Number() });
+
 export const ClaimedJobSchema = Type.Object({
+  protocol_version: ProtocolVersion('The worker protocol version of this answer (the server\'s)'),
   job_id: Type.String(),
   lease_token: Type.String({ description: 'Send it with every call about this job; it dies with the lease' }),
   attempt: Type.Integer({ description: '1-based attempt number of this lease' }),
@@ -36,7 +51,23 @@ export const ClaimedJobSchema = Type.Object({
   backend: Type.String({ description: 'The remote backend (configuration name) the job is for' }),
   model: Type.String(),
   mode: Type.String({ description: 't2i, i2i, t2v, i2v or ti2v' }),
-  spec: Free('The JobSpec: every parameter of the job (camelCase), see docs/worker-protocol.md'),
+  spec: Type.Object(
+    {
+      loras: Type.Optional(Type.Immutable(Type.Array(LoraSchema, { description: "The request's LoRAs, applied after backendSettings.loras (a request entry of the same name replaces the model's)" }))),
+      backendSettings: Type.Optional(
+        Type.Object(
+          {
+            checkpoint: Type.Optional(Type.String()),
+            vae: Type.Optional(Type.String()),
+            loras: Type.Optional(Type.Immutable(Type.Array(LoraSchema))),
+            clipSkip: Type.Optional(Type.Integer()),
+          },
+          { description: "The model's settings for the local backend: checkpoint (over the worker's own), VAE, its LoRAs, clip skip" },
+        ),
+      ),
+    },
+    { additionalProperties: true, description: 'The JobSpec: every parameter of the job (camelCase), see docs/worker-protocol.md' },
+  ),
   inputs: Type.Object(
     {
       reference: Type.Optional(Type.String()),

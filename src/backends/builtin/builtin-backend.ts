@@ -45,6 +45,9 @@ function assertSupported(spec: JobSpec): void {
   }
   if (!(spec.steps >= 1 && spec.steps <= CAPABILITIES.maxSteps)) fail(`The preview renderer cannot run ${spec.steps} steps`);
   if (!(spec.numImages >= 1 && spec.numImages <= CAPABILITIES.maxBatch)) fail(`The preview renderer cannot render ${spec.numImages} images`);
+  // Configuration refuses these for builtin models; a remote model run by a builtin worker can still carry them.
+  const { checkpoint, vae, clipSkip } = spec.backendSettings ?? {};
+  if (checkpoint !== undefined || vae !== undefined || (clipSkip ?? 1) > 1) fail('The preview renderer has no checkpoint, VAE or text encoder layers to set');
   if (isVideo(spec)) {
     if (spec.width % 2 !== 0 || spec.height % 2 !== 0) fail(`The preview renderer encodes video at even sizes only, not ${spec.width}x${spec.height}`);
     const frames = spec.numFrames;
