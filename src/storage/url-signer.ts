@@ -39,8 +39,9 @@ function canonical(key: string, expires: number, downloadName: string | undefine
 
 function parseExpires(expires: number | string): number | undefined {
   if (typeof expires === 'number') return Number.isSafeInteger(expires) && expires >= 0 ? expires : undefined;
-  // Strict digits only: `Number('1e3')` or `' 12 '` would otherwise verify as a different spelling.
-  if (!/^\d{1,15}$/.test(expires)) return undefined;
+  // One spelling per value: digits only and no leading zero, so `Number('1e3')`, `' 12 '` or
+  // `'012'` cannot verify as another spelling of a signed expiry.
+  if (!/^(?:0|[1-9]\d{0,14})$/.test(expires)) return undefined;
   return Number(expires);
 }
 

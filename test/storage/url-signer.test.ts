@@ -87,6 +87,18 @@ describe('createUrlSigner', () => {
     expect(signer.verify(key, expires, undefined as unknown as string, before)).toBe(false);
   });
 
+  it('accepts one spelling of expires only: leading zeros are refused', () => {
+    const { expires, signature } = signer.sign(key, expiresAt);
+    expect(signer.verify(key, String(expires), signature, before)).toBe(true);
+    for (const padded of [`0${expires}`, `00${expires}`, `${'0'.repeat(15 - String(expires).length)}${expires}`]) {
+      expect(signer.verify(key, padded, signature, before), padded).toBe(false);
+    }
+    // Zero itself has one spelling, and it is long expired.
+    const zero = signer.sign(key, new Date(0));
+    expect(signer.verify(key, '0', zero.signature, new Date(0))).toBe(true);
+    expect(signer.verify(key, '00', zero.signature, new Date(0))).toBe(false);
+  });
+
   it('refuses an empty secret and an invalid expiry date', () => {
     expect(() => createUrlSigner('')).toThrow(AtelierError);
     expect(() => createUrlSigner(Buffer.alloc(0))).toThrow(AtelierError);
