@@ -111,8 +111,8 @@ export interface BuiltinBackendOptions {
  * The built-in preview renderer: a deterministic CPU backend with no model weights, so a fresh
  * install can serve real jobs end to end. The prompt shapes palette and composition, the seed
  * varies the layout, and the same spec (and inputs) always yields byte-identical outputs:
- * PNGs for t2i and i2i, one H.264 MP4 for t2v, i2v and ti2v. LoRAs of an image job tint it
- * a little, per name (lora-tint.ts); videos ignore them. With `onPreview` it also sends
+ * PNGs for t2i and i2i, one H.264 MP4 for t2v, i2v and ti2v. LoRAs tint the picture (or a
+ * video's prompt scenes) a little, per name (lora-tint.ts). With `onPreview` it also sends
  * a few small JPEG previews while it works (live-preview.ts); they only read the render's
  * state, so outputs are the same with or without them.
  *

@@ -2,11 +2,13 @@ import path from 'node:path';
 import type { GenerateContext, GeneratedVideo } from '../backend.js';
 import { CanceledError, UnrecoverableError } from '../../errors/signals.js';
 import type { JobSpec } from '../../jobs/job-spec.js';
+import { appliedLoras } from '../../jobs/loras.js';
 import { centerCropTo } from '../../media/image/center-crop.js';
 import { encodeMp4 } from '../../media/video/encode-mp4.js';
 import { decodeLatentToRgb } from './latent-decode.js';
 import { guidedPrediction } from './latent-render.js';
 import type { LivePreviews } from './live-preview.js';
+import { tintForLoras } from './lora-tint.js';
 import { deriveSeed } from './prng.js';
 import { promptTarget } from './prompt-target.js';
 import { cameraPath, composeFrame } from './video-motion.js';
@@ -24,9 +26,9 @@ const START_IMAGE_DRIFT = 0.5;
 
 const smoothstep = (t: number) => t * t * (3 - 2 * t);
 
-/** A seeded scene of the prompt as raw RGB: the picture text-to-image converges to. */
+/** A seeded scene of the prompt as raw RGB: the picture text-to-image converges to, tinted by the LoRAs as images are. */
 async function promptScene(spec: JobSpec, seed: number): Promise<Buffer> {
-  const target = promptTarget(spec, seed);
+  const target = tintForLoras(appliedLoras(spec))(promptTarget(spec, seed));
   const guided = { ...target, data: guidedPrediction(target, spec.cfgScale) };
   return decodeLatentToRgb(guided, spec.width, spec.height);
 }

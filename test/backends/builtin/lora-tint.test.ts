@@ -1,8 +1,12 @@
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
+import type { GeneratedVideo } from '../../../src/backends/backend.js';
 import { createBuiltinBackend } from '../../../src/backends/builtin/builtin-backend.js';
 import { UnrecoverableError } from '../../../src/errors/signals.js';
 import type { JobSpec } from '../../../src/jobs/job-spec.js';
+import { makeTempDir } from '../../helpers/temp-dir.js';
 
 const spec = (overrides: Partial<JobSpec> = {}): JobSpec =>
   Object.freeze({
@@ -52,6 +56,25 @@ describe('preview renderer: LoRAs', () => {
   it("applies a model's own LoRAs like requested ones", async () => {
     const requested = await pixels(spec({ loras: [{ name: 'film-grain', weight: 0.5 }] }));
     expect((await pixels(spec({ backendSettings: { loras: [{ name: 'film-grain', weight: 0.5 }] } }))).equals(requested)).toBe(true);
+  });
+
+  it("tints a text-to-video's scenes too, the same way every time", async () => {
+    const tmp = await makeTempDir('atelier-lora-video-');
+    let jobs = 0;
+    const mp4 = async (s: JobSpec) => {
+      const workDir = join(tmp.dir, `job-${(jobs += 1)}`);
+      await mkdir(workDir);
+      const [video] = await createBuiltinBackend().generate(s, { signal: new AbortController().signal, onProgress: () => {}, workDir });
+      return readFile((video as GeneratedVideo).file);
+    };
+    try {
+      const video = spec({ mode: 't2v', numFrames: 4, fps: 8 });
+      const tinted = await mp4({ ...video, loras: [{ name: 'film-grain', weight: 1 }] });
+      expect(tinted.equals(await mp4(video))).toBe(false);
+      expect(tinted.equals(await mp4({ ...video, loras: [{ name: 'film-grain', weight: 1 }] }))).toBe(true);
+    } finally {
+      await tmp.remove();
+    }
   });
 
   it('refuses a checkpoint, VAE or clip skip it has no way to honour', async () => {
