@@ -9,6 +9,7 @@ import type { DeliveryPreset } from '../media/image/presets.js';
 import type { JobSpec } from '../jobs/job-spec.js';
 import { hasNegativePrompt } from '../media/image/a1111-parameters.js';
 import { processGeneratedImage } from '../media/image/process-generated-image.js';
+import { settingsProvenance } from '../media/settings-provenance.js';
 import { assetKeys, storageKeys } from '../storage/keys.js';
 import type { Storage } from '../storage/storage.js';
 import { settleWrites } from '../storage/settle-writes.js';
@@ -118,6 +119,7 @@ async function storeVideo(put: Put, job: Owner, spec: JobSpec, output: Generated
     fps: probe.fps,
     frame_count: probe.frame_count,
     model: spec.model,
+    ...settingsProvenance(spec),
   };
   return { storage_key: key, thumbnail_key: thumbKey, content_type: 'video/mp4', metadata: JSON.stringify(metadata) };
 }

@@ -31,7 +31,8 @@ describe('loras on the generation API', () => {
   beforeAll(async () => {
     const tmp = await makeTempDir('atelier-loras-config-');
     cleanup = tmp.remove;
-    const file = await writeConfigFile(tmp.dir, { models: [...defaultModels(), LORA_MODEL] });
+    const video = { name: 'preview-lora-t2v', backend: 'builtin', label: 'Preview video with LoRAs', modes: ['t2v'], baseResolution: 256, defaultSteps: 2, defaultCfgScale: 5, defaultSampler: 'Euler', defaultFrames: 4, defaultFps: 8, loras: ['detail'] };
+    const file = await writeConfigFile(tmp.dir, { models: [...defaultModels(), LORA_MODEL, video] });
     // The cache on, so a lookup shows whether two requests would share an entry.
     t = await startInjectServer({ ATELIER_CONFIG: file, CACHE_DEFAULT_MODE: 'seed-aware' });
     api = apiClient(t, (await t.addUser('lena')).token);
@@ -89,6 +90,15 @@ describe('loras on the generation API', () => {
     expect(done.cost.breakdown.loras).toBe(0.5);
     const png = (await api.download(done.assets[0].url)).bytes;
     expect(parseA1111Parameters(readPngTextChunks(png)['parameters']!).prompt).toBe('a harbour at noon <lora:house-style:0.5> <lora:film-grain:0.75> <lora:detail:1>');
+  });
+
+  it("records a video's LoRAs in its asset metadata too", async () => {
+    const res = await api.post('/api/generate/text-to-video', { prompt: 'a river', model: 'preview-lora-t2v', width: 64, height: 64, num_frames: 4, fps: 8, seed: 2, loras: [{ name: 'detail', weight: 0.5 }] });
+    expect(res.status, res.text).toBe(202);
+    const done = await api.waitFor(res.body.runId);
+    expect(done.status, JSON.stringify(done.error)).toBe('succeeded');
+    expect(done.assets[0].metadata).toMatchObject({ format: 'mp4', loras: [{ name: 'detail', weight: 0.5 }] });
+    expect(done.parameters.loras).toEqual([{ name: 'detail', weight: 0.5 }]);
   });
 
   it('tints the preview by its LoRAs, deterministically', async () => {

@@ -2,14 +2,14 @@ import type { GeneratedImage } from '../../backends/backend.js';
 import { RetryableError } from '../../errors/signals.js';
 import { MediaError } from './media-error.js';
 import type { JobSpec } from '../../jobs/job-spec.js';
-import { appliedLoras } from '../../jobs/loras.js';
+import { settingsProvenance, type SettingsProvenance } from '../settings-provenance.js';
 import { formatA1111Parameters, hasNegativePrompt } from './a1111-parameters.js';
 import { withoutPngMetadata, withPngTextChunk } from './png-text-chunk.js';
 import type { DeliveryPreset } from './presets.js';
 import { renderDerivatives, type DerivativeMetrics, type RenderedVariant } from './variants.js';
 
-/** An image asset's metadata as stored and served (SPEC §4), hence snake_case. */
-export interface ImageAssetMetadata {
+/** An image asset's metadata as stored and served (SPEC §4), hence snake_case; `loras` and `backend_settings` when the job has them. */
+export interface ImageAssetMetadata extends SettingsProvenance {
   readonly width: number;
   readonly height: number;
   readonly format: 'png';
@@ -29,10 +29,6 @@ export interface ImageAssetMetadata {
   /** Guided generation (seed 002): how many guidance images, and the ControlNet units. */
   readonly guidance_images?: number;
   readonly controlnet?: readonly { readonly type: string; readonly weight: number; readonly start: number; readonly end: number }[];
-  /** The LoRAs applied (the model's own, then the request's), when any. */
-  readonly loras?: readonly { readonly name: string; readonly weight: number }[];
-  /** The model's checkpoint, VAE and clip skip, when its configuration sets them. */
-  readonly backend_settings?: { readonly checkpoint?: string; readonly vae?: string; readonly clip_skip?: number };
   /** Seed 004's processing figures: time, bytes per variant, compression ratio. */
   readonly processing: DerivativeMetrics;
 }
@@ -123,23 +119,8 @@ export async function processGeneratedImage(image: GeneratedImage, spec: JobSpec
       ...(img2img ? { denoise_strength: spec.denoiseStrength!, pipeline: 'img2img' as const, resize_policy: 'center_crop' as const } : {}),
       ...(spec.guidanceImages?.length ? { guidance_images: spec.guidanceImages.length } : {}),
       ...(spec.controlnet?.length ? { controlnet: spec.controlnet.map(({ type, weight, start, end }) => ({ type, weight, start, end })) } : {}),
-      ...provenanceOfSettings(spec),
+      ...settingsProvenance(spec),
       processing: { ...derivatives.metrics, original_bytes: original.length },
     },
-  };
-}
-
-/** The asset metadata fields of a spec's LoRAs and backend settings; none when it has neither. */
-function provenanceOfSettings(spec: JobSpec): Pick<ImageAssetMetadata, 'loras' | 'backend_settings'> {
-  const loras = appliedLoras(spec);
-  const { checkpoint, vae, clipSkip } = spec.backendSettings ?? {};
-  const settings = {
-    ...(checkpoint !== undefined ? { checkpoint } : {}),
-    ...(vae !== undefined ? { vae } : {}),
-    ...(clipSkip !== undefined ? { clip_skip: clipSkip } : {}),
-  };
-  return {
-    ...(loras.length > 0 ? { loras: loras.map(({ name, weight }) => ({ name, weight })) } : {}),
-    ...(Object.keys(settings).length > 0 ? { backend_settings: settings } : {}),
   };
 }
