@@ -126,11 +126,23 @@ export function createRoutedBackend(instances: readonly Backend[], options: Rout
     async generate(spec: JobSpec, ctx: GenerateContext): Promise<GeneratedOutput[]> {
       const tried = new Set<Instance>();
       let lastError: unknown;
+      // After a failover the next instance counts from step 1 again: the job's progress holds
+      // until it passes what the first had reached, so it never goes backwards.
+      let reported = { step: 0, totalSteps: 0 };
+      const monotonic: GenerateContext = {
+        ...ctx,
+        onProgress: (progress) => {
+          const next = { step: Math.max(reported.step, progress.step), totalSteps: Math.max(reported.totalSteps, progress.totalSteps) };
+          if (next.step === reported.step && next.totalSteps === reported.totalSteps) return;
+          reported = next;
+          ctx.onProgress(next);
+        },
+      };
       while (tried.size < pool.length) {
         const instance = await acquire(tried, ctx.signal);
         tried.add(instance);
         try {
-          const outputs = await withTimeLimits((limited) => instance.backend.generate(spec, limited), ctx, options.timeouts);
+          const outputs = await withTimeLimits((limited) => instance.backend.generate(spec, limited), monotonic, options.timeouts);
           instance.breaker.success();
           return outputs;
         } catch (error) {

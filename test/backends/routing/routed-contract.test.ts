@@ -34,9 +34,8 @@ interface RoutedA1111Fixture extends BackendFixture {
  * over would show as a second call or as outputs); a crash takes both servers down (with one
  * left the router would rightly fail over and succeed).
  *
- * No dropConnectionMidJob yet: a drop makes the router fail over mid-job, and the job's
- * progress then goes backwards (known defect, shown below), so the contract's drop case would
- * fail in about half the runs — whenever the first instance had reported two steps or more.
+ * A drop makes the router fail over mid-job; the job's progress holds until the next instance
+ * passes the step the first had reached, so it never goes backwards (the contract's drop case).
  */
 async function routedOverA1111(): Promise<RoutedA1111Fixture> {
   const fakes = [await startFakeA1111({ stepDelayMs: 5 }), await startFakeA1111({ stepDelayMs: 5 })];
@@ -51,6 +50,7 @@ async function routedOverA1111(): Promise<RoutedA1111Fixture> {
     dropConnections: () => proxies.reduce((n, proxy) => n + proxy.dropConnections(), 0),
     rejectNext: () => fakes[0]!.fail({ kind: 'validation', field: 'steps' }),
     crashMidJob: async () => void (await down()),
+    dropConnectionMidJob: () => proxies.reduce((n, proxy) => n + proxy.dropConnections(), 0),
     teardown: async () => {
       await backend.close?.();
       await down();
@@ -69,31 +69,3 @@ backendContract<RoutedA1111Fixture>('routed over two fake AUTOMATIC1111 servers 
   { name: 'malformed answer on every instance', inject: (f) => f.fakes.forEach((fake) => fake.fail({ kind: 'malformed', what: 'not-image' })), expected: { code: 'backend_failed', retryable: true } },
   { name: '422 validation error (no failover)', inject: (f) => f.fakes[0]!.fail({ kind: 'validation', field: 'steps' }), expected: { code: 'backend_rejected', retryable: false } },
 ]);
-
-describe('routed over two fake AUTOMATIC1111 servers: a connection dropped mid-job', () => {
-  /**
-   * Known defect (reported; src/backends/routing/routed-backend.ts, generate): the router relays
-   * each instance's progress as is, so after a failover mid-job the next instance counts from
-   * step 1 again and the job's progress goes backwards. This asserts the defect, so it fails once
-   * it is fixed: then give the fixture above `dropConnectionMidJob: () => dropConnections()`
-   * (the contract's drop case) and delete this test.
-   */
-  it('fails over and recovers, but its progress goes backwards (known defect)', async () => {
-    const f = await routedOverA1111();
-    try {
-      const { ctx, progress } = recorder();
-      const spec = contractSpec(f.backend, { steps: 100 });
-      const job = settle(f.backend.generate(spec, ctx));
-      await until('the first instance to report 20 steps', () => progress.some((p) => p.step >= 20));
-      expect(f.dropConnections()).toBeGreaterThan(0);
-      const { value, error } = await job;
-      expect(error).toBeUndefined();
-      await expectImages(value!, spec);
-      expect(f.serverCalls!()).toBe(2);
-      const backwards = progress.some((p, i) => i > 0 && p.step < progress[i - 1]!.step);
-      expect(backwards, `fixed? wire dropConnectionMidJob and delete this test: ${JSON.stringify(progress.map((p) => p.step))}`).toBe(true);
-    } finally {
-      await f.teardown();
-    }
-  });
-});
