@@ -2,6 +2,7 @@
 import { AtelierError } from '../errors/atelier-error.js';
 import { cleanupCommand } from './commands/cleanup.js';
 import { generateCommand } from './commands/generate.js';
+import { modelsCommand } from './commands/models.js';
 import { serveCommand } from './commands/serve.js';
 import { usersCommand } from './commands/users.js';
 import { workerCommand } from './commands/worker.js';
@@ -22,6 +23,9 @@ Usage:
                                         (docs/worker-protocol.md)
   atelier cleanup [--dry-run]           delete expired workspace items, old uploads and old job inputs now
                                         (retention; --dry-run lists them and changes nothing)
+  atelier models pull URL [--dest DIR] [--name FILE] [--sha256 HEX] [--allow-private]
+                                        download a model file into a backend's model folder (default: modelsDir);
+                                        resumes, retries, checks disk space and SHA-256 (models pull --help)
 `;
 
 async function main(argv: string[]): Promise<void> {
@@ -39,6 +43,8 @@ async function main(argv: string[]): Promise<void> {
       return workersCommand(args);
     case 'worker':
       return workerCommand(args);
+    case 'models':
+      return modelsCommand(args);
     case undefined:
     case 'help':
     case '--help':

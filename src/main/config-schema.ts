@@ -124,6 +124,8 @@ export const ConfigSchema = Type.Object(
     databaseUrl: Type.Optional(Type.String({ minLength: 1 })),
     /** Where media lives on disk; defaults to `<dataDir>/media`. */
     mediaDir: Type.Optional(Type.String({ minLength: 1 })),
+    /** Where `atelier models pull` saves model files when `--dest` is not given (a backend's model folder). */
+    modelsDir: Type.Optional(Type.String({ minLength: 1 })),
     /** `s3://bucket[/prefix]` stores media in S3 (or any S3-compatible server) instead of on disk. */
     storageUrl: Type.Optional(Type.String({ pattern: '^s3://' })),
     /** `redis://…` (or `rediss://`): the job queue (BullMQ) and the event bus (pub/sub) live in Redis, shared by every node. */
