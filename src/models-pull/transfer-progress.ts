@@ -38,8 +38,10 @@ export function createTransferProgress(stream: NodeJS.WriteStream, label: string
     const eta = perSecond ? `  ETA ${formatDuration(((total - received) * 1000) / perSecond)}` : '';
     return `${String(Math.floor((received * 100) / total)).padStart(3)}%  ${formatBytes(received)} / ${formatBytes(total)}${speed}${eta}`;
   };
+  // A pseudo-terminal may report 0 columns.
+  const width = () => stream.columns || 80;
   const clear = () => {
-    if (drawn) stream.write(`\r${' '.repeat(Math.max(0, (stream.columns ?? 80) - 1))}\r`);
+    if (drawn) stream.write(`\r${' '.repeat(Math.max(0, width() - 1))}\r`);
     drawn = false;
   };
 
@@ -53,11 +55,11 @@ export function createTransferProgress(stream: NodeJS.WriteStream, label: string
       if (stream.isTTY) {
         if (at - lastDraw < REDRAW_MS && !complete) return;
         lastDraw = at;
-        const width = 24;
-        const filled = total ? Math.min(width, Math.round((received / total) * width)) : 0;
-        const bar = total ? `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ` : '';
+        const cells = 24;
+        const filled = total ? Math.min(cells, Math.round((received / total) * cells)) : 0;
+        const bar = total ? `[${'#'.repeat(filled)}${'-'.repeat(cells - filled)}] ` : '';
         const line = `${label} ${bar}${describe(received, total)}`;
-        stream.write(`\r${line.slice(0, Math.max(20, (stream.columns ?? 80) - 1)).padEnd(Math.max(0, (stream.columns ?? 80) - 1))}`);
+        stream.write(`\r${line.slice(0, Math.max(20, width() - 1)).padEnd(Math.max(0, width() - 1))}`);
         drawn = true;
         return;
       }

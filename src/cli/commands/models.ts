@@ -81,7 +81,8 @@ async function pullCommand(args: string[]): Promise<void> {
   } catch (error) {
     progress.done();
     if (error instanceof PullInterrupted) {
-      process.stderr.write(`Interrupted: ${formatBytes(error.bytes)} kept in ${error.partialPath}; run the same command again to resume.\n`);
+      const kept = error.bytes > 0 ? `${formatBytes(error.bytes)} kept in ${error.partialPath}; run the same command again to resume` : 'nothing was downloaded yet';
+      process.stderr.write(`Interrupted: ${kept}.\n`);
       process.exitCode = exitCode || 130;
       return;
     }
