@@ -19,7 +19,7 @@ export interface LaneWorker {
   holding(): number;
   /** Queues an instruction for the next job that reaches the backend. */
   next(instruction: LaneInstruction): void;
-  /** Lets every held job send its outputs. */
+  /** Lets every held job send its outputs; with none held yet, the next job to hold does not. */
   release(): void;
   /** SIGKILL, as a crash: no shutdown, no failure callback; resolves once the process is gone. */
   kill(): Promise<void>;
@@ -47,9 +47,12 @@ const { server, token, backends, concurrency } = JSON.parse(process.argv[1]);
 const builtin = createBuiltinBackend();
 const script = [];
 const releases = new Set();
+// A release that finds nothing held yet (the job is still rendering) lets the next hold pass.
+let released = false;
 let calls = 0;
 process.on('message', (message) => {
   if (message.kind === 'release') {
+    released = releases.size === 0;
     for (const release of releases) release();
     releases.clear();
   } else script.push(message);
@@ -65,7 +68,8 @@ const backend = {
       throw instruction.retryable ? new RetryableError(instruction.message, instruction.code) : new UnrecoverableError(instruction.message, instruction.code);
     }
     const outputs = await builtin.generate(spec, ctx);
-    if (instruction?.kind === 'hold') {
+    if (instruction?.kind === 'hold' && released) released = false;
+    else if (instruction?.kind === 'hold') {
       process.send({ kind: 'holding', delta: 1 });
       await new Promise((resolve, reject) => {
         if (ctx.signal.aborted) return reject(ctx.signal.reason);

@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { STANDARD_SAMPLERS, type Backend } from '../../../src/backends/backend.js';
 import { backendContract, contractSpec, expectImages, recorder, settle, until, type BackendFault, type BackendFixture } from '../../contract/backend-contract.js';
 import { apiClient, collectEvents } from '../../helpers/api.js';
@@ -36,8 +36,12 @@ import { startLaneWorker, type LaneWorker } from './lane-worker.js';
 
 const LANE = 'lane';
 const MODEL = 'lane-image';
-/** Short leases so a crash is noticed fast; a long backoff so no retry starts before the adapter cancels it. */
-const ENV = { LEASE_SECONDS: '1.5', MAX_ATTEMPTS: '2', BACKOFF_BASE_MS: '60000', BACKOFF_MAX_MS: '60000' };
+/**
+ * Short leases so a crash is noticed fast; a backoff longer than the file so no retry ever
+ * starts (the adapter cancels a retried run; a retry left behind by a failed test must not
+ * reach a later test's worker).
+ */
+const ENV = { LEASE_SECONDS: '1.5', MAX_ATTEMPTS: '2', BACKOFF_BASE_MS: '600000', BACKOFF_MAX_MS: '600000' };
 
 const laneConfig = () => ({
   backends: {
@@ -47,19 +51,15 @@ const laneConfig = () => ({
   models: [...defaultModels(), { name: MODEL, backend: LANE, label: 'Contract lane model', modes: ['t2i', 'i2i'], baseResolution: 512, defaultSteps: 20, defaultCfgScale: 7, defaultSampler: 'Euler' }],
 });
 
-interface Lane {
+/** An Atelier server with the lane. */
+interface LaneServer {
   readonly t: TestServer;
-  readonly worker: LaneWorker;
-  readonly backend: Backend;
-  /** Resets every connection the server has open (the adapter's, the worker's); it keeps listening. Returns how many. */
+  /** Resets every connection the server has open (adapters', workers'); it keeps listening. Returns how many. */
   dropConnections(): number;
-  /** How many times the adapter opened a lost event stream again. */
-  resumes(): number;
   close(): Promise<void>;
 }
 
-/** A server with the lane, one worker process serving it, and the adapter. */
-async function startLane(env: Record<string, string> = ENV): Promise<Lane> {
+async function startLaneServer(env: Record<string, string> = ENV): Promise<LaneServer> {
   const dir = await makeTempDir('atelier-lane-config-');
   const t = await startTestServer({ ATELIER_CONFIG: await writeConfigFile(dir.dir, laneConfig()), ...env });
   const sockets = new Set<Socket>();
@@ -67,32 +67,59 @@ async function startLane(env: Record<string, string> = ENV): Promise<Lane> {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
   });
+  return {
+    t,
+    dropConnections() {
+      const open = [...sockets].filter((socket) => !socket.destroyed);
+      for (const socket of open) socket.resetAndDestroy();
+      return open.length;
+    },
+    async close() {
+      await t.close();
+      await dir.remove();
+    },
+  };
+}
+
+/** One worker process serving the lane of `server`, and the adapter. */
+interface Lane {
+  readonly server: LaneServer;
+  readonly worker: LaneWorker;
+  readonly backend: Backend;
+  /** How many times the adapter opened a lost event stream again. */
+  resumes(): number;
+  /** Kills the worker and closes the adapter; the server stays. */
+  close(): Promise<void>;
+}
+
+let workers = 0;
+/** The lane of the running test, whose worker log a failure prints. */
+let current: Lane | undefined;
+beforeEach(({ onTestFailed }) => {
+  current = undefined;
+  onTestFailed(() => {
+    if (current) console.error(`lane worker log (last 40 lines):\n${current.worker.output().split('\n').slice(-40).join('\n')}`);
+  });
+});
+
+async function startLane(server: LaneServer): Promise<Lane> {
+  const { t } = server;
   let resumes = 0;
-  let worker: LaneWorker | undefined;
+  const worker = await startLaneWorker(t.url, await addWorker(t, `lane-worker-${++workers}`), [LANE]);
   try {
-    worker = await startLaneWorker(t.url, await addWorker(t, 'lane-worker'), [LANE]);
     const backend = await connectRemoteLane({ url: t.url, token: t.adminToken, models: { t2i: MODEL, i2i: MODEL }, onResume: () => resumes++ });
-    return {
-      t,
+    return (current = {
+      server,
       worker,
       backend,
-      dropConnections() {
-        const open = [...sockets].filter((socket) => !socket.destroyed);
-        for (const socket of open) socket.resetAndDestroy();
-        return open.length;
-      },
       resumes: () => resumes,
       async close() {
-        await worker!.kill();
+        await worker.kill();
         await backend.close?.();
-        await t.close();
-        await dir.remove();
       },
-    };
+    });
   } catch (error) {
-    await worker?.kill();
-    await t.close();
-    await dir.remove();
+    await worker.kill();
     throw error;
   }
 }
@@ -109,10 +136,20 @@ const faults: BackendFault<LaneFixture>[] = [
   },
 ];
 
+// One server for the whole contract (starting one per test doubled the file's time on a busy
+// machine); each test gets its own worker process and adapter, so a killed worker or a
+// leftover instruction never reaches the next test.
+let shared: Promise<LaneServer> | undefined;
+afterAll(async () => {
+  await (await shared)?.close();
+});
+
 backendContract<LaneFixture>(
   'remote lane (HTTP API + reference worker process + builtin)',
   async () => {
-    const lane = await startLane();
+    shared ??= startLaneServer();
+    const server = await shared;
+    const lane = await startLane(server);
     const { worker } = lane;
     return {
       lane,
@@ -121,11 +158,12 @@ backendContract<LaneFixture>(
       sizeScale: 2,
       serverCalls: () => worker.calls(),
       // The worker renders, then holds the outputs: the job stays running, heartbeating, until
-      // released (drop) or canceled. The suite acts on the first progress a heartbeat relays.
-      longJob: { arm: () => worker.next({ kind: 'hold' }) },
+      // released (drop) or canceled. The hold makes it long, so few steps (less CPU on a busy
+      // machine); the suite acts on the first progress a heartbeat relays.
+      longJob: { spec: { steps: 4 }, arm: () => worker.next({ kind: 'hold' }) },
       crashMidJob: () => worker.kill(),
       dropConnectionMidJob: () => {
-        const dropped = lane.dropConnections();
+        const dropped = server.dropConnections();
         worker.release();
         return dropped;
       },
@@ -137,25 +175,30 @@ backendContract<LaneFixture>(
 );
 
 describe('remote lane: beyond the contract', () => {
+  let server: LaneServer | undefined;
   let lane: Lane | undefined;
   let second: LaneWorker | undefined;
   afterEach(async () => {
     await second?.kill();
     await lane?.close();
+    await server?.close();
+    [server, lane, second] = [undefined, undefined, undefined];
   });
 
   it('is retried by lease expiry on another worker, and the retry succeeds with the full outputs', async () => {
     // Retries start at once here, so the server's own retry is what runs (no adapter in between).
-    lane = await startLane({ ...ENV, BACKOFF_BASE_MS: '0', BACKOFF_MAX_MS: '0' });
-    const api = apiClient(lane.t, lane.t.adminToken);
+    server = await startLaneServer({ ...ENV, BACKOFF_BASE_MS: '0', BACKOFF_MAX_MS: '0' });
+    lane = await startLane(server);
+    const { t } = server;
+    const api = apiClient(t, t.adminToken);
     lane.worker.next({ kind: 'hold' });
     const run = await api.submit({ prompt: 'a red lighthouse on a cliff at dusk', model: MODEL, width: 128, height: 96, steps: 4, num_images: 2, seed: 4242 });
-    const events = collectEvents(await api.openStream(run.runId), 15_000);
+    const events = collectEvents(await api.openStream(run.runId), 25_000);
     const { worker } = lane;
-    await until('the worker to hold the job', () => worker.holding() === 1);
+    await until('the worker to hold the job', () => worker.holding() === 1, 15_000);
     await worker.kill();
-    second = await startLaneWorker(lane.t.url, await addWorker(lane.t, 'second-worker'), [LANE]);
-    const done = await api.waitFor(run.runId, undefined, 15_000);
+    second = await startLaneWorker(t.url, await addWorker(t, 'second-worker'), [LANE]);
+    const done = await api.waitFor(run.runId, undefined, 20_000);
     expect(done.status, JSON.stringify(done.error)).toBe('succeeded');
     expect(done.attempts).toBe(2);
     const retrying = (await events).filter((e) => e.event === 'retrying').map((e) => JSON.parse(e.data));
@@ -168,15 +211,16 @@ describe('remote lane: beyond the contract', () => {
   });
 
   it('a dropped connection mid-job is ridden out: the adapter resumes its event stream, the worker completes the same attempt', async () => {
-    lane = await startLane();
+    server = await startLaneServer();
+    lane = await startLane(server);
     const { worker, backend } = lane;
     worker.next({ kind: 'hold' });
     const spec = contractSpec(backend, { width: 128, height: 96, numImages: 2 });
     const { ctx, progress } = recorder();
     const job = settle(backend.generate(spec, ctx));
     // A relayed heartbeat proves the adapter's stream is open when it is cut.
-    await until('the held job to report progress', () => worker.holding() === 1 && progress.length > 0);
-    expect(lane.dropConnections()).toBeGreaterThan(0);
+    await until('the held job to report progress', () => worker.holding() === 1 && progress.length > 0, 15_000);
+    expect(server.dropConnections()).toBeGreaterThan(0);
     worker.release();
     const { value, error } = await job;
     expect(error).toBeUndefined();
