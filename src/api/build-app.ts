@@ -3,6 +3,7 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import type { AppDeps } from './app-deps.js';
 import { requireUser } from './plugins/auth.js';
+import { installCors } from './plugins/cors.js';
 import { installErrorHandler } from './plugins/error-handler.js';
 import { installValidation } from './plugins/validation.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -46,6 +47,8 @@ export async function buildApp(deps: AppDeps & { readonly workers?: WorkerRouteD
   countRequests(app, deps.metrics);
   installValidation(app);
   installErrorHandler(app);
+
+  await installCors(app, deps.config.cors);
 
   await app.register(swagger, {
     openapi: {

@@ -264,6 +264,23 @@ export const ConfigSchema = Type.Object(
     ),
     /** Longest time POST /v1/images/generations waits for its job before answering 504. */
     syncTimeoutSeconds: Type.Number({ default: 300, minimum: 1 }),
+    /**
+     * Browsers: the origins (`scheme://host[:port]`) whose pages may call the API, or `*` for
+     * any (then without credentials). Empty: no CORS headers at all (src/api/plugins/cors.ts).
+     */
+    cors: Type.Object(
+      {
+        origins: Type.Array(Type.String({ minLength: 1, maxLength: 2048 }), { default: [] }),
+        /** How long a browser may reuse a preflight answer. */
+        maxAgeSeconds: Type.Integer({ default: 600, minimum: 0, maximum: 86_400 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    /**
+     * OpenAI model names (or any) accepted by the /v1 API for a configured model, e.g.
+     * `{"dall-e-3": "sdxl"}`, so unchanged OpenAI code runs. Each must name a model.
+     */
+    aliases: Type.Record(Type.String({ minLength: 1, maxLength: 200 }), Type.String({ minLength: 1 }), { default: {} }),
     backends: Type.Record(Type.String(), BackendSchema, { default: { builtin: { type: 'builtin' } } }),
     models: Type.Array(ModelSchema, {
       minItems: 1,

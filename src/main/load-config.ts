@@ -49,7 +49,11 @@ export const ENV_KEYS: Record<string, string> = {
   RETENTION_DAYS: 'retention.days',
   RETENTION_SWEEP_MINUTES: 'retention.sweepIntervalMinutes',
   RETENTION_ORPHAN_GRACE_HOURS: 'retention.orphanGraceHours',
+  CORS_ORIGINS: 'cors.origins',
 };
+
+/** Variables that hold a comma-separated list. */
+const LIST_ENV_KEYS = new Set(['CORS_ORIGINS']);
 
 const ajv = createAjv('coercing');
 const validate = ajv.compile(ConfigSchema);
@@ -71,7 +75,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
   for (const [name, path] of Object.entries(ENV_KEYS)) {
     const value = env[name];
     if (value === undefined || value === '') continue;
-    setPath(raw, path, value);
+    setPath(raw, path, LIST_ENV_KEYS.has(name) ? value.split(',').map((item) => item.trim()).filter((item) => item !== '') : value);
     fromEnv.set(path, name);
   }
   // The union of backend kinds would report the first kind's complaint; judge each entry by its own.
@@ -95,8 +99,46 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
     const refused = refusedModelSettings(model, config.backends[model.backend]!.type);
     if (refused) throw new AtelierError('config_invalid', `Invalid configuration (${file}): model '${model.name}' ${refused}`, { field: 'models' });
   }
+  const refused = refusedAlias(config) ?? refusedOrigin(config.cors.origins);
+  if (refused) {
+    const source = refused.field === 'cors.origins' && fromEnv.has('cors.origins') ? 'environment variable CORS_ORIGINS' : file;
+    throw new AtelierError('config_invalid', `Invalid configuration (${source}): ${refused.message}`, { field: refused.field });
+  }
   resolveWorkflowPaths(config, dirname(file));
   return config;
+}
+
+/** An alias must name a configured model, and may not hide one (which would the name mean?). */
+function refusedAlias(config: Config): { message: string; field: string } | undefined {
+  const models = config.models.map((model) => model.name);
+  for (const [alias, target] of Object.entries(config.aliases)) {
+    const field = `aliases.${alias}`;
+    if (models.includes(alias)) return { message: `alias '${alias}' is also the name of a model`, field };
+    if (!models.includes(target)) return { message: `alias '${alias}' names unknown model '${target}'. Models: ${models.join(', ')}`, field };
+  }
+  return undefined;
+}
+
+/**
+ * A browser sends `Origin: scheme://host[:port]`, compared as text: a trailing slash or a
+ * path would never match, so it is refused here rather than silently allowing nothing.
+ */
+function refusedOrigin(origins: readonly string[]): { message: string; field: string } | undefined {
+  for (const origin of origins) {
+    if (origin === '*') continue;
+    let canonical: string | undefined;
+    try {
+      const url = new URL(origin);
+      canonical = url.protocol === 'http:' || url.protocol === 'https:' ? url.origin : undefined;
+    } catch {
+      canonical = undefined;
+    }
+    if (canonical !== origin) {
+      const hint = canonical ? ` (did you mean '${canonical}'?)` : '';
+      return { message: `Expected an origin scheme://host[:port] or '*' for cors.origins but received '${origin}'${hint}`, field: 'cors.origins' };
+    }
+  }
+  return undefined;
 }
 
 /**

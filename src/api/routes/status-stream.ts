@@ -1,3 +1,4 @@
+import type { OutgoingHttpHeaders } from 'node:http';
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
@@ -54,6 +55,9 @@ export function statusStreamRoutes(deps: AppDeps): FastifyPluginAsync {
         reply.hijack();
         const res = reply.raw;
         res.writeHead(200, {
+          // Headers hooks set on the reply (CORS: Access-Control-Allow-Origin, Vary) are not
+          // sent by a hijacked reply unless copied.
+          ...(reply.getHeaders() as OutgoingHttpHeaders),
           'content-type': 'text/event-stream; charset=utf-8',
           'cache-control': 'no-cache, no-transform',
           connection: 'keep-alive',
