@@ -16,6 +16,9 @@ export interface Database {
   evaluations: EvaluationsTable;
   worker_tokens: WorkerTokensTable;
   job_input_sweeps: JobInputSweepsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_attempts: WebhookAttemptsTable;
+  webhook_secrets: WebhookSecretsTable;
 }
 
 export interface UploadsTable {
@@ -94,6 +97,10 @@ export interface JobsTable {
   cached_from: ColumnType<string | null, string | null | undefined, string | null>;
   /** JSON cost estimate (src/jobs/cost.ts) taken at submission. */
   cost: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Where the run's status changes are POSTed (migration 0009); null: no webhook. */
+  webhook_url: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Which status changes are delivered, as a comma list (`succeeded,failed,canceled`). */
+  webhook_events: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface PromptCacheTable {
@@ -209,5 +216,49 @@ export interface EvaluationsTable {
   /** JSON object (metric-specific, see `EvaluationRecord`), or null. */
   details: string | null;
   /** Epoch ms. */
+  created_at: number;
+}
+
+/**
+ * One webhook message (migration 0009): a run's status change to deliver, written by a trigger
+ * on `jobs` in the same statement as the change. `id` is the `webhook-id` of every attempt.
+ */
+export interface WebhookDeliveriesTable {
+  id: string;
+  job_id: string;
+  user_id: string;
+  /** running | succeeded | failed | canceled */
+  event: string;
+  url: string;
+  /** pending (due at next_attempt_at), delivered, or failed (given up). */
+  state: ColumnType<'pending' | 'delivered' | 'failed', 'pending' | 'delivered' | 'failed' | undefined, 'pending' | 'delivered' | 'failed'>;
+  /** Attempts begun (a claim counts one). */
+  attempts: ColumnType<number, number | undefined, number>;
+  /** Epoch ms the next attempt is due; while one is in flight, when its claim expires. Null once settled. */
+  next_attempt_at: number | null;
+  /** The node whose attempt is in flight, if any. */
+  claimed_by: ColumnType<string | null, string | null | undefined, string | null>;
+  last_attempt_at: ColumnType<number | null, number | null | undefined, number | null>;
+  /** HTTP status of the last finished attempt; null when it got no answer. */
+  last_status: ColumnType<number | null, number | null | undefined, number | null>;
+  last_error: ColumnType<string | null, string | null | undefined, string | null>;
+  delivered_at: ColumnType<number | null, number | null | undefined, number | null>;
+  created_at: number;
+}
+
+/** One finished attempt of a delivery. */
+export interface WebhookAttemptsTable {
+  delivery_id: string;
+  attempt: number;
+  started_at: number;
+  duration_ms: number;
+  status_code: number | null;
+  error: string | null;
+}
+
+/** A user's webhook signing secret, `whsec_<base64>`. */
+export interface WebhookSecretsTable {
+  user_id: string;
+  secret: string;
   created_at: number;
 }

@@ -46,6 +46,10 @@ export interface GenerationRequest {
   controlnet?: { image: ImageRef; type: ControlNetType; weight?: number; start?: number; end?: number }[];
   /** LoRAs by the names the model declares; weight −4…4, default 1. */
   loras?: { name: string; weight?: number }[];
+  /** Where the run's status changes are POSTed, signed (src/webhooks); not part of the spec. */
+  webhook?: string;
+  /** Which changes: any of running, succeeded, failed, canceled (default the last three). */
+  webhook_events?: ('running' | 'succeeded' | 'failed' | 'canceled')[];
 }
 
 /** Kept for the text-to-image call sites: the same shape with a required prompt. */

@@ -21,6 +21,7 @@ import type { UploadService } from './upload-service.js';
 import { conditioningHasUrl, holdConditioningImages, resolveConditioningImages } from './conditioning-inputs.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Queue } from '../queue/queue.js';
+import type { WebhookTarget } from '../webhooks/webhook-target.js';
 
 export interface JobServiceDeps {
   readonly jobs: JobsRepo;
@@ -45,6 +46,11 @@ export interface JobServiceDeps {
   readonly storage?: Storage;
   /** Needed for jobs that take images: resolves references and stores the job's copies. */
   readonly inputs?: { readonly uploads: UploadService; readonly storage: Storage };
+  /**
+   * Checks a request's `webhook` and `webhook_events` and says what the run records
+   * (src/webhooks/webhook-target.ts); without it, a request with a webhook is refused.
+   */
+  readonly webhookTarget?: (request: GenerationRequest) => Promise<WebhookTarget | undefined>;
   readonly clock?: () => number;
 }
 
@@ -74,6 +80,7 @@ export function createJobService(deps: JobServiceDeps) {
     const backend = deps.backends.get(model.backend);
     if (!backend) throw new AtelierError('unknown_model', `Model '${model.name}' has no configured backend`, { field: 'model' });
     const mode = modeFor(kind, model.modes);
+    const webhook = await webhookOf(request);
     const jobId = randomUUID();
     const prompt = (request.prompt ?? '').trim();
     const negativePrompt = request.negative_prompt?.trim() || undefined;
@@ -153,6 +160,9 @@ export function createJobService(deps: JobServiceDeps) {
         cached: hit ? 1 : 0,
         cached_from: hit?.source.id ?? null,
         cost: deps.costOf ? JSON.stringify(deps.costOf(finalSpec, model)) : null,
+        // Its status changes enqueue their deliveries in the same write (migration 0009).
+        webhook_url: webhook?.url ?? null,
+        webhook_events: webhook?.events ?? null,
       };
       if (hit) return completeFromCache(job, hit, requestHash, guard, written);
       let recorded: LoggedChange;
@@ -168,6 +178,13 @@ export function createJobService(deps: JobServiceDeps) {
       deps.metrics.jobsSubmitted.inc({ mode: job.mode, model: job.model });
       return { job, replayed: false };
     }
+  }
+
+  /** What the run records of the request's webhook; refused when this service delivers none. */
+  async function webhookOf(request: GenerationRequest): Promise<WebhookTarget | undefined> {
+    if (request.webhook === undefined && request.webhook_events === undefined) return undefined;
+    if (!deps.webhookTarget) throw new AtelierError('capability_unsupported', 'This server does not deliver webhooks', { field: 'webhook' });
+    return deps.webhookTarget(request);
   }
 
   async function removeKeys(keys: readonly string[]): Promise<void> {

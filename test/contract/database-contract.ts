@@ -69,7 +69,7 @@ export function databaseContract(name: string, make: () => Promise<DatabaseFixtu
     describe('migrations', () => {
       it('apply from empty and create every table', async () => {
         const tables = (await db.introspection.getTables()).map((t) => t.name);
-        const expected: (keyof Database)[] = ['users', 'api_tokens', 'jobs', 'assets', 'job_events', 'queue_entries', 'uploads', 'prompt_cache', 'evaluations', 'worker_tokens', 'job_input_sweeps'];
+        const expected: (keyof Database)[] = ['users', 'api_tokens', 'jobs', 'assets', 'job_events', 'queue_entries', 'uploads', 'prompt_cache', 'evaluations', 'worker_tokens', 'job_input_sweeps', 'webhook_deliveries', 'webhook_attempts', 'webhook_secrets'];
         expect(tables).toEqual(expect.arrayContaining(expected));
         const applied = await (db as unknown as Kysely<{ kysely_migration: { name: string } }>).selectFrom('kysely_migration').select('name').orderBy('name').execute();
         expect(applied.map((r) => r.name)).toEqual([
@@ -81,6 +81,7 @@ export function databaseContract(name: string, make: () => Promise<DatabaseFixtu
           '0006-evaluations',
           '0007-workers',
           '0008-postgres-double-precision',
+          '0009-webhooks',
         ]);
       });
 

@@ -42,6 +42,8 @@ export function jobRow(userId: string, overrides: Partial<JobRow> = {}): JobRow 
     cached: 0,
     cached_from: null,
     cost: null,
+    webhook_url: null,
+    webhook_events: null,
     ...overrides,
   };
 }

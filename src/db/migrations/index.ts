@@ -7,6 +7,7 @@ import * as promptCache from './0005-prompt-cache.js';
 import * as evaluations from './0006-evaluations.js';
 import * as workers from './0007-workers.js';
 import * as postgresDoublePrecision from './0008-postgres-double-precision.js';
+import * as webhooks from './0009-webhooks.js';
 
 /**
  * Migrations are listed in code, not discovered on disk, so they work the same from
@@ -21,6 +22,7 @@ const migrations: Record<string, Migration> = {
   '0006-evaluations': evaluations,
   '0007-workers': workers,
   '0008-postgres-double-precision': postgresDoublePrecision,
+  '0009-webhooks': webhooks,
 };
 
 export const migrationProvider: MigrationProvider = {
