@@ -17,7 +17,7 @@ import { imageRoutes } from './routes/images.js';
 import { meRoutes } from './routes/me.js';
 import { mediaRoutes } from './routes/media.js';
 import { modelRoutes } from './routes/models.js';
-import { openaiImagesRoutes } from './routes/openai-images.js';
+import { openaiRoutes } from './routes/openai/openai-routes.js';
 import { statusStreamRoutes } from './routes/status-stream.js';
 import { statusRoutes } from './routes/status.js';
 import { uploadRoutes } from './routes/uploads.js';
@@ -67,7 +67,7 @@ export async function buildApp(deps: AppDeps & { readonly workers?: WorkerRouteD
   await app.register(healthRoutes(deps));
   await app.register(webAppRoutes());
   if (deps.mediaSigner) await app.register(mediaRoutes(deps.storage, deps.mediaSigner));
-  await app.register(openaiImagesRoutes(deps));
+  await app.register(openaiRoutes(deps));
   await app.register(uploadRoutes(deps));
   if (deps.workers) await app.register(workerRoutes(deps.workers));
   await app.register(async (api) => {

@@ -10,6 +10,7 @@ export const errorCatalog = {
   unsupported_media_type: { status: 415, message: 'The request body has an unsupported content type' },
   unknown_model: { status: 422, message: 'The model is not in the registry' },
   capability_unsupported: { status: 422, message: 'The model does not support this request' },
+  mask_unsupported: { status: 400, message: 'Masks (inpainting) are not supported by this server' },
   conditioning_unsupported: { status: 422, message: 'The model does not support these guidance images or ControlNet units' },
   idempotency_key_reused: { status: 409, message: 'The Idempotency-Key was already used with a different request' },
   unauthorized: { status: 401, message: 'A valid API token is required' },
