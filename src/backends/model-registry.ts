@@ -50,9 +50,21 @@ export class ModelRegistry {
     return [...this.byName.values()];
   }
 
-  /** The named model, or the default when `name` is undefined. */
-  resolve(name: string | undefined, field = 'model'): ModelConfig {
-    if (name === undefined) return this.defaultModel;
+  /**
+   * The default model for a request in one of `modes`: the default model when it has one of
+   * them, else the first configured model that does (so a text-to-video request without
+   * `model` goes to a video model, not to the image default). Without a match, the default
+   * model, which then refuses the mode by name.
+   */
+  defaultFor(modes: readonly Mode[]): ModelConfig {
+    const serves = (model: ModelConfig) => model.modes.some((mode) => modes.includes(mode));
+    if (serves(this.defaultModel)) return this.defaultModel;
+    return [...this.byName.values()].find(serves) ?? this.defaultModel;
+  }
+
+  /** The named model, or the default (for `modes`, when given: see `defaultFor`) when `name` is undefined. */
+  resolve(name: string | undefined, field = 'model', modes?: readonly Mode[]): ModelConfig {
+    if (name === undefined) return modes ? this.defaultFor(modes) : this.defaultModel;
     const model = this.byName.get(name);
     if (!model) {
       const available = [...this.byName.keys()];

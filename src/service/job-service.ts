@@ -76,7 +76,7 @@ export function createJobService(deps: JobServiceDeps) {
       const earlier = await deps.jobs.findByIdempotencyKey(user.id, idempotencyKey);
       if (earlier) return replay(earlier, requestHash);
     }
-    const model = deps.registry.resolve(request.model);
+    const model = deps.registry.resolve(request.model, 'model', KIND_MODES[kind]);
     const backend = deps.backends.get(model.backend);
     if (!backend) throw new AtelierError('unknown_model', `Model '${model.name}' has no configured backend`, { field: 'model' });
     const mode = modeFor(kind, model.modes);
@@ -342,7 +342,7 @@ export function createJobService(deps: JobServiceDeps) {
       if (ref && 'url' in ref) throw new AtelierError('invalid_parameter', 'Cache lookups take images as upload_id or asset_id, not url', { field: 'url' });
     }
     if (conditioningHasUrl(request)) throw new AtelierError('invalid_parameter', 'Cache lookups take images as upload_id or asset_id, not url', { field: 'url' });
-    const model = deps.registry.resolve(request.model);
+    const model = deps.registry.resolve(request.model, 'model', KIND_MODES[kind]);
     const backend = deps.backends.get(model.backend)!;
     const images = await resolveImages(user, request);
     const conditioning = await resolveConditioning(user, request);
@@ -357,6 +357,14 @@ export function createJobService(deps: JobServiceDeps) {
 }
 
 export type JobService = ReturnType<typeof createJobService>;
+
+/** The modes a route may run, which pick its default model when a request names none. */
+const KIND_MODES: Record<GenerationKind, readonly Mode[]> = {
+  'text-to-image': ['t2i'],
+  'image-to-image': ['i2i'],
+  'text-to-video': ['t2v'],
+  'image-to-video': ['i2v', 'ti2v'],
+};
 
 function modeFor(kind: GenerationKind, modelModes: readonly Mode[]): Mode {
   switch (kind) {

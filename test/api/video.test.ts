@@ -56,6 +56,16 @@ describe('video generation', () => {
     expect([meta.format, Math.max(meta.width!, meta.height!)]).toEqual(['webp', 256]);
   });
 
+  it('runs a text-to-video request without model on the default video model, not the image default', async () => {
+    const res = await alice.post('/api/generate/text-to-video', { prompt: 'a slow pan over hills', width: 64, height: 64, num_frames: 2, steps: 2 });
+    expect(res.status, res.text).toBe(202);
+    expect(res.body).toMatchObject({ mode: 't2v', model: 'preview-t2v' });
+    const i2v = await alice.post('/api/generate/image-to-video', { start_image: { upload_id: await upload(t, token, await solid(64, 64, '#00ff00')) }, width: 64, height: 64, num_frames: 2 });
+    expect(i2v.status, i2v.text).toBe(202);
+    expect(i2v.body.model).toBe('preview-i2v');
+    for (const run of [res.body, i2v.body]) expect((await alice.waitFor(run.runId)).status).toBe('succeeded');
+  });
+
   it('moves an i2v-style ti2v video from the start image to the end image', async () => {
     const start = await upload(t, token, await solid(320, 192, '#ff0000'));
     const end = await upload(t, token, await solid(320, 192, '#0000ff'));
