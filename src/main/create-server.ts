@@ -34,6 +34,7 @@ import { startRetentionSweeps, type RetentionSchedule } from '../service/retenti
 import { createUploadsRepo } from '../db/repos/uploads-repo.js';
 import { createMediaMetrics } from '../media/image/media-metrics.js';
 import { createStorage } from './create-storage.js';
+import { databaseUrlOf } from './database-url.js';
 import { countedStorage } from '../storage/counted-storage.js';
 import { createEventBus } from './create-event-bus.js';
 import { createQueue } from './create-queue.js';
@@ -90,7 +91,7 @@ export async function createServer(config: Config, options: CreateServerOptions 
   const { logger } = options;
   const dataDir = resolve(config.dataDir);
   const metrics = createMetrics();
-  const database = await createDatabase(config.databaseUrl ?? `sqlite:${join(dataDir, 'atelier.db')}`, { onStatement: () => metrics.dbStatements.inc() });
+  const database = await createDatabase(databaseUrlOf(config), { onStatement: () => metrics.dbStatements.inc() });
   const { db } = database;
 
   const signingSecret = config.signingSecret ?? readOrCreateSecret(join(dataDir, 'signing-secret'), randomSecret).value;

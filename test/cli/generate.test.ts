@@ -1,10 +1,12 @@
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { chmod, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { probeVideo } from '../../src/media/video/probe-video.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
-import { freePort, killAllSpawned, runCli, type CliResult } from '../helpers/spawn-server.js';
+import { CLI_PATH, childEnv, freePort, killAllSpawned, REPO_ROOT, runCli, type CliResult } from '../helpers/spawn-server.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 
 /** A stack trace line as V8 prints it. */
@@ -142,4 +144,132 @@ describe('atelier generate', () => {
       }
     });
   });
+
+  describe('every option reaches the request', () => {
+    const runOf = async (r: CliResult) => {
+      const runId = /Run ([0-9a-f-]{36}) queued/.exec(r.stderr)?.[1];
+      expect(runId, r.stderr).toBeDefined();
+      const response = await fetch(`${t.url}/api/status/${runId}`, { headers: { authorization: `Bearer ${t.adminToken}` } });
+      return (await response.json()) as { mode: string; model: string; parameters: Record<string, unknown>; assets: { contentType: string }[] };
+    };
+    let t2i: CliResult, i2i: CliResult, t2v: CliResult, i2v: CliResult, reference: string;
+
+    beforeAll(async () => {
+      reference = join(out.dir, 'reference.png');
+      await writeFile(reference, await sharp({ create: { width: 96, height: 64, channels: 3, background: '#c03020' } }).png().toBuffer());
+      const common = ['--server', t.url, '--token', t.adminToken];
+      [t2i, i2i, t2v, i2v] = await Promise.all([
+        runCli(['generate', '--negative', 'fog', 'a red fox', '--cfg', '9.5', '--sampler', 'Euler a', '--aspect-ratio', '16:9', '--model', 'preview', '--steps', '2', '--seed', '8', '--out', join(out.dir, 'opt-t2i'), ...common], { timeoutMs: 60_000 }),
+        runCli(['generate', 'the same in winter', '--ref', reference, '--denoise', '0.4', '--size', '96x64', '--steps', '3', '--out', join(out.dir, 'opt-i2i'), ...common], { timeoutMs: 60_000 }),
+        runCli(['generate', 'waves rolling in', '--mode', 't2v', '--frames', '5', '--fps', '10', '--size', '64x64', '--steps', '2', '--out', join(out.dir, 'opt-t2v'), ...common], { timeoutMs: 60_000 }),
+        runCli(['generate', '--mode', 'i2v', '--start', reference, '--frames', '4', '--size', '96x64', '--out', join(out.dir, 'opt-i2v'), ...common], { timeoutMs: 60_000 }),
+      ]);
+    });
+
+    it('--model --negative --cfg --sampler --aspect-ratio go into a text-to-image run', async () => {
+      expect(t2i.code, t2i.stderr).toBe(0);
+      const run = await runOf(t2i);
+      expect(run).toMatchObject({ mode: 't2i', model: 'preview' });
+      expect(run.parameters).toMatchObject({ prompt: 'a red fox', negativePrompt: 'fog', cfgScale: 9.5, sampler: 'Euler a', seed: 8, steps: 2, width: 1344, height: 768 });
+      const meta = await sharp(t2i.stdout.trim()).metadata();
+      expect([meta.width, meta.height]).toEqual([1344, 768]);
+    });
+
+    it('--ref FILE uploads the reference and runs image-to-image (--mode i2i implied)', async () => {
+      expect(i2i.code, i2i.stderr).toBe(0);
+      const run = await runOf(i2i);
+      expect(run.mode).toBe('i2i');
+      expect(run.parameters).toMatchObject({ denoiseStrength: 0.4, referenceImage: { width: 96, height: 64, format: 'png' } });
+      const meta = await sharp(i2i.stdout.trim()).metadata();
+      expect([meta.format, meta.width, meta.height]).toEqual(['png', 96, 64]);
+    });
+
+    it('--mode t2v --frames --fps writes an MP4 without --model (the default video model)', async () => {
+      expect(t2v.code, t2v.stderr).toBe(0);
+      const file = t2v.stdout.trim();
+      expect(file).toMatch(/\.mp4$/);
+      const run = await runOf(t2v);
+      expect(run).toMatchObject({ mode: 't2v', model: 'preview-t2v', parameters: { numFrames: 5, fps: 10 } });
+      const probe = await probeVideo(file);
+      expect([probe.codec, probe.width, probe.height, probe.frame_count]).toEqual(['h264', 64, 64, 5]);
+    });
+
+    it('--mode i2v --start FILE animates the start image', async () => {
+      expect(i2v.code, i2v.stderr).toBe(0);
+      const run = await runOf(i2v);
+      expect(run).toMatchObject({ mode: 'i2v', parameters: { numFrames: 4, startImage: { width: 96, height: 64 } } });
+      expect(i2v.stdout.trim()).toMatch(/\.mp4$/);
+    });
+
+    it('refuses options that do not apply to the mode, and a mode without its input, with exit 64', async () => {
+      const env = { ATELIER_TOKEN: t.adminToken, ATELIER_SERVER: t.url };
+      const results = await Promise.all([
+        runCli(['generate', 'a fox', '--frames', '10'], { env }),
+        runCli(['generate', 'a fox', '--mode', 'i2i'], { env }),
+        runCli(['generate', 'a fox', '--mode', 't2v', '--num-images', '2'], { env }),
+        runCli(['generate', 'a fox', '--mode', 'i2v'], { env }),
+        runCli(['generate', 'a fox', '--mode', 'upscale'], { env }),
+        runCli(['generate', 'a fox', '--cfg', 'high'], { env }),
+      ]);
+      expect(results.map((r) => r.code)).toEqual([64, 64, 64, 64, 64, 64]);
+      expect(results[0]!.stderr).toContain('--frames applies to --mode t2v or i2v, not t2i');
+      expect(results[1]!.stderr).toContain('--ref FILE');
+      expect(results[3]!.stderr).toContain('--start FILE');
+      expect(results[5]!.stderr).toContain("Expected a number for --cfg but received 'high'");
+      for (const r of results) expect(r.stderr).not.toMatch(STACK_LINE);
+    });
+  });
+
+  describe('--out is checked before anything is sent', () => {
+    it('a file, or a path under a file, exits 73 without contacting the server', async () => {
+      const file = join(out.dir, 'a-file');
+      await writeFile(file, 'not a directory');
+      // The server is unreachable: had the CLI tried it, the error would say so.
+      const nowhere = `http://127.0.0.1:${await freePort()}`;
+      const [plain, under] = await Promise.all([
+        runCli(['generate', 'a castle', '--out', file, '--server', nowhere, '--token', t.adminToken]),
+        runCli(['generate', 'a castle', '--out', join(file, 'images'), '--server', nowhere, '--token', t.adminToken]),
+      ]);
+      for (const r of [plain, under]) {
+        expect(r.code, r.stderr).toBe(73);
+        expect(r.stderr).toContain(`${file} is not a directory`);
+        expect(r.stderr).not.toContain('Cannot reach');
+        expect(r.stderr).not.toMatch(STACK_LINE);
+      }
+    });
+
+    it.skipIf(process.getuid?.() === 0)('a directory without write permission exits 73', async () => {
+      const locked = join(out.dir, 'locked');
+      await mkdir(locked);
+      await chmod(locked, 0o500);
+      const r = await runCli(['generate', 'a castle', '--out', join(locked, 'images'), '--server', t.url, '--token', t.adminToken]);
+      expect(r.code, r.stderr).toBe(73);
+      expect(r.stderr).toContain(`${locked} is not writable`);
+    });
+  });
+
+  it('Ctrl-C cancels the run on the server and exits 130', { timeout: 60_000 }, async () => {
+    const dir = join(out.dir, 'interrupted');
+    // Large and long, so it is still rendering when the signal comes.
+    const args = ['generate', 'a very long render', '--size', '2048x2048', '--steps', '150', '--num-images', '8', '--out', dir, '--server', t.url, '--token', t.adminToken];
+    const child = spawn(process.execPath, [CLI_PATH, ...args], { cwd: REPO_ROOT, env: childEnv({}), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    const rendering = new Promise<void>((resolve) =>
+      child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+        stderr += chunk;
+        if (/Generating \d+%/.test(stderr)) resolve();
+      }),
+    );
+    const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+    await Promise.race([rendering, exited]);
+    const runId = /Run ([0-9a-f-]{36}) queued/.exec(stderr)?.[1];
+    expect(runId, stderr).toBeDefined();
+    child.kill('SIGINT');
+    expect(await exited, stderr).toBe(130);
+    expect(stderr).toContain(`Run ${runId} canceled on the server`);
+    const run = (await (await fetch(`${t.url}/api/status/${runId}`, { headers: { authorization: `Bearer ${t.adminToken}` } })).json()) as { status: string };
+    expect(run.status).toBe('canceled');
+    expect(existsSync(dir)).toBe(false);
+  });
 });
+

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -37,7 +37,8 @@ export function packagesLoadedBy(script: string, timeoutMs = 60_000): string[] {
       timeout: timeoutMs,
     });
     expect(run.status, run.stderr).toBe(0);
-    return [...new Set(readFileSync(log, 'utf8').split('\n').filter(Boolean))];
+    // No file: not one package was loaded.
+    return existsSync(log) ? [...new Set(readFileSync(log, 'utf8').split('\n').filter(Boolean))] : [];
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

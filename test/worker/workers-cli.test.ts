@@ -1,9 +1,10 @@
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readResponse } from '../helpers/api.js';
 import { startServerOnDir, writeConfigFile } from '../helpers/server-extras.js';
-import { runCli } from '../helpers/spawn-server.js';
+import { freePort, killAllSpawned, runCli, spawnServer } from '../helpers/spawn-server.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 import type { TestServer } from '../helpers/test-server.js';
 import { WORKER_TOKEN_CACHE_MS } from '../../src/remote-workers/worker-service.js';
@@ -23,6 +24,7 @@ describe('atelier workers', () => {
     configPath = await writeConfigFile(tmp.dir, remoteConfig());
   });
   afterAll(async () => {
+    await killAllSpawned();
     await server?.close();
     await tmp?.remove();
   });
@@ -35,6 +37,7 @@ describe('atelier workers', () => {
     expect(token).toMatch(WORKER_TOKEN);
     expect(added.stdout).toBe(`${token}\n`);
     expect(added.stderr).toContain("'gpu-box'");
+    expect(added.stderr).toContain(`Using the database SQLite ${join(dataDir, 'atelier.db')}`);
 
     const db = new Database(join(dataDir, 'atelier.db'), { readonly: true });
     try {
@@ -68,4 +71,25 @@ describe('atelier workers', () => {
     expect(Date.now() - revokedAfter).toBeLessThan(WORKER_TOKEN_CACHE_MS + 3_000);
     expect((await runCli(['workers', 'remove', 'gpu-box'], { env })).code).toBe(1);
   });
+
+  it('finds the database as `atelier serve` does (atelier.config.json in the working directory) and names it', { timeout: 60_000 }, async () => {
+    const cwd = join(tmp.dir, 'configured');
+    await mkdir(cwd);
+    const port = await freePort();
+    await writeFile(join(cwd, 'atelier.config.json'), JSON.stringify({ ...remoteConfig(), dataDir: './state', port }));
+    // No DATA_DIR and no ATELIER_CONFIG: only the file in the working directory says where the data is.
+    const added = await runCli(['workers', 'add', 'studio'], { cwd, env: {} });
+    expect(added.code, added.stderr).toBe(0);
+    expect(added.stderr).toContain(`Using the database SQLite ${join(cwd, 'state', 'atelier.db')}`);
+    const served = await spawnServer({ cwd, port, env: {} });
+    try {
+      const info = await fetch(`${served.url}/api/worker/info`, { headers: { authorization: `Bearer ${added.stdout.trim()}` } });
+      expect(info.status).toBe(200);
+      const listed = await runCli(['workers', 'list'], { cwd, env: {} });
+      expect(listed.stdout).toMatch(/^studio\t/m);
+    } finally {
+      await served.stop();
+    }
+  });
 });
+

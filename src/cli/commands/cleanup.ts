@@ -1,18 +1,17 @@
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createDatabase } from '../../db/create-db.js';
 import { createAssetsRepo } from '../../db/repos/assets-repo.js';
 import { createJobsRepo } from '../../db/repos/jobs-repo.js';
 import { createUploadsRepo } from '../../db/repos/uploads-repo.js';
 import { createStorage } from '../../main/create-storage.js';
+import { databaseUrlOf, describeDatabase } from '../../main/database-url.js';
 import { loadConfig } from '../../main/load-config.js';
 import { randomSecret } from '../../main/secrets.js';
 import { describeSweep, sweepRetention } from '../../service/retention.js';
 import { createUrlSigner } from '../../storage/url-signer.js';
 import { CliError, UsageError } from '../cli-error.js';
-
-const USAGE = 'Usage: atelier cleanup [--dry-run]';
+import { CLEANUP_USAGE } from '../usage.js';
 
 /**
  * `atelier cleanup [--dry-run]`: one retention sweep over the configured database and
@@ -22,7 +21,7 @@ const USAGE = 'Usage: atelier cleanup [--dry-run]';
 export async function cleanupCommand(args: string[]): Promise<void> {
   const dryRun = parseOptions(args);
   const config = loadConfig(process.env);
-  const databaseUrl = config.databaseUrl ?? `sqlite:${join(resolve(config.dataDir), 'atelier.db')}`;
+  const databaseUrl = databaseUrlOf(config);
   const file = databaseUrl.replace(/^sqlite:/, '');
   // No database file means nothing was ever stored; opening one would create it. (Other URLs
   // go to createDatabase, which names what is wrong with them.)
@@ -31,6 +30,7 @@ export async function cleanupCommand(args: string[]): Promise<void> {
     return;
   }
 
+  process.stderr.write(`Using the database ${describeDatabase(databaseUrl)}\n`);
   const database = await createDatabase(databaseUrl);
   // The sweep never signs a URL: a throwaway key spares reading (or creating) the server's.
   const storageHandle = await createStorage(config, createUrlSigner(randomSecret()));
@@ -61,6 +61,6 @@ function parseOptions(args: string[]): boolean {
     const { values } = parseArgs({ args, options: { 'dry-run': { type: 'boolean', default: false } }, allowPositionals: false });
     return values['dry-run'] === true;
   } catch (error) {
-    throw new UsageError(`${(error as Error).message}\n${USAGE}`);
+    throw new UsageError(`${(error as Error).message}\n${CLEANUP_USAGE}`);
   }
 }

@@ -1,14 +1,23 @@
+import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig } from '../../main/load-config.js';
 import { createServer } from '../../main/create-server.js';
 import { redactUrlPassword } from '../../main/redact-url.js';
+import { UsageError } from '../cli-error.js';
+import { SERVE_USAGE } from '../usage.js';
 
 /**
  * `atelier serve`: the server on the configured adapters (embedded by default). Prints the
  * playground URL and an API token, then runs until SIGINT/SIGTERM.
  */
-export async function serveCommand(): Promise<void> {
+export async function serveCommand(args: string[] = []): Promise<void> {
+  // Configuration comes from the environment and the file; an argument is a mistake.
+  try {
+    parseArgs({ args, strict: true, allowPositionals: false, options: {} });
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message}\n${SERVE_USAGE}`);
+  }
   const config = loadConfig(process.env);
   const logger = pino({ level: config.logLevel });
   const server = await createServer(config, { logger: logger as unknown as FastifyInstance['log'] });
@@ -24,7 +33,7 @@ export async function serveCommand(): Promise<void> {
     token ? `  playground  ${origin}/?token=${token}` : `  playground  ${origin}/`,
     token
       ? `  API token   ${token}${source === 'ATELIER_ADMIN_TOKEN' ? ' (from ATELIER_ADMIN_TOKEN)' : ` (admin; kept in ${config.dataDir}/admin-token)`}`
-      : '  API token   create one with: npm run atelier -- users add NAME',
+      : '  API token   create one with: npx atelier users add NAME',
     `  API docs    ${origin}/openapi.json`,
     '',
   ];

@@ -2,10 +2,9 @@ import { parseArgs } from 'node:util';
 import { createReferenceWorker } from '../../reference-worker/reference-worker.js';
 import { LOCAL_BACKEND_KINDS, loadLocalBackend, type LocalBackendKind } from '../../reference-worker/local-backend.js';
 import { CliError, UsageError } from '../cli-error.js';
+import { WORKER_USAGE } from '../usage.js';
 
-const USAGE = `Usage: atelier worker --server URL --token atw_… --backend builtin|comfyui|a1111 [--url BACKEND_URL]
-       [--concurrency N] [--backends NAME,…] [--upload-mode multipart|direct|presigned] [--grace-seconds N] [--worker-id ID]
-       [--checkpoint NAME] [--workflows FILE (comfyui)] [--timeout-seconds N]`;
+const USAGE = WORKER_USAGE.trimEnd();
 
 /**
  * `atelier worker`: the reference remote worker. Pulls jobs of the server's remote backends

@@ -1,21 +1,26 @@
-import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 import { createDatabase } from '../../db/create-db.js';
-import { loadConfig } from '../../main/load-config.js';
 import { createWorkerTokensRepo } from '../../db/repos/worker-tokens-repo.js';
+import { databaseUrlOf, describeDatabase } from '../../main/database-url.js';
+import { loadConfig } from '../../main/load-config.js';
 import { CliError, UsageError } from '../cli-error.js';
-
-const USAGE = 'Usage: atelier workers add NAME | atelier workers list | atelier workers remove NAME';
+import { WORKERS_USAGE } from '../usage.js';
 
 /**
  * `atelier workers add NAME`: creates a remote worker in the configured database and prints
  * its token (`atw_…`, shown once) for `atelier worker --token`. `list` shows the workers and
- * when each was last seen; `remove` revokes a token. Safe while the server runs.
+ * when each was last seen; `remove` revokes a token. The database is found as `atelier serve`
+ * finds it (configuration file, DATA_DIR, DATABASE_URL) and named on stderr. Safe while the
+ * server runs.
+ *
+ * @example atelier workers add gpu-box   # stdout: atw_…
  */
 export async function workersCommand(args: string[]): Promise<void> {
-  const [sub, name] = args;
-  if (!((sub === 'add' || sub === 'remove') && name) && sub !== 'list') throw new UsageError(USAGE);
+  const [sub, name] = parseOptions(args);
   const config = loadConfig(process.env);
-  const database = await createDatabase(config.databaseUrl ?? `sqlite:${join(resolve(config.dataDir), 'atelier.db')}`);
+  const url = databaseUrlOf(config);
+  process.stderr.write(`Using the database ${describeDatabase(url)}\n`);
+  const database = await createDatabase(url);
   try {
     const tokens = createWorkerTokensRepo(database.db);
     if (sub === 'add') {
@@ -34,4 +39,17 @@ export async function workersCommand(args: string[]): Promise<void> {
   } finally {
     await database.close();
   }
+}
+
+function parseOptions(args: string[]): [sub: 'add' | 'remove' | 'list', name: string | undefined] {
+  let positionals: string[];
+  try {
+    ({ positionals } = parseArgs({ args, strict: true, allowPositionals: true, options: {} }));
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message}\n${WORKERS_USAGE}`);
+  }
+  const [sub, name, ...extra] = positionals;
+  if (sub === 'list' && name === undefined) return [sub, undefined];
+  if ((sub === 'add' || sub === 'remove') && name !== undefined && extra.length === 0) return [sub, name];
+  throw new UsageError(WORKERS_USAGE.trimEnd());
 }
