@@ -4,7 +4,9 @@ import swagger from '@fastify/swagger';
 import type { AppDeps } from './app-deps.js';
 import { requireUser } from './plugins/auth.js';
 import { installCors } from './plugins/cors.js';
-import { installErrorHandler } from './plugins/error-handler.js';
+import { handleError, installErrorHandler, MAX_PARAM_LENGTH } from './plugins/error-handler.js';
+import { installJsonBody } from './plugins/json-body.js';
+import { handleUnreadBodies } from './plugins/unread-body.js';
 import { installValidation } from './plugins/validation.js';
 import type { Metrics } from '../observability/metrics.js';
 import { adminMetricsRoutes } from './routes/admin-metrics.js';
@@ -38,7 +40,8 @@ export async function buildApp(deps: AppDeps & { readonly workers?: WorkerRouteD
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
     bodyLimit: deps.config.bodyLimitBytes,
     trustProxy: deps.config.publicUrl !== undefined,
-    routerOptions: { ignoreTrailingSlash: true },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
+    frameworkErrors: handleError,
     // Request lines would drown the job logs; errors are still logged by the error handler.
     logController: new LogController({ disableRequestLogging: true }),
   }) as unknown as FastifyInstance;
@@ -47,6 +50,8 @@ export async function buildApp(deps: AppDeps & { readonly workers?: WorkerRouteD
   countRequests(app, deps.metrics);
   installValidation(app);
   installErrorHandler(app);
+  installJsonBody(app);
+  handleUnreadBodies(app);
 
   await installCors(app, deps.config.cors);
 

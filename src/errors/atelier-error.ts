@@ -34,14 +34,78 @@ export class AtelierError extends Error {
   }
 }
 
-/** Formats the value a user sent for an error message, the way sharp does: quoted, truncated. */
+const PREVIEW_CHARS = 40;
+
+/**
+ * Formats the value a user sent for an error message, the way sharp does: quoted, truncated.
+ * Objects read as their JSON, but only the first characters are ever built, so a deeply
+ * nested or huge value (`[[[…5000 deep…]]]`) costs a few dozen steps instead of overflowing
+ * the stack the way `JSON.stringify` or `String` would.
+ */
 export function describeValue(value: unknown): string {
-  if (typeof value === 'string') return `'${value.length > 40 ? `${value.slice(0, 40)}…` : value}'`;
+  if (typeof value === 'string') return `'${value.length > PREVIEW_CHARS ? `${value.slice(0, PREVIEW_CHARS)}…` : value}'`;
   if (value === undefined) return 'nothing';
-  try {
-    const text = JSON.stringify(value);
-    return text.length > 40 ? `${text.slice(0, 40)}…` : text;
-  } catch {
-    return String(value);
-  }
+  const text = jsonPreview(value, PREVIEW_CHARS + 1);
+  return text.length > PREVIEW_CHARS ? `${text.slice(0, PREVIEW_CHARS)}…` : text;
+}
+
+/** The first `limit` (or a few more) characters of `JSON.stringify(value)`, built lazily. */
+function jsonPreview(value: unknown, limit: number): string {
+  let out = '';
+  const seen = new Set<object>();
+  const scalar = (v: unknown): string | undefined => {
+    if (v === null) return 'null';
+    if (typeof v === 'string') return JSON.stringify(v.length > limit ? v.slice(0, limit) : v);
+    if (typeof v === 'number') return Number.isFinite(v) ? String(v) : 'null';
+    if (typeof v === 'boolean') return String(v);
+    if (typeof v === 'bigint') return String(v);
+    return undefined;
+  };
+  const visit = (v: unknown): void => {
+    if (out.length >= limit) return;
+    const text = scalar(v);
+    if (text !== undefined) {
+      out += text;
+      return;
+    }
+    if (typeof v !== 'object' || v === null) {
+      out += 'null';
+      return;
+    }
+    const json = (v as { toJSON?: unknown }).toJSON;
+    if (typeof json === 'function') {
+      const replaced = (json as () => unknown).call(v);
+      if (replaced !== v) return visit(replaced);
+    }
+    if (seen.has(v)) {
+      out += '[Circular]';
+      return;
+    }
+    seen.add(v);
+    if (Array.isArray(v)) {
+      out += '[';
+      for (let i = 0; i < v.length && out.length < limit; i++) {
+        if (i > 0) out += ',';
+        const item = v[i] as unknown;
+        if (item === undefined || typeof item === 'function' || typeof item === 'symbol') out += 'null';
+        else visit(item);
+      }
+      out += ']';
+    } else {
+      out += '{';
+      let first = true;
+      for (const key of Object.keys(v)) {
+        if (out.length >= limit) break;
+        const item = (v as Record<string, unknown>)[key];
+        if (item === undefined || typeof item === 'function' || typeof item === 'symbol') continue;
+        out += `${first ? '' : ','}${JSON.stringify(key)}:`;
+        first = false;
+        visit(item);
+      }
+      out += '}';
+    }
+    seen.delete(v);
+  };
+  visit(value);
+  return out;
 }

@@ -6,6 +6,8 @@ export const errorCatalog = {
   invalid_parameter: { status: 422, message: 'A parameter is invalid' },
   unknown_field: { status: 422, message: 'The request contains a field Atelier does not know' },
   invalid_body: { status: 400, message: 'The request body is not valid JSON' },
+  invalid_path: { status: 400, message: 'The URL path is not valid percent-encoded UTF-8' },
+  path_too_long: { status: 414, message: 'A segment of the URL path is longer than the limit' },
   body_too_large: { status: 413, message: 'The request body is larger than the limit' },
   unsupported_media_type: { status: 415, message: 'The request body has an unsupported content type' },
   unknown_model: { status: 422, message: 'The model is not in the registry' },

@@ -187,6 +187,14 @@ export const ConfigSchema = Type.Object(
         maxBytes: Type.Integer({ default: 10 * 1024 * 1024, minimum: 1024 }),
         /** Largest input image in pixels, checked from the header before decoding. */
         maxPixels: Type.Integer({ default: 40_000_000, minimum: 1 }),
+        /** Longest side of an input image, checked from the header: a 1×20 000 000 PNG is 39 KB and takes seconds to decode. */
+        maxEdge: Type.Integer({ default: 16_384, minimum: 1 }),
+        /** Longest a check of an input image's pixels may take before the image is refused. */
+        decodeTimeoutSeconds: Type.Integer({ default: 5, minimum: 1, maximum: 3600 }),
+        /** Uploads a user may start per rolling minute (direct, from a URL, presigned); 0 turns it off. */
+        perMinute: Type.Integer({ default: 60, minimum: 0 }),
+        /** Uploads a user may have in flight at once (direct and from a URL); 0 turns it off. */
+        concurrent: Type.Integer({ default: 4, minimum: 0 }),
         /** Lifetime of a presigned upload URL. */
         urlTtlSeconds: Type.Integer({ default: 900, minimum: 10, maximum: 7 * 24 * 3600 }),
       },

@@ -15,6 +15,10 @@ import type { SafeFetchOptions } from '../net/safe-fetch.js';
 export interface UploadLimits {
   readonly maxBytes: number;
   readonly maxPixels: number;
+  /** Longest side, from the header (default 16 384). */
+  readonly maxEdge?: number;
+  /** How long the decode check of an image may take (default 5 s). */
+  readonly decodeTimeoutSeconds?: number;
   readonly urlTtlSeconds: number;
 }
 
@@ -87,13 +91,13 @@ export function createUploadService(deps: UploadServiceDeps) {
     const now = clock();
     // uploads.filename is varchar(255): PostgreSQL refuses a longer multipart file name.
     const row: UploadRow = { id: randomUUID(), user_id: user.id, status: 'pending', filename: filename.slice(0, 255), declared_size: null, storage_key: null, metadata: null, created_at: now, url_expires_at: null, completed_at: null };
-    const info = await probe(bytes);
+    const info = await probe(bytes, user.id);
     await deps.uploads.insert(row);
     return store(row, bytes, info);
   }
 
   async function store(row: UploadRow, bytes: Buffer, known?: InputImageInfo): Promise<UploadRow> {
-    const info = known ?? (await probe(bytes));
+    const info = known ?? (await probe(bytes, row.user_id));
     // A key per attempt: two racing PUTs never overwrite each other's bytes; the loser's
     // file is removed when its completion is refused.
     const key = storageKeys.upload(row.user_id, row.id, randomUUID(), info.format === 'jpeg' ? 'jpg' : info.format);
@@ -105,8 +109,10 @@ export function createUploadService(deps: UploadServiceDeps) {
     return (await deps.uploads.findById(row.id))!;
   }
 
-  function probe(bytes: Buffer): Promise<InputImageInfo> {
-    return probeInputImage(bytes, { maxBytes: deps.limits.maxBytes, maxPixels: deps.limits.maxPixels });
+  /** Decodes take turns by `owner` (a user id) in the process's pool of untrusted decodes. */
+  function probe(bytes: Buffer, owner: string): Promise<InputImageInfo> {
+    const { maxBytes, maxPixels, maxEdge, decodeTimeoutSeconds } = deps.limits;
+    return probeInputImage(bytes, { maxBytes, maxPixels, maxEdge, decodeTimeoutSeconds, owner });
   }
 
   async function get(user: UserRow, uploadId: string): Promise<UploadRow> {
@@ -134,7 +140,7 @@ export function createUploadService(deps: UploadServiceDeps) {
     if (!asset || asset.type !== 'image') throw new AtelierError('not_found', `No image asset with id '${ref.asset_id}'`, { field });
     // Assets were made by Atelier, but they are still probed: metadata comes from the bytes.
     const bytes = await loadMediaSource({ key: asset.storage_key }, { storage: deps.storage, fetch: { maxBytes: deps.limits.maxBytes, timeoutMs: 15_000 } });
-    const info = await probe(bytes);
+    const info = await probe(bytes, user.id);
     return { key: asset.storage_key, format: info.format, width: info.width, height: info.height, sha256: info.sha256, source: { assetId: asset.id }, info };
   }
 

@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { AtelierError } from '../../errors/atelier-error.js';
+import { AtelierError, describeValue } from '../../errors/atelier-error.js';
 import { ajvErrorsToAtelierError } from '../../validation/format-ajv-error.js';
 
 const FASTIFY_CODES: Record<string, AtelierError['code']> = {
@@ -23,6 +23,14 @@ export function toAtelierError(error: unknown, request: FastifyRequest): Atelier
     const data = (request as unknown as Record<string, unknown>)[context === 'querystring' ? 'query' : context];
     return ajvErrorsToAtelierError(fe.validation as never, data);
   }
+  if (fe.code === 'FST_ERR_BAD_URL') return new AtelierError('invalid_path', 'Expected a path of valid percent-encoded UTF-8 but a segment is not');
+  if (fe.code === 'FST_ERR_MAX_PARAM_LENGTH') return new AtelierError('path_too_long', `Expected path segments of at most ${MAX_PARAM_LENGTH} characters`);
+  if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+    return new AtelierError('unsupported_media_type', `This route does not take a body of type ${describeValue(request.headers['content-type'] ?? '')}`);
+  }
+  if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE' && request.routeOptions.bodyLimit !== undefined) {
+    return new AtelierError('body_too_large', `Expected a body of at most ${request.routeOptions.bodyLimit} bytes`);
+  }
   const mapped = fe.code ? FASTIFY_CODES[fe.code] : undefined;
   if (mapped) return new AtelierError(mapped, mapped === 'invalid_body' ? 'The request body is not valid JSON' : fe.message);
   if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500 && fe.code?.startsWith('FST_')) {
@@ -31,11 +39,30 @@ export function toAtelierError(error: unknown, request: FastifyRequest): Atelier
   return new AtelierError('internal_error', 'Internal server error', { cause: error });
 }
 
+/** The router's limit on one path parameter (Fastify's default); ids are 64 characters at most. */
+export const MAX_PARAM_LENGTH = 100;
+
 export function installErrorHandler(app: FastifyInstance): void {
-  app.setErrorHandler((error, request, reply) => sendError(toAtelierError(error, request), error, request, reply));
+  app.setErrorHandler(handleError);
   app.setNotFoundHandler((request, reply) => {
     void reply.code(404).send({ code: 'not_found', message: `No route ${request.method} ${request.url.split('?')[0]}` });
   });
+}
+
+/**
+ * Errors the router raises before any route runs (a path segment that is not valid UTF-8, or
+ * longer than {@link MAX_PARAM_LENGTH}); Fastify's `frameworkErrors` option, so they get the
+ * catalog's body instead of Fastify's own.
+ */
+export function handleError(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
+  let mapped: AtelierError;
+  try {
+    mapped = toAtelierError(error, request);
+  } catch (failure) {
+    // Describing the error failed (it never should): still answer in the catalog's shape.
+    mapped = new AtelierError('internal_error', 'Internal server error', { cause: failure });
+  }
+  sendError(mapped, error, request, reply);
 }
 
 function sendError(error: AtelierError, original: unknown, request: FastifyRequest, reply: FastifyReply): void {

@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import multipart from '@fastify/multipart';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
@@ -7,6 +7,7 @@ import { AtelierError } from '../../errors/atelier-error.js';
 import type { AppDeps } from '../app-deps.js';
 import { currentUser, requireUser } from '../plugins/auth.js';
 import { requestOrigin } from '../plugins/origin.js';
+import { createUploadRateLimit, type UploadRateLimit } from '../plugins/upload-rate-limit.js';
 import { errorResponses } from '../schemas/common.js';
 
 const UploadView = Type.Object({
@@ -45,13 +46,78 @@ function view(row: UploadRow) {
   };
 }
 
+/** Room for the multipart framing around the file: boundaries and part headers. */
+const MULTIPART_OVERHEAD_BYTES = 64 * 1024;
+
+/** The multipart parser's limit errors (@fastify/multipart) that mean "not one file field". */
+const PART_LIMIT_CODES = new Set(['FST_PARTS_LIMIT', 'FST_FILES_LIMIT', 'FST_FIELDS_LIMIT', 'FST_PROTO_VIOLATION']);
+
+/**
+ * What went wrong reading a multipart body, as a catalog error. Busboy reports a missing
+ * boundary, a boundary that never appears or a part cut before the closing boundary with
+ * plain Errors, which used to surface as 500 `internal_error` (issue #14 §7).
+ */
+function multipartError(error: unknown, maxBytes: number): AtelierError {
+  if (error instanceof AtelierError) return error;
+  const code = (error as { code?: unknown }).code;
+  if (code === 'FST_REQ_FILE_TOO_LARGE') return new AtelierError('image_too_large', `Expected at most ${maxBytes} bytes for file`, { field: 'file' });
+  if (typeof code === 'string' && PART_LIMIT_CODES.has(code)) {
+    return new AtelierError('invalid_parameter', 'Expected exactly one multipart part: a file field named file', { field: 'file' });
+  }
+  if (code === 'FST_INVALID_MULTIPART_CONTENT_TYPE') return new AtelierError('unsupported_media_type', 'Expected multipart/form-data with a field named file');
+  const reason = error instanceof Error ? error.message.split('\n')[0]!.replace(/^Multipart: /, '') : String(error);
+  return new AtelierError('invalid_body', `The multipart/form-data body is malformed: ${reason}`, { cause: error });
+}
+
+/** A slot of the per-user upload limits, freed when the upload is done or never started. */
+interface UploadSlot {
+  release(): void;
+  handling: boolean;
+}
+
+/**
+ * Takes the uploader's slot before the body is read (an `onRequest` hook of the route, after
+ * authentication), so a refusal comes before any "100 Continue" and any decode.
+ */
+function takeSlot(limit: UploadRateLimit, slots: WeakMap<FastifyRequest, UploadSlot>, options: { concurrent: boolean }) {
+  return async (request: FastifyRequest, reply: FastifyReply) => {
+    const slot: UploadSlot = { release: limit.acquire(currentUser(request), options), handling: false };
+    slots.set(request, slot);
+    // Refused before the handler (validation, a client gone): free it with the response.
+    reply.raw.once('close', () => {
+      if (!slot.handling) slot.release();
+    });
+  };
+}
+
+/** Runs a handler holding the request's upload slot, and frees it when the handler is done. */
+async function holdingSlot<T>(slots: WeakMap<FastifyRequest, UploadSlot>, request: FastifyRequest, work: () => Promise<T>): Promise<T> {
+  const slot = slots.get(request);
+  if (slot) slot.handling = true;
+  try {
+    return await work();
+  } finally {
+    slot?.release();
+  }
+}
+
 /**
  * Uploads of input images: presigned (a single-use URL that takes the raw bytes) or direct
- * (multipart, field `file`). Both end in the same validated upload record.
+ * (multipart, field `file`). Both end in the same validated upload record. Uploads count
+ * against per-user limits (`uploads.perMinute`, `uploads.concurrent`): a presign counts one
+ * per minute (its single-use PUT is then free); direct and URL uploads also hold a concurrent
+ * slot until their image is checked.
  */
 export function uploadRoutes(deps: AppDeps): FastifyPluginAsync {
   const uploads = deps.uploads;
   const maxBytes = deps.config.uploads.maxBytes;
+  const multipartLimit = maxBytes + MULTIPART_OVERHEAD_BYTES;
+  const limit = createUploadRateLimit({
+    perMinute: deps.config.uploads.perMinute,
+    concurrent: deps.config.uploads.concurrent,
+    exemptAdmins: deps.config.rateLimits.exemptAdmins,
+  });
+  const slots = new WeakMap<FastifyRequest, UploadSlot>();
   return async (plugin) => {
     // The presigned PUT is authorised by its signature, like an S3 presigned URL: no token.
     await plugin.register(async (open) => {
@@ -86,6 +152,7 @@ export function uploadRoutes(deps: AppDeps): FastifyPluginAsync {
       app.post(
         '/api/uploads/presign',
         {
+          onRequest: takeSlot(limit, slots, { concurrent: false }),
           schema: {
             tags: ['uploads'],
             summary: 'Get a single-use URL to upload one image',
@@ -119,6 +186,10 @@ export function uploadRoutes(deps: AppDeps): FastifyPluginAsync {
       app.post(
         '/api/uploads',
         {
+          // Read by the multipart parser, not Fastify's: this bounds the declared length (and
+          // `Expect: 100-continue`); the file itself is bounded by `maxBytes` as it streams.
+          bodyLimit: multipartLimit,
+          onRequest: takeSlot(limit, slots, { concurrent: true }),
           schema: {
             tags: ['uploads'],
             summary: 'Upload one image directly (multipart/form-data, field `file`)',
@@ -127,21 +198,23 @@ export function uploadRoutes(deps: AppDeps): FastifyPluginAsync {
             response: { 201: UploadView, ...errorResponses },
           },
         },
-        async (request, reply) => {
-          if (!request.isMultipart()) throw new AtelierError('unsupported_media_type', 'Expected multipart/form-data with a field named file');
-          const file = await request.file();
-          if (!file || file.fieldname !== 'file') throw new AtelierError('invalid_parameter', 'Expected a multipart field named file', { field: 'file' });
-          let bytes: Buffer;
-          try {
-            bytes = await file.toBuffer();
-          } catch (error) {
-            if ((error as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') {
-              throw new AtelierError('image_too_large', `Expected at most ${maxBytes} bytes for file`, { field: 'file' });
+        async (request, reply) =>
+          holdingSlot(slots, request, async () => {
+            if (!request.isMultipart()) throw new AtelierError('unsupported_media_type', 'Expected multipart/form-data with a field named file');
+            const declared = Number(request.headers['content-length']);
+            if (declared > multipartLimit) throw new AtelierError('body_too_large', `Expected a body of at most ${multipartLimit} bytes but the request declares ${declared}`);
+            let filename: string;
+            let bytes: Buffer;
+            try {
+              const file = await request.file();
+              if (!file || file.fieldname !== 'file') throw new AtelierError('invalid_parameter', 'Expected a multipart field named file', { field: 'file' });
+              filename = file.filename;
+              bytes = await file.toBuffer();
+            } catch (error) {
+              throw multipartError(error, maxBytes);
             }
-            throw error;
-          }
-          return reply.code(201).send(view(await uploads.receiveDirect(currentUser(request), file.filename || 'upload', bytes)));
-        },
+            return reply.code(201).send(view(await uploads.receiveDirect(currentUser(request), filename || 'upload', bytes)));
+          }),
       );
 
       app.post(
@@ -155,8 +228,9 @@ export function uploadRoutes(deps: AppDeps): FastifyPluginAsync {
             body: Type.Object({ url: Type.String({ minLength: 1, maxLength: 2048 }) }, { additionalProperties: false }),
             response: { 201: UploadView, ...errorResponses },
           },
+          onRequest: takeSlot(limit, slots, { concurrent: true }),
         },
-        async (request, reply) => reply.code(201).send(view(await uploads.receiveFromUrl(currentUser(request), request.body.url))),
+        async (request, reply) => holdingSlot(slots, request, async () => reply.code(201).send(view(await uploads.receiveFromUrl(currentUser(request), request.body.url)))),
       );
 
       app.get(

@@ -4,6 +4,7 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { AtelierError } from '../../../src/errors/atelier-error.js';
 import { probeInputImage, sniffImageFormat } from '../../../src/media/image/probe-input.js';
+import { tallPng } from '../../helpers/tall-png.js';
 
 const noisy = (width: number, height: number, channels: 3 | 4 = 3) =>
   sharp({ create: { width, height, channels, background: { r: 40, g: 90, b: 200, alpha: 0.5 }, noise: { type: 'gaussian', mean: 128, sigma: 40 } } });
@@ -130,5 +131,37 @@ describe('probeInputImage', () => {
     const png = Buffer.from(await noisy(200, 200).png().toBuffer());
     randomBytes(2000).copy(png, 200); // inside IDAT
     expect((await rejection(probeInputImage(png))).code).toBe('invalid_image');
+  });
+});
+
+// Issue #14 §7: a valid 1×20 000 000 PNG (39 KB) took seconds of a libuv thread to decode.
+describe('probeInputImage: shapes that are slow to decode', () => {
+  it('refuses a 1×20 000 000 PNG (39 KB) from its header, by its longest side, without decoding it', async () => {
+    for (const [width, height] of [
+      [1, 20_000_000],
+      [20_000_000, 1],
+    ] as const) {
+      const png = tallPng(width, height);
+      expect(png.length).toBeLessThan(40_000);
+      const started = performance.now();
+      const error = await rejection(probeInputImage(png));
+      expect(performance.now() - started).toBeLessThan(1000);
+      expect([error.code, error.status]).toEqual(['image_too_many_pixels', 422]);
+      expect(error.message).toBe(`Expected an image of at most 16384 pixels per side but received ${width}x${height}`);
+    }
+  });
+
+  it('accepts a side of exactly maxEdge, and a longer one when maxEdge allows it', async () => {
+    await expect(probeInputImage(tallPng(1, 16_384))).resolves.toMatchObject({ width: 1, height: 16_384, mode: '1' });
+    expect((await rejection(probeInputImage(tallPng(1, 16_385)))).code).toBe('image_too_many_pixels');
+    await expect(probeInputImage(tallPng(1, 20_000), { maxEdge: 20_000 })).resolves.toMatchObject({ height: 20_000 });
+  });
+
+  it('stops a decode that takes longer than decodeTimeoutSeconds and refuses the image', async () => {
+    // Within the limits once maxEdge is lifted, and about 12 s to decode here.
+    const slow = tallPng(1, 20_000_000);
+    const error = await rejection(probeInputImage(slow, { maxEdge: 20_000_000, decodeTimeoutSeconds: 1 }));
+    expect([error.code, error.status]).toEqual(['invalid_image', 422]);
+    expect(error.message).toBe('The PNG image took longer than 1 s to decode');
   });
 });
