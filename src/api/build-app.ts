@@ -19,6 +19,7 @@ import { imageRoutes } from './routes/images.js';
 import { meRoutes } from './routes/me.js';
 import { mediaRoutes } from './routes/media.js';
 import { modelRoutes } from './routes/models.js';
+import { runsRoutes } from './routes/runs.js';
 import { openaiRoutes } from './routes/openai/openai-routes.js';
 import { statusStreamRoutes } from './routes/status-stream.js';
 import { statusRoutes } from './routes/status.js';
@@ -79,6 +80,7 @@ export async function buildApp(deps: AppDeps & { readonly workers?: WorkerRouteD
     requireUser(api, deps.users);
     await api.register(generateRoutes(deps));
     await api.register(statusRoutes(deps));
+    await api.register(runsRoutes(deps));
     await api.register(statusStreamRoutes(deps));
     await api.register(imageRoutes(deps));
     await api.register(modelRoutes(deps));

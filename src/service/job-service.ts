@@ -22,6 +22,8 @@ import { conditioningHasUrl, holdConditioningImages, resolveConditioningImages }
 import type { Metrics } from '../observability/metrics.js';
 import type { Queue } from '../queue/queue.js';
 import type { WebhookTarget } from '../webhooks/webhook-target.js';
+import { createRerun, type RerunOptions } from './rerun-job.js';
+import { listRuns, type RunFilters } from './run-list.js';
 
 export interface JobServiceDeps {
   readonly jobs: JobsRepo;
@@ -353,7 +355,20 @@ export function createJobService(deps: JobServiceDeps) {
     return { mode, key, hit };
   }
 
-  return { submit, submitTextToImage, lookupCache, getForUser, cancel, waitForTerminal };
+  const rerun = createRerun(deps);
+
+  return {
+    submit,
+    submitTextToImage,
+    lookupCache,
+    getForUser,
+    cancel,
+    waitForTerminal,
+    /** A page of a user's runs, newest first (src/service/run-list.ts). */
+    listRuns: (userId: string, filters: RunFilters) => listRuns(deps.jobs, userId, filters),
+    /** A new run of a run `user` may see, with its recorded seed or `options.seed` (src/service/rerun-job.ts). */
+    rerun: async (user: UserRow, jobId: string, options: RerunOptions = {}) => rerun(user, await getForUser(user, jobId), options),
+  };
 }
 
 export type JobService = ReturnType<typeof createJobService>;

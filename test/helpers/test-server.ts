@@ -1,10 +1,16 @@
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import { loadConfig } from '../../src/main/load-config.js';
-import { createServer, type CreateServerOptions, type Server } from '../../src/main/create-server.js';
+import type { Config } from '../../src/main/config-schema.js';
+import { createServer, type CreateServerOptions as ServerOptions, type Server } from '../../src/main/create-server.js';
 import { testSchema, type TestSchema } from './postgres.js';
 import { makeTempDir } from './temp-dir.js';
 import { fetchTransport, INJECT_ORIGIN, injectTransport, type Transport } from './transport.js';
+
+/** createServer's options, plus `configure`: changes the loaded configuration before the server is made (e.g. a model on a test backend passed in `backends`). */
+export interface CreateServerOptions extends ServerOptions {
+  readonly configure?: (config: Config) => void;
+}
 
 /** What every test server offers, whether it listens or is reached through `app.inject()`. */
 export interface ServerUnderTest {
@@ -91,7 +97,9 @@ async function createOnDir(dataDir: string, env: Record<string, string>, options
   const postgres = postgresSchemaFor(dataDir);
   const database = postgres ? { DATABASE_URL: postgres.url } : {};
   const config = loadConfig({ DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', ...TEST_DEFAULTS, ...database, ...env }, dataDir);
-  const server = await createServer(config, options);
+  const { configure, ...serverOptions } = options;
+  configure?.(config);
+  const server = await createServer(config, serverOptions);
   const adminToken = server.adminToken.token;
   if (!adminToken) {
     await server.close();

@@ -22,6 +22,8 @@ export interface ExpiryCutoff {
 export interface AssetsRepo {
   /** The live assets of a job, in asset order. */
   listForJob(jobId: string): Promise<AssetRow[]>;
+  /** The live assets of several jobs at once (a page of runs), by job then index. */
+  listForJobs(jobIds: readonly string[]): Promise<AssetRow[]>;
   /** Records one asset; a second asset in the same (job, collection, index) slot is a unique violation. */
   insert(row: NewAssetRow): Promise<void>;
   /** The live asset at `index` of a job in `collection` (a library copy, or the workspace original). */
@@ -65,6 +67,11 @@ export function createAssetsRepo(db: Kysely<Database>): AssetsRepo {
   return {
     listForJob(jobId: string): Promise<AssetRow[]> {
       return live().selectAll().where('job_id', '=', jobId).orderBy('asset_index').execute();
+    },
+
+    async listForJobs(jobIds: readonly string[]): Promise<AssetRow[]> {
+      if (jobIds.length === 0) return [];
+      return live().selectAll().where('job_id', 'in', jobIds).orderBy('job_id').orderBy('asset_index').execute();
     },
 
     async insert(row: NewAssetRow): Promise<void> {

@@ -15,6 +15,18 @@ export type InsertGuard = (counts: JobCounts) => Promise<void>;
 
 const ACTIVE = ['queued', 'running'] as const;
 
+/** What {@link JobsRepo.listForUser} filters on; absent filters match everything. */
+export interface RunListQuery {
+  readonly userId: string;
+  readonly status?: JobRow['status'];
+  readonly mode?: string;
+  readonly model?: string;
+  /** Rows to return (the caller asks one more to learn whether another page exists). */
+  readonly limit: number;
+  /** Only rows after this one in the order, exclusive. */
+  readonly after?: { readonly createdAt: number; readonly id: string };
+}
+
 /**
  * Job records. Every state change is a conditional UPDATE on the current state (and, for the
  * runner, the attempt number), so a stale runner or a late cancel can never move a job
@@ -36,6 +48,12 @@ export interface JobsRepo {
   findById(id: string): Promise<JobRow | undefined>;
   /** The job `userId` submitted with this Idempotency-Key (exact, case-sensitive); keys are per user. */
   findByIdempotencyKey(userId: string, key: string): Promise<JobRow | undefined>;
+  /**
+   * One page of a user's runs in every status, newest first: ordered by (created_at, id)
+   * descending, so `after` (the last row of the previous page) continues exactly where that
+   * page ended however many runs were added since (keyset paging).
+   */
+  listForUser(query: RunListQuery): Promise<JobRow[]>;
   /** Every queued or running job, oldest first (start-up recovery). */
   listActive(): Promise<JobRow[]>;
   /** Queued jobs untouched since `updatedBefore`, oldest first: candidates for a lost queue entry. */
@@ -103,6 +121,18 @@ export function createJobsRepo(db: Kysely<Database>): JobsRepo {
 
     findByIdempotencyKey(userId: string, key: string): Promise<JobRow | undefined> {
       return db.selectFrom('jobs').selectAll().where('user_id', '=', userId).where('idempotency_key', '=', key).executeTakeFirst();
+    },
+
+    listForUser(query: RunListQuery): Promise<JobRow[]> {
+      let select = db.selectFrom('jobs').selectAll().where('user_id', '=', query.userId);
+      if (query.status !== undefined) select = select.where('status', '=', query.status);
+      if (query.mode !== undefined) select = select.where('mode', '=', query.mode);
+      if (query.model !== undefined) select = select.where('model', '=', query.model);
+      const after = query.after;
+      if (after !== undefined) {
+        select = select.where((eb) => eb.or([eb('created_at', '<', after.createdAt), eb.and([eb('created_at', '=', after.createdAt), eb('id', '<', after.id)])]));
+      }
+      return select.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(query.limit).execute();
     },
 
     listActive(): Promise<JobRow[]> {
