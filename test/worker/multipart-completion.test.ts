@@ -158,7 +158,8 @@ describe('multipart completion: the outputs travel in the callback', () => {
     const path = `/api/worker/jobs/${claimed.job_id}/complete`;
     expect(await api.post(path, { lease_token: claimed.lease_token, status: 'completed', colour: 'blue' })).toMatchObject({ status: 422, body: { code: 'unknown_field', field: 'colour' } });
     expect(await api.request('POST', path)).toMatchObject({ status: 400, body: { code: 'invalid_body' } });
-    expect(await api.request('POST', path, 'lease_token=1', { 'content-type': 'text/plain' })).toMatchObject({ status: 400, body: { code: 'invalid_body' } });
+    // A content type the route does not take is a 415, as docs/errors.md says (issue #14 §5).
+    expect(await api.request('POST', path, 'lease_token=1', { 'content-type': 'text/plain' })).toMatchObject({ status: 415, body: { code: 'unsupported_media_type' } });
     const doc = (await user.get('/openapi.json')).body;
     const content = doc.paths['/api/worker/jobs/{id}/complete'].post.requestBody.content;
     expect(Object.keys(content).sort()).toEqual(['application/json', 'multipart/form-data']);
