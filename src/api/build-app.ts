@@ -20,12 +20,15 @@ import { meRoutes } from './routes/me.js';
 import { mediaRoutes } from './routes/media.js';
 import { modelRoutes } from './routes/models.js';
 import { runsRoutes } from './routes/runs.js';
+import { sendOpenAIError } from './routes/openai/openai-error.js';
 import { openaiRoutes } from './routes/openai/openai-routes.js';
 import { statusStreamRoutes } from './routes/status-stream.js';
 import { statusRoutes } from './routes/status.js';
 import { uploadRoutes } from './routes/uploads.js';
 import { webAppRoutes } from './routes/web-app.js';
 import { workerAdminRoutes, workerRoutes, type WorkerRouteDeps } from './routes/worker.js';
+
+const isOpenAIPath = (url: string) => url === '/v1' || url.startsWith('/v1/') || url.startsWith('/v1?');
 
 export interface BuildAppOptions {
   /** A pino logger instance, or false for none (tests). */
@@ -42,7 +45,8 @@ export async function buildApp(deps: AppDeps & { readonly workers?: WorkerRouteD
     bodyLimit: deps.config.bodyLimitBytes,
     trustProxy: deps.config.publicUrl !== undefined,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
-    frameworkErrors: handleError,
+    // /v1 speaks OpenAI's error shape even for what the router refuses before any route runs.
+    frameworkErrors: (error, request, reply) => (isOpenAIPath(request.url) ? sendOpenAIError : handleError)(error, request, reply),
     // Request lines would drown the job logs; errors are still logged by the error handler.
     logController: new LogController({ disableRequestLogging: true }),
   }) as unknown as FastifyInstance;

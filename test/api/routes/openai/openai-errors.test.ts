@@ -62,6 +62,12 @@ describe('/v1 errors in OpenAI shape', () => {
     expect((await api.get('/api/nope')).body).toMatchObject({ code: 'not_found' });
   });
 
+  it('answers what the router refuses before any route (a bad percent-encoding, an over-long id) in OpenAI shape under /v1 only', async () => {
+    expect(openaiError(await api.get('/v1/models/%c0%ae%c0%ae'), 400)).toMatchObject({ code: 'invalid_path', type: 'invalid_request_error' });
+    expect(openaiError(await api.get(`/v1/models/${'m'.repeat(150)}`), 414)).toMatchObject({ code: 'path_too_long' });
+    expect((await api.get('/api/status/%c0%ae%c0%ae')).body).toMatchObject({ code: 'invalid_path' });
+  });
+
   it('answers a missing or bad token with a 401 authentication_error on every route', async () => {
     for (const [method, path] of [['GET', '/v1/models'], ['GET', '/v1/models/preview'], ['POST', '/v1/images/generations'], ['POST', '/v1/images/edits']] as const) {
       expect(openaiError(await anonymous.request(method, path), 401)).toMatchObject({ type: 'authentication_error', code: 'unauthorized', param: null });
