@@ -44,8 +44,17 @@ Exit codes: 0 written, 1 failed (refused, unreachable, run failed), 64 wrong usa
 
 export const USERS_USAGE = `Usage: atelier users list | add NAME [--admin] | remove NAME | token NAME [--rotate]
 
-Manages the users of the configured database (the one \`atelier serve\` uses); \`add\` and
-\`token\` print an API token, shown once. Safe while the server runs.
+Manages the users of the configured database (the one \`atelier serve\` uses: DATA_DIR,
+DATABASE_URL, ATELIER_CONFIG; named on stderr). Safe while the server runs.
+
+  list                 one line per user: name, role, id, token count, creation time
+  add NAME [--admin]   create a user (an admin with --admin); prints its API token, shown once
+  remove NAME          remove a user: every token it has stops working at once; its runs stay
+                       (the last admin cannot be removed)
+  token NAME [--rotate]
+                       print a new API token for the user, shown once; --rotate also revokes
+                       every other token it has
+  -h, --help           this help
 `;
 
 export const WORKERS_USAGE = `Usage: atelier workers add NAME | list | remove NAME

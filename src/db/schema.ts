@@ -40,9 +40,12 @@ export interface UploadsTable {
 
 export interface UsersTable {
   id: string;
+  /** Unique among live users (migration 0010). */
   name: string;
   role: 'admin' | 'user';
   created_at: number;
+  /** Set when the user was removed: its tokens are gone, its runs stay. Null while live. */
+  deleted_at: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 export interface ApiTokensTable {
@@ -176,7 +179,8 @@ export interface QueueEntriesTable {
   lane: ColumnType<string, string | undefined, string>;
 }
 
-export type UserRow = Selectable<UsersTable>;
+/** A live user; `deleted_at` is left out because only the users repo reads or writes it. */
+export type UserRow = Omit<Selectable<UsersTable>, 'deleted_at'>;
 export type JobRow = Selectable<JobsTable>;
 export type NewJobRow = Insertable<JobsTable>;
 export type JobUpdate = Updateable<JobsTable>;

@@ -22,6 +22,7 @@ export const errorCatalog = {
   upload_consumed: { status: 409, message: 'The upload URL was already used' },
   upload_not_ready: { status: 409, message: 'The upload has not received its bytes yet' },
   inputs_expired: { status: 409, message: "A rerun's input images are no longer held" },
+  last_admin: { status: 409, message: 'The last admin cannot be removed' },
   signature_invalid: { status: 403, message: 'The signed URL is invalid or has expired' },
   rate_limited: { status: 429, message: 'Too many requests' },
   prompt_refused: { status: 422, message: "The prompt was refused by this server's content policy" },

@@ -82,6 +82,7 @@ export function databaseContract(name: string, make: () => Promise<DatabaseFixtu
           '0007-workers',
           '0008-postgres-double-precision',
           '0009-webhooks',
+          '0010-user-removal',
         ]);
       });
 

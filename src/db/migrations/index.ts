@@ -8,6 +8,7 @@ import * as evaluations from './0006-evaluations.js';
 import * as workers from './0007-workers.js';
 import * as postgresDoublePrecision from './0008-postgres-double-precision.js';
 import * as webhooks from './0009-webhooks.js';
+import * as userRemoval from './0010-user-removal.js';
 
 /**
  * Migrations are listed in code, not discovered on disk, so they work the same from
@@ -23,6 +24,7 @@ const migrations: Record<string, Migration> = {
   '0007-workers': workers,
   '0008-postgres-double-precision': postgresDoublePrecision,
   '0009-webhooks': webhooks,
+  '0010-user-removal': userRemoval,
 };
 
 export const migrationProvider: MigrationProvider = {
