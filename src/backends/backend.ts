@@ -23,6 +23,11 @@ export interface BackendCapabilities extends ConditioningCapabilities {
   readonly maxBatch: number;
   readonly cancel: boolean;
   readonly preview: boolean;
+  /**
+   * Runs hires fix on text-to-image: a first pass below the output size, upscaled, then
+   * refined at the output size. A request asking for it elsewhere is refused before queueing.
+   */
+  readonly hiresFix: boolean;
 }
 
 export interface Progress {

@@ -14,6 +14,7 @@ export const errorCatalog = {
   capability_unsupported: { status: 422, message: 'The model does not support this request' },
   mask_unsupported: { status: 400, message: 'Masks (inpainting) are not supported by this server' },
   conditioning_unsupported: { status: 422, message: 'The model does not support these guidance images or ControlNet units' },
+  parameter_unsupported: { status: 422, message: 'The model cannot apply this parameter' },
   idempotency_key_reused: { status: 409, message: 'The Idempotency-Key was already used with a different request' },
   unauthorized: { status: 401, message: 'A valid API token is required' },
   forbidden: { status: 403, message: 'This token may not do that' },

@@ -16,6 +16,7 @@ export interface CostInput {
   readonly controlnetCount?: number;
   /** Guidance images the job conditions on (seed 002's guidance uploader; reference/start/end images). */
   readonly guidanceImageCount?: number;
+  /** Hires fix's second pass; priced on text-to-image only, the one mode that runs it. */
   readonly hiresFix?: boolean;
   /** LoRAs the request applies (the model's own are in its price). */
   readonly loraCount?: number;
@@ -89,7 +90,7 @@ const UNITS = 10_000; // 4 decimals
  * Estimates what a job costs under `pricing`. Pure and deterministic: the server returns it
  * with every job and the web UI shows the same number live while the form changes. Every
  * factor only ever raises the estimate (model, resolution, steps, images, frames,
- * ControlNet units, guidance images, hires fix, LoRAs).
+ * ControlNet units, guidance images, hires fix on text-to-image, LoRAs).
  *
  * @example
  * estimateCost({ mode: 't2i', width: 1000, height: 1000, steps: 30, numImages: 2 }, DEFAULT_PRICING)
@@ -122,8 +123,9 @@ export function estimateCost(input: CostInput, pricing: ModelPricing): CostEstim
   const compute = pixelSteps + frameCharge;
   // A ControlNet runs beside the denoiser at every step, so it scales the compute.
   const controlnet = compute * controlnetRate * controlnets;
-  // Hires fix repeats the whole (ControlNet-guided) pass at the larger size.
-  const hiresFix = input.hiresFix ? (compute + controlnet) * (hiresMultiplier - 1) : 0;
+  // Hires fix repeats the whole (ControlNet-guided) pass at the larger size. It runs on
+  // text-to-image only (src/jobs/hires-fix.ts), so nothing else is ever charged for it.
+  const hiresFix = input.hiresFix === true && input.mode === 't2i' ? (compute + controlnet) * (hiresMultiplier - 1) : 0;
 
   const breakdown: CostBreakdown = {
     base: round(base),

@@ -6,6 +6,7 @@ import type { GenerationRequest } from './generation-request.js';
 import { resolveI2IParameters } from './i2i-parameters.js';
 import { resolveBackendSettings } from './backend-settings.js';
 import { resolveConditioning, type ConditioningImages } from './conditioning.js';
+import { resolveHiresFix } from './hires-fix.js';
 import { checkModeImages, type ModeImages } from './image-rules.js';
 import { MAX_SEED, type JobSpec, type Mode } from './job-spec.js';
 import { resolveLoras } from './loras.js';
@@ -97,6 +98,7 @@ export function normalizeRequest(mode: Mode, req: GenerationRequest, ctx: Normal
     }
   }
 
+  const hiresFix = resolveHiresFix(mode, req.hires_fix, capabilities, model.name);
   const sampler = req.sampler ?? model.defaultSampler;
   if (!capabilities.samplers.includes(sampler)) {
     throw new AtelierError('capability_unsupported', `Expected one of ${capabilities.samplers.join(', ')} for sampler of model '${model.name}' but received '${sampler}'`, { field: 'sampler' });
@@ -121,7 +123,7 @@ export function normalizeRequest(mode: Mode, req: GenerationRequest, ctx: Normal
     seed,
     seedFixed,
     numImages,
-    hiresFix: req.hires_fix ?? false,
+    hiresFix,
     priority: req.priority ?? 0,
     ...i2i,
     ...(images.reference ? { reference: images.reference } : {}),

@@ -84,6 +84,8 @@ const RemoteBackendSchema = Type.Object(
     maxBatch: Type.Optional(Type.Integer({ minimum: 1, maximum: 64 })),
     cancel: Type.Optional(Type.Boolean()),
     preview: Type.Optional(Type.Boolean()),
+    /** The workers run hires fix on text-to-image (builtin and a1111 workers do); default false: refused. */
+    hiresFix: Type.Optional(Type.Boolean()),
     /** ControlNet types the workers apply (seed 002); default none. */
     controlnet: Type.Optional(Type.Array(Type.Union(CONTROLNET_TYPES.map((t) => Type.Literal(t))), { uniqueItems: true })),
     /** Most guidance images per job the workers take; default 0. */
@@ -296,7 +298,7 @@ export const ConfigSchema = Type.Object(
         {
           name: 'preview',
           backend: 'builtin',
-          label: 'Preview renderer (built-in, no model weights)',
+          label: 'Preview renderer (built-in, no model weights; outputs marked PREVIEW)',
           modes: ['t2i', 'i2i'],
           baseResolution: 1024,
           defaultSteps: 30,
@@ -307,7 +309,7 @@ export const ConfigSchema = Type.Object(
         ...(['t2v', 'i2v', 'ti2v'] as const).map((mode) => ({
           name: `preview-${mode}`,
           backend: 'builtin',
-          label: `Preview renderer, ${mode} video (built-in, no model weights)`,
+          label: `Preview renderer, ${mode} video (built-in, no model weights; marked PREVIEW)`,
           modes: [mode],
           baseResolution: 640,
           defaultSteps: 20,

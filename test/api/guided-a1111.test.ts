@@ -45,8 +45,8 @@ describe('ControlNet on an AUTOMATIC1111 backend', () => {
 
   it('advertises the configured control types', async () => {
     const { models } = (await api.get('/api/models')).body;
-    expect(models.find((m: any) => m.name === 'sd15-forge').capabilities).toEqual({ controlnet: ['canny', 'depth', 'pose', 'scribble', 'lineart'], guidanceImages: 0 });
-    expect(models.find((m: any) => m.name === 'sdxl-depth').capabilities).toEqual({ controlnet: ['depth'], guidanceImages: 0 });
+    expect(models.find((m: any) => m.name === 'sd15-forge').capabilities).toEqual({ controlnet: ['canny', 'depth', 'pose', 'scribble', 'lineart'], guidanceImages: 0, hiresFix: true });
+    expect(models.find((m: any) => m.name === 'sdxl-depth').capabilities).toEqual({ controlnet: ['depth'], guidanceImages: 0, hiresFix: true });
   });
 
   it('sends each unit with its image, module, model, weight and schedule window', async () => {

@@ -79,8 +79,8 @@ describe('guided generation: guidance_images and controlnet', () => {
   it('lists each model’s capabilities in GET /api/models', async () => {
     const { models } = (await api.get('/api/models')).body;
     const preview = models.find((m: any) => m.name === 'preview');
-    expect(preview.capabilities).toEqual({ controlnet: ['canny', 'depth', 'pose', 'scribble', 'lineart'], guidanceImages: 4 });
-    expect(models.find((m: any) => m.name === 'sd15-comfy').capabilities).toEqual({ controlnet: [], guidanceImages: 0 });
+    expect(preview.capabilities).toEqual({ controlnet: ['canny', 'depth', 'pose', 'scribble', 'lineart'], guidanceImages: 4, hiresFix: true });
+    expect(models.find((m: any) => m.name === 'sd15-comfy').capabilities).toEqual({ controlnet: [], guidanceImages: 0, hiresFix: false });
   });
 
   it('draws the control image’s edges into the picture; weight 0 changes nothing', async () => {

@@ -43,7 +43,7 @@ interface ModelView {
   readonly backend: { readonly kind: string; readonly label: string };
   readonly limits: { readonly maxWidth: number; readonly maxHeight: number; readonly maxSteps: number; readonly maxImages: number };
   readonly samplers: readonly string[];
-  readonly capabilities: { readonly controlnet: readonly string[]; readonly guidanceImages: number };
+  readonly capabilities: { readonly controlnet: readonly string[]; readonly guidanceImages: number; readonly hiresFix?: boolean };
 }
 
 const ROUTES: Record<Mode, string> = { t2i: 'text-to-image', i2i: 'image-to-image', t2v: 'text-to-video', i2v: 'image-to-video', ti2v: 'image-to-video' };
@@ -141,6 +141,7 @@ export async function connectRemoteLane(options: RemoteLaneOptions): Promise<Bac
     maxBatch: first.limits.maxImages,
     cancel: true,
     preview: true,
+    hiresFix: first.capabilities.hiresFix ?? false,
     controlnet: Object.freeze([...first.capabilities.controlnet]) as BackendCapabilities['controlnet'],
     guidanceImages: first.capabilities.guidanceImages,
   });

@@ -122,4 +122,15 @@ describe('estimateCost', () => {
     expect(amount({ ...IMAGE, loraCount: 2 }, { ...DEFAULT_PRICING, lora: 0 })).toBe(amount(IMAGE));
     expect(() => amount({ ...IMAGE, loraCount: -1 })).toThrow('Expected integer ≥ 0 for loraCount but received -1');
   });
+
+  it('charges hires fix on text-to-image only, the one mode that runs it', () => {
+    for (const mode of ['i2i', 't2v', 'i2v', 'ti2v'] as const) {
+      const input = { ...IMAGE, mode, ...(mode === 'i2i' ? {} : { numFrames: 16 }) };
+      const estimate = estimateCost({ ...input, hiresFix: true }, DEFAULT_PRICING);
+      expect(estimate.breakdown.hiresFix, mode).toBe(0);
+      expect(estimate.amount, mode).toBe(amount(input));
+    }
+    expect(estimateCost({ ...IMAGE, hiresFix: true }, DEFAULT_PRICING).breakdown.hiresFix).toBeGreaterThan(0);
+  });
 });
+

@@ -25,6 +25,7 @@ const capabilities: BackendCapabilities = {
   maxBatch: 8,
   cancel: true,
   preview: false,
+  hiresFix: true,
 };
 const normalize = (req: GenerationRequest, seed = 1234) => normalizeRequest('t2i', req, { model, capabilities, randomSeed: () => seed }).spec;
 
@@ -196,3 +197,32 @@ describe('normalizeRequest: LoRAs and backend settings', () => {
     expectError(() => normalize({ prompt: 'a fox', loras: [{ name: 'detail', weight: 1 }] }), 'invalid_parameter', 'loras');
   });
 });
+
+describe('normalizeRequest: hires fix', () => {
+  const refused = (mode: 't2i' | 'i2i', req: GenerationRequest, caps: BackendCapabilities = capabilities) => {
+    try {
+      normalizeRequest(mode, req, { model: { ...model, modes: ['t2i', 'i2i'] }, capabilities: caps, randomSeed: () => 1, images: mode === 'i2i' ? { reference: image(512, 512) } : {} });
+    } catch (error) {
+      return error as AtelierError;
+    }
+    throw new Error('expected a refusal');
+  };
+
+  it('runs it when asked on text-to-image by a backend that can', () => {
+    expect(normalize({ prompt: 'a fox', hires_fix: true }).hiresFix).toBe(true);
+    expect(normalize({ prompt: 'a fox', hires_fix: false }).hiresFix).toBe(false);
+    expect(normalize({ prompt: 'a fox' }).hiresFix).toBe(false);
+  });
+
+  it('refuses it (parameter_unsupported, field hires_fix) where the backend has no second pass', () => {
+    const error = refused('t2i', { prompt: 'a fox', hires_fix: true }, { ...capabilities, hiresFix: false });
+    expect(error).toBeInstanceOf(AtelierError);
+    expect([error.code, error.status, error.field]).toEqual(['parameter_unsupported', 422, 'hires_fix']);
+  });
+
+  it('refuses it on image-to-image, whatever the backend', () => {
+    const error = refused('i2i', { prompt: 'a fox', hires_fix: true });
+    expect([error.code, error.field, error.message]).toEqual(['parameter_unsupported', 'hires_fix', 'hires_fix applies to text-to-image only, not i2i']);
+  });
+});
+

@@ -51,6 +51,7 @@ const CAPABILITIES: BackendCapabilities = {
   maxBatch: 4,
   cancel: true,
   preview: false,
+  hiresFix: false,
 };
 
 async function pngOf(width: number, height: number): Promise<Buffer> {

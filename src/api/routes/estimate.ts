@@ -3,6 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { AtelierError } from '../../errors/atelier-error.js';
 import { DEFAULT_PRICING, estimateCost } from '../../jobs/cost.js';
+import { resolveHiresFix } from '../../jobs/hires-fix.js';
 import { MAX_LORAS } from '../../jobs/loras.js';
 import type { AppDeps } from '../app-deps.js';
 import { errorResponses } from '../schemas/common.js';
@@ -55,7 +56,8 @@ export function estimateRoutes(deps: AppDeps): FastifyPluginAsync {
             steps: body.steps,
             numImages: body.num_images ?? 1,
             ...(numFrames !== undefined ? { numFrames } : {}),
-            hiresFix: body.hires_fix ?? false,
+            // Priced only when it would run; a request the server would refuse is refused here too.
+            hiresFix: resolveHiresFix(mode, body.hires_fix, deps.backends.get(model.backend)?.capabilities ?? { hiresFix: false }, model.name),
             controlnetCount: body.controlnet_count ?? 0,
             guidanceImageCount: body.guidance_image_count ?? 0,
             loraCount: body.lora_count ?? 0,

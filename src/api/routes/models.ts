@@ -8,6 +8,7 @@ const ModelView = Type.Object({
   name: Type.String(),
   label: Type.String(),
   default: Type.Boolean(),
+  preview: Type.Boolean({ description: 'Runs on the built-in preview renderer: no model weights, every output marked PREVIEW' }),
   modes: Type.Array(Type.String()),
   backend: Type.Object({ kind: Type.String(), label: Type.String() }),
   defaults: Type.Object({
@@ -24,6 +25,7 @@ const ModelView = Type.Object({
     {
       controlnet: Type.Array(Type.String(), { description: 'ControlNet types the model applies; empty: no ControlNet' }),
       guidanceImages: Type.Integer({ description: 'Most guidance images per job; 0: none' }),
+      hiresFix: Type.Boolean({ description: 'Runs hires_fix (text-to-image); false: a request asking for it is a 422 parameter_unsupported' }),
     },
     { description: 'Guided generation (seed 002): what a request may put in controlnet and guidance_images' },
   ),
@@ -45,6 +47,7 @@ export function modelRoutes(deps: AppDeps): FastifyPluginAsync {
             name: model.name,
             label: model.label,
             default: model === deps.registry.defaultModel,
+            preview: backend.kind === 'builtin',
             modes: [...model.modes],
             backend: { kind: backend.kind, label: backend.label },
             defaults: {
@@ -57,7 +60,7 @@ export function modelRoutes(deps: AppDeps): FastifyPluginAsync {
             },
             limits: { maxWidth: caps.maxWidth, maxHeight: caps.maxHeight, maxSteps: caps.maxSteps, maxImages: caps.maxBatch },
             samplers: [...caps.samplers],
-            capabilities: { controlnet: [...(caps.controlnet ?? [])], guidanceImages: caps.guidanceImages ?? 0 },
+            capabilities: { controlnet: [...(caps.controlnet ?? [])], guidanceImages: caps.guidanceImages ?? 0, hiresFix: caps.hiresFix },
             loras: [...(model.loras ?? [])],
           };
         }),

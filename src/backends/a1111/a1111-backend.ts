@@ -108,6 +108,8 @@ export function createA1111Backend(options: A1111BackendOptions): Backend {
     maxBatch: options.maxBatch ?? 8,
     cancel: true,
     preview: true,
+    // txt2img's enable_hr (a1111-payload.ts); img2img has none, and hires fix is refused there.
+    hiresFix: true,
     controlnet: Object.freeze(controlnetTypesOf(controlnetModels)),
   });
 

@@ -5,10 +5,12 @@ import { seedForImage, type JobSpec } from '../../jobs/job-spec.js';
 import { appliedLoras } from '../../jobs/loras.js';
 import { prepareConditioning } from './conditioning.js';
 import { prepareReference, renderImg2Img } from './img2img.js';
-import { decodeLatentToPng, toRgb8 } from './latent-decode.js';
+import { hiresFix } from './hires-fix.js';
+import { decodeLatentToRgb, encodeRgbPng, toRgb8 } from './latent-decode.js';
 import { denoise } from './latent-render.js';
 import { createLivePreviews, type LivePreviews, type PreviewEncoder, type PreviewPolicy } from './live-preview.js';
 import { tintForLoras } from './lora-tint.js';
+import { stampPreviewMark } from './preview-mark.js';
 import { promptTarget } from './prompt-target.js';
 import type { Latent } from './target-field.js';
 import { renderVideo } from './render-video.js';
@@ -22,6 +24,8 @@ const CAPABILITIES: BackendCapabilities = Object.freeze({
   maxBatch: 8,
   cancel: true,
   preview: true,
+  // A real second pass (hires-fix.ts), on text-to-image as in AUTOMATIC1111.
+  hiresFix: true,
   // Cheap stand-ins (conditioning.ts): visible and deterministic, no model weights.
   controlnet: CONTROLNET_TYPES,
   guidanceImages: MAX_GUIDANCE_IMAGES,
@@ -45,6 +49,7 @@ function assertSupported(spec: JobSpec): void {
   }
   if (!(spec.steps >= 1 && spec.steps <= CAPABILITIES.maxSteps)) fail(`The preview renderer cannot run ${spec.steps} steps`);
   if (!(spec.numImages >= 1 && spec.numImages <= CAPABILITIES.maxBatch)) fail(`The preview renderer cannot render ${spec.numImages} images`);
+  if (spec.hiresFix && spec.mode !== 't2i') fail(`The preview renderer runs hires fix on text-to-image only, not ${spec.mode}`);
   // Configuration refuses these for builtin models; a remote model run by a builtin worker can still carry them.
   const { checkpoint, vae, clipSkip } = spec.backendSettings ?? {};
   if (checkpoint !== undefined || vae !== undefined || (clipSkip ?? 1) > 1) fail('The preview renderer has no checkpoint, VAE or text encoder layers to set');
@@ -56,7 +61,10 @@ function assertSupported(spec: JobSpec): void {
   }
 }
 
-/** Renders one text-to-image output; depends only on the spec's content and `seed`, never on batch position. */
+/**
+ * Renders one text-to-image output, with hires fix's second pass when the spec asks for it,
+ * and stamps the PREVIEW mark; depends only on the spec's content and `seed`, never on batch position.
+ */
 async function renderImage(
   spec: JobSpec,
   seed: number,
@@ -66,8 +74,10 @@ async function renderImage(
   onLatent: ((current: Latent) => void) | undefined,
 ): Promise<Buffer> {
   const target = condition(promptTarget(spec, seed));
-  const latent = await denoise(target, { steps: spec.steps, sampler: spec.sampler, cfgScale: spec.cfgScale, seed, signal, onStep, onLatent });
-  return decodeLatentToPng(latent, spec.width, spec.height);
+  const sampling = { steps: spec.steps, sampler: spec.sampler, cfgScale: spec.cfgScale, seed, signal, onStep, onLatent };
+  const latent = spec.hiresFix ? await hiresFix(target, spec.width, spec.height, sampling) : await denoise(target, sampling);
+  const rgb = await decodeLatentToRgb(latent, spec.width, spec.height);
+  return encodeRgbPng(stampPreviewMark(rgb, spec.width, spec.height), spec.width, spec.height);
 }
 
 /**
@@ -75,7 +85,8 @@ async function renderImage(
  * of the latent being denoised (the sampler's current state, decoded small) over the whole batch.
  */
 async function renderImages(spec: JobSpec, ctx: GenerateContext, previews: LivePreviews | undefined): Promise<GeneratedImage[]> {
-  const totalSteps = spec.steps * spec.numImages;
+  // Hires fix samples twice: the first pass, then the refinement at full size.
+  const totalSteps = spec.steps * spec.numImages * (spec.hiresFix ? 2 : 1);
   let step = 0;
   const onStep = () => ctx.onProgress({ step: (step += 1), totalSteps });
   // Reads the latent into fresh bytes only when a preview is due; `step` is already this step's.
@@ -98,6 +109,9 @@ async function renderImages(spec: JobSpec, ctx: GenerateContext, previews: LiveP
   return images;
 }
 
+/** What the run view and GET /api/models show for this backend: it says what its pictures are. */
+export const PREVIEW_RENDERER_LABEL = 'Atelier preview renderer (built-in, no model weights; outputs are marked PREVIEW)';
+
 export interface BuiltinBackendOptions {
   /** How often live previews may be sent (default: every 200 ms at most, 8 per job, 256 px). */
   readonly previewPolicy?: PreviewPolicy;
@@ -111,7 +125,10 @@ export interface BuiltinBackendOptions {
  * The built-in preview renderer: a deterministic CPU backend with no model weights, so a fresh
  * install can serve real jobs end to end. The prompt shapes palette and composition, the seed
  * varies the layout, and the same spec (and inputs) always yields byte-identical outputs:
- * PNGs for t2i and i2i, one H.264 MP4 for t2v, i2v and ti2v. LoRAs tint the picture (or a
+ * PNGs for t2i and i2i, one H.264 MP4 for t2v, i2v and ti2v. Every image and video frame
+ * carries a small "PREVIEW" mark in its bottom-right corner (preview-mark.ts), so its
+ * pictures are never mistaken for a model's. Hires fix (t2i) runs a real second pass:
+ * half-size first pass, upscale, refinement at full size (hires-fix.ts). LoRAs tint the picture (or a
  * video's prompt scenes) a little, per name (lora-tint.ts). With `onPreview` it also sends
  * a few small JPEG previews while it works (live-preview.ts); they only read the render's
  * state, so outputs are the same with or without them.
@@ -126,7 +143,7 @@ export function createBuiltinBackend(options: BuiltinBackendOptions = {}): Backe
   };
   return {
     kind: 'builtin',
-    label: 'Atelier preview renderer (built-in, no model weights)',
+    label: PREVIEW_RENDERER_LABEL,
     capabilities: CAPABILITIES,
     async generate(spec: JobSpec, ctx: GenerateContext): Promise<GeneratedOutput[]> {
       assertSupported(spec);

@@ -3,6 +3,7 @@ import type { JobSpec } from '../../jobs/job-spec.js';
 import { centerCropTo } from '../../media/image/center-crop.js';
 import { decodeLatentToRgb, encodeRgbPng, encodeRgbToLatent } from './latent-decode.js';
 import { denoiseFromImage } from './latent-img2img.js';
+import { stampPreviewMark } from './preview-mark.js';
 import { latentSize, promptTarget } from './prompt-target.js';
 import type { Latent } from './target-field.js';
 
@@ -38,8 +39,9 @@ export async function prepareReference(bytes: Buffer, width: number, height: num
  * toward the prompt (see `denoiseFromImage`); because the latent is 1/4 size, the decode then
  * restores the reference's full-resolution detail in proportion to what denoising keeps:
  * `output = reference · (1 − d) + decoded · d` with d = denoise strength. So denoise 0 returns
- * the center-cropped reference exactly and denoise 1 the prompt's picture (with the faint
- * trace of the reference that SD's img2img also keeps at strength 1).
+ * the center-cropped reference exactly (but for the PREVIEW mark every output carries) and
+ * denoise 1 the prompt's picture (with the faint trace of the reference that SD's img2img
+ * also keeps at strength 1).
  */
 export async function renderImg2Img(
   spec: JobSpec,
@@ -68,5 +70,5 @@ export async function renderImg2Img(
   // One pass over the full-resolution pixels (about 10 ms for 1024²); libvips' blend modes
   // would quantise the weight to 8 bits, and d = 0 must give the reference byte for byte.
   for (let i = 0; i < out.length; i += 1) out[i] = Math.round(ref[i]! + (decoded[i]! - ref[i]!) * denoiseStrength);
-  return encodeRgbPng(out, spec.width, spec.height);
+  return encodeRgbPng(stampPreviewMark(out, spec.width, spec.height), spec.width, spec.height);
 }

@@ -22,14 +22,9 @@ function upsample(latent: Latent, width: number, height: number): sharp.Sharp {
 }
 
 /**
- * The "VAE decode": upsamples the latent to the requested size with a smooth cubic kernel and
- * encodes a PNG, all inside libvips so no JavaScript touches full-resolution pixels.
+ * The "VAE decode": upsamples the latent to the requested size with a smooth cubic kernel, in
+ * libvips, to raw 8-bit RGB (`width * height * 3` bytes) for the PREVIEW mark, blends and frames.
  */
-export async function decodeLatentToPng(latent: Latent, width: number, height: number): Promise<Buffer> {
-  return encodePng(upsample(latent, width, height));
-}
-
-/** The same decode to raw 8-bit RGB (`width * height * 3` bytes), for callers that blend or animate. */
 export async function decodeLatentToRgb(latent: Latent, width: number, height: number): Promise<Buffer> {
   return upsample(latent, width, height).raw().toBuffer();
 }

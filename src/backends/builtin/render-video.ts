@@ -10,6 +10,7 @@ import { guidedPrediction } from './latent-render.js';
 import type { LivePreviews } from './live-preview.js';
 import { tintForLoras } from './lora-tint.js';
 import { deriveSeed } from './prng.js';
+import { stampPreviewMark } from './preview-mark.js';
 import { promptTarget } from './prompt-target.js';
 import { cameraPath, composeFrame } from './video-motion.js';
 
@@ -46,7 +47,8 @@ async function inputFrame(bytes: Buffer | undefined, name: 'start' | 'end', spec
  * Renders a video job to `{workDir}/0.mp4`. Frame 0 is the center-cropped start image (i2v,
  * ti2v) or a seeded scene of the prompt (t2v); the frames then cross-fade toward the end image
  * when there is one (ending exactly on it), or else toward a second seeded scene of the prompt,
- * while a seeded camera pushes in and pans. Frames are produced one at a time as ffmpeg takes
+ * while a seeded camera pushes in and pans. Every frame carries the PREVIEW mark (outside the
+ * camera's motion, so it stays put). Frames are produced one at a time as ffmpeg takes
  * them, one progress event each; the same spec and inputs give the same MP4 bytes. `previews`
  * (when the caller wants live previews) is offered each frame as it is rendered.
  *
@@ -71,7 +73,7 @@ export async function renderVideo(spec: JobSpec, ctx: GenerateContext, previews?
     for (let index = 0; index < frameCount; index += 1) {
       if (ctx.signal.aborted) throw new CanceledError();
       const t = frameCount === 1 ? 0 : index / (frameCount - 1);
-      const frame = composeFrame(first, last, drift * smoothstep(t), camera(t), width, height);
+      const frame = stampPreviewMark(composeFrame(first, last, drift * smoothstep(t), camera(t), width, height), width, height);
       ctx.onProgress({ step: index + 1, totalSteps: frameCount });
       // A fresh buffer per frame that nothing writes to again, so no copy is needed.
       previews?.offer(index + 1, frameCount, () => ({ data: frame, width, height }));

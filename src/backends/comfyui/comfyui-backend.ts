@@ -89,6 +89,8 @@ export function createComfyUIBackend(options: ComfyUIBackendOptions): Backend {
     maxBatch: options.maxBatch ?? 8,
     cancel: true,
     preview: true,
+    // No template binds a second pass (hires_fix): refused rather than ignored.
+    hiresFix: false,
   });
 
   async function run(spec: JobSpec, template: WorkflowTemplate, ctx: GenerateContext, signal: AbortSignal, previews: PreviewRelay | undefined): Promise<GeneratedOutput[]> {

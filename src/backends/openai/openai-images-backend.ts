@@ -73,6 +73,8 @@ export function createOpenAIImagesBackend(options: OpenAIImagesBackendOptions): 
     maxBatch: options.maxBatch ?? 8,
     cancel: true,
     preview: false,
+    // The Images API has no second pass.
+    hiresFix: false,
   });
 
   const post = (path: string, encoded: EncodedBody, deadline: number, signal: AbortSignal): Promise<HttpResponse> =>

@@ -14,6 +14,8 @@ export interface RemoteBackendSettings {
   readonly maxBatch?: number;
   readonly cancel?: boolean;
   readonly preview?: boolean;
+  /** The workers can run hires fix (builtin and a1111 workers can); default false. */
+  readonly hiresFix?: boolean;
   /** Guided generation the workers can do (seed 002); default none. */
   readonly controlnet?: readonly ControlNetType[];
   readonly guidanceImages?: number;
@@ -29,6 +31,7 @@ export const REMOTE_DEFAULT_CAPABILITIES: BackendCapabilities = Object.freeze({
   maxBatch: 8,
   cancel: true,
   preview: true,
+  hiresFix: false,
   controlnet: Object.freeze([]),
   guidanceImages: 0,
 });
@@ -50,6 +53,7 @@ export function remoteBackendInfo(name: string, settings: RemoteBackendSettings)
     maxBatch: settings.maxBatch ?? d.maxBatch,
     cancel: settings.cancel ?? d.cancel,
     preview: settings.preview ?? d.preview,
+    hiresFix: settings.hiresFix ?? d.hiresFix,
     controlnet: Object.freeze([...(settings.controlnet ?? d.controlnet ?? [])]),
     guidanceImages: settings.guidanceImages ?? d.guidanceImages ?? 0,
   });

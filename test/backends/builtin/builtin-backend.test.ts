@@ -2,6 +2,8 @@ import { describe, it, expect } from 'vitest';
 import sharp from 'sharp';
 import type { GeneratedImage, Progress } from '../../../src/backends/backend.js';
 import { createBuiltinBackend } from '../../../src/backends/builtin/builtin-backend.js';
+import { previewMarkBox } from '../../../src/backends/builtin/preview-mark.js';
+import { psnr } from '../../../src/media/image/similarity.js';
 import { CanceledError, UnrecoverableError } from '../../../src/errors/signals.js';
 import type { JobSpec } from '../../../src/jobs/job-spec.js';
 
@@ -47,7 +49,7 @@ describe('builtin preview backend', () => {
   it('declares its identity and capabilities', () => {
     const backend = createBuiltinBackend();
     expect(backend.kind).toBe('builtin');
-    expect(backend.label).toBe('Atelier preview renderer (built-in, no model weights)');
+    expect(backend.label).toBe('Atelier preview renderer (built-in, no model weights; outputs are marked PREVIEW)');
     expect(backend.capabilities).toEqual({
       modes: ['t2i', 'i2i', 't2v', 'i2v', 'ti2v'],
       samplers: ['Euler', 'Euler a', 'DPM++ 2M', 'DPM++ 2M Karras', 'DDIM'],
@@ -57,6 +59,7 @@ describe('builtin preview backend', () => {
       maxBatch: 8,
       cancel: true,
       preview: true,
+      hiresFix: true,
       controlnet: ['canny', 'depth', 'pose', 'scribble', 'lineart'],
       guidanceImages: 4,
     });
@@ -164,4 +167,71 @@ describe('builtin preview backend', () => {
     const meta = await sharp(image!.data).metadata();
     expect([meta.width, meta.height]).toEqual([1024, 1024]);
   });
+
+  it('stamps the PREVIEW mark in the bottom-right corner: white letters on a dark box', async () => {
+    const [image] = await render(spec({ width: 512, height: 384 }));
+    const { data } = await decode(image!.data);
+    const box = previewMarkBox(512, 384);
+    let ink = 0;
+    for (let y = box.top; y < box.top + box.height; y += 1) {
+      for (let x = box.left; x < box.left + box.width; x += 1) {
+        const px = [...data.subarray((y * 512 + x) * 3, (y * 512 + x) * 3 + 3)];
+        // Ink is 90% white (≥ 230 over anything); the box keeps 40% of what is under it (≤ 102).
+        if (px.every((c) => c >= 230)) ink += 1;
+        else expect(Math.max(...px), `pixel ${x},${y}`).toBeLessThanOrEqual(102);
+      }
+    }
+    expect(ink).toBe(111); // the letter cells of PREVIEW at one font pixel per pixel
+  });
+
+  describe('hires fix', () => {
+    const W = 512;
+    const H = 384;
+    /** Raw RGB with the bottom-right corner (where the marks are) blacked out, to compare pictures. */
+    const picture = async (png: Buffer, width = W, height = H) => {
+      const rgb = await sharp(png).resize(W, H, { kernel: 'cubic' }).raw().toBuffer();
+      const box = previewMarkBox(width, height);
+      const [left, top] = [Math.floor((box.left * W) / width) - 8, Math.floor((box.top * H) / height) - 8];
+      for (let y = top; y < H; y += 1) rgb.fill(0, (y * W + left) * 3, (y + 1) * W * 3);
+      return rgb;
+    };
+
+    it('runs a second pass: twice the steps, reported as one progress run over the batch', async () => {
+      const events: Progress[] = [];
+      await render(spec({ hiresFix: true, steps: 5, numImages: 2, width: 256, height: 192 }), (p) => events.push(p));
+      expect(events).toEqual(Array.from({ length: 20 }, (_, i) => ({ step: i + 1, totalSteps: 20 })));
+    });
+
+    it('refines the upscaled first pass toward the full-size picture, byte-identically on a re-run', async () => {
+      const [hires] = await render(spec({ hiresFix: true, width: W, height: H, steps: 12 }));
+      const [again] = await render(spec({ hiresFix: true, width: W, height: H, steps: 12 }));
+      const [plain] = await render(spec({ width: W, height: H, steps: 12 }));
+      // The first pass alone: the same picture at half the size, upscaled.
+      const [half] = await render(spec({ width: W / 2, height: H / 2, steps: 12 }));
+      expect(hires!.data.equals(again!.data)).toBe(true);
+      expect(hires!.data.equals(plain!.data)).toBe(false);
+      expect([hires!.width, hires!.height]).toEqual([W, H]);
+      const full = await picture(plain!.data);
+      const refined = psnr(await picture(hires!.data), full, W, H);
+      const upscaled = psnr(await picture(half!.data, W / 2, H / 2), full, W, H);
+      // The second pass restores the detail the upscale lost.
+      expect(refined).toBeGreaterThan(upscaled + 10);
+    });
+
+    it('stops with CanceledError during the second pass', async () => {
+      const controller = new AbortController();
+      const events: Progress[] = [];
+      const run = render(spec({ hiresFix: true, steps: 6, width: 256, height: 256 }), (p) => {
+        events.push(p);
+        if (p.step === 9) controller.abort();
+      }, controller.signal);
+      await expect(run).rejects.toBeInstanceOf(CanceledError);
+      expect(events).toHaveLength(9);
+    });
+
+    it('is refused outside text-to-image', async () => {
+      await expect(render(spec({ mode: 'i2i', hiresFix: true }))).rejects.toMatchObject({ name: 'UnrecoverableError', code: 'capability_unsupported' });
+    });
+  });
 });
+

@@ -4,6 +4,7 @@ import type { GenerateInputs, GeneratedImage, Progress } from '../../../src/back
 import { createBuiltinBackend } from '../../../src/backends/builtin/builtin-backend.js';
 import { CanceledError } from '../../../src/errors/signals.js';
 import type { JobSpec } from '../../../src/jobs/job-spec.js';
+import { stampPreviewMark } from '../../../src/backends/builtin/preview-mark.js';
 import { centerCropTo } from '../../../src/media/image/center-crop.js';
 import { psnr, ssim } from '../../../src/media/image/similarity.js';
 
@@ -74,9 +75,9 @@ describe('builtin image-to-image', () => {
     return rgbOf(image!.data);
   };
 
-  it('returns the center-cropped reference at denoise 0', async () => {
+  it('returns the center-cropped reference, with the PREVIEW mark, at denoise 0', async () => {
     const rgb = await outputRgb(spec({ denoiseStrength: 0 }));
-    expect(maxAbsDiff(rgb, cropped)).toBeLessThanOrEqual(2);
+    expect(maxAbsDiff(rgb, stampPreviewMark(Buffer.from(cropped), W, H))).toBeLessThanOrEqual(2);
   });
 
   it('keeps the reference with the exact-copy parameters (denoise 0.05, CFG 1, 6 steps, empty prompt)', async () => {

@@ -5,6 +5,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GenerateInputs, GeneratedVideo, Progress } from '../../../src/backends/backend.js';
 import { createBuiltinBackend } from '../../../src/backends/builtin/builtin-backend.js';
+import { previewMarkBox } from '../../../src/backends/builtin/preview-mark.js';
 import { CanceledError } from '../../../src/errors/signals.js';
 import type { JobSpec } from '../../../src/jobs/job-spec.js';
 import { centerCropTo } from '../../../src/media/image/center-crop.js';
@@ -111,6 +112,25 @@ describe('builtin video', () => {
     const [image] = await createBuiltinBackend().generate(spec({ mode: 't2i' }), { signal: new AbortController().signal, onProgress: () => {} });
     if (image?.kind !== 'image') throw new Error('expected an image');
     expect(psnr(first!, await sharp(image.data).raw().toBuffer(), W, H)).toBeGreaterThan(35);
+  });
+
+  it('marks every frame PREVIEW in the same corner, over an i2v start image too', async () => {
+    const { video } = await render(spec({ mode: 'i2v', numFrames: 6 }), { start: await solid('#808080') });
+    const box = previewMarkBox(W, H);
+    for (const frame of await decodeFrames(video.file, W, H)) {
+      let bright = 0;
+      let dark = 0;
+      for (let y = box.top; y < box.top + box.height; y += 1) {
+        for (let x = box.left; x < box.left + box.width; x += 1) {
+          const luma = frame[(y * W + x) * 3]!;
+          if (luma > 200) bright += 1;
+          else if (luma < 90) dark += 1;
+        }
+      }
+      // H.264 blurs the letters' edges a little: about 111 white cells on a dark box.
+      expect(bright).toBeGreaterThan(60);
+      expect(dark).toBeGreaterThan(box.width * box.height * 0.5);
+    }
   });
 
   it('defaults to 48 frames at 16 fps', async () => {

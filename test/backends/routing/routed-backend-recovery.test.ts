@@ -17,7 +17,7 @@ function restartable() {
   const backend: Backend = {
     kind: 'fake',
     label: 'comfy #1',
-    capabilities: { modes: ['t2i'], samplers: ['Euler'], maxWidth: 64, maxHeight: 64, maxSteps: 10, maxBatch: 1, cancel: true, preview: false },
+    capabilities: { modes: ['t2i'], samplers: ['Euler'], maxWidth: 64, maxHeight: 64, maxSteps: 10, maxBatch: 1, cancel: true, preview: false, hiresFix: false },
     async generate() {
       state.calls += 1;
       if (!state.up || state.failJobs) throw new RetryableError('ECONNREFUSED', 'backend_failed');

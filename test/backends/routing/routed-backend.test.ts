@@ -18,7 +18,7 @@ function fake(name: string, behave: Fake['behave'] = async () => []): Fake {
   const backend: Fake = {
     kind: 'fake',
     label: name,
-    capabilities: { modes: ['t2i'], samplers: ['Euler'], maxWidth: 64, maxHeight: 64, maxSteps: 10, maxBatch: 1, cancel: true, preview: false },
+    capabilities: { modes: ['t2i'], samplers: ['Euler'], maxWidth: 64, maxHeight: 64, maxSteps: 10, maxBatch: 1, cancel: true, preview: false, hiresFix: false },
     calls: 0,
     behave,
     healthy: true,

@@ -4,8 +4,9 @@ import { useReducer, useState } from 'react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { JsonEditor, parseBody } from '../../../web/src/features/generate/json-editor';
 import { ModeTabs } from '../../../web/src/features/generate/mode-tabs';
+import { ModelFields } from '../../../web/src/features/generate/model-fields';
 import { formReducer, INITIAL_FORM } from '../../../web/src/features/generate/form-state';
-import type { Tab } from '../../../web/src/features/generate/models';
+import type { ModelInfo, Tab } from '../../../web/src/features/generate/models';
 import { SeedField } from '../../../web/src/features/generate/seed-field';
 import { CostEstimateView } from '../../../web/src/features/generate/cost-estimate';
 import { GuidanceUploader } from '../../../web/src/features/uploads/guidance-uploader';
@@ -146,3 +147,28 @@ describe('cost estimate', () => {
     expect(cost.textContent).not.toContain('Frames');
   });
 });
+
+describe('ModelFields: hires fix', () => {
+  const preview: ModelInfo = {
+    name: 'preview',
+    label: 'Preview',
+    default: true,
+    modes: ['t2i', 'i2i'],
+    defaults: { width: 1024, height: 1024, steps: 30, cfgScale: 7.5, sampler: 'Euler' },
+    limits: { maxWidth: 2048, maxHeight: 2048, maxSteps: 150, maxImages: 8 },
+    samplers: ['Euler'],
+    capabilities: { controlnet: [], guidanceImages: 0, hiresFix: true },
+  };
+  const fields = (tab: Tab, model: ModelInfo) => {
+    cleanup();
+    render(<ModelFields form={{ ...INITIAL_FORM, tab, model: model.name }} models={[model]} model={model} dispatch={() => undefined} />);
+    return screen.queryByRole('checkbox', { name: /Hires fix/ });
+  };
+
+  it('is offered on text-to-image by a model that runs it, and nowhere else', () => {
+    expect(fields('t2i', preview)).not.toBeNull();
+    expect(fields('i2i', preview)).toBeNull();
+    expect(fields('t2i', { ...preview, capabilities: { controlnet: [], guidanceImages: 0, hiresFix: false } })).toBeNull();
+  });
+});
+

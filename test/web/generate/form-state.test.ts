@@ -28,6 +28,10 @@ describe('form reducer', () => {
   it('drops conditioning the new model cannot take', () => {
     const form = { ...init(), guidance: [ready('g1'), ready('g2')] };
     expect(applyModel(form, MODELS[1]!, MODELS[0]).guidance).toEqual([]);
+    // A model whose backend has no second pass turns hires fix off rather than send it to be refused.
+    const noHires = { ...MODELS[1]!, capabilities: { controlnet: [], guidanceImages: 0, hiresFix: false } };
+    expect(applyModel({ ...form, hiresFix: true }, noHires, MODELS[0]).hiresFix).toBe(false);
+    expect(applyModel({ ...form, hiresFix: true }, MODELS[1]!, MODELS[0]).hiresFix).toBe(true);
     expect(applyModel({ ...form, controlImage: ready('c'), controlType: 'canny' }, MODELS[0]!, MODELS[1]).controlImage).toBeUndefined();
   });
 

@@ -28,6 +28,14 @@ describe('form → request body', () => {
     expect(formToBody({ ...withRef, reference: { ...ready('u1'), status: 'uploading', progress: 0.2 } })).not.toHaveProperty('reference_image');
   });
 
+  it('sends hires_fix from the text-to-image tab only (the server refuses it elsewhere)', () => {
+    const t2i = init({ prompt: 'a fox', hiresFix: true });
+    expect(formToBody(t2i)).toMatchObject({ hires_fix: true });
+    const i2i = { ...formReducer(t2i, { type: 'tab', tab: 'i2i', models: MODELS }), reference: ready('r') };
+    expect(formToBody(i2i)).not.toHaveProperty('hires_fix');
+    expect(draftBody({ mode: 'i2i', params: { prompt: 'x', hires_fix: true } }, 1024)).not.toHaveProperty('hires_fix');
+  });
+
   it('video: text-to-video without frames, image-to-video with a start frame; no image-only fields', () => {
     const video = formReducer(init({ prompt: 'waves' }), { type: 'tab', tab: 'video', models: MODELS });
     const t2v = requestFor({ ...video, durationSeconds: 2, fps: 8 }, MODELS[2]);

@@ -47,7 +47,7 @@ export function costInputFor(form: FormState, model: ModelInfo): CostInput | und
     steps: form.steps,
     numImages: video ? 1 : form.numImages,
     ...(numFrames !== undefined ? { numFrames } : {}),
-    hiresFix: !video && form.hiresFix,
+    hiresFix: form.tab === 't2i' && form.hiresFix,
     controlnetCount: !video && readyRef(form.controlImage) && form.controlType ? 1 : 0,
     guidanceImageCount: images.filter((slot) => slot !== undefined).length,
   };

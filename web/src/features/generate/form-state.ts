@@ -110,6 +110,7 @@ export function applyModel(form: FormState, model: ModelInfo, previous?: ModelIn
     numImages: clamp(form.numImages, 1, model.limits.maxImages),
     // Conditioning the model cannot take is dropped rather than sent to be refused.
     guidance: form.guidance.slice(0, caps.guidanceImages),
+    ...(caps.hiresFix ? {} : { hiresFix: false }),
     ...(caps.controlnet.length === 0 ? { controlImage: undefined, controlType: '' } : caps.controlnet.includes(form.controlType) ? {} : { controlType: caps.controlnet[0]! }),
   };
 }

@@ -2,13 +2,15 @@ import type { Dispatch } from 'react';
 import { ASPECT_RATIOS } from '../../../../src/jobs/aspect-ratio';
 import { Field, NumberField } from './fields';
 import type { FormAction, FormState } from './form-state';
-import { modelOptionText, modelsForTab, type ModelInfo } from './models';
+import { capabilitiesOf, modelOptionText, modelsForTab, type ModelInfo } from './models';
 
 /** Model, size and sampling: the settings every mode shares, bounded by the model. */
 export function ModelFields({ form, models, model, dispatch }: { form: FormState; models: readonly ModelInfo[]; model: ModelInfo | undefined; dispatch: Dispatch<FormAction> }) {
   const set = (patch: Parameters<typeof setPatch>[0]) => dispatch(setPatch(patch));
   const options = modelsForTab(models, form.tab);
   const video = form.tab === 'video';
+  // Hires fix is a text-to-image pass, offered only by models whose backend runs it.
+  const hiresFix = form.tab === 't2i' && capabilitiesOf(model).hiresFix;
   const maxSteps = model?.limits.maxSteps ?? 150;
   const maxImages = model?.limits.maxImages ?? 8;
   const samplers = model?.samplers ?? [form.sampler];
@@ -54,12 +56,14 @@ export function ModelFields({ form, models, model, dispatch }: { form: FormState
       {!video && (
         <>
           <NumberField label="Number of images" value={form.numImages} min={1} max={maxImages} step={1} hint={`1–${maxImages}`} onChange={(numImages) => set({ numImages })} />
-          <div className="field checkbox-field">
-            <label>
-              <input type="checkbox" checked={form.hiresFix} onChange={(event) => set({ hiresFix: event.target.checked })} /> Hires fix
-            </label>
-            <span className="hint">A second, sharper pass (about twice the cost)</span>
-          </div>
+          {hiresFix && (
+            <div className="field checkbox-field">
+              <label>
+                <input type="checkbox" checked={form.hiresFix} onChange={(event) => set({ hiresFix: event.target.checked })} /> Hires fix
+              </label>
+              <span className="hint">A second, sharper pass (about twice the cost)</span>
+            </div>
+          )}
         </>
       )}
     </div>

@@ -10,6 +10,8 @@ export interface ModelCapabilities {
   readonly controlnet: readonly string[];
   /** Most guidance images one job may carry; 0: none. */
   readonly guidanceImages: number;
+  /** Runs hires fix on text-to-image (a server that does not say accepted it). */
+  readonly hiresFix: boolean;
 }
 
 /** One entry of `GET /api/models`. */
@@ -55,7 +57,7 @@ export function modelOptionText(model: ModelInfo): string {
 
 /** Capabilities with the "none" defaults when the server does not say. */
 export function capabilitiesOf(model: ModelInfo | undefined): ModelCapabilities {
-  return { controlnet: model?.capabilities?.controlnet ?? [], guidanceImages: model?.capabilities?.guidanceImages ?? 0 };
+  return { controlnet: model?.capabilities?.controlnet ?? [], guidanceImages: model?.capabilities?.guidanceImages ?? 0, hiresFix: model?.capabilities?.hiresFix ?? true };
 }
 
 /** The model list, fetched once per page. */

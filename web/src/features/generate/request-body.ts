@@ -23,7 +23,7 @@ const COMMON = ['prompt', 'negative_prompt', 'model', 'aspect_ratio', 'steps', '
 const CONDITIONING = ['guidance_images', 'controlnet'];
 const TAB_FIELDS: Record<Tab, ReadonlySet<string>> = {
   t2i: new Set([...COMMON, 'num_images', 'hires_fix', ...CONDITIONING]),
-  i2i: new Set([...COMMON, 'num_images', 'hires_fix', 'reference_image', 'denoise_strength', 'exact_copy_mode', ...CONDITIONING]),
+  i2i: new Set([...COMMON, 'num_images', 'reference_image', 'denoise_strength', 'exact_copy_mode', ...CONDITIONING]),
   video: new Set([...COMMON, 'start_image', 'end_image', 'duration_seconds', 'fps']),
 };
 
@@ -40,10 +40,9 @@ export function formToBody(form: FormState, model?: ModelInfo): RequestBody {
   body.cfg_scale = form.cfgScale;
   body.sampler = form.sampler;
   body.seed = requestSeed(form);
-  if (form.tab !== 'video') {
-    body.num_images = form.numImages;
-    body.hires_fix = form.hiresFix;
-  }
+  if (form.tab !== 'video') body.num_images = form.numImages;
+  // Text-to-image only: the server refuses hires fix elsewhere (parameter_unsupported).
+  if (form.tab === 't2i') body.hires_fix = form.hiresFix;
   if (form.tab === 'i2i') {
     const reference = readyRef(form.reference);
     if (reference) body.reference_image = reference;
@@ -211,7 +210,8 @@ export function draftBody(draft: Draft, baseResolution?: number): RequestBody {
   if (body.priority === 0) delete body.priority;
   if (draft.mode !== 'video') delete body.fps;
   if (draft.mode !== 'i2i') for (const key of ['denoise_strength', 'exact_copy_mode', 'reference_image']) delete body[key];
-  if (draft.mode === 'video') for (const key of ['num_images', 'hires_fix']) delete body[key];
+  if (draft.mode === 'video') delete body.num_images;
+  if (draft.mode !== 't2i') delete body.hires_fix;
   if (draft.reference) body.reference_image = { asset_id: draft.reference.assetId };
   return body;
 }
