@@ -151,9 +151,24 @@ describe('Prefer: wait over a real socket', () => {
     await t?.close();
   });
 
-  it('a client that disconnects while waiting does not cancel the run: it still succeeds', async () => {
+  it('a client that disconnects while waiting does not cancel the run: it still succeeds, and its waiter is gone', async () => {
     const api = apiClient(t, token);
     const before = held.started;
+    // Count the per-run subscriptions on the event bus (the runner's '*' one is older).
+    const events = t.server.events;
+    const subscribe = events.subscribe;
+    let live = 0;
+    events.subscribe = (jobId, listener) => {
+      if (jobId === '*') return subscribe(jobId, listener);
+      live++;
+      const off = subscribe(jobId, listener);
+      let done = false;
+      return () => {
+        if (!done) live--;
+        done = true;
+        off();
+      };
+    };
     const req = httpRequest(`${t.url}${T2I}`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', prefer: 'wait=60' },
@@ -166,8 +181,14 @@ describe('Prefer: wait over a real socket', () => {
     await held.waitForStarted(before + 1);
     const runId = (await api.get('/api/runs?limit=1')).body.runs[0].runId as string;
     expect((await api.status(runId)).body.status).toBe('running');
+    expect(live).toBe(1);
     req.destroy();
     expect(await outcome).toMatch(/^gone/);
+    const deadline = Date.now() + 5_000;
+    while (live > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    events.subscribe = subscribe;
+    expect(live).toBe(0);
+    expect((await api.status(runId)).body.status).toBe('running');
     held.release();
     const done = await api.waitFor(runId);
     expect(done.status).toBe('succeeded');

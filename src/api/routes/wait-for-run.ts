@@ -38,6 +38,8 @@ export function createRunWaits(app: FastifyInstance, deps: Pick<AppDeps, 'events
         void reply.header('connection', 'close');
         return { job, clientGone: false };
       }
+      // Gone while the job was being submitted: its 'close' has already been emitted.
+      if (reply.raw.destroyed || reply.raw.socket?.destroyed === true) return { clientGone: true };
       const controller = new AbortController();
       let clientGone = false;
       const onClose = () => {
