@@ -68,11 +68,28 @@ async function migrateOrClose(db: Kysely<Database>, schema: string | undefined):
   }
 }
 
+/** How often a migration that lost a race with another schema's DROP is tried again. */
+const MIGRATION_ATTEMPTS = 5;
+
 async function migrate(db: Kysely<Database>, schema: string | undefined): Promise<void> {
   const migrator = new Migrator({ db, provider: migrationProvider, ...(schema !== undefined ? { migrationTableSchema: schema } : {}) });
-  const { error, results } = await migrator.migrateToLatest();
+  let { error, results } = await migrator.migrateToLatest();
+  for (let attempt = 1; error && attempt < MIGRATION_ATTEMPTS && otherSchemaDropped(error, schema); attempt++) {
+    ({ error, results } = await migrator.migrateToLatest());
+  }
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
     throw new Error(`Database migration ${failed} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
+}
+
+/**
+ * Kysely's Migrator looks for its own tables by introspecting every schema of the database,
+ * and PostgreSQL fails that query (3F000, `schema "…" does not exist`) when another schema is
+ * dropped while it runs — another deployment or test suite sharing the database. The failed
+ * round changed nothing (a migration runs in its own transaction), so it is tried again.
+ */
+function otherSchemaDropped(error: unknown, schema: string | undefined): boolean {
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  return code === '3F000' && typeof message === 'string' && !message.includes(`"${schema ?? 'public'}"`);
 }
