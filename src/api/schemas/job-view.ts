@@ -32,6 +32,9 @@ export const AssetView = Type.Object(
     metadata: Type.Object({}, { additionalProperties: true, description: 'SPEC §4 metadata (snake_case keys)' }),
     evaluations: EvaluationsView,
     urlExpiresAt: Type.String(),
+    expiresAt: Type.Union([Type.String(), Type.Null()], {
+      description: 'When this workspace item is deleted (WORKSPACE_TTL_HOURS after it was made, 24 h by default); null once saved to the library, which never expires',
+    }),
     createdAt: Type.String(),
   },
   { additionalProperties: false },

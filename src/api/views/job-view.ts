@@ -35,6 +35,7 @@ export async function toAssetView(asset: AssetRow, links: MediaLinks, evaluation
     metadata: JSON.parse(asset.metadata) as Record<string, unknown>,
     evaluations,
     urlExpiresAt: links.expiresAt.toISOString(),
+    expiresAt: iso(asset.expires_at),
     createdAt: iso(asset.created_at)!,
   };
 }

@@ -96,6 +96,22 @@ describe('History page', () => {
     expect(JSON.parse(sessionStorage.getItem('atelier.history-ids')!)).toHaveLength(30);
   });
 
+  it('shows how long each workspace item has left ("expires in N h"); library items never expire', async () => {
+    const soon = new Date(Date.now() + 5.5 * 3_600_000).toISOString();
+    fakeApi(({ url }) => {
+      if (url.pathname !== '/api/images/history') return undefined;
+      const images = url.searchParams.get('collection') === 'library' ? [item(100, { collection: 'library' })] : [item(1, { expiresAt: soon }), item(2, { expiresAt: new Date(Date.now() + 20 * 60_000).toISOString() })];
+      return { body: { images, total: images.length, page: 1, perPage: 24 } };
+    });
+    render(<HistoryPage />);
+    await waitFor(() => expect(links()).toHaveLength(2));
+    expect(within(links()[0]!).getByText('expires in 5 h')).toBeTruthy();
+    expect(within(links()[1]!).getByText('expires in 19 min')).toBeTruthy();
+    fireEvent.click(within(screen.getByRole('radiogroup', { name: 'Collection' })).getByRole('radio', { name: 'Library' }));
+    await waitFor(() => expect(links().map((a) => a.getAttribute('href'))).toEqual(['/images/a100']));
+    expect(within(links()[0]!).queryByText(/expire/)).toBeNull();
+  });
+
   it('loads the next page when the sentinel scrolls into view', async () => {
     const { calls } = server(50);
     render(<HistoryPage />);

@@ -1,4 +1,5 @@
 import { Link } from '../../router';
+import { expiryText } from './expiry';
 import { tileSize, tileSource, type HistoryItem } from './history-api';
 
 /** The gallery grid: each item links to its detail page. */
@@ -21,6 +22,8 @@ export function GalleryItem({ item }: { item: HistoryItem }) {
   const src = tileSource(item);
   const { width, height } = tileSize(item);
   const prompt = item.prompt.trim() || '(no prompt)';
+  // Workspace items are deleted WORKSPACE_TTL_HOURS (24 h) after they were made; saved ones never.
+  const expiry = expiryText(item.expiresAt, Date.now());
   return (
     <Link href={`/images/${encodeURIComponent(item.id)}`} className="gallery-item" title={prompt}>
       {/* A square box reserved before the picture loads, so the grid never jumps. */}
@@ -36,6 +39,14 @@ export function GalleryItem({ item }: { item: HistoryItem }) {
         <span className="caption-prompt">{prompt}</span>
         <span className="caption-meta">
           {item.modelUsed} · <time dateTime={item.createdAt}>{dateFormat.format(new Date(item.createdAt))}</time>
+          {expiry && (
+            <>
+              {' · '}
+              <span className="caption-expiry" title={`Deleted at ${dateFormat.format(new Date(item.expiresAt!))} unless saved to the library`}>
+                {expiry}
+              </span>
+            </>
+          )}
         </span>
       </span>
     </Link>
