@@ -11,6 +11,7 @@ import type { LibraryService } from '../service/library-service.js';
 import type { UploadService } from '../service/upload-service.js';
 import type { Storage } from '../storage/storage.js';
 import type { UrlSigner } from '../storage/url-signer.js';
+import type { WebhookService } from '../webhooks/webhook-service.js';
 
 /** Everything the HTTP layer may use, wired once in main/. No route reaches past these. */
 export interface AppDeps {
@@ -28,6 +29,8 @@ export interface AppDeps {
   readonly registry: ModelRegistry;
   readonly backends: ReadonlyMap<string, BackendInfo>;
   readonly metrics: Metrics;
+  /** Webhook signing secrets and delivery records. */
+  readonly webhooks: WebhookService;
   /** Resolves when the database answers; used by /readyz. */
   readonly ping: () => Promise<void>;
 }

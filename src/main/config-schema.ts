@@ -274,6 +274,18 @@ export const ConfigSchema = Type.Object(
     ),
     /** Longest time POST /v1/images/generations waits for its job before answering 504. */
     syncTimeoutSeconds: Type.Number({ default: 300, minimum: 1 }),
+    /** Run webhooks (src/webhooks, README "Webhooks"). */
+    webhooks: Type.Object(
+      {
+        /** http, private and loopback webhook targets too: local development and tests only (SSRF). */
+        allowPrivate: Type.Boolean({ default: false }),
+        /** Time limit of one delivery attempt (connect, send, the receiver's answer). */
+        timeoutSeconds: Type.Number({ default: 10, minimum: 1, maximum: 300 }),
+        /** A delivery is retried with backoff (5 s doubling to 1 h) for this long, then given up. */
+        retryHours: Type.Number({ default: 24, minimum: 1, maximum: 720 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     /**
      * Browsers: the origins (`scheme://host[:port]`) whose pages may call the API, or `*` for
      * any (then without credentials). Empty: no CORS headers at all (src/api/plugins/cors.ts).

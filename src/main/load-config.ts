@@ -49,6 +49,8 @@ export const ENV_KEYS: Record<string, string> = {
   RETENTION_DAYS: 'retention.days',
   RETENTION_SWEEP_MINUTES: 'retention.sweepIntervalMinutes',
   RETENTION_ORPHAN_GRACE_HOURS: 'retention.orphanGraceHours',
+  WEBHOOK_ALLOW_PRIVATE: 'webhooks.allowPrivate',
+  WEBHOOK_TIMEOUT_SECONDS: 'webhooks.timeoutSeconds',
   CORS_ORIGINS: 'cors.origins',
 };
 

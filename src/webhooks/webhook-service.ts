@@ -21,7 +21,7 @@ export interface DeliveryView {
   readonly lastError: string | null;
   readonly deliveredAt: string | null;
   readonly createdAt: string;
-  readonly history: readonly { readonly attempt: number; readonly at: string; readonly durationMs: number; readonly status: number | null; readonly error: string | null }[];
+  readonly history: { readonly attempt: number; readonly at: string; readonly durationMs: number; readonly status: number | null; readonly error: string | null }[];
 }
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(Number(ms)).toISOString());

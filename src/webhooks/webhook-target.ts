@@ -1,6 +1,6 @@
 import { AtelierError } from '../errors/atelier-error.js';
 import { checkUrl, type ResolvedAddress } from '../net/safe-request.js';
-import { DEFAULT_WEBHOOK_EVENTS, formatWebhookEvents, type WebhookEvent } from './webhook-events.js';
+import { DEFAULT_WEBHOOK_EVENTS, formatWebhookEvents, WEBHOOK_EVENTS, type WebhookEvent } from './webhook-events.js';
 
 /** Where a run reports, as its record keeps it (`jobs.webhook_url`, `jobs.webhook_events`). */
 export interface WebhookTarget {
@@ -29,7 +29,8 @@ export function webhookProtocols(policy: Pick<WebhookUrlPolicy, 'allowPrivate'>)
  * records, or undefined when the request has no webhook. The URL gets the SSRF guard of every
  * server-side fetch (src/net): an https URL whose host name resolves to public addresses only,
  * unless `allowPrivate`. Errors are 422s naming the field: `url_refused`, `url_fetch_failed`
- * (the name does not resolve), `invalid_parameter` (`webhook_events` without a `webhook`).
+ * (the name does not resolve), `invalid_parameter` (`webhook_events` empty, or without a
+ * `webhook`). Events named twice count once.
  * Delivery checks the address again, since DNS may answer differently by then.
  *
  * @example await webhookTarget({ webhook: 'https://example.com/hook' }, { allowPrivate: false }) // { url, events: 'succeeded,failed,canceled' }
@@ -38,6 +39,9 @@ export async function webhookTarget(request: { webhook?: string; webhook_events?
   if (request.webhook === undefined) {
     if (request.webhook_events !== undefined) throw new AtelierError('invalid_parameter', 'Expected webhook_events only with a webhook URL, but the request has no webhook', { field: 'webhook_events' });
     return undefined;
+  }
+  if (request.webhook_events?.length === 0) {
+    throw new AtelierError('invalid_parameter', `Expected at least one of ${WEBHOOK_EVENTS.join(', ')} for webhook_events but received []`, { field: 'webhook_events' });
   }
   const signal = AbortSignal.timeout(RESOLVE_TIMEOUT_MS);
   try {

@@ -3,6 +3,7 @@ import { ASPECT_RATIOS } from '../../jobs/aspect-ratio.js';
 import { CONTROLNET_TYPES, MAX_CONTROLNET_UNITS, MAX_GUIDANCE_IMAGES } from '../../jobs/conditioning.js';
 import { MAX_SEED } from '../../jobs/job-spec.js';
 import { LORA_WEIGHT_MAX, LORA_WEIGHT_MIN, MAX_LORAS } from '../../jobs/loras.js';
+import { webhookFields } from './webhook.js';
 
 /**
  * The parameters every image request shares (seed 003 request shape, snake_case). Ranges
@@ -74,7 +75,7 @@ const conditioningFields = {
   ),
 };
 
-export const TextToImageBody = Type.Object({ ...imageParameterFields, ...conditioningFields }, { additionalProperties: false });
+export const TextToImageBody = Type.Object({ ...imageParameterFields, ...conditioningFields, ...webhookFields }, { additionalProperties: false });
 
 export const ImageToImageBody = Type.Object(
   {
@@ -85,6 +86,7 @@ export const ImageToImageBody = Type.Object(
     reference_strength: Type.Optional(Type.Number({ minimum: 0, maximum: 1, deprecated: true, description: 'Deprecated: denoise_strength = 1 - reference_strength' })),
     exact_copy_mode: Type.Optional(Type.Boolean({ description: 'With an empty prompt: denoise ≤ 0.05, guidance 1, 6–10 steps, no negative prompt' })),
     ...conditioningFields,
+    ...webhookFields,
   },
   { additionalProperties: false },
 );
@@ -107,6 +109,7 @@ const videoFields = {
   num_frames: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
   duration_seconds: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 60 })),
   fps: Type.Optional(Type.Integer({ minimum: 1, maximum: 60 })),
+  ...webhookFields,
 };
 
 // Image fields are accepted by the schema so the mode rules can refuse them with a clear

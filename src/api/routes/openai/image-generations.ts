@@ -7,6 +7,7 @@ import { currentUser } from '../../plugins/auth.js';
 import { answerWithImages, ImagesResponse, parseSize, ResponseFormatSchema, SizeSchema } from './image-results.js';
 import { modelName } from './model-name.js';
 import { openaiErrorResponses } from './openai-error.js';
+import { webhookFields } from '../../schemas/webhook.js';
 
 const GenerationsBody = Type.Object(
   {
@@ -28,6 +29,8 @@ const GenerationsBody = Type.Object(
     cfg_scale: Type.Optional(Type.Number({ minimum: 0, maximum: 30 })),
     sampler: Type.Optional(Type.String({ minLength: 1 })),
     seed: Type.Optional(Type.Integer({ minimum: -1, maximum: MAX_SEED })),
+    // Atelier's webhooks (README "Webhooks"): the run is also POSTed to `webhook`.
+    ...webhookFields,
   },
   { additionalProperties: false },
 );
@@ -62,6 +65,8 @@ export function imageGenerationRoutes(deps: AppDeps): FastifyPluginAsync {
           sampler: body.sampler,
           seed: body.seed,
           num_images: body.n,
+          webhook: body.webhook,
+          webhook_events: body.webhook_events,
         });
         return answerWithImages(deps, request, job, body.response_format);
       },
