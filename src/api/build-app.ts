@@ -3,6 +3,7 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import type { AppDeps } from './app-deps.js';
 import { requireUser } from './plugins/auth.js';
+import { logRequests } from './plugins/request-log.js';
 import { installCors } from './plugins/cors.js';
 import { handleError, installErrorHandler, MAX_PARAM_LENGTH } from './plugins/error-handler.js';
 import { installJsonBody } from './plugins/json-body.js';
@@ -25,7 +26,6 @@ import { openaiRoutes } from './routes/openai/openai-routes.js';
 import { statusStreamRoutes } from './routes/status-stream.js';
 import { statusRoutes } from './routes/status.js';
 import { uploadRoutes } from './routes/uploads.js';
-import { webhookRoutes } from './routes/webhooks.js';
 import { webAppRoutes } from './routes/web-app.js';
 import { workerAdminRoutes, workerRoutes, type WorkerRouteDeps } from './routes/worker.js';
 
@@ -48,12 +48,13 @@ export async function buildApp(deps: AppDeps & { readonly workers?: WorkerRouteD
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
     // /v1 speaks OpenAI's error shape even for what the router refuses before any route runs.
     frameworkErrors: (error, request, reply) => (isOpenAIPath(request.url) ? sendOpenAIError : handleError)(error, request, reply),
-    // Request lines would drown the job logs; errors are still logged by the error handler.
+    // Fastify's two lines per request name neither route nor user: logRequests writes one instead.
     logController: new LogController({ disableRequestLogging: true }),
   }) as unknown as FastifyInstance;
   app.decorateRequest('user', null);
   cutResponsesOnClose(app);
   countRequests(app, deps.metrics);
+  logRequests(app);
   installValidation(app);
   installErrorHandler(app);
   installJsonBody(app);
@@ -85,7 +86,6 @@ export async function buildApp(deps: AppDeps & { readonly workers?: WorkerRouteD
     requireUser(api, deps.users);
     await api.register(generateRoutes(deps));
     await api.register(statusRoutes(deps));
-    await api.register(webhookRoutes(deps));
     await api.register(runsRoutes(deps));
     await api.register(statusStreamRoutes(deps));
     await api.register(imageRoutes(deps));

@@ -109,6 +109,12 @@ export interface BackendHealth {
   readonly lastError: { readonly message: string; readonly at: string; readonly instance: string } | null;
 }
 
+/** One instance's answer to a probe (`Backend.probeInstances`). */
+export interface InstanceProbe {
+  readonly label: string;
+  readonly healthy: boolean;
+}
+
 /**
  * What every configured backend is, whether this process runs it or remote workers do
  * (backends/remote): the registry, validation and the API read only this.
@@ -133,6 +139,11 @@ export interface Backend extends BackendInfo {
   generate(spec: JobSpec, ctx: GenerateContext): Promise<GeneratedOutput[]>;
   /** True when the backend answers and can take work (routing skips unhealthy instances). */
   health?(signal?: AbortSignal): Promise<boolean>;
+  /**
+   * Asks each instance, in configuration order, whether it answers now, changing no routing
+   * state: the start-up check that logs an unreachable backend. Backends without instances omit it.
+   */
+  probeInstances?(signal: AbortSignal): Promise<readonly InstanceProbe[]>;
   /** Releases connections (WebSockets, agents). */
   close?(): Promise<void>;
 }

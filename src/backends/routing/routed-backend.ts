@@ -1,6 +1,6 @@
 import { CanceledError, RetryableError, UnrecoverableError } from '../../errors/signals.js';
 import { abortReason } from '../a1111/abort-reason.js';
-import type { Backend, BackendHealth, GenerateContext, GeneratedOutput } from '../backend.js';
+import type { Backend, BackendHealth, GenerateContext, GeneratedOutput, InstanceProbe } from '../backend.js';
 import type { JobSpec } from '../../jobs/job-spec.js';
 import { createCircuitBreaker, type CircuitBreaker } from './circuit-breaker.js';
 import { withTimeLimits } from './time-limits.js';
@@ -160,6 +160,12 @@ export function createRoutedBackend(instances: readonly Backend[], options: Rout
 
     async health() {
       return pool.some((i) => i.healthy && i.breaker.state !== 'open');
+    },
+
+    async probeInstances(signal: AbortSignal): Promise<readonly InstanceProbe[]> {
+      return Promise.all(
+        pool.map(async ({ backend }) => ({ label: backend.label, healthy: backend.health ? await backend.health(signal).catch(() => false) : true })),
+      );
     },
 
     async close() {
