@@ -76,6 +76,8 @@ describe('atelier generate', () => {
     expect(result.stderr).toContain('100%');
     expect(result.stderr).toContain('(8/8)'); // 4 steps × 2 images
     expect(result.stderr).toMatch(/Run [0-9a-f-]{36} succeeded/);
+    // The workspace copy expires: the CLI says when.
+    expect(result.stderr).toMatch(/keeps these in your workspace until \d{4}-\d\d-\d\dT/);
     // Progress and chatter stay off stdout, which is only the file list.
     expect(result.stdout).not.toContain('%');
   });
@@ -159,18 +161,19 @@ describe('atelier generate', () => {
       await writeFile(reference, await sharp({ create: { width: 96, height: 64, channels: 3, background: '#c03020' } }).png().toBuffer());
       const common = ['--server', t.url, '--token', t.adminToken];
       [t2i, i2i, t2v, i2v] = await Promise.all([
-        runCli(['generate', '--negative', 'fog', 'a red fox', '--cfg', '9.5', '--sampler', 'Euler a', '--aspect-ratio', '16:9', '--model', 'preview', '--steps', '2', '--seed', '8', '--out', join(out.dir, 'opt-t2i'), ...common], { timeoutMs: 60_000 }),
+        runCli(['generate', '--negative', 'fog', 'a red fox', '--cfg', '9.5', '--sampler', 'Euler a', '--aspect-ratio', '16:9', '--model', 'preview', '--steps', '2', '--seed', '8', '--hires-fix', '--out', join(out.dir, 'opt-t2i'), ...common], { timeoutMs: 60_000 }),
         runCli(['generate', 'the same in winter', '--ref', reference, '--denoise', '0.4', '--size', '96x64', '--steps', '3', '--out', join(out.dir, 'opt-i2i'), ...common], { timeoutMs: 60_000 }),
         runCli(['generate', 'waves rolling in', '--mode', 't2v', '--frames', '5', '--fps', '10', '--size', '64x64', '--steps', '2', '--out', join(out.dir, 'opt-t2v'), ...common], { timeoutMs: 60_000 }),
         runCli(['generate', '--mode', 'i2v', '--start', reference, '--frames', '4', '--size', '96x64', '--out', join(out.dir, 'opt-i2v'), ...common], { timeoutMs: 60_000 }),
       ]);
     });
 
-    it('--model --negative --cfg --sampler --aspect-ratio go into a text-to-image run', async () => {
+    it('--model --negative --cfg --sampler --aspect-ratio --hires-fix go into a text-to-image run', async () => {
       expect(t2i.code, t2i.stderr).toBe(0);
       const run = await runOf(t2i);
       expect(run).toMatchObject({ mode: 't2i', model: 'preview' });
-      expect(run.parameters).toMatchObject({ prompt: 'a red fox', negativePrompt: 'fog', cfgScale: 9.5, sampler: 'Euler a', seed: 8, steps: 2, width: 1344, height: 768 });
+      expect(run.parameters).toMatchObject({ prompt: 'a red fox', negativePrompt: 'fog', cfgScale: 9.5, sampler: 'Euler a', seed: 8, steps: 2, width: 1344, height: 768, hiresFix: true });
+      expect(t2i.stderr).toContain('(4/4)'); // hires fix: two passes of 2 steps
       const meta = await sharp(t2i.stdout.trim()).metadata();
       expect([meta.width, meta.height]).toEqual([1344, 768]);
     });
@@ -210,8 +213,10 @@ describe('atelier generate', () => {
         runCli(['generate', 'a fox', '--mode', 'i2v'], { env }),
         runCli(['generate', 'a fox', '--mode', 'upscale'], { env }),
         runCli(['generate', 'a fox', '--cfg', 'high'], { env }),
+        runCli(['generate', 'a fox', '--ref', 'x.png', '--hires-fix'], { env }),
       ]);
-      expect(results.map((r) => r.code)).toEqual([64, 64, 64, 64, 64, 64]);
+      expect(results.map((r) => r.code)).toEqual([64, 64, 64, 64, 64, 64, 64]);
+      expect(results[6]!.stderr).toContain('--hires-fix applies to --mode t2i, not i2i');
       expect(results[0]!.stderr).toContain('--frames applies to --mode t2v or i2v, not t2i');
       expect(results[1]!.stderr).toContain('--ref FILE');
       expect(results[3]!.stderr).toContain('--start FILE');
