@@ -26,6 +26,7 @@ import { openaiRoutes } from './routes/openai/openai-routes.js';
 import { statusStreamRoutes } from './routes/status-stream.js';
 import { statusRoutes } from './routes/status.js';
 import { uploadRoutes } from './routes/uploads.js';
+import { webhookRoutes } from './routes/webhooks.js';
 import { webAppRoutes } from './routes/web-app.js';
 import { workerAdminRoutes, workerRoutes, type WorkerRouteDeps } from './routes/worker.js';
 
@@ -86,6 +87,7 @@ export async function buildApp(deps: AppDeps & { readonly workers?: WorkerRouteD
     requireUser(api, deps.users);
     await api.register(generateRoutes(deps));
     await api.register(statusRoutes(deps));
+    await api.register(webhookRoutes(deps));
     await api.register(runsRoutes(deps));
     await api.register(statusStreamRoutes(deps));
     await api.register(imageRoutes(deps));

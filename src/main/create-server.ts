@@ -45,6 +45,16 @@ import { createUrlSigner } from '../storage/url-signer.js';
 import { bootstrapAdmin, type AdminToken } from './bootstrap-admin.js';
 import type { Config } from './config-schema.js';
 import { randomNodeId, randomSecret, readOrCreateSecret } from './secrets.js';
+import { renderRunAt } from '../api/routes/run-view.js';
+import { createWebhookDeliveriesRepo } from '../db/repos/webhook-deliveries-repo.js';
+import { createWebhookSecretsRepo } from '../db/repos/webhook-secrets-repo.js';
+import { postWebhook } from '../webhooks/post-webhook.js';
+import { wakeOnWebhookEvents } from '../webhooks/wake-on-status-events.js';
+import { createWebhookDispatcher, type WebhookDispatcher } from '../webhooks/webhook-dispatcher.js';
+import { createWebhookMetrics } from '../webhooks/webhook-metrics.js';
+import { createWebhookService } from '../webhooks/webhook-service.js';
+import { DEFAULT_RETRY_SCHEDULE } from '../webhooks/retry-schedule.js';
+import { webhookTarget } from '../webhooks/webhook-target.js';
 
 export interface Server {
   readonly app: FastifyInstance;
@@ -66,6 +76,10 @@ export interface Server {
 
 // Soon after start (expired items should not wait a whole interval), but out of start-up's way.
 const FIRST_SWEEP_DELAY_MS = 5_000;
+
+// How often an idle node looks for webhook deliveries nobody woke it for (another node's that
+// died, a claim that expired): one small query per node, whatever the job rate.
+const WEBHOOK_POLL_MS = 15_000;
 
 const silentLogger: Logger = { info() {}, warn() {}, error() {}, debug() {} };
 
@@ -117,7 +131,8 @@ export async function createServer(config: Config, options: CreateServerOptions 
   const assets = createAssetsRepo(db);
   const users = createUsersRepo(db);
   // Each run's lifecycle (queued, started, finished with its outcome and duration) at info.
-  const events = logJobLifecycle(createJobEvents(createJobEventsRepo(db), bus), logger ?? silentLogger);
+  // A status change of a run with a webhook wakes this node's dispatcher (declared below).
+  const events = wakeOnWebhookEvents(logJobLifecycle(createJobEvents(createJobEventsRepo(db), bus), logger ?? silentLogger), () => webhookDispatcher.wake());
   metrics.watchQueue(queue);
   const mediaMetrics = createMediaMetrics(metrics.registry);
   const uploadsRepo = createUploadsRepo(db);
@@ -161,7 +176,33 @@ export async function createServer(config: Config, options: CreateServerOptions 
     // A cached copy gets its own scores (its source's may not exist yet).
     onCompletedFromCache: (job, spec, assets) => void evaluateJob(job, spec, assets).catch((error: unknown) => log.warn({ jobId: job.id, err: error }, 'evaluation failed')),
     admission: createAdmissionChecks(config, createJobCountsRepo(db), metrics, log),
+    webhookTarget: (request) => webhookTarget(request, { allowPrivate: config.webhooks.allowPrivate }),
   });
+
+  const webhookDeliveries = createWebhookDeliveriesRepo(db);
+  const webhooks = createWebhookService({ secrets: createWebhookSecretsRepo(db), deliveries: webhookDeliveries });
+  // Links in a delivery's body point where clients reach this server: PUBLIC_URL, else the address it listens on.
+  let listenOrigin: string | undefined;
+  const viewOrigin = () => config.publicUrl?.replace(/\/$/, '') ?? listenOrigin ?? `http://${config.host}:${config.port}`;
+  const webhookDispatcher: WebhookDispatcher = createWebhookDispatcher(
+    {
+      deliveries: webhookDeliveries,
+      renderRun: async (jobId) => {
+        const job = await jobs.findById(jobId);
+        return job && renderRunAt({ assets, evaluations, storage, backends, config }, viewOrigin(), job);
+      },
+      secretFor: webhooks.secretFor,
+      post: (post) => postWebhook(post, { timeoutMs: config.webhooks.timeoutSeconds * 1000, allowPrivate: config.webhooks.allowPrivate }),
+      metrics: createWebhookMetrics(metrics.registry),
+      logger: log,
+    },
+    {
+      nodeId,
+      attemptTimeoutMs: config.webhooks.timeoutSeconds * 1000,
+      pollMs: WEBHOOK_POLL_MS,
+      schedule: { ...DEFAULT_RETRY_SCHEDULE, giveUpAfterMs: config.webhooks.retryHours * 3_600_000 },
+    },
+  );
 
   const media: AttemptPipelineDeps['media'] = { presetFor: (model) => presets.forModel(registry.resolve(model)), metrics: mediaMetrics };
   // After a committed success, in-process or by a remote worker alike.
@@ -227,6 +268,7 @@ export async function createServer(config: Config, options: CreateServerOptions 
       registry,
       backends,
       metrics,
+      webhooks,
       ping: async () => {
         await database.ping().catch((error: unknown) => {
           throw new AtelierError('not_ready', 'The database does not answer', { cause: error });
@@ -249,6 +291,7 @@ export async function createServer(config: Config, options: CreateServerOptions 
   async function start(): Promise<void> {
     await runner.start();
     workers.start();
+    await webhookDispatcher.start();
     startupProbe = probeNetworkBackends(runnable, config, log, probing.signal);
     sweeps = startRetentionSweeps({
       intervalMs: config.retention.sweepIntervalMinutes * 60_000,
@@ -271,7 +314,8 @@ export async function createServer(config: Config, options: CreateServerOptions 
     async listen() {
       started ??= start();
       await started;
-      return app.listen({ host: config.host, port: config.port });
+      listenOrigin = await app.listen({ host: config.host, port: config.port });
+      return listenOrigin;
     },
     async close() {
       probing.abort();
@@ -283,6 +327,8 @@ export async function createServer(config: Config, options: CreateServerOptions 
       await sweeps?.stop();
       await runner.stop(10_000);
       await pipeline.settle();
+      // After the runner: the deliveries its last runs enqueued are sent by the next start.
+      await webhookDispatcher.stop();
       await queue.close();
       await bus.close();
       await database.close();
