@@ -12,7 +12,7 @@ export async function noWorkBackend(): Promise<Backend> {
   return {
     kind: 'no-work',
     label: 'no-work benchmark backend',
-    capabilities: { modes: ['t2i'], samplers: ['Euler'], maxWidth: 4096, maxHeight: 4096, maxSteps: 150, maxBatch: 8, cancel: true, preview: false },
+    capabilities: { modes: ['t2i'], samplers: ['Euler'], maxWidth: 4096, maxHeight: 4096, maxSteps: 150, maxBatch: 8, cancel: true, preview: false, hiresFix: false },
     async generate(spec) {
       return Array.from({ length: spec.numImages }, (_, index) => ({ kind: 'image' as const, index, seed: spec.seed + index, width: 64, height: 64, data: png }));
     },

@@ -17,7 +17,7 @@ export async function benchRouting(k = 4, latencyMs = 200, jobs = 400): Promise<
   const gpu = (i: number): Backend => ({
     kind: 'simulated',
     label: `simulated GPU ${i}`,
-    capabilities: { modes: ['t2i'], samplers: ['Euler'], maxWidth: 4096, maxHeight: 4096, maxSteps: 150, maxBatch: 8, cancel: true, preview: false },
+    capabilities: { modes: ['t2i'], samplers: ['Euler'], maxWidth: 4096, maxHeight: 4096, maxSteps: 150, maxBatch: 8, cancel: true, preview: false, hiresFix: false },
     async generate(spec, ctx) {
       ctx.onProgress({ step: 0, totalSteps: 1 });
       await new Promise((r) => setTimeout(r, latencyMs));
