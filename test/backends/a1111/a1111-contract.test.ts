@@ -10,8 +10,9 @@ backendContract<A1111Fixture>(
   'a1111 (fake AUTOMATIC1111 web UI)',
   async () => {
     const fake = await startFakeA1111({ stepDelayMs: 5 });
-    // generationMs is short so the hang case settles fast; normal jobs take tens of ms.
-    const backend = createA1111Backend({ url: fake.url, timeouts: { connectMs: 1000, generationMs: 1500 }, progressPollMs: 5 });
+    // generationMs is short so the hang case settles within SETTLE_MS; normal jobs take tens of ms
+    // (3 s leaves room for a machine loaded by a whole suite beside it).
+    const backend = createA1111Backend({ url: fake.url, timeouts: { connectMs: 1000, generationMs: 3000 }, progressPollMs: 5 });
     return {
       fake,
       backend,

@@ -13,7 +13,7 @@ for (const version of ['current', 'v0.1.0', '2023'] as const) backendContract<Co
   async () => {
     const fake = await startFakeComfyUI({ stepDelayMs: 5, version });
     // generationMs is short so the hang case settles fast; normal jobs take tens of ms.
-    const backend = createComfyUIBackend({ url: fake.url, timeouts: { connectMs: 500, generationMs: 1500 }, pollIntervalMs: 20 });
+    const backend = createComfyUIBackend({ url: fake.url, timeouts: { connectMs: 500, generationMs: 3000 }, pollIntervalMs: 20 });
     return {
       fake,
       backend,
