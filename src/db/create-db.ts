@@ -74,7 +74,7 @@ const MIGRATION_ATTEMPTS = 5;
 async function migrate(db: Kysely<Database>, schema: string | undefined): Promise<void> {
   const migrator = new Migrator({ db, provider: migrationProvider, ...(schema !== undefined ? { migrationTableSchema: schema } : {}) });
   let { error, results } = await migrator.migrateToLatest();
-  for (let attempt = 1; error && attempt < MIGRATION_ATTEMPTS && otherSchemaDropped(error, schema); attempt++) {
+  for (let attempt = 1; error && attempt < MIGRATION_ATTEMPTS && otherSchemaDropped(error, results); attempt++) {
     ({ error, results } = await migrator.migrateToLatest());
   }
   if (error) {
@@ -85,11 +85,13 @@ async function migrate(db: Kysely<Database>, schema: string | undefined): Promis
 
 /**
  * Kysely's Migrator looks for its own tables by introspecting every schema of the database,
- * and PostgreSQL fails that query (3F000, `schema "…" does not exist`) when another schema is
- * dropped while it runs — another deployment or test suite sharing the database. The failed
- * round changed nothing (a migration runs in its own transaction), so it is tried again.
+ * and PostgreSQL fails that query when another schema is dropped while it runs — another
+ * deployment or test suite sharing the database: `schema "…" does not exist`, `relation
+ * "other_schema.table" does not exist`, `column "…" of relation "…" does not exist`. Such a
+ * round failed before any migration ran (Kysely reports no results), so it is tried again.
  */
-function otherSchemaDropped(error: unknown, schema: string | undefined): boolean {
-  const { code, message } = error as { code?: unknown; message?: unknown };
-  return code === '3F000' && typeof message === 'string' && !message.includes(`"${schema ?? 'public'}"`);
+const VANISHED_OBJECT = new Set(['3F000', '42P01', '42703', '42883', '42704']);
+
+function otherSchemaDropped(error: unknown, results: readonly unknown[] | undefined): boolean {
+  return results === undefined && VANISHED_OBJECT.has(String((error as { code?: unknown }).code));
 }
