@@ -2,13 +2,12 @@ import type { FastifyPluginAsync } from 'fastify';
 import multipart from '@fastify/multipart';
 import { Type, type Static } from 'typebox';
 import { AtelierError } from '../../../errors/atelier-error.js';
-import { MAX_SEED } from '../../../jobs/job-spec.js';
 import { createAjv } from '../../../validation/create-ajv.js';
 import { ajvErrorsToAtelierError } from '../../../validation/format-ajv-error.js';
 import type { AppDeps } from '../../app-deps.js';
 import { currentUser } from '../../plugins/auth.js';
 import { editFormLimits, readEditForm } from './edit-form.js';
-import { answerWithImages, ImagesResponse, parseSize, ResponseFormatSchema, SizeSchema } from './image-results.js';
+import { answerWithImages, atelierImageFields, ImagesResponse, parseSize, ResponseFormatSchema, SizeSchema } from './image-results.js';
 import { modelName } from './model-name.js';
 import { openaiErrorResponses } from './openai-error.js';
 
@@ -27,12 +26,8 @@ const EditFields = Type.Object(
     user: Type.Optional(Type.String()),
     background: Type.Optional(Type.String()),
     input_fidelity: Type.Optional(Type.String()),
-    // Atelier's image-to-image extras.
-    negative_prompt: Type.Optional(Type.String({ maxLength: 10_000 })),
-    steps: Type.Optional(Type.Integer({ minimum: 1, maximum: 150 })),
-    cfg_scale: Type.Optional(Type.Number({ minimum: 0, maximum: 30 })),
-    sampler: Type.Optional(Type.String({ minLength: 1 })),
-    seed: Type.Optional(Type.Integer({ minimum: -1, maximum: MAX_SEED })),
+    // Atelier's extras, and image-to-image's own.
+    ...atelierImageFields,
     denoise_strength: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: '0 keeps the image, 1 ignores it; default 0.75' })),
   },
   { additionalProperties: false },

@@ -1,10 +1,9 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { MAX_SEED } from '../../../jobs/job-spec.js';
 import type { AppDeps } from '../../app-deps.js';
 import { currentUser } from '../../plugins/auth.js';
-import { answerWithImages, ImagesResponse, parseSize, ResponseFormatSchema, SizeSchema } from './image-results.js';
+import { answerWithImages, atelierImageFields, ImagesResponse, parseSize, ResponseFormatSchema, SizeSchema } from './image-results.js';
 import { modelName } from './model-name.js';
 import { openaiErrorResponses } from './openai-error.js';
 import { webhookFields } from '../../schemas/webhook.js';
@@ -24,11 +23,7 @@ const GenerationsBody = Type.Object(
     background: Type.Optional(Type.String()),
     moderation: Type.Optional(Type.String()),
     // Seed 003 extras.
-    negative_prompt: Type.Optional(Type.String({ maxLength: 10_000 })),
-    steps: Type.Optional(Type.Integer({ minimum: 1, maximum: 150 })),
-    cfg_scale: Type.Optional(Type.Number({ minimum: 0, maximum: 30 })),
-    sampler: Type.Optional(Type.String({ minLength: 1 })),
-    seed: Type.Optional(Type.Integer({ minimum: -1, maximum: MAX_SEED })),
+    ...atelierImageFields,
     // Atelier's webhooks (README "Webhooks"): the run is also POSTed to `webhook`.
     ...webhookFields,
   },

@@ -3,12 +3,22 @@ import { text } from 'node:stream/consumers';
 import { Type } from 'typebox';
 import type { JobRow } from '../../../db/schema.js';
 import { AtelierError } from '../../../errors/atelier-error.js';
+import { MAX_SEED } from '../../../jobs/job-spec.js';
 import type { AppDeps } from '../../app-deps.js';
 import { requestOrigin } from '../../plugins/origin.js';
 import { createMediaLinks } from '../../views/media-links.js';
 
 /** OpenAI's `size`: 'WIDTHxHEIGHT' or 'auto' (the model's default, or the input image's shape). */
 export const SizeSchema = Type.String({ pattern: '^(auto|\\d{2,4}x\\d{2,4})$', description: "'WIDTHxHEIGHT' or 'auto'" });
+
+/** Atelier's generation settings accepted beside OpenAI's fields (seed 003), on generations and edits alike. */
+export const atelierImageFields = {
+    negative_prompt: Type.Optional(Type.String({ maxLength: 10_000 })),
+    steps: Type.Optional(Type.Integer({ minimum: 1, maximum: 150 })),
+    cfg_scale: Type.Optional(Type.Number({ minimum: 0, maximum: 30 })),
+    sampler: Type.Optional(Type.String({ minLength: 1 })),
+    seed: Type.Optional(Type.Integer({ minimum: -1, maximum: MAX_SEED })),
+};
 
 export const ResponseFormatSchema = Type.Union([Type.Literal('url'), Type.Literal('b64_json')]);
 
