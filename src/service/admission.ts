@@ -1,5 +1,6 @@
 import type { ModelConfig } from '../backends/model-registry.js';
 import type { JobCounts } from '../db/repos/job-counts-repo.js';
+import type { InsertGuard } from '../db/repos/jobs-repo.js';
 import type { UserRow } from '../db/schema.js';
 import type { GenerationRequest } from '../jobs/generation-request.js';
 
@@ -38,4 +39,21 @@ export interface AdmissionCheck {
    * Absent means always.
    */
   readonly rechecks?: (context: AdmissionContext) => boolean;
+}
+
+/**
+ * Runs every admission check on a job about to be recorded, and returns the guard that takes
+ * the checks' decisions again inside the inserting transaction (rate limits); undefined when no
+ * check asks for it for this job (no limits configured, or an exempt admin), which spares the
+ * transaction and the user-row lock.
+ *
+ * @throws AtelierError from the first check that refuses the job.
+ */
+export async function admit(checks: readonly AdmissionCheck[], context: AdmissionContext): Promise<InsertGuard | undefined> {
+  for (const check of checks) await check(context);
+  const rechecks = checks.flatMap((check) => (check.recheck && (check.rechecks?.(context) ?? true) ? [check.recheck] : []));
+  if (rechecks.length === 0) return undefined;
+  return async (counts) => {
+    for (const recheck of rechecks) await recheck(context, counts);
+  };
 }

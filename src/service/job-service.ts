@@ -13,7 +13,7 @@ import { isTerminal, TERMINAL_STATUSES } from '../jobs/job-status.js';
 import { normalizeRequest } from '../jobs/normalize-request.js';
 import { storageKeys } from '../storage/keys.js';
 import type { Storage } from '../storage/storage.js';
-import type { AdmissionCheck, AdmissionContext } from './admission.js';
+import { admit, type AdmissionCheck } from './admission.js';
 import type { CacheHit, PromptCache } from './prompt-cache.js';
 import { cacheLookupKey, type CacheMode } from '../jobs/prompt-cache-key.js';
 import type { ModelConfig } from '../backends/model-registry.js';
@@ -22,6 +22,7 @@ import { conditioningHasUrl, holdConditioningImages, resolveConditioningImages }
 import type { Metrics } from '../observability/metrics.js';
 import type { Queue } from '../queue/queue.js';
 import type { WebhookTarget } from '../webhooks/webhook-target.js';
+import { queueRecorded } from './queue-recorded.js';
 import { createRerun, type RerunOptions } from './rerun-job.js';
 import { listRuns, type RunFilters } from './run-list.js';
 
@@ -87,8 +88,7 @@ export function createJobService(deps: JobServiceDeps) {
     const prompt = (request.prompt ?? '').trim();
     const negativePrompt = request.negative_prompt?.trim() || undefined;
     const admission = { user, model, request, prompt, negativePrompt };
-    for (const check of deps.admission ?? []) await check(admission);
-    const guard = insertGuard(admission);
+    const guard = await admit(deps.admission ?? [], admission);
     const images = await resolveImages(user, request);
     const conditioning = await resolveConditioning(user, request);
     const { spec, warnings } = normalizeRequest(mode, request, { model, capabilities: backend.capabilities, randomSeed: () => randomInt(0, MAX_SEED), images, ...(conditioning ? { conditioning } : {}) });
@@ -175,9 +175,7 @@ export function createJobService(deps: JobServiceDeps) {
       }
       // Recorded: from here on the copies are the row's.
       written.length = 0;
-      await deps.events.announce(job, recorded.event);
-      await deps.queue.enqueue(job.id, { priority: job.priority, maxAttempts: job.max_attempts, lane: deps.laneOf(job) });
-      deps.metrics.jobsSubmitted.inc({ mode: job.mode, model: job.model });
+      await queueRecorded(deps, job, recorded);
       return { job, replayed: false };
     }
   }
@@ -194,19 +192,6 @@ export function createJobService(deps: JobServiceDeps) {
     const storage = deps.storage ?? deps.inputs?.storage;
     if (!storage) throw new Error('A submission wrote files but the job service has no storage to remove them from');
     await Promise.allSettled(keys.map((key) => storage.delete(key)));
-  }
-
-  /**
-   * The admission checks that must hold when the job is recorded (rate limits), re-run inside
-   * the inserting transaction; undefined when no check asks for it for this job (no limits
-   * configured, or an exempt admin), which spares the transaction and the user-row lock.
-   */
-  function insertGuard(context: AdmissionContext): InsertGuard | undefined {
-    const rechecks = (deps.admission ?? []).flatMap((check) => (check.recheck && (check.rechecks?.(context) ?? true) ? [check.recheck] : []));
-    if (rechecks.length === 0) return undefined;
-    return async (counts) => {
-      for (const recheck of rechecks) await recheck(context, counts);
-    };
   }
 
   /**

@@ -1,12 +1,12 @@
 import { randomInt, randomUUID } from 'node:crypto';
-import type { InsertGuard } from '../db/repos/jobs-repo.js';
 import type { JobRow, UserRow } from '../db/schema.js';
 import { AtelierError } from '../errors/atelier-error.js';
 import type { GenerationRequest } from '../jobs/generation-request.js';
 import { MAX_SEED, type InputImage, type JobSpec } from '../jobs/job-spec.js';
 import { storageKeys } from '../storage/keys.js';
-import type { AdmissionContext } from './admission.js';
+import { admit, type AdmissionContext } from './admission.js';
 import type { JobServiceDeps } from './job-service.js';
+import { queueRecorded } from './queue-recorded.js';
 
 export interface RerunOptions {
   /** Another seed for the new run; `-1` draws a random one. Default: the recorded seed. */
@@ -43,7 +43,7 @@ export function createRerun(deps: JobServiceDeps) {
       prompt: spec.prompt,
       negativePrompt: spec.negativePrompt,
     };
-    for (const check of deps.admission ?? []) await check(context);
+    const guard = await admit(deps.admission ?? [], context);
 
     const jobId = randomUUID();
     const random = options.seed === -1;
@@ -83,12 +83,10 @@ export function createRerun(deps: JobServiceDeps) {
         cached_from: null,
         cost: deps.costOf ? JSON.stringify(deps.costOf(finalSpec, model)) : null,
       };
-      const recorded = await deps.jobs.insert(job, insertGuard(context));
+      const recorded = await deps.jobs.insert(job, guard);
       // Recorded: from here on the copies are the row's.
       written.length = 0;
-      await deps.events.announce(job, recorded.event);
-      await deps.queue.enqueue(job.id, { priority: job.priority, maxAttempts: job.max_attempts, lane: deps.laneOf(job) });
-      deps.metrics.jobsSubmitted.inc({ mode: job.mode, model: job.model });
+      await queueRecorded(deps, job, recorded);
       return job;
     } finally {
       if (written.length > 0) await Promise.allSettled(written.map((key) => storage().delete(key)));
@@ -99,15 +97,6 @@ export function createRerun(deps: JobServiceDeps) {
     const store = deps.inputs?.storage ?? deps.storage;
     if (!store) throw new AtelierError('capability_unsupported', 'This server does not accept input images');
     return store;
-  }
-
-  /** The rate-limit rechecks that must hold inside the inserting transaction (as for a submission). */
-  function insertGuard(context: AdmissionContext): InsertGuard | undefined {
-    const rechecks = (deps.admission ?? []).flatMap((check) => (check.recheck && (check.rechecks?.(context) ?? true) ? [check.recheck] : []));
-    if (rechecks.length === 0) return undefined;
-    return async (counts) => {
-      for (const recheck of rechecks) await recheck(context, counts);
-    };
   }
 
   /** The new run's own copies of the old run's input images, as spec fields. */
