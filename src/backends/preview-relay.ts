@@ -1,9 +1,6 @@
 import sharp from 'sharp';
 import type { PreviewImage } from './backend.js';
-import { DEFAULT_PREVIEW_POLICY, type PreviewPolicy } from './builtin/live-preview.js';
-
-/** As the builtin renderer's previews: glanced at, so bytes matter more than quality. */
-const PREVIEW_JPEG_QUALITY = 70;
+import { DEFAULT_PREVIEW_POLICY, PREVIEW_JPEG_QUALITY, type PreviewPolicy } from './builtin/live-preview.js';
 
 /** One job's relay of a backend's own previews. */
 export interface PreviewRelay {

@@ -14,7 +14,7 @@ export interface PreviewPolicy {
 export const DEFAULT_PREVIEW_POLICY: PreviewPolicy = Object.freeze({ minIntervalMs: 200, maxPreviews: 8, maxSide: 256 });
 
 /** Mid quality: a preview is glanced at for a fraction of a second, so bytes matter more. */
-const PREVIEW_JPEG_QUALITY = 70;
+export const PREVIEW_JPEG_QUALITY = 70;
 
 /** Raw 8-bit RGB pixels, at any size with the output's aspect ratio (a latent or a frame). */
 export interface RawRgb {
