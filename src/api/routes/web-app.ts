@@ -4,8 +4,11 @@ import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 
-/** Paths of the playground's screens (web/src/router.tsx); each is answered with the app. */
-const APP_PATHS = ['/', '/history', '/admin', '/images/:id'];
+/**
+ * Paths of the playground's screens (web/src/router.tsx); each is answered with the app, so a
+ * deep link or a reload opens that screen. Query strings (`/generate?run=…`) do not matter here.
+ */
+export const APP_PATHS = ['/', '/generate', '/history', '/admin', '/images/:id'];
 
 // Media may come from presigned S3 URLs on another origin, so images and video may load from
 // anywhere; scripts, styles and API calls only from this server.
@@ -20,10 +23,15 @@ const CONTENT_SECURITY_POLICY = [
   "base-uri 'self'",
 ].join('; ');
 
+/** Asset files the build also wrote as .br and .gz (the same list as web/vite.config.ts). */
+const COMPRESSIBLE = /\.(?:js|css|svg|json|txt)$/;
+
 /**
  * Serves the web playground built by Vite into dist/web (`npm run build`). Hashed assets are
- * cached for good; the HTML never is, so a new build is picked up on the next load. Without a
- * build, `/` explains how to make one instead of failing.
+ * cached for good and sent as the Brotli or gzip copy the build wrote beside them (web/vite.config.ts)
+ * when the browser accepts one; the HTML is revalidated on every load (`no-cache`), so a new build
+ * is picked up at once. Source maps are never served. Without a build, `/` explains how to make
+ * one instead of failing.
  */
 export function webAppRoutes(webRoot: string = defaultWebRoot()): FastifyPluginAsync {
   return async (app) => {
@@ -38,9 +46,23 @@ export function webAppRoutes(webRoot: string = defaultWebRoot()): FastifyPluginA
       index: false,
       immutable: true,
       maxAge: '365d',
+      preCompressed: true,
+      // Whether the compressed copy or the plain file is sent depends on Accept-Encoding, and
+      // caches must know it.
+      // (`path` is the file sent: the .br or .gz copy, or the plain one.)
+      setHeaders: (res, path) => {
+        if (COMPRESSIBLE.test(path.replace(/\.(?:br|gz)$/, ''))) res.setHeader('vary', 'Accept-Encoding');
+      },
+      allowedPath: (pathName) => !pathName.endsWith('.map'),
     });
+    // sendFile would apply the assets' options above (a year, immutable) to the HTML too:
+    // cacheControl: false leaves the no-cache header set here alone.
     const sendApp = (reply: FastifyReply) =>
-      reply.header('cache-control', 'no-cache').header('content-security-policy', CONTENT_SECURITY_POLICY).header('x-content-type-options', 'nosniff').sendFile('index.html', webRoot);
+      reply
+        .header('cache-control', 'no-cache')
+        .header('content-security-policy', CONTENT_SECURITY_POLICY)
+        .header('x-content-type-options', 'nosniff')
+        .sendFile('index.html', webRoot, { cacheControl: false });
     for (const path of APP_PATHS) app.get(path, { schema: { hide: true } }, async (_request, reply) => sendApp(reply));
   };
 }
