@@ -1,8 +1,7 @@
 import { createReadStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { hostname, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { hostname } from 'node:os';
 import type { Backend, GeneratedOutput, GenerateInputs, PreviewImage } from '../backends/backend.js';
+import { lazyWorkDir } from '../backends/lazy-work-dir.js';
 import { CanceledError } from '../errors/signals.js';
 import { mapInputsByRole } from '../jobs/conditioning.js';
 import { classifyError } from '../runner/classify-error.js';
@@ -168,13 +167,15 @@ export function createReferenceWorker(options: ReferenceWorkerOptions) {
       }
     };
     const heartbeat = setInterval(() => void beat(), Math.max(100, claim.heartbeat_interval_seconds * 1000));
-    const workDir = await mkdtemp(join(tmpdir(), 'atelier-worker-job-'));
+    const workDir = lazyWorkDir('atelier-worker-job-');
     try {
       const inputs = await downloadInputs(claim, job.abort.signal);
       const outputs = await options.backend.generate(spec, {
         signal: job.abort.signal,
         inputs,
-        workDir,
+        get workDir() {
+          return workDir.path;
+        },
         onProgress: ({ step, totalSteps }) => {
           progress = { step, total_steps: totalSteps };
         },
@@ -201,7 +202,7 @@ export function createReferenceWorker(options: ReferenceWorkerOptions) {
       await reportFailure(claim, error, stop);
     } finally {
       clearInterval(heartbeat);
-      await rm(workDir, { recursive: true, force: true });
+      await workDir.remove();
     }
   }
 

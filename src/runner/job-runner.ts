@@ -1,6 +1,3 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Backend } from '../backends/backend.js';
 import type { JobsRepo } from '../db/repos/jobs-repo.js';
 import type { JobRow } from '../db/schema.js';
@@ -12,6 +9,7 @@ import type { Lease, Queue } from '../queue/queue.js';
 import type { Storage } from '../storage/storage.js';
 import type { AttemptPipeline } from './attempt-pipeline.js';
 import { classifyError } from './classify-error.js';
+import { lazyWorkDir } from '../backends/lazy-work-dir.js';
 import { loadInputs } from './load-inputs.js';
 
 export interface RunnerDeps {
@@ -110,7 +108,7 @@ export function createRunner(deps: RunnerDeps, options: RunnerOptions) {
     const abort = new AbortController();
     running.set(job.id, abort);
     const release = pipeline.holdLease(attempt, options.leaseMs, () => abort.abort(new CanceledError('The lease was lost')));
-    const workDir = await mkdtemp(join(tmpdir(), 'atelier-job-'));
+    const workDir = lazyWorkDir('atelier-job-');
     try {
       const backend = deps.backends.get(job.backend);
       if (!backend) throw new UnrecoverableError(`Backend '${job.backend}' is not configured on this node`, 'unknown_model');
@@ -120,7 +118,9 @@ export function createRunner(deps: RunnerDeps, options: RunnerOptions) {
       const outputs = await backend.generate(spec, {
         signal: abort.signal,
         inputs,
-        workDir,
+        get workDir() {
+          return workDir.path;
+        },
         onProgress: ({ step, totalSteps }) => {
           progress = progress.then(() => pipeline.progress(attempt, step, totalSteps));
         },
@@ -143,7 +143,7 @@ export function createRunner(deps: RunnerDeps, options: RunnerOptions) {
     } finally {
       release();
       running.delete(job.id);
-      await rm(workDir, { recursive: true, force: true });
+      await workDir.remove();
     }
   }
 
