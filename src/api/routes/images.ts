@@ -57,6 +57,7 @@ const HistoryQuery = Type.Object(
     perPage: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
     collection: Type.Optional(Type.Union([Type.Literal('workspace'), Type.Literal('library')], { description: 'Only workspace items, or only library items; both when omitted' })),
     type: Type.Union([Type.Literal('image'), Type.Literal('video'), Type.Literal('all')], { default: 'image', description: 'Images (default), videos, or both interleaved newest first' }),
+    q: Type.Optional(Type.String({ maxLength: 200, description: 'Only items whose prompt contains this text, ignoring case (empty: all)' })),
   },
   { additionalProperties: false },
 );
@@ -89,8 +90,12 @@ export function imageRoutes(deps: AppDeps): FastifyPluginAsync {
       },
       async (request) => {
         const user = currentUser(request);
-        const { page, perPage, collection, type } = request.query;
-        const { rows, total } = await deps.assets.historyPage(user.id, type === 'all' ? undefined : type, page, perPage, collection);
+        const { page, perPage, collection, type, q } = request.query;
+        const prompt = q?.trim();
+        const { rows, total } = await deps.assets.historyPage(user.id, type === 'all' ? undefined : type, page, perPage, {
+          ...(collection ? { collection } : {}),
+          ...(prompt ? { prompt } : {}),
+        });
         const links = linksFor(request);
         const images = await Promise.all(
           rows.map(async (row) => {

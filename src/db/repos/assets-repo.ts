@@ -1,10 +1,17 @@
-import type { ExpressionBuilder, Kysely } from 'kysely';
+import { sql, type ExpressionBuilder, type Kysely } from 'kysely';
 import type { AssetRow, Database, NewAssetRow } from '../schema.js';
 
 /** An asset row with the prompt and model of the job that made it (gallery and history views). */
 export interface HistoryRow extends AssetRow {
   readonly prompt: string;
   readonly model: string;
+}
+
+/** What {@link AssetsRepo.historyPage} narrows to besides the user and the type; absent filters match everything. */
+export interface HistoryFilter {
+  readonly collection?: 'workspace' | 'library';
+  /** Text the prompt contains, case-insensitively (`%` and `_` are plain characters here). */
+  readonly prompt?: string;
 }
 
 /** Which workspace items retention takes: expired ones, and any created before `createdBefore`. */
@@ -31,9 +38,10 @@ export interface AssetsRepo {
   /**
    * Page `page` (from 1) of a user's live assets, newest first; ties broken by asset order so
    * pages never overlap. `type` undefined means images and videos together (the web gallery),
-   * `collection` undefined means both collections. `total` counts every matching asset.
+   * `filter` narrows to a collection and to prompts containing some text. `total` counts every
+   * matching asset.
    */
-  historyPage(userId: string, type: 'image' | 'video' | undefined, page: number, perPage: number, collection?: 'workspace' | 'library'): Promise<{
+  historyPage(userId: string, type: 'image' | 'video' | undefined, page: number, perPage: number, filter?: HistoryFilter): Promise<{
     rows: HistoryRow[];
     total: number;
   }>;
@@ -49,6 +57,16 @@ export interface AssetsRepo {
   listDeleting(): Promise<AssetRow[]>;
   /** Removes the row for good (its bytes must be gone first); its evaluations go with it. */
   delete(id: string): Promise<void>;
+}
+
+/**
+ * The job's prompt contains `text`, ignoring case: both sides lowered (SQLite's lower() folds
+ * ASCII letters only, PostgreSQL's every letter), LIKE's wildcards and escape character in
+ * `text` escaped so they match themselves.
+ */
+function promptContains(text: string) {
+  const escaped = text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`);
+  return sql<boolean>`lower(${sql.ref('jobs.prompt')}) like ${`%${escaped}%`} escape ${'\\'}`;
 }
 
 /** The AssetsRepo on Kysely (SQLite or PostgreSQL). */
@@ -87,12 +105,14 @@ export function createAssetsRepo(db: Kysely<Database>): AssetsRepo {
       type: 'image' | 'video' | undefined,
       page: number,
       perPage: number,
-      collection?: 'workspace' | 'library',
+      filter: HistoryFilter = {},
     ): Promise<{ rows: HistoryRow[]; total: number }> {
+      const { collection, prompt } = filter;
       const rows = await withJob()
         .where('assets.user_id', '=', userId)
         .$if(type !== undefined, (q) => q.where('assets.type', '=', type!))
         .$if(collection !== undefined, (q) => q.where('assets.collection', '=', collection!))
+        .$if(!!prompt, (q) => q.where(promptContains(prompt!)))
         .orderBy('assets.created_at', 'desc')
         .orderBy('assets.job_id', 'desc')
         .orderBy('assets.asset_index', 'asc')
@@ -100,10 +120,11 @@ export function createAssetsRepo(db: Kysely<Database>): AssetsRepo {
         .offset((page - 1) * perPage)
         .execute();
       const count = await live()
+        .$if(!!prompt, (q) => q.innerJoin('jobs', 'jobs.id', 'assets.job_id').where(promptContains(prompt!)))
         .select((eb) => eb.fn.countAll<number>().as('n'))
-        .where('user_id', '=', userId)
-        .$if(type !== undefined, (q) => q.where('type', '=', type!))
-        .$if(collection !== undefined, (q) => q.where('collection', '=', collection!))
+        .where('assets.user_id', '=', userId)
+        .$if(type !== undefined, (q) => q.where('assets.type', '=', type!))
+        .$if(collection !== undefined, (q) => q.where('assets.collection', '=', collection!))
         .executeTakeFirstOrThrow();
       return { rows, total: Number(count.n) };
     },
