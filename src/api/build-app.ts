@@ -10,6 +10,7 @@ import { installJsonBody } from './plugins/json-body.js';
 import { handleUnreadBodies } from './plugins/unread-body.js';
 import { installValidation } from './plugins/validation.js';
 import type { Metrics } from '../observability/metrics.js';
+import { adminJobsRoutes } from './routes/admin-jobs.js';
 import { adminMetricsRoutes } from './routes/admin-metrics.js';
 import { adminRoutes } from './routes/admin.js';
 import { cacheRoutes } from './routes/cache.js';
@@ -95,6 +96,7 @@ export async function buildApp(deps: AppDeps & { readonly workers?: WorkerRouteD
     await api.register(meRoutes());
     await api.register(adminRoutes(deps));
     await api.register(adminMetricsRoutes(deps));
+    await api.register(adminJobsRoutes(deps));
     await api.register(cacheRoutes(deps));
     await api.register(estimateRoutes(deps));
     if (deps.workers) await api.register(workerAdminRoutes(deps.workers.workers));

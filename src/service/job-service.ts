@@ -349,8 +349,8 @@ export function createJobService(deps: JobServiceDeps) {
     getForUser,
     cancel,
     waitForTerminal,
-    /** A page of a user's runs, newest first (src/service/run-list.ts). */
-    listRuns: (userId: string, filters: RunFilters) => listRuns(deps.jobs, userId, filters),
+    /** A page of a user's runs (every user's when undefined), newest first (src/service/run-list.ts). */
+    listRuns: (userId: string | undefined, filters: RunFilters) => listRuns(deps.jobs, userId, filters),
     /** A new run of a run `user` may see, with its recorded seed or `options.seed` (src/service/rerun-job.ts). */
     rerun: async (user: UserRow, jobId: string, options: RerunOptions = {}) => rerun(user, await getForUser(user, jobId), options),
   };

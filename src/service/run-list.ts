@@ -20,7 +20,7 @@ export interface RunPage {
 }
 
 /**
- * A page of `userId`'s runs, newest first. The cursor is opaque to clients: the position of
+ * A page of `userId`'s runs (every user's when undefined: the admin view), newest first. The cursor is opaque to clients: the position of
  * the page's last run, (created_at, id), so the next page starts right after it even when
  * runs were added in between — they are newer, and belong before the first page.
  *
@@ -28,10 +28,10 @@ export interface RunPage {
  * const first = await listRuns(jobs, user.id, { limit: 20 });
  * const second = await listRuns(jobs, user.id, { limit: 20, cursor: first.nextCursor! });
  */
-export async function listRuns(jobs: Pick<JobsRepo, 'listForUser'>, userId: string, filters: RunFilters): Promise<RunPage> {
+export async function listRuns(jobs: Pick<JobsRepo, 'listForUser'>, userId: string | undefined, filters: RunFilters): Promise<RunPage> {
   const after = filters.cursor === undefined ? undefined : decodeCursor(filters.cursor);
   const rows = await jobs.listForUser({
-    userId,
+    ...(userId !== undefined ? { userId } : {}),
     ...(filters.status !== undefined ? { status: filters.status } : {}),
     ...(filters.mode !== undefined ? { mode: filters.mode } : {}),
     ...(filters.model !== undefined ? { model: filters.model } : {}),

@@ -17,7 +17,8 @@ const ACTIVE = ['queued', 'running'] as const;
 
 /** What {@link JobsRepo.listForUser} filters on; absent filters match everything. */
 export interface RunListQuery {
-  readonly userId: string;
+  /** Whose runs; undefined lists every user's (the admin view). */
+  readonly userId?: string;
   readonly status?: JobRow['status'];
   readonly mode?: string;
   readonly model?: string;
@@ -124,7 +125,8 @@ export function createJobsRepo(db: Kysely<Database>): JobsRepo {
     },
 
     listForUser(query: RunListQuery): Promise<JobRow[]> {
-      let select = db.selectFrom('jobs').selectAll().where('user_id', '=', query.userId);
+      let select = db.selectFrom('jobs').selectAll();
+      if (query.userId !== undefined) select = select.where('user_id', '=', query.userId);
       if (query.status !== undefined) select = select.where('status', '=', query.status);
       if (query.mode !== undefined) select = select.where('mode', '=', query.mode);
       if (query.model !== undefined) select = select.where('model', '=', query.model);
