@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { EventEmitter, on } from 'node:events';
 import type { QueueEntriesRepo } from '../../db/repos/queue-entries-repo.js';
 import { retryDelayMs } from '../../jobs/backoff.js';
 import { LOCAL_LANE, laneList } from '../lanes.js';
@@ -15,15 +14,22 @@ import { LEASE_EXPIRED, LEASE_RECLAIMED, type EnqueueOptions, type ExpiredLease,
  * Wake-ups are in-process only: another node's enqueue is seen at this node's next poll.
  */
 export function createEmbeddedQueue(entries: QueueEntriesRepo, policy: RetryPolicy, clock: () => number = Date.now): Queue {
-  const wake = new EventEmitter();
-  wake.setMaxListeners(0);
-  // Lanes with a wake-up nobody has claimed after yet: set by every wake-up of the lane and
-  // cleared by a claim on it, so a wake-up that lands while a runner is between an empty
-  // claim and waitForWork is not lost.
+  // Runners waiting for work, oldest first. A wake-up goes to ONE waiter of its lane: one new
+  // entry needs one claim, and waking every idle runner for it made all but one run an empty
+  // claim statement (seven per job with eight runner loops).
+  const waiters = new Set<{ readonly lanes: readonly string[]; readonly wake: () => void }>();
+  // Lanes with a wake-up nobody took yet: set when no runner was waiting and cleared by a claim
+  // on the lane, so a wake-up that lands while a runner is between an empty claim and
+  // waitForWork is not lost.
   const pendingWake = new Set<string>();
   const notify = (lane: string) => {
+    for (const waiter of waiters) {
+      if (!waiter.lanes.includes(lane)) continue;
+      waiters.delete(waiter);
+      waiter.wake();
+      return;
+    }
     pendingWake.add(lane);
-    wake.emit('work', lane);
   };
 
   return {
@@ -86,21 +92,25 @@ export function createEmbeddedQueue(entries: QueueEntriesRepo, policy: RetryPoli
 
     async waitForWork(timeoutMs: number, signal?: AbortSignal, lanes?: string | readonly string[]) {
       const list = laneList(lanes);
-      if (list.some((lane) => pendingWake.has(lane))) return;
-      const timeout = AbortSignal.timeout(timeoutMs);
-      const stop = signal ? AbortSignal.any([signal, timeout]) : timeout;
-      try {
-        // Wake-ups of other lanes are skipped: they would only make this caller poll in vain.
-        for await (const [lane] of on(wake, 'work', { signal: stop })) {
-          if (list.includes(lane as string)) return;
-        }
-      } catch {
-        // Timed out or aborted: the caller polls again either way.
-      }
+      if (list.some((lane) => pendingWake.has(lane)) || signal?.aborted) return;
+      // Timed out or aborted: the caller polls again either way.
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          waiters.delete(waiter);
+          clearTimeout(timer);
+          signal?.removeEventListener('abort', done);
+          resolve();
+        };
+        const waiter = { lanes: list, wake: done };
+        // Unref, like AbortSignal.timeout: a waiting runner alone does not keep the process up.
+        const timer = setTimeout(done, timeoutMs).unref();
+        signal?.addEventListener('abort', done, { once: true });
+        waiters.add(waiter);
+      });
     },
 
     async close() {
-      wake.removeAllListeners();
+      for (const waiter of [...waiters]) waiter.wake();
     },
   };
 
