@@ -4,7 +4,7 @@ import { startInjectServer, type InjectServer } from '../helpers/test-server.js'
 
 const SMALL = { width: 64, height: 64, steps: 2 };
 
-describe('GET /api/images/history?q= (search by prompt)', () => {
+describe('GET /api/images/history: search by prompt (q) and saved state (libraryId)', () => {
   let t: InjectServer;
   let user: ApiClient;
   let other: ApiClient;
@@ -53,5 +53,21 @@ describe('GET /api/images/history?q= (search by prompt)', () => {
     expect(res.status).toBe(422);
     expect(res.body.code).toBe('invalid_parameter');
     expect(res.text).toContain('q');
+  });
+
+  it('names the library copy of each workspace item saved already (libraryId), null for the others', async () => {
+    const fox = (await user.get('/api/images/history?q=fox')).body.images[0];
+    expect(fox.libraryId).toBeNull();
+    const saved = await user.post(`/api/images/${fox.id}/save`);
+    expect(saved.status, saved.text).toBe(201);
+    const workspace = (await user.get('/api/images/history?collection=workspace')).body.images;
+    expect(workspace.map((i: any) => [i.prompt, i.libraryId])).toEqual([
+      ['lighthouse_keeper portrait', null],
+      ['a fox, 100% orange', saved.body.id],
+      ['A Lighthouse at dusk', null],
+      ['A Lighthouse at dusk', null],
+    ]);
+    const library = (await user.get('/api/images/history?collection=library')).body.images;
+    expect(library.map((i: any) => [i.id, i.libraryId])).toEqual([[saved.body.id, saved.body.id]]);
   });
 });

@@ -47,7 +47,7 @@ describe('image history, detail, files and delete', () => {
       expect(times).toEqual([...times].sort((a, b) => b - a));
       expect(new Set(images.map((i) => i.id))).toEqual(new Set([...runA.assets, ...runB.assets].map((a: any) => a.id)));
       for (const image of images) {
-        expect(Object.keys(image).sort()).toEqual(['collection', 'createdAt', 'expiresAt', 'height', 'id', 'imageUrl', 'modelUsed', 'prompt', 'runId', 'thumbnailUrl', 'type', 'width'].sort());
+        expect(Object.keys(image).sort()).toEqual(['collection', 'createdAt', 'expiresAt', 'height', 'id', 'imageUrl', 'libraryId', 'modelUsed', 'prompt', 'runId', 'thumbnailUrl', 'type', 'width'].sort());
         expect(image).toMatchObject({ width: 512, height: 384, modelUsed: 'preview', imageUrl: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/media\//) });
         expect(image.prompt).toBe(image.runId === runA.runId ? 'a quiet harbour' : 'a bright meadow');
       }

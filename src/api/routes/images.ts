@@ -26,6 +26,7 @@ const HistoryItem = Type.Object({
   width: Type.Integer(),
   height: Type.Integer(),
   collection: Type.Union([Type.Literal('workspace'), Type.Literal('library')]),
+  libraryId: Type.Union([Type.String(), Type.Null()], { description: 'The library item holding this one: its own id in the library, the saved copy of a workspace item, or null when not saved' }),
   expiresAt: Type.Union([Type.String(), Type.Null()]),
   createdAt: Type.String(),
 });
@@ -97,6 +98,12 @@ export function imageRoutes(deps: AppDeps): FastifyPluginAsync {
           ...(prompt ? { prompt } : {}),
         });
         const links = linksFor(request);
+        // Which workspace items were saved already, in one query for the page: the grid offers
+        // "Save to library" only for the others.
+        const workspaceJobs = [...new Set(rows.filter((row) => row.collection === 'workspace').map((row) => row.job_id))];
+        const copies = new Map(
+          (await deps.assets.listForJobs(workspaceJobs)).filter((copy) => copy.collection === 'library').map((copy) => [`${copy.job_id}/${copy.asset_index}`, copy.id]),
+        );
         const images = await Promise.all(
           rows.map(async (row) => {
             const meta = JSON.parse(row.metadata) as { width: number; height: number };
@@ -112,6 +119,7 @@ export function imageRoutes(deps: AppDeps): FastifyPluginAsync {
               width: meta.width,
               height: meta.height,
               collection: row.collection,
+              libraryId: row.collection === 'library' ? row.id : (copies.get(`${row.job_id}/${row.asset_index}`) ?? null),
               expiresAt: iso(row.expires_at),
               createdAt: new Date(Number(row.created_at)).toISOString(),
             };
