@@ -19,7 +19,10 @@ export function startSimulatedWorker(serverUrl: string, workerToken: string, lat
     .toBuffer()
     .then((png) => new Blob([png], { type: 'image/png' }));
   const auth = { authorization: `Bearer ${workerToken}`, 'content-type': 'application/json' };
-  const gpu = { busy: Promise.resolve() };
+  // The GPU's own clock: a job queued behind another starts the instant that one ends, as on a
+  // real GPU, not when this process's timer for the first one happens to fire (each firing is
+  // late by a millisecond or more, which chained renders used to add up into the makespan).
+  let gpuFreeAt = 0;
   let done = 0;
   let stopped = false;
 
@@ -33,9 +36,9 @@ export function startSimulatedWorker(serverUrl: string, workerToken: string, lat
       }
       const job = (await claim.json()) as { job_id: string; lease_token: string; upload: { complete_parts: string[] } };
       if (latencyMs > 0) {
-        const render = gpu.busy.then(() => new Promise<void>((r) => setTimeout(r, latencyMs)));
-        gpu.busy = render;
-        await render;
+        gpuFreeAt = Math.max(performance.now(), gpuFreeAt) + latencyMs;
+        const finishedAt = gpuFreeAt;
+        await new Promise<void>((r) => setTimeout(r, Math.max(0, finishedAt - performance.now())));
       }
       // The output travels in the completion callback itself: one request, nothing staged.
       const form = new FormData();
