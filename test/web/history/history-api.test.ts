@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { appendPage, collectionHref, hasMore, historyPath, parseCollection, tileSize, tileSource, type HistoryItem } from '../../../web/src/features/history/history-api';
+import { appendPage, collectionHref, hasMore, historyPath, parseCollection, parseSearch, tileSize, tileSource, type HistoryItem } from '../../../web/src/features/history/history-api';
 
 const item = (id: string, extra: Partial<HistoryItem> = {}): HistoryItem => ({
   id,
@@ -24,12 +24,18 @@ describe('history paging and filter', () => {
     expect(parseCollection('?collection=bogus')).toBe('workspace');
     expect(collectionHref('library')).toBe('/history?collection=library');
     expect(collectionHref('workspace')).toBe('/history');
+    expect(collectionHref('library', 'red fox')).toBe('/history?collection=library&q=red+fox');
+    expect(collectionHref('workspace', '  ')).toBe('/history');
+    expect(parseSearch('?q=100%25+cotton')).toBe('100% cotton');
+    expect(parseSearch('')).toBe('');
   });
 
   it('asks for images and videos of one collection, one page at a time', () => {
     const url = new URL(historyPath('library', 3, 24), 'http://x');
     expect(url.pathname).toBe('/api/images/history');
     expect(Object.fromEntries(url.searchParams)).toEqual({ type: 'all', collection: 'library', page: '3', perPage: '24' });
+    const searched = new URL(historyPath('workspace', 1, 24, ' 50% off '), 'http://x');
+    expect(searched.searchParams.get('q')).toBe('50% off');
   });
 
   it('appends pages without showing an item twice when offsets shift', () => {

@@ -160,4 +160,77 @@ describe('History page', () => {
     render(<HistoryPage />);
     expect((await screen.findByRole('alert')).textContent).toContain('boom');
   });
+
+  it('searches prompts as the user types: asks the server with q once typing pauses, keeps it in the URL, says when nothing matches', async () => {
+    const all = [item(1, { prompt: 'a red fox' }), item(2, { prompt: 'a lighthouse' }), item(3, { prompt: 'a FOX asleep' })];
+    const { calls } = fakeApi(({ url }) => {
+      if (url.pathname !== '/api/images/history') return undefined;
+      const q = (url.searchParams.get('q') ?? '').toLowerCase();
+      const images = all.filter((i) => i.prompt.toLowerCase().includes(q));
+      return { body: { images, total: images.length, page: 1, perPage: 24 } };
+    });
+    render(<HistoryPage />);
+    await waitFor(() => expect(links()).toHaveLength(3));
+    const box = screen.getByRole('searchbox', { name: 'Search prompts' });
+    fireEvent.change(box, { target: { value: 'f' } });
+    fireEvent.change(box, { target: { value: 'fox' } });
+    await waitFor(() => expect(links().map((a) => a.getAttribute('href'))).toEqual(['/images/a1', '/images/a3']));
+    // One request for the settled text, none for the keystroke before it.
+    expect(calls.map((c) => c.url.searchParams.get('q'))).toEqual([null, 'fox']);
+    expect(location.search).toBe('?q=fox');
+    expect(screen.getByText('2 items matching “fox”')).toBeTruthy();
+
+    fireEvent.change(box, { target: { value: 'whale' } });
+    expect(await screen.findByText('No prompts contain “whale”')).toBeTruthy();
+    expect(screen.queryByTestId('gallery')).toBeNull();
+
+    fireEvent.change(box, { target: { value: '' } });
+    await waitFor(() => expect(links()).toHaveLength(3));
+    expect(location.search).toBe('');
+  });
+
+  it('starts with the search named in the URL', async () => {
+    history.replaceState(null, '', '/history?collection=library&q=tower');
+    const { calls } = server(3, 2);
+    render(<HistoryPage />);
+    await waitFor(() => expect(links()).toHaveLength(2));
+    expect(Object.fromEntries(calls[0]!.url.searchParams)).toMatchObject({ collection: 'library', q: 'tower' });
+    expect((screen.getByRole('searchbox', { name: 'Search prompts' }) as HTMLInputElement).value).toBe('tower');
+  });
+
+  it('saves a workspace item to the library from its tile; saved items say so and no longer expire', async () => {
+    const soon = new Date(Date.now() + 5.5 * 3_600_000).toISOString();
+    const { calls } = fakeApi(({ method, url }) => {
+      if (method === 'POST' && url.pathname === '/api/images/a1/save') return { status: 201, body: { id: 'lib-1', libraryId: 'lib-1', collection: 'library' } };
+      if (method === 'POST' && url.pathname === '/api/images/a2/save') return { status: 404, body: { code: 'not_found', message: "No item with id 'a2'" } };
+      if (url.pathname !== '/api/images/history') return undefined;
+      const images = [item(1, { expiresAt: soon, libraryId: null }), item(2, { expiresAt: soon, libraryId: null }), item(3, { expiresAt: soon, libraryId: 'lib-3' })];
+      return { body: { images, total: 3, page: 1, perPage: 24 } };
+    });
+    render(<HistoryPage />);
+    await waitFor(() => expect(links()).toHaveLength(3));
+    const cells = () => within(screen.getByTestId('gallery')).getAllByRole('listitem');
+    // Saved earlier: no button, no expiry.
+    expect(within(cells()[2]!).getByText(/Saved to library/)).toBeTruthy();
+    expect(within(cells()[2]!).queryByRole('button')).toBeNull();
+    expect(within(cells()[2]!).queryByText(/expire/)).toBeNull();
+
+    expect(within(cells()[0]!).getByText('expires in 5 h')).toBeTruthy();
+    fireEvent.click(within(cells()[0]!).getByRole('button', { name: 'Save to library: prompt number 1' }));
+    await waitFor(() => expect(within(cells()[0]!).getByText(/Saved to library/)).toBeTruthy());
+    expect(within(cells()[0]!).queryByText(/expire/)).toBeNull();
+    expect(calls.filter((c) => c.method === 'POST').map((c) => c.url.pathname)).toEqual(['/api/images/a1/save']);
+
+    fireEvent.click(within(cells()[1]!).getByRole('button', { name: 'Save to library: prompt number 2' }));
+    expect((await within(cells()[1]!).findByRole('alert')).textContent).toBe("Not saved: No item with id 'a2'");
+    expect(within(cells()[1]!).getByRole('button', { name: 'Save to library: prompt number 2' })).toBeTruthy();
+  });
+
+  it('offers no save on library items', async () => {
+    history.replaceState(null, '', '/history?collection=library');
+    server(0, 2);
+    render(<HistoryPage />);
+    await waitFor(() => expect(links()).toHaveLength(2));
+    expect(within(screen.getByTestId('gallery')).queryByRole('button')).toBeNull();
+  });
 });

@@ -2,19 +2,25 @@ import { useEffect, useRef } from 'react';
 import { Link } from '../router';
 import { CollectionFilter } from '../features/history/collection-filter';
 import { Gallery } from '../features/history/gallery';
+import { SearchBox } from '../features/history/search-box';
 import { useCollection } from '../features/history/use-collection';
+import { useDebounced } from '../features/history/use-debounced';
 import { useHistory } from '../features/history/use-history';
 import { useInfiniteScroll } from '../features/history/use-infinite-scroll';
 import { collectionHref } from '../features/history/history-api';
 import { rememberGalleryOrder, rememberHistoryPath } from '../features/history/return-path';
 import '../styles/history.css';
 
-/** The gallery of past work, newest first, one collection at a time. */
+/** How long typing pauses before the search is asked of the server. */
+const SEARCH_DELAY_MS = 250;
+
+/** The gallery of past work, newest first, one collection at a time, searchable by prompt. */
 export function HistoryPage() {
-  const [collection, setCollection] = useCollection();
-  const history = useHistory(collection);
+  const [{ collection, q }, setCollection, setSearch] = useCollection();
+  const search = useDebounced(q.trim(), SEARCH_DELAY_MS);
+  const history = useHistory(collection, search);
   const sentinel = useRef<HTMLDivElement>(null);
-  useEffect(() => rememberHistoryPath(collectionHref(collection)), [collection]);
+  useEffect(() => rememberHistoryPath(collectionHref(collection, search)), [collection, search]);
   useEffect(() => {
     if (!history.initial) rememberGalleryOrder(history.items.map((item) => item.id));
   }, [history.items, history.initial]);
@@ -27,9 +33,10 @@ export function HistoryPage() {
       <div className="history-head">
         <h1>History</h1>
         <CollectionFilter value={collection} onChange={setCollection} />
+        <SearchBox value={q} onChange={setSearch} />
         {!history.initial && (
           <p className="muted history-count" aria-live="polite">
-            {history.items.length < history.total ? `${history.items.length} of ${history.total}` : history.total === 1 ? '1 item' : `${history.total} items`}
+            {countText(history.items.length, history.total, search)}
           </p>
         )}
       </div>
@@ -42,19 +49,30 @@ export function HistoryPage() {
       {history.initial && history.loading && <p className="loading">Loading…</p>}
       {!history.initial && history.items.length === 0 && (
         <div className="empty card">
-          <p className="empty-title">Nothing here yet</p>
-          <p className="muted">
-            {collection === 'library' ? (
-              'Items you save to the library stay here until you delete them.'
-            ) : (
-              <>
-                What you make on the <Link href="/">Generate</Link> screen shows up here.
-              </>
-            )}
-          </p>
+          {search ? (
+            <>
+              <p className="empty-title">No prompts contain “{search}”</p>
+              <p className="muted">
+                The search looks in the {collection === 'library' ? 'library' : 'workspace'}; try fewer words{collection === 'workspace' ? ' or the Library' : ' or the Workspace'}.
+              </p>
+            </>
+          ) : (
+            <>
+              <p className="empty-title">Nothing here yet</p>
+              <p className="muted">
+                {collection === 'library' ? (
+                  'Items you save to the library stay here until you delete them.'
+                ) : (
+                  <>
+                    What you make on the <Link href="/">Generate</Link> screen shows up here.
+                  </>
+                )}
+              </p>
+            </>
+          )}
         </div>
       )}
-      {history.items.length > 0 && <Gallery items={history.items} />}
+      {history.items.length > 0 && <Gallery items={history.items} onSaved={(id, libraryId) => history.update(id, { libraryId })} />}
 
       <div ref={sentinel} className="scroll-sentinel" aria-hidden="true" />
       {(history.more || (history.loading && !history.initial)) && (
@@ -68,4 +86,9 @@ export function HistoryPage() {
       )}
     </section>
   );
+}
+
+function countText(shown: number, total: number, search: string): string {
+  const items = shown < total ? `${shown} of ${total}` : total === 1 ? '1 item' : `${total} items`;
+  return search ? `${items} matching “${search}”` : items;
 }

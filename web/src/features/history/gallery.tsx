@@ -1,14 +1,16 @@
+import { useState } from 'react';
 import { Link } from '../../router';
 import { expiryText } from './expiry';
-import { tileSize, tileSource, type HistoryItem } from './history-api';
+import { saveToLibrary, tileSize, tileSource, type HistoryItem } from './history-api';
 
-/** The gallery grid: each item links to its detail page. */
-export function Gallery({ items }: { items: readonly HistoryItem[] }) {
+/** The gallery grid: each item links to its detail page; workspace items can be saved from here. */
+export function Gallery({ items, onSaved }: { items: readonly HistoryItem[]; onSaved?: (id: string, libraryId: string) => void }) {
   return (
     <ul className="gallery" data-testid="gallery">
       {items.map((item) => (
-        <li key={item.id}>
+        <li key={item.id} className="gallery-cell">
           <GalleryItem item={item} />
+          {item.collection === 'workspace' && <SaveButton item={item} onSaved={onSaved} />}
         </li>
       ))}
     </ul>
@@ -17,13 +19,15 @@ export function Gallery({ items }: { items: readonly HistoryItem[] }) {
 
 const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 
+const promptOf = (item: HistoryItem) => item.prompt.trim() || '(no prompt)';
+
 export function GalleryItem({ item }: { item: HistoryItem }) {
   const isVideo = item.type === 'video';
   const src = tileSource(item);
   const { width, height } = tileSize(item);
-  const prompt = item.prompt.trim() || '(no prompt)';
+  const prompt = promptOf(item);
   // Workspace items are deleted WORKSPACE_TTL_HOURS (24 h) after they were made; saved ones never.
-  const expiry = expiryText(item.expiresAt, Date.now());
+  const expiry = item.libraryId ? undefined : expiryText(item.expiresAt, Date.now());
   return (
     <Link href={`/images/${encodeURIComponent(item.id)}`} className="gallery-item" title={prompt}>
       {/* A square box reserved before the picture loads, so the grid never jumps. */}
@@ -39,16 +43,49 @@ export function GalleryItem({ item }: { item: HistoryItem }) {
         <span className="caption-prompt">{prompt}</span>
         <span className="caption-meta">
           {item.modelUsed} · <time dateTime={item.createdAt}>{dateFormat.format(new Date(item.createdAt))}</time>
-          {expiry && (
-            <>
-              {' · '}
-              <span className="caption-expiry" title={`Deleted at ${dateFormat.format(new Date(item.expiresAt!))} unless saved to the library`}>
-                {expiry}
-              </span>
-            </>
-          )}
         </span>
+        {expiry && (
+          <span className="caption-expiry" title={`Deleted at ${dateFormat.format(new Date(item.expiresAt!))} unless saved to the library`}>
+            {expiry}
+          </span>
+        )}
       </span>
     </Link>
+  );
+}
+
+/**
+ * "Save to library" under a workspace tile: the copy is kept until deleted. Once saved (now or
+ * earlier) the tile says so instead; a refusal is said in words under the button.
+ */
+function SaveButton({ item, onSaved }: { item: HistoryItem; onSaved?: (id: string, libraryId: string) => void }) {
+  const [state, setState] = useState<{ saving: boolean; error?: string }>({ saving: false });
+  if (item.libraryId) {
+    return (
+      <p className="gallery-actions saved" role="status">
+        <span aria-hidden="true">✓</span> Saved to library
+      </p>
+    );
+  }
+  const save = () => {
+    setState({ saving: true });
+    saveToLibrary(item.id)
+      .then((libraryId) => {
+        setState({ saving: false });
+        onSaved?.(item.id, libraryId);
+      })
+      .catch((error: Error) => setState({ saving: false, error: error.message }));
+  };
+  return (
+    <div className="gallery-actions">
+      <button type="button" className="small" onClick={save} disabled={state.saving} aria-busy={state.saving} aria-label={`Save to library: ${promptOf(item)}`}>
+        {state.saving ? 'Saving…' : 'Save to library'}
+      </button>
+      {state.error && (
+        <span role="alert" className="error small-text">
+          Not saved: {state.error}
+        </span>
+      )}
+    </div>
   );
 }

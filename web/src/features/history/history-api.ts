@@ -14,6 +14,8 @@ export interface HistoryItem {
   readonly width: number;
   readonly height: number;
   readonly collection: Collection;
+  /** The library item holding this one (its saved copy, or itself in the library); null when not saved. Older servers omit it. */
+  readonly libraryId?: string | null;
   readonly expiresAt: string | null;
   readonly createdAt: string;
 }
@@ -29,24 +31,46 @@ export type Collection = 'workspace' | 'library';
 
 export const PER_PAGE = 24;
 
+/** The longest search the server takes (GET /api/images/history `q`). */
+export const MAX_SEARCH = 200;
+
 /** The collection named by the page's query (`?collection=library`); workspace otherwise. */
 export function parseCollection(search: string): Collection {
   return new URLSearchParams(search).get('collection') === 'library' ? 'library' : 'workspace';
 }
 
-/** The app URL showing `collection` (workspace is the default, so it keeps the plain path). */
-export function collectionHref(collection: Collection): string {
-  return collection === 'library' ? '/history?collection=library' : '/history';
+/** The prompt search named by the page's query (`?q=fox`); empty when none. */
+export function parseSearch(search: string): string {
+  return (new URLSearchParams(search).get('q') ?? '').slice(0, MAX_SEARCH);
 }
 
-/** The API path of one page of the gallery: images and videos together, newest first. */
-export function historyPath(collection: Collection, page: number, perPage = PER_PAGE): string {
+/**
+ * The app URL showing `collection` filtered by the prompt search `q` (workspace and no search
+ * are the defaults, so they keep the plain path).
+ */
+export function collectionHref(collection: Collection, q = ''): string {
+  const query = new URLSearchParams();
+  if (collection === 'library') query.set('collection', 'library');
+  if (q.trim()) query.set('q', q);
+  const text = query.toString();
+  return text ? `/history?${text}` : '/history';
+}
+
+/** The API path of one page of the gallery: images and videos together, newest first, optionally only prompts containing `q`. */
+export function historyPath(collection: Collection, page: number, perPage = PER_PAGE, q = ''): string {
   const query = new URLSearchParams({ type: 'all', collection, page: String(page), perPage: String(perPage) });
+  if (q.trim()) query.set('q', q.trim());
   return `/api/images/history?${query}`;
 }
 
-export function fetchHistoryPage(collection: Collection, page: number, signal?: AbortSignal): Promise<HistoryPage> {
-  return api<HistoryPage>(historyPath(collection, page), { signal });
+export function fetchHistoryPage(collection: Collection, page: number, signal?: AbortSignal, q = ''): Promise<HistoryPage> {
+  return api<HistoryPage>(historyPath(collection, page, PER_PAGE, q), { signal });
+}
+
+/** Saves a workspace item to the library (a no-op for one saved before); resolves to the library item's id. */
+export async function saveToLibrary(id: string): Promise<string> {
+  const saved = await api<{ id: string; libraryId?: string | null }>(`/api/images/${encodeURIComponent(id)}/save`, { method: 'POST' });
+  return saved.libraryId ?? saved.id;
 }
 
 /**

@@ -1,22 +1,37 @@
 import { useCallback, useEffect, useState } from 'react';
 import { navigate } from '../../router';
-import { collectionHref, parseCollection, type Collection } from './history-api';
+import { collectionHref, parseCollection, parseSearch, type Collection } from './history-api';
+
+export interface HistoryView {
+  readonly collection: Collection;
+  /** The prompt search as typed ('' for none). */
+  readonly q: string;
+}
+
+const read = (): HistoryView => ({ collection: parseCollection(location.search), q: parseSearch(location.search) });
 
 /**
- * The chosen collection lives in the URL (`?collection=library`), so a reload keeps it and the
- * back button returns to the previous choice.
+ * The chosen collection and the prompt search live in the URL (`?collection=library&q=fox`), so
+ * a reload keeps them and the back button returns to the previous collection. Typing replaces
+ * the current history entry instead of adding one per keystroke.
  */
-export function useCollection(): [Collection, (next: Collection) => void] {
-  const [collection, setCollection] = useState<Collection>(() => parseCollection(location.search));
+export function useCollection(): [HistoryView, (next: Collection) => void, (q: string) => void] {
+  const [view, setView] = useState<HistoryView>(read);
   useEffect(() => {
-    const update = () => setCollection(parseCollection(location.search));
+    const update = () => setView(read());
     window.addEventListener('popstate', update);
     return () => window.removeEventListener('popstate', update);
   }, []);
   const choose = useCallback((next: Collection) => {
-    if (next === parseCollection(location.search)) return;
-    setCollection(next);
-    navigate(collectionHref(next));
+    const current = read();
+    if (next === current.collection) return;
+    setView({ ...current, collection: next });
+    navigate(collectionHref(next, current.q));
   }, []);
-  return [collection, choose];
+  const search = useCallback((q: string) => {
+    const current = read();
+    setView({ ...current, q });
+    history.replaceState(history.state, '', collectionHref(current.collection, q));
+  }, []);
+  return [view, choose, search];
 }

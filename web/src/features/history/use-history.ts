@@ -11,23 +11,33 @@ export interface HistoryState {
   readonly error?: string;
   /** Loads the next page; a call while one is loading does nothing (scroll and button share it). */
   loadMore(): void;
+  /** Replaces one shown item (e.g. once it is saved to the library). */
+  update(id: string, patch: Partial<HistoryItem>): void;
 }
 
 interface Loaded {
-  readonly collection: Collection;
+  /** The collection and search these items are of. */
+  readonly key: string;
   readonly items: readonly HistoryItem[];
   readonly total: number;
   readonly page: number;
   readonly more: boolean;
 }
 
-/** The gallery's pages for one collection; switching collections starts again at page 1. */
-export function useHistory(collection: Collection): HistoryState {
+/**
+ * The gallery's pages for one collection, optionally only the items whose prompt contains `q`;
+ * switching collections or changing the search starts again at page 1.
+ */
+export function useHistory(collection: Collection, q = ''): HistoryState {
   const [loaded, setLoaded] = useState<Loaded | undefined>();
   const [loading, setLoading] = useState(false);
   const [error, setError] = useState<string | undefined>();
   const inFlight = useRef<AbortController | undefined>(undefined);
-  const current = loaded?.collection === collection ? loaded : undefined;
+  const key = `${collection}\n${q}`;
+  const current = loaded?.key === key ? loaded : undefined;
+  // While another search or collection loads, the last items stay (the page is aria-busy) rather
+  // than the grid emptying at every keystroke.
+  const shown = current ?? (error ? undefined : loaded);
 
   const load = useCallback(
     (page: number, previous: readonly HistoryItem[]) => {
@@ -36,10 +46,10 @@ export function useHistory(collection: Collection): HistoryState {
       inFlight.current = controller;
       setLoading(true);
       setError(undefined);
-      fetchHistoryPage(collection, page, controller.signal)
+      fetchHistoryPage(collection, page, controller.signal, q)
         .then((result) => {
           const items = appendPage(previous, result.images);
-          setLoaded({ collection, items, total: result.total, page, more: hasMore(items.length, result.total, result.images.length, result.perPage) });
+          setLoaded({ key: `${collection}\n${q}`, items, total: result.total, page, more: hasMore(items.length, result.total, result.images.length, result.perPage) });
         })
         .catch((reason: Error) => {
           if (reason.name !== 'AbortError') setError(reason.message);
@@ -51,7 +61,7 @@ export function useHistory(collection: Collection): HistoryState {
           }
         });
     },
-    [collection],
+    [collection, q],
   );
 
   useEffect(() => {
@@ -66,13 +76,18 @@ export function useHistory(collection: Collection): HistoryState {
     if (current?.more) load(current.page + 1, current.items);
   }, [current, load]);
 
+  const update = useCallback((id: string, patch: Partial<HistoryItem>) => {
+    setLoaded((shown) => shown && { ...shown, items: shown.items.map((item) => (item.id === id ? { ...item, ...patch } : item)) });
+  }, []);
+
   return {
-    items: current?.items ?? [],
-    total: current?.total ?? 0,
-    initial: !current,
+    items: shown?.items ?? [],
+    total: shown?.total ?? 0,
+    initial: !shown,
     loading,
     more: current?.more ?? false,
     error,
     loadMore,
+    update,
   };
 }
