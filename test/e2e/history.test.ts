@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page, Route } from 'playwright-core';
-import { readLayoutShift, screenshot, startAppServer, trackLayoutShift, useBrowser } from '../helpers/browser.js';
+import { apiClient } from '../helpers/api.js';
+import { overflowsHorizontally, readLayoutShift, screenshot, startAppServer, trackLayoutShift, useBrowser } from '../helpers/browser.js';
 import type { TestServer } from '../helpers/test-server.js';
 import { adminApi } from './flows.js';
+import { studioShot } from './studio-shots.js';
 
 const b = useBrowser();
 let server: TestServer;
@@ -39,6 +41,15 @@ const shownIds = (page: Page) =>
     .getByTestId('gallery')
     .getByRole('link')
     .evaluateAll((links: any[]) => links.map((a): string => decodeURIComponent(new URL(a.href).pathname.replace('/images/', ''))));
+
+/** Waits until the gallery's pictures in the viewport have loaded (lazy ones below it are never asked for). */
+async function picturesInView(page: Page): Promise<void> {
+  const gallery = page.getByTestId('gallery');
+  await gallery.locator('img').first().waitFor();
+  await expect
+    .poll(() => gallery.locator('img').evaluateAll((imgs: any[]) => imgs.filter((i) => i.getBoundingClientRect().top < (globalThis as any).innerHeight).every((i) => i.complete && i.naturalWidth > 0)))
+    .toBe(true);
+}
 
 describe('history', () => {
   it('shows the newest first, a page at a time with "Load more", videos with a poster and badge', async () => {
@@ -125,5 +136,66 @@ describe('history', () => {
     await page.getByText('Nothing here yet').waitFor();
     await expect(page.getByTestId('gallery').count()).resolves.toBe(0);
     expect(unexpectedProblems()).toEqual([]);
+  });
+
+  it('finds work by its prompt: the search narrows the gallery, stays in the URL and survives a reload', async () => {
+    const { page, unexpectedProblems } = await b.openApp(server, { path: '/history' });
+    await expect.poll(() => shownIds(page)).toEqual(newestFirst.slice(0, PAGE_SIZE));
+    const search = page.getByRole('searchbox', { name: 'Search prompts' });
+    await search.fill('BATCH 3 of');
+    const batch3 = (await adminApi(server).get('/api/images/history?q=batch%203%20of&perPage=100')).body.images.map((item: any) => item.id);
+    expect(batch3).toHaveLength(PER_JOB);
+    await expect.poll(() => shownIds(page)).toEqual(batch3);
+    await page.getByText(`${PER_JOB} items matching “BATCH 3 of”`).waitFor();
+    expect(new URL(page.url()).searchParams.get('q')).toBe('BATCH 3 of');
+
+    await page.reload();
+    await expect.poll(() => shownIds(page)).toEqual(batch3);
+    expect(await page.getByRole('searchbox', { name: 'Search prompts' }).inputValue()).toBe('BATCH 3 of');
+
+    await page.getByRole('searchbox', { name: 'Search prompts' }).fill('no such words');
+    await page.getByText('No prompts contain “no such words”').waitFor();
+    expect(unexpectedProblems()).toEqual([]);
+  });
+
+  it('says how long a workspace item has left, and saves it to the library from the grid', async () => {
+    const saver = await server.addUser('saver');
+    const api = apiClient(server, saver.token);
+    const run = await api.generate({ prompt: 'a keeper worth saving', width: 64, height: 64, steps: 1, num_images: 2 });
+    const [first, second] = run.assets.map((asset: any) => asset.id);
+    const { page, unexpectedProblems } = await b.openApp(server, { token: saver.token, path: '/history' });
+    const tile = (id: string) => page.getByTestId('gallery').getByRole('listitem').filter({ has: page.locator(`a[href="/images/${id}"]`) });
+    // Made just now with the default 24 h workspace retention.
+    await tile(first).getByText('expires in 23 h').waitFor();
+    await tile(second).getByText('expires in 23 h').waitFor();
+
+    await tile(first).getByRole('button', { name: 'Save to library: a keeper worth saving' }).click();
+    await tile(first).getByText('Saved to library').waitFor();
+    await expect(tile(first).getByText(/expires in/).count()).resolves.toBe(0);
+    await expect(tile(second).getByRole('button', { name: /Save to library/ }).count()).resolves.toBe(1);
+    const library = (await api.get('/api/images/history?collection=library')).body.images;
+    expect(library).toHaveLength(1);
+    expect((await api.get(`/api/images/${first}`)).body.libraryId).toBe(library[0].id);
+
+    // A reload still knows it is saved; the library shows the copy, with no save button.
+    await page.reload();
+    await tile(first).getByText('Saved to library').waitFor();
+    await page.getByRole('radio', { name: 'Library' }).click();
+    await expect.poll(() => shownIds(page)).toEqual([library[0].id]);
+    await expect(page.getByTestId('gallery').getByRole('button').count()).resolves.toBe(0);
+    expect(unexpectedProblems()).toEqual([]);
+  });
+
+  it('fits a phone (390 × 844) without sideways scrolling, search and save included', async () => {
+    const { page, unexpectedProblems } = await b.openApp(server, { path: '/history', viewport: { width: 390, height: 844 } });
+    await picturesInView(page);
+    await page.getByRole('searchbox', { name: 'Search prompts' }).waitFor();
+    expect(await overflowsHorizontally(page)).toMatchObject({ overflows: false });
+    await studioShot(page, 'history-390x844');
+    const desktop = await b.openApp(server, { path: '/history', viewport: { width: 1440, height: 900 } });
+    await picturesInView(desktop.page);
+    await studioShot(desktop.page, 'history-1440x900');
+    expect(unexpectedProblems()).toEqual([]);
+    expect(desktop.unexpectedProblems()).toEqual([]);
   });
 });

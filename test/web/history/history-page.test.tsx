@@ -105,11 +105,12 @@ describe('History page', () => {
     });
     render(<HistoryPage />);
     await waitFor(() => expect(links()).toHaveLength(2));
-    expect(within(links()[0]!).getByText('expires in 5 h')).toBeTruthy();
-    expect(within(links()[1]!).getByText('expires in 19 min')).toBeTruthy();
+    const cells = within(screen.getByTestId('gallery')).getAllByRole('listitem');
+    expect(within(cells[0]!).getByText('expires in 5 h')).toBeTruthy();
+    expect(within(cells[1]!).getByText('expires in 19 min')).toBeTruthy();
     fireEvent.click(within(screen.getByRole('radiogroup', { name: 'Collection' })).getByRole('radio', { name: 'Library' }));
     await waitFor(() => expect(links().map((a) => a.getAttribute('href'))).toEqual(['/images/a100']));
-    expect(within(links()[0]!).queryByText(/expire/)).toBeNull();
+    expect(within(screen.getByTestId('gallery')).queryByText(/expire/)).toBeNull();
   });
 
   it('loads the next page when the sentinel scrolls into view', async () => {

@@ -26,8 +26,6 @@ export function GalleryItem({ item }: { item: HistoryItem }) {
   const src = tileSource(item);
   const { width, height } = tileSize(item);
   const prompt = promptOf(item);
-  // Workspace items are deleted WORKSPACE_TTL_HOURS (24 h) after they were made; saved ones never.
-  const expiry = item.libraryId ? undefined : expiryText(item.expiresAt, Date.now());
   return (
     <Link href={`/images/${encodeURIComponent(item.id)}`} className="gallery-item" title={prompt}>
       {/* A square box reserved before the picture loads, so the grid never jumps. */}
@@ -44,19 +42,15 @@ export function GalleryItem({ item }: { item: HistoryItem }) {
         <span className="caption-meta">
           {item.modelUsed} · <time dateTime={item.createdAt}>{dateFormat.format(new Date(item.createdAt))}</time>
         </span>
-        {expiry && (
-          <span className="caption-expiry" title={`Deleted at ${dateFormat.format(new Date(item.expiresAt!))} unless saved to the library`}>
-            {expiry}
-          </span>
-        )}
       </span>
     </Link>
   );
 }
 
 /**
- * "Save to library" under a workspace tile: the copy is kept until deleted. Once saved (now or
- * earlier) the tile says so instead; a refusal is said in words under the button.
+ * The footer of a workspace tile: how long the item has left and "Save to library" (the copy
+ * is kept until deleted). Once saved (now or earlier) the tile says so instead; a refusal is
+ * said in words under the button.
  */
 function SaveButton({ item, onSaved }: { item: HistoryItem; onSaved?: (id: string, libraryId: string) => void }) {
   const [state, setState] = useState<{ saving: boolean; error?: string }>({ saving: false });
@@ -76,10 +70,20 @@ function SaveButton({ item, onSaved }: { item: HistoryItem; onSaved?: (id: strin
       })
       .catch((error: Error) => setState({ saving: false, error: error.message }));
   };
+  // Workspace items are deleted WORKSPACE_TTL_HOURS (24 h) after they were made; saved ones never.
+  const expiry = expiryText(item.expiresAt, Date.now());
   return (
     <div className="gallery-actions">
-      <button type="button" className="small" onClick={save} disabled={state.saving} aria-busy={state.saving} aria-label={`Save to library: ${promptOf(item)}`}>
-        {state.saving ? 'Saving…' : 'Save to library'}
+      {expiry && (
+        <span className="caption-expiry" title={`Deleted at ${dateFormat.format(new Date(item.expiresAt!))} unless saved to the library`}>
+          {expiry}
+        </span>
+      )}
+      <button type="button" className="small" onClick={save} disabled={state.saving} aria-busy={state.saving} aria-label={`Save to library: ${promptOf(item)}`} title="Save to library: kept until you delete it">
+        <svg viewBox="0 0 16 16" width="12" height="12" aria-hidden="true">
+          <path d="M4 2h8v12l-4-3-4 3z" fill="none" stroke="currentColor" strokeWidth="1.6" strokeLinejoin="round" />
+        </svg>
+        {state.saving ? 'Saving…' : 'Save'}
       </button>
       {state.error && (
         <span role="alert" className="error small-text">
