@@ -1,14 +1,18 @@
 import { useSession } from '../auth/session';
 import { BackendsPanel, CachePanel, DurationPanel, QueuePanel } from '../features/admin/admin-panels';
+import { JobsPanel } from '../features/admin/jobs-panel';
 import { REFRESH_SECONDS, useAdminMetrics } from '../features/admin/use-admin-metrics';
+import { UsersPanel } from '../features/admin/users-panel';
 import '../styles/admin.css';
 
-/** The admin dashboard: charts of the server's own metrics, refreshed while visible. */
+/**
+ * The admin screen: charts of the server's own metrics (counters since this server started),
+ * every user's jobs with cancel, and users with their tokens; refreshed while visible.
+ */
 export function AdminPage() {
   const { state } = useSession();
-  const isAdmin = state.status === 'signed-in' && state.user.role === 'admin';
-  if (!isAdmin) return <AdminsOnly />;
-  return <Dashboard />;
+  if (state.status !== 'signed-in' || state.user.role !== 'admin') return <AdminsOnly />;
+  return <Dashboard me={state.user.id} />;
 }
 
 function AdminsOnly() {
@@ -22,7 +26,7 @@ function AdminsOnly() {
   );
 }
 
-function Dashboard() {
+function Dashboard({ me }: { me: string }) {
   const state = useAdminMetrics();
   if (state.status === 'forbidden') return <AdminsOnly />;
   const metrics = state.status === 'ready' ? state.metrics : state.status === 'error' ? state.last : undefined;
@@ -39,14 +43,22 @@ function Dashboard() {
           Could not refresh the metrics: {state.message}
         </p>
       )}
-      {metrics && (
-        <div className="admin-grid">
-          <CachePanel cache={metrics.cache} />
-          <QueuePanel queue={metrics.queue} depth={state.status === 'loading' ? [] : state.depth} intervalSeconds={REFRESH_SECONDS} />
-          <DurationPanel duration={metrics.jobDuration} />
-          <BackendsPanel backends={metrics.backends} />
-        </div>
-      )}
+      <div className="admin-grid">
+        {metrics && (
+          <>
+            <CachePanel cache={metrics.cache} />
+            <QueuePanel queue={metrics.queue} depth={state.status === 'loading' ? [] : state.depth} intervalSeconds={REFRESH_SECONDS} />
+          </>
+        )}
+        <JobsPanel intervalSeconds={REFRESH_SECONDS} />
+        {metrics && (
+          <>
+            <DurationPanel duration={metrics.jobDuration} />
+            <BackendsPanel backends={metrics.backends} />
+          </>
+        )}
+        <UsersPanel me={me} />
+      </div>
     </section>
   );
 }

@@ -21,6 +21,7 @@ export function CachePanel({ cache }: { cache: AdminMetrics['cache'] }) {
   return (
     <section className="card admin-panel" aria-labelledby="admin-cache">
       <h2 id="admin-cache">Cache hit ratio</h2>
+      <p className="muted panel-note">Since start</p>
       <div className="cache-body">
         <DonutChart fraction={cache.hitRatio} caption="hit ratio" label={cacheSummary(cache)} size={180} />
         <dl className="big-numbers">
@@ -51,7 +52,7 @@ export function DurationPanel({ duration }: { duration: AdminMetrics['jobDuratio
   return (
     <section className="card admin-panel wide" aria-labelledby="admin-durations">
       <h2 id="admin-durations">Job durations</h2>
-      <p className="muted panel-note">{duration.count === 1 ? '1 finished job' : `${duration.count} finished jobs`}, submit to finish</p>
+      <p className="muted panel-note">{duration.count === 1 ? '1 finished job' : `${duration.count} finished jobs`} since start, submit to finish</p>
       <BarChart histogram bars={buckets.map((b) => ({ label: b.label, value: b.count }))} label={histogramSummary(buckets, duration.count)} axisLabel="seconds (bucket upper bound)" />
     </section>
   );
@@ -62,6 +63,7 @@ export function QueuePanel({ queue, depth, intervalSeconds }: { queue: AdminMetr
   return (
     <section className="card admin-panel" aria-labelledby="admin-queue">
       <h2 id="admin-queue">Queue depth</h2>
+      <p className="muted panel-note">Now</p>
       <p className="queue-total">
         <strong>{queueDepth(queue)}</strong> <span className="muted">jobs in the queue</span>
       </p>
@@ -82,6 +84,7 @@ export function BackendsPanel({ backends }: { backends: readonly BackendMetrics[
   return (
     <section className="card admin-panel wide" aria-labelledby="admin-backends">
       <h2 id="admin-backends">Backend health</h2>
+      <p className="muted panel-note">Health now; jobs finished since start</p>
       {backends.length === 0 ? (
         <p className="muted">No backends configured.</p>
       ) : (
