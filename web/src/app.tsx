@@ -1,4 +1,7 @@
+import { useEffect } from 'react';
 import { SessionProvider, useSession } from './auth/session';
+import { bindStudioUser } from './features/studio/studio-store';
+import { ThemeToggle } from './features/theme/theme-toggle';
 import { Link, useRoute, type Route } from './router';
 import { AdminPage } from './pages/admin-page';
 import { AssetPage } from './pages/asset-page';
@@ -16,6 +19,12 @@ export function App() {
 
 function Gate() {
   const { state } = useSession();
+  // The Generate studio is kept per user: bound before the screens render (nothing is
+  // subscribed yet), emptied once they are gone after a sign-out.
+  if (state.status === 'signed-in') bindStudioUser(state.user.id);
+  useEffect(() => {
+    if (state.status !== 'signed-in') bindStudioUser(undefined);
+  }, [state.status]);
   if (state.status === 'checking') return <p className="loading" aria-busy="true">Signing in…</p>;
   if (state.status === 'signed-out') return <SignInPage />;
   return <Shell />;
@@ -36,7 +45,7 @@ function Shell() {
           Atelier
         </Link>
         <nav aria-label="Main">
-          <Link href="/" aria-current={current('generate')}>
+          <Link href="/generate" aria-current={current('generate')}>
             Generate
           </Link>
           <Link href="/history" aria-current={current('history')}>
@@ -49,11 +58,12 @@ function Shell() {
           )}
         </nav>
         <span className="who">{user?.name}</span>
+        <ThemeToggle />
         <button type="button" className="ghost" onClick={signOut}>
           Sign out
         </button>
       </header>
-      <main id="main" tabIndex={-1}>
+      <main id="main" tabIndex={-1} className={route.name === 'generate' ? 'wide' : undefined}>
         <Screen route={route} />
       </main>
     </>

@@ -3,6 +3,7 @@ import { useEffect, useState, type AnchorHTMLAttributes, type MouseEvent } from 
 /**
  * Four screens do not need a routing library: the path is the state, pushState changes it,
  * popstate follows the back button. The server answers every one of these paths with the app.
+ * Generate is at `/` and `/generate` (which carries the run shown: `/generate?run=ID`).
  */
 export type Route =
   | { readonly name: 'generate' }
@@ -12,7 +13,7 @@ export type Route =
   | { readonly name: 'not-found' };
 
 export function parseRoute(pathname: string): Route {
-  if (pathname === '/' || pathname === '') return { name: 'generate' };
+  if (pathname === '/' || pathname === '' || pathname === '/generate') return { name: 'generate' };
   if (pathname === '/history') return { name: 'history' };
   if (pathname === '/admin') return { name: 'admin' };
   const asset = /^\/images\/([^/]+)$/.exec(pathname);

@@ -161,7 +161,7 @@ describe('ModelFields: hires fix', () => {
   };
   const fields = (tab: Tab, model: ModelInfo) => {
     cleanup();
-    render(<ModelFields form={{ ...INITIAL_FORM, tab, model: model.name }} models={[model]} model={model} dispatch={() => undefined} />);
+    render(<ModelFields form={{ ...INITIAL_FORM, tab, model: model.name }} models={[model]} model={model} dispatch={() => undefined} problems={[]} />);
     return screen.queryByRole('checkbox', { name: /Hires fix/ });
   };
 

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { applyModel, drawSeed, effectiveMode, formReducer, INITIAL_FORM, MAX_SEED, requestSeed, type FormState } from '../../../web/src/features/generate/form-state';
 import type { ImageSlot } from '../../../web/src/features/generate/image-slot';
-import { modelProblems } from '../../../web/src/features/generate/problems';
+import { formProblems } from '../../../web/src/features/generate/field-problems';
+import type { OpenApiDocument } from '../../../web/src/features/generate/schema-check';
 import { MODELS } from './fixtures';
 
 const init = (patch: Partial<FormState> = {}) => formReducer({ ...INITIAL_FORM, ...patch }, { type: 'init', models: MODELS });
@@ -106,14 +107,64 @@ describe('seed rules', () => {
   });
 });
 
-describe('model limits', () => {
-  it('values the API accepts but the model refuses are problems', () => {
-    const small = formReducer(init(), { type: 'model', name: 'small', models: MODELS });
-    expect(modelProblems(small, MODELS[1])).toEqual([]);
-    expect(modelProblems({ ...small, steps: 41, numImages: 3, sampler: 'Euler' }, MODELS[1])).toEqual([
-      'steps: at most 40 for model small',
-      'num_images: at most 2 for model small',
-      'sampler: model small offers DDIM, Euler a',
+describe('field problems', () => {
+  const path = '/api/generate/text-to-image';
+  /** The part of the API's schema these fields need (src/api/schemas/generate.ts). */
+  const doc: OpenApiDocument = {
+    paths: {
+      [path]: {
+        post: {
+          requestBody: {
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  properties: {
+                    prompt: { type: 'string' },
+                    steps: { type: 'integer', minimum: 1, maximum: 150 },
+                    cfg_scale: { type: 'number', minimum: 0, maximum: 30 },
+                    num_images: { type: 'integer', minimum: 1, maximum: 8 },
+                    sampler: { type: 'string' },
+                    seed: { type: 'integer', minimum: -1, maximum: 4294967295 },
+                  },
+                  additionalProperties: false,
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+  };
+  const small = () => formReducer(init(), { type: 'model', name: 'small', models: MODELS });
+  const body = (form: ReturnType<typeof small>) => ({ prompt: form.prompt, steps: form.steps, cfg_scale: form.cfgScale, num_images: form.numImages, sampler: form.sampler, seed: -1 });
+
+  it('values the API accepts but the model refuses are problems of their fields, in words', () => {
+    expect(formProblems(undefined, path, {}, small(), MODELS[1])).toEqual([]);
+    const wrong = { ...small(), steps: 41, numImages: 3, sampler: 'Euler' };
+    expect(formProblems(undefined, path, body(wrong), wrong, MODELS[1])).toEqual([
+      { field: 'sampler', key: 'sampler', message: 'Sampler Euler is not offered by small: pick one of DDIM, Euler a' },
+      { field: 'steps', key: 'steps', message: 'Steps must be between 1 and 40 for small' },
+      { field: 'numImages', key: 'num_images', message: 'Number of images must be between 1 and 2 for small' },
     ]);
+    expect(formProblems(doc, path, body(wrong), wrong, MODELS[1]).map((p) => p.message)).toEqual([
+      'Steps must be between 1 and 40 for small',
+      'Number of images must be between 1 and 2 for small',
+      'Sampler Euler is not offered by small: pick one of DDIM, Euler a',
+    ]);
+  });
+
+  it('checks numbers against the schema: range, whole numbers, and an empty field explained', () => {
+    const form = { ...init(), steps: Number.NaN, cfgScale: 31, numImages: 1.5 };
+    expect(formProblems(doc, path, body(form), form, MODELS[0])).toEqual([
+      { field: 'steps', key: 'steps', message: 'Steps is empty: enter a whole number between 1 and 150 for preview' },
+      { field: 'cfgScale', key: 'cfg_scale', message: 'CFG scale must be between 0 and 30' },
+      { field: 'numImages', key: 'num_images', message: 'Number of images must be a whole number between 1 and 8' },
+    ]);
+  });
+
+  it('fields without a control of their own keep their JSON name', () => {
+    const form = init();
+    expect(formProblems(doc, path, { ...body(form), stepz: 5 }, form, MODELS[0])).toEqual([{ key: 'stepz', message: 'stepz: is not a field of this request' }]);
   });
 });

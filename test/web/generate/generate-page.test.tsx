@@ -4,6 +4,7 @@ import { act, cleanup, fireEvent, render, screen, waitFor, within } from '@testi
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { saveToken } from '../../../web/src/auth/token';
 import { setPendingDraft } from '../../../web/src/features/generate/draft';
+import { resetStudio } from '../../../web/src/features/studio/studio-store';
 import { GeneratePage } from '../../../web/src/pages/generate-page';
 import { client, startRealServer, type RealServer } from './real-server';
 
@@ -26,13 +27,19 @@ describe('Generate page against a real server', () => {
     saveToken(t.adminToken);
     globalThis.fetch = (input, init) => nodeFetch(new URL(String(input), location.href), init);
   });
-  afterEach(cleanup);
+  afterEach(() => {
+    cleanup();
+    // The studio outlives the page (it is app state) and the address names the run shown:
+    // each test starts from neither.
+    resetStudio();
+    history.replaceState(null, '', '/');
+  });
   afterAll(async () => {
     globalThis.fetch = nodeFetch;
     await t?.close();
   });
 
-  const modelsLoaded = () => waitFor(() => expect(screen.getByRole('option', { name: 'preview — t2i, i2i' })).toBeTruthy());
+  const modelsLoaded = () => waitFor(() => expect(screen.getByRole('option', { name: 'preview — t2i, i2i (Preview renderer — no model weights)' })).toBeTruthy());
 
   it('generates two images from the keyboard and shows them in the variant grid', async () => {
     render(<GeneratePage />);

@@ -45,7 +45,12 @@ describe('form → request body', () => {
     expect(t2v.body).not.toHaveProperty('hires_fix');
     const withStart = formReducer(video, { type: 'slot', slot: 'start', value: ready('s'), models: MODELS });
     const i2v = requestFor({ ...withStart, end: ready('e') }, MODELS[3]);
-    expect(i2v).toMatchObject({ mode: 'i2v', path: '/api/generate/image-to-video', body: { model: 'i2v', start_image: { upload_id: 's' }, end_image: { upload_id: 'e' } } });
+    expect(i2v).toMatchObject({ mode: 'i2v', path: '/api/generate/image-to-video', body: { model: 'i2v', start_image: { upload_id: 's' } } });
+    // A start-frame-only model would ignore the end frame (and charge for it): it is not sent.
+    expect(i2v.body).not.toHaveProperty('end_image');
+    const ti2vModel = { ...MODELS[3]!, name: 'ti2v', modes: ['ti2v'] };
+    const ti2v = requestFor({ ...withStart, model: 'ti2v', end: ready('e') }, ti2vModel);
+    expect(ti2v).toMatchObject({ mode: 'ti2v', path: '/api/generate/image-to-video', body: { start_image: { upload_id: 's' }, end_image: { upload_id: 'e' } } });
   });
 
   it('guidance images and one ControlNet unit for models that take them', () => {

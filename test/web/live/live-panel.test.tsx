@@ -62,23 +62,44 @@ describe('variant grid', () => {
     ...patch,
   });
 
-  it('links each result to its detail page, in order, in fixed-ratio boxes, with scores when present', () => {
+  it('links each result to its detail page, in order, sized by the run ratio, with its seed and scores when present', () => {
     render(<VariantGrid run={run({ status: 'succeeded', assets: [asset(1, { evaluations: { clipScore: 0.31234, ssim: 0.9, phash: 'ff' } }), asset(0)] })} />);
     const grid = screen.getByTestId('variant-grid');
     const links = within(grid).getAllByRole('link');
     expect(links.map((a) => a.getAttribute('href'))).toEqual(['/images/ast_0', '/images/ast_1']);
-    expect(within(links[0]!).getByRole('img', { name: 'Result 1' }).getAttribute('src')).toBe('/media/0.thumb.webp?sig=x');
-    expect(within(links[1]!).getByRole('img', { name: 'Result 2' })).toBeTruthy();
-    expect((links[0]!.firstElementChild as HTMLElement).style.aspectRatio).toBe('1344 / 768');
+    const items = within(grid).getAllByTestId('result');
+    // Without variants the original is shown; with a `high` variant, that (see below).
+    expect(within(items[0]!).getByRole('img', { name: 'Result 1' }).getAttribute('src')).toBe('/media/0.png?sig=x');
+    expect(within(items[1]!).getByRole('img', { name: 'Result 2' })).toBeTruthy();
+    expect(grid.style.getPropertyValue('--ratio')).toBe(String(1344 / 768));
+    expect(items.map((item) => within(item).getByTestId('result-seed').textContent)).toEqual(['Seed 5', 'Seed 6']);
     const scores = within(grid).getAllByTestId('scores');
     expect(scores).toHaveLength(1);
     expect(scores[0]!.textContent).toBe('CLIP 0.312 · SSIM 0.900');
+  });
+
+  it('shows the high variant large, the preview renderer and flagged badges, and calls the actions', () => {
+    const onView = vi.fn();
+    const onVary = vi.fn();
+    const high = { name: 'high', format: 'webp', width: 1344, height: 768, url: '/media/0.high.webp' };
+    const normal = { name: 'normal', format: 'jpeg', width: 1344, height: 768, url: '/media/0.normal.jpg' };
+    const flagged = asset(0, { variants: [normal, high], metadata: { seed: 77, safety: { model: 'nsfw', scores: {}, flagged: true } } });
+    render(<VariantGrid run={run({ status: 'succeeded', assets: [flagged, asset(1)] })} preview actions={{ onView, onVary, onUpscale: () => undefined, upscaleRefusal: 'Hires fix is a text-to-image pass' }} />);
+    expect(screen.getByRole('img', { name: 'Result 1' }).getAttribute('src')).toBe('/media/0.high.webp');
+    expect(screen.getAllByTestId('preview-badge').map((b) => b.textContent)).toEqual(['Preview renderer — no model weights', 'Preview renderer — no model weights']);
+    expect(screen.getAllByTestId('flagged-badge')).toHaveLength(1);
+    expect(screen.getAllByTestId('result-seed')[0]!.textContent).toBe('Seed 77');
+    fireEvent.click(screen.getByRole('button', { name: 'View result 2' }));
+    expect(onView).toHaveBeenCalledWith(1);
+    fireEvent.click(screen.getByRole('button', { name: 'Vary result 1' }));
+    expect(onVary).toHaveBeenCalledWith(flagged);
+    expect(screen.getByRole('button', { name: 'Upscale result 1' })).toHaveProperty('disabled', true);
   });
 
   it('a video shows its poster with a play badge', () => {
     render(<VariantGrid run={run({ status: 'succeeded', mode: 't2v', assets: [asset(0, { type: 'video', contentType: 'video/mp4', url: '/media/0.mp4', thumbnailUrl: '/media/0.poster.webp' })] })} />);
     const img = screen.getByRole('img', { name: 'Result 1' });
     expect(img.getAttribute('src')).toBe('/media/0.poster.webp');
-    expect(img.closest('a')!.querySelector('.play-badge')).not.toBeNull();
+    expect(img.closest('.thumb')!.querySelector('.play-badge')).not.toBeNull();
   });
 });

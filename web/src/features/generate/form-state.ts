@@ -82,9 +82,14 @@ function supportsMode(model: ModelInfo, mode: ModelMode): boolean {
   return model.modes.includes(mode);
 }
 
-/** The model to use for a mode: the current one if it can, else the default, else the first that can. */
-export function pickModel(models: readonly ModelInfo[], current: string, mode: ModelMode, tab: Tab): ModelInfo | undefined {
-  const able = models.filter((model) => supportsMode(model, mode));
+/**
+ * The model to use for a mode: the current one if it can, else the default, else the first that
+ * can. With `strict`, an image-to-video request with an end frame wants a model that uses it
+ * (ti2v) when there is one.
+ */
+export function pickModel(models: readonly ModelInfo[], current: string, mode: ModelMode, tab: Tab, strict = false): ModelInfo | undefined {
+  const exact = strict ? models.filter((model) => model.modes.includes(mode)) : [];
+  const able = exact.length > 0 ? exact : models.filter((model) => supportsMode(model, mode));
   const pool = able.length > 0 ? able : modelsForTab(models, tab);
   return pool.find((model) => model.name === current) ?? pool.find((model) => model.default) ?? pool[0];
 }
@@ -159,8 +164,9 @@ export function formReducer(form: FormState, action: FormAction): FormState {
       return { ...form, lastSeed: action.seed, ...(form.seedLocked ? {} : { seed: action.seed }) };
     case 'slot': {
       const next = { ...form, [action.slot]: action.value };
-      // A start frame decides between text-to-video and image-to-video: follow with the model.
-      return action.slot === 'start' ? switchModel(next, action.models, form.model) : next;
+      // A start frame decides between text-to-video and image-to-video, an end frame wants a
+      // model that uses it (ti2v): follow with the model.
+      return action.slot === 'start' || (action.slot === 'end' && action.value) ? switchModel(next, action.models, form.model) : next;
     }
     case 'slot-update':
       return updateSlot(form, action.key, action.patch);
@@ -177,8 +183,9 @@ export function formReducer(form: FormState, action: FormAction): FormState {
 
 function switchModel(form: FormState, models: readonly ModelInfo[], previousName: string): FormState {
   const current = models.find((m) => m.name === form.model);
-  const mode = effectiveMode(form, current);
-  const model = pickModel(models, form.model, mode, form.tab);
+  const wantsEnd = form.tab === 'video' && !!form.start && !!form.end;
+  const mode = wantsEnd ? 'ti2v' : effectiveMode(form, current);
+  const model = pickModel(models, form.model, mode, form.tab, wantsEnd);
   if (!model) return form;
   if (model.name === form.model && offersTab(model, form.tab)) return form;
   return applyModel(form, model, models.find((m) => m.name === previousName));

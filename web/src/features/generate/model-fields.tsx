@@ -1,11 +1,24 @@
 import type { Dispatch } from 'react';
 import { ASPECT_RATIOS } from '../../../../src/jobs/aspect-ratio';
+import { problemFor, type FieldProblem } from './field-problems';
 import { Field, NumberField } from './fields';
 import type { FormAction, FormState } from './form-state';
-import { capabilitiesOf, modelOptionText, modelsForTab, type ModelInfo } from './models';
+import { capabilitiesOf, modelOptionText, modelsForTab, PREVIEW_RENDERER_TEXT, type ModelInfo } from './models';
 
 /** Model, size and sampling: the settings every mode shares, bounded by the model. */
-export function ModelFields({ form, models, model, dispatch }: { form: FormState; models: readonly ModelInfo[]; model: ModelInfo | undefined; dispatch: Dispatch<FormAction> }) {
+export function ModelFields({
+  form,
+  models,
+  model,
+  dispatch,
+  problems,
+}: {
+  form: FormState;
+  models: readonly ModelInfo[];
+  model: ModelInfo | undefined;
+  dispatch: Dispatch<FormAction>;
+  problems: readonly FieldProblem[];
+}) {
   const set = (patch: Parameters<typeof setPatch>[0]) => dispatch(setPatch(patch));
   const options = modelsForTab(models, form.tab);
   const video = form.tab === 'video';
@@ -16,7 +29,22 @@ export function ModelFields({ form, models, model, dispatch }: { form: FormState
   const samplers = model?.samplers ?? [form.sampler];
   return (
     <div className="grid-fields">
-      <Field label="Model" className="span-2" hint={model?.label}>
+      <Field
+        label="Model"
+        className="span-2"
+        hint={
+          model?.preview ? (
+            <>
+              <span data-testid="model-preview-badge" className="badge badge-preview">
+                {PREVIEW_RENDERER_TEXT}
+              </span>{' '}
+              Shapes and colours from the prompt, for trying the pipeline; every output is marked PREVIEW.
+            </>
+          ) : (
+            model?.label
+          )
+        }
+      >
         {(id, hintId) => (
           <select id={id} value={form.model} aria-describedby={hintId} onChange={(event) => dispatch({ type: 'model', name: event.target.value, models })}>
             {options.length === 0 && <option value="">No model offers this mode</option>}
@@ -40,9 +68,9 @@ export function ModelFields({ form, models, model, dispatch }: { form: FormState
           </select>
         )}
       </Field>
-      <Field label="Sampler">
-        {(id) => (
-          <select id={id} value={form.sampler} onChange={(event) => set({ sampler: event.target.value })}>
+      <Field label="Sampler" error={problemFor(problems, 'sampler')}>
+        {(id, describedBy, invalid) => (
+          <select id={id} value={form.sampler} aria-invalid={invalid || undefined} aria-describedby={describedBy} onChange={(event) => set({ sampler: event.target.value })}>
             {samplers.map((sampler) => (
               <option key={sampler} value={sampler}>
                 {sampler}
@@ -51,11 +79,11 @@ export function ModelFields({ form, models, model, dispatch }: { form: FormState
           </select>
         )}
       </Field>
-      <NumberField label="Steps" value={form.steps} min={1} max={maxSteps} step={1} hint={`1–${maxSteps}`} onChange={(steps) => set({ steps })} />
-      <NumberField label="CFG scale" value={form.cfgScale} min={0} max={30} step={0.5} hint="0–30" onChange={(cfgScale) => set({ cfgScale })} />
+      <NumberField label="Steps" value={form.steps} min={1} max={maxSteps} step={1} hint={`1–${maxSteps}`} error={problemFor(problems, 'steps')} onChange={(steps) => set({ steps })} />
+      <NumberField label="CFG scale" value={form.cfgScale} min={0} max={30} step={0.5} hint="0–30" error={problemFor(problems, 'cfgScale')} onChange={(cfgScale) => set({ cfgScale })} />
       {!video && (
         <>
-          <NumberField label="Number of images" value={form.numImages} min={1} max={maxImages} step={1} hint={`1–${maxImages}`} onChange={(numImages) => set({ numImages })} />
+          <NumberField label="Number of images" value={form.numImages} min={1} max={maxImages} step={1} hint={`1–${maxImages}`} error={problemFor(problems, 'numImages')} onChange={(numImages) => set({ numImages })} />
           {hiresFix && (
             <div className="field checkbox-field">
               <label>

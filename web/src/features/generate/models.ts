@@ -1,6 +1,3 @@
-import { useEffect, useState } from 'react';
-import { api } from '../../api/client';
-
 /** A generation mode as the registry names it (src/jobs/job-spec.ts). */
 export type ModelMode = 't2i' | 'i2i' | 't2v' | 'i2v' | 'ti2v';
 
@@ -19,6 +16,8 @@ export interface ModelInfo {
   readonly name: string;
   readonly label: string;
   readonly default: boolean;
+  /** Runs on the built-in preview renderer: no model weights, outputs marked PREVIEW (absent on older servers). */
+  readonly preview?: boolean;
   readonly modes: readonly string[];
   readonly defaults: {
     readonly width: number;
@@ -50,28 +49,15 @@ export function modelsForTab(models: readonly ModelInfo[], tab: Tab): ModelInfo[
   return models.filter((model) => offersTab(model, tab));
 }
 
-/** The option text of a model: its name and the modes it offers. */
+/** What the preview renderer is, wherever it shows: results, run status, model picker. */
+export const PREVIEW_RENDERER_TEXT = 'Preview renderer — no model weights';
+
+/** The option text of a model: its name, the modes it offers, and whether it is the preview renderer. */
 export function modelOptionText(model: ModelInfo): string {
-  return `${model.name} — ${model.modes.join(', ')}`;
+  return `${model.name} — ${model.modes.join(', ')}${model.preview ? ` (${PREVIEW_RENDERER_TEXT})` : ''}`;
 }
 
 /** Capabilities with the "none" defaults when the server does not say. */
 export function capabilitiesOf(model: ModelInfo | undefined): ModelCapabilities {
   return { controlnet: model?.capabilities?.controlnet ?? [], guidanceImages: model?.capabilities?.guidanceImages ?? 0, hiresFix: model?.capabilities?.hiresFix ?? true };
-}
-
-/** The model list, fetched once per page. */
-export function useModels(): { models: ModelInfo[] | undefined; error: string | undefined } {
-  const [models, setModels] = useState<ModelInfo[]>();
-  const [error, setError] = useState<string>();
-  useEffect(() => {
-    const controller = new AbortController();
-    api<{ models: ModelInfo[] }>('/api/models', { signal: controller.signal })
-      .then((data) => setModels(data.models))
-      .catch((err: unknown) => {
-        if (!controller.signal.aborted) setError(err instanceof Error ? err.message : String(err));
-      });
-    return () => controller.abort();
-  }, []);
-  return { models, error };
 }

@@ -7,7 +7,7 @@ import type { RequestBody } from './request-body';
 /** Images the form asks for with its own controls; their absence is a hint, not an error. */
 const FORM_IMAGES = new Set(['reference_image', 'start_image']);
 
-/** What the schema check says about the body of `path` (empty when unchecked or valid). */
+/** What the schema check says about a body typed into the JSON editor (empty when unchecked or valid), by JSON key. */
 export function schemaProblems(doc: OpenApiDocument | undefined, path: string, body: RequestBody): string[] {
   const found = doc ? requestSchema(doc, path) : undefined;
   if (!found) return [];
@@ -40,12 +40,17 @@ export function tabSlots(form: FormState): ImageSlot[] {
   return slots.filter((slot): slot is ImageSlot => !!slot);
 }
 
-/** Values within the API's outer bounds that the chosen model still refuses (its own limits). */
-export function modelProblems(form: FormState, model: ModelInfo | undefined): string[] {
-  if (!model) return [];
-  const problems: string[] = [];
-  if (form.steps > model.limits.maxSteps) problems.push(`steps: at most ${model.limits.maxSteps} for model ${model.name}`);
-  if (form.tab !== 'video' && form.numImages > model.limits.maxImages) problems.push(`num_images: at most ${model.limits.maxImages} for model ${model.name}`);
-  if (!model.samplers.includes(form.sampler)) problems.push(`sampler: model ${model.name} offers ${model.samplers.join(', ')}`);
-  return problems;
+/**
+ * Says at once when the chosen video model will not use the end frame (it takes a start frame
+ * only), naming a model that would; the end frame is then not sent (nor charged).
+ */
+export function endFrameNote(form: FormState, model: ModelInfo | undefined, models: readonly ModelInfo[]): string | undefined {
+  if (form.tab !== 'video' || !form.end || !model || usesEndFrame(model)) return undefined;
+  const able = models.find(usesEndFrame);
+  return `${model.name} ignores the end frame, so it will not be sent.${able ? ` Pick ${able.name} to use it.` : ' No model on this server uses one.'}`;
+}
+
+/** Whether a model animates from a start frame to an end frame (text+image to video). */
+export function usesEndFrame(model: ModelInfo): boolean {
+  return model.modes.includes('ti2v');
 }

@@ -51,7 +51,9 @@ export function formToBody(form: FormState, model?: ModelInfo): RequestBody {
   }
   if (form.tab === 'video') {
     const start = readyRef(form.start);
-    const end = readyRef(form.end);
+    // A model that takes a start frame only would ignore the end frame (and charge for it): it
+    // is not sent, and the form says so (problems.ts endFrameNote).
+    const end = !model || model.modes.includes('ti2v') ? readyRef(form.end) : undefined;
     if (start) body.start_image = start;
     if (end) body.end_image = end;
     body.duration_seconds = form.durationSeconds;

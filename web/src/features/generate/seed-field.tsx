@@ -6,7 +6,7 @@ import { drawSeed, MAX_SEED, type FormAction, type FormState } from './form-stat
  * The seed: a number (typing one fixes it), the dice (a new fixed seed), the lock (unlocked,
  * every run draws a random seed, -1) and reuse (keep the seed the last run used).
  */
-export function SeedField({ form, dispatch }: { form: FormState; dispatch: Dispatch<FormAction> }) {
+export function SeedField({ form, dispatch, error }: { form: FormState; dispatch: Dispatch<FormAction>; error?: string }) {
   const id = useId();
   const shown = form.seed ?? '';
   return (
@@ -22,7 +22,8 @@ export function SeedField({ form, dispatch }: { form: FormState; dispatch: Dispa
           step={1}
           placeholder="Random"
           value={shown}
-          aria-describedby={`${id}-hint`}
+          aria-invalid={error ? true : undefined}
+          aria-describedby={error ? `${id}-error ${id}-hint` : `${id}-hint`}
           onChange={(event) => dispatch({ type: 'seed', seed: event.target.value === '' ? null : event.target.valueAsNumber })}
         />
         <button type="button" className="icon-button" aria-label="Random seed" title="Random seed" onClick={() => dispatch({ type: 'seed', seed: drawSeed() })}>
@@ -44,6 +45,11 @@ export function SeedField({ form, dispatch }: { form: FormState; dispatch: Dispa
           </button>
         )}
       </div>
+      {error && (
+        <span id={`${id}-error`} className="field-error">
+          {error}
+        </span>
+      )}
       <span id={`${id}-hint`} className="hint">
         {form.seedLocked ? 'Locked: every run uses this seed.' : 'Unlocked: every run draws a random seed.'}
       </span>

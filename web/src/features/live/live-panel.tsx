@@ -1,3 +1,4 @@
+import { PREVIEW_RENDERER_TEXT } from '../generate/models';
 import type { LiveState } from './run-state';
 
 const STATUS_TEXT: Record<string, string> = {
@@ -8,8 +9,25 @@ const STATUS_TEXT: Record<string, string> = {
   canceled: 'Canceled',
 };
 
-/** Progress of the run in flight: bar, step count, preview frames, cancel, cache badge, errors. */
-export function LivePanel({ live, onCancel, aspectRatio }: { live: LiveState; onCancel: () => void; aspectRatio: string }) {
+/**
+ * The status of the run on the canvas: bar, step count, preview frames, cancel, the cache
+ * badge and the preview renderer's badge, errors (with Retry when the server was out of reach).
+ */
+export function LivePanel({
+  live,
+  onCancel,
+  aspectRatio,
+  preview,
+  onRetry,
+}: {
+  live: LiveState;
+  onCancel: () => void;
+  aspectRatio: string;
+  /** The run is the preview renderer's (no model weights). */
+  preview?: boolean;
+  /** Offered with the error when trying again can help. */
+  onRetry?: () => void;
+}) {
   if (live.phase === 'idle' && !live.error) return null;
   const percent = Math.round(live.fraction * 100);
   const active = live.phase === 'submitting' || live.phase === 'running';
@@ -23,6 +41,11 @@ export function LivePanel({ live, onCancel, aspectRatio }: { live: LiveState; on
               {live.cancelling ? 'Cancelling…' : (STATUS_TEXT[live.status ?? ''] ?? live.status)}
               {live.reconnecting && ' · reconnecting…'}
             </span>
+            {preview && (
+              <span data-testid="status-preview-badge" className="badge badge-preview" title="The built-in renderer draws shapes and colours from the prompt; outputs are marked PREVIEW">
+                {PREVIEW_RENDERER_TEXT}
+              </span>
+            )}
             {live.run.cached && (
               <span data-testid="cache-badge" className="badge badge-cache" title={live.run.cachedFrom ? `Copied from run ${live.run.cachedFrom}` : 'From the prompt cache'}>
                 Cached
@@ -49,9 +72,14 @@ export function LivePanel({ live, onCancel, aspectRatio }: { live: LiveState; on
         </div>
       )}
       {live.error && (
-        <p role="alert" className="error">
-          {live.error}
-        </p>
+        <div role="alert" className="error live-error">
+          <span>{live.error}</span>
+          {onRetry && (
+            <button type="button" className="small" onClick={onRetry}>
+              Retry
+            </button>
+          )}
+        </div>
       )}
       {live.run?.warnings && live.run.warnings.length > 0 && (
         <ul className="warnings">

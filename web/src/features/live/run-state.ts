@@ -1,5 +1,14 @@
 import type { SseEvent } from './sse';
 
+/** A delivery variant of an image (SPEC §4): `normal` (JPEG) or `high` (WebP). */
+export interface VariantView {
+  readonly name: string;
+  readonly format: string;
+  readonly width: number;
+  readonly height: number;
+  readonly url: string;
+}
+
 /** The parts of a run's view (src/api/schemas/job-view.ts) the live panel and results use. */
 export interface AssetView {
   readonly id: string;
@@ -8,6 +17,7 @@ export interface AssetView {
   readonly url: string;
   readonly thumbnailUrl: string | null;
   readonly contentType: string;
+  readonly variants?: readonly VariantView[];
   readonly metadata: Record<string, unknown>;
   readonly evaluations: { readonly ssim?: number; readonly psnr?: number; readonly phash?: string; readonly batchDiversity?: number; readonly clipScore?: number };
 }
@@ -17,6 +27,8 @@ export interface RunView {
   readonly status: 'queued' | 'running' | 'succeeded' | 'failed' | 'canceled';
   readonly mode: string;
   readonly model: string;
+  /** The backend that ran it; `builtin` is the preview renderer (no model weights). */
+  readonly backend?: { readonly kind: string; readonly label: string };
   readonly parameters: { readonly width: number; readonly height: number; readonly steps: number; readonly seed: number; readonly numImages: number } & Record<string, unknown>;
   readonly seed: number;
   readonly progress: { readonly fraction: number; readonly step: number; readonly totalSteps: number };
@@ -26,6 +38,7 @@ export interface RunView {
   readonly cachedFrom: string | null;
   readonly cost: { readonly amount: number; readonly currency: string } | null;
   readonly assets: readonly AssetView[];
+  readonly createdAt?: string;
 }
 
 /** What the live panel shows about the run in flight (or the last one). */
@@ -57,7 +70,8 @@ export type LiveAction =
 
 const TERMINAL = new Set(['succeeded', 'failed', 'canceled']);
 
-function fromRun(state: LiveState, run: RunView): LiveState {
+/** The live state a run's view describes (a submit's answer, a final view, a listed run). */
+export function fromRun(state: LiveState, run: RunView): LiveState {
   const done = TERMINAL.has(run.status);
   return {
     ...state,
