@@ -1,8 +1,12 @@
-import { useId, type ChangeEvent } from 'react';
+import { useId } from 'react';
 import type { ImageSlot } from '../generate/image-slot';
-import { IMAGE_TYPES, SlotStatus } from './image-input';
+import { DropZone } from './drop-zone';
+import { readableName } from './image-file';
+import { SlotPreview, SlotStatus } from './image-input';
 
-/** Several guidance images, each uploaded on its own with a progress bar. */
+export { IMAGE_TYPES } from './image-file';
+
+/** Several guidance images, each uploaded on its own with a progress bar; dropped, pasted or chosen. */
 export function GuidanceUploader({
   slots,
   max,
@@ -17,36 +21,35 @@ export function GuidanceUploader({
 }) {
   const id = useId();
   const room = Math.max(0, max - slots.length);
-  const change = (event: ChangeEvent<HTMLInputElement>) => {
-    const files = [...(event.target.files ?? [])];
-    if (files.length > 0) onPick(files.slice(0, room));
-    event.target.value = '';
-  };
   return (
     <div className="field guidance">
       <label htmlFor={id}>Guidance images</label>
-      <input id={id} type="file" accept={IMAGE_TYPES} multiple onChange={change} disabled={room === 0} aria-describedby={`${id}-hint`} />
-      <span id={`${id}-hint`} className="hint">
+      <span className="hint">
         Up to {max} image{max === 1 ? '' : 's'} the model conditions on.
       </span>
-      {slots.length > 0 && (
-        <ul className="guidance-list">
-          {slots.map((slot, i) => (
-            <li key={slot.key} className="slot">
-              <span className="slot-preview">{slot.previewUrl ? <img src={slot.previewUrl} alt={`Guidance image ${i + 1}`} /> : null}</span>
-              <span className="slot-info">
-                <span className="slot-name" title={slot.name}>
-                  {slot.name}
-                </span>
-                <SlotStatus slot={slot} />
-                <button type="button" className="ghost small" onClick={() => onRemove(slot.key)} aria-label={`Remove ${slot.name}`}>
-                  Remove
-                </button>
-              </span>
-            </li>
-          ))}
-        </ul>
-      )}
+      <DropZone inputId={id} hintId={`${id}-hint`} multiple room={room} empty={slots.length === 0} disabled={room === 0} chooseText="Choose images" onFiles={onPick}>
+        {slots.length > 0 && (
+          <ul className="guidance-list">
+            {slots.map((slot, i) => {
+              const name = readableName(slot.name);
+              return (
+                <li key={slot.key} className="slot">
+                  <SlotPreview slot={slot} alt={`Guidance image ${i + 1}`} />
+                  <span className="slot-info">
+                    <span className="slot-name" title={name}>
+                      {name}
+                    </span>
+                    <SlotStatus slot={slot} />
+                    <button type="button" className="ghost small" onClick={() => onRemove(slot.key)} aria-label={`Remove ${name}`}>
+                      Remove
+                    </button>
+                  </span>
+                </li>
+              );
+            })}
+          </ul>
+        )}
+      </DropZone>
     </div>
   );
 }

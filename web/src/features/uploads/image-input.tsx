@@ -1,7 +1,9 @@
-import { useId, type ChangeEvent } from 'react';
+import { useId, useState } from 'react';
 import type { ImageSlot } from '../generate/image-slot';
+import { DropZone } from './drop-zone';
+import { readableName } from './image-file';
 
-export const IMAGE_TYPES = 'image/png,image/jpeg,image/webp';
+export { IMAGE_TYPES } from './image-file';
 
 /** A slot's upload progress (while uploading) or its error. */
 export function SlotStatus({ slot }: { slot: ImageSlot }) {
@@ -19,7 +21,7 @@ export function SlotStatus({ slot }: { slot: ImageSlot }) {
   if (slot.status === 'error') {
     return (
       <span role="alert" className="error">
-        {slot.name}: {slot.error}
+        {readableName(slot.name)}: {slot.error}
       </span>
     );
   }
@@ -27,8 +29,37 @@ export function SlotStatus({ slot }: { slot: ImageSlot }) {
 }
 
 /**
- * One input image: a labelled file input, the picked image's preview in a fixed-ratio box,
- * its upload progress, and a remove button.
+ * The picture of a slot in its fixed box. A refused upload shows no picture (its bytes may not
+ * be an image at all), and a picture that fails to load says so in words instead of the
+ * browser's broken-image icon.
+ */
+export function SlotPreview({ slot, alt }: { slot: ImageSlot; alt: string }) {
+  const [broken, setBroken] = useState<string>();
+  if (slot.status === 'error') {
+    return (
+      <span className="slot-preview refused" aria-hidden="true">
+        <span>Not used</span>
+      </span>
+    );
+  }
+  if (!slot.previewUrl || broken === slot.previewUrl) {
+    return (
+      <span className="slot-preview">
+        <span className="muted">{slot.previewUrl ? 'No preview' : readableName(slot.name)}</span>
+      </span>
+    );
+  }
+  return (
+    <span className="slot-preview">
+      <img src={slot.previewUrl} alt={alt} onError={() => setBroken(slot.previewUrl)} />
+    </span>
+  );
+}
+
+/**
+ * One input image: a drop zone (drop, paste or choose a file) labelled by `label`, the
+ * picked image's preview in a fixed-ratio box with a readable name, its upload progress, and a
+ * remove button.
  */
 export function ImageInput({
   label,
@@ -44,32 +75,27 @@ export function ImageInput({
   onClear: () => void;
 }) {
   const id = useId();
-  const change = (event: ChangeEvent<HTMLInputElement>) => {
-    const file = event.target.files?.[0];
-    if (file) onPick(file);
-    event.target.value = ''; // picking the same file again still fires
-  };
+  const name = slot ? readableName(slot.name) : '';
   return (
     <div className="field image-input">
       <label htmlFor={id}>{label}</label>
-      <input id={id} type="file" accept={IMAGE_TYPES} onChange={change} />
-      {slot && (
-        <div className="slot">
-          <span className="slot-preview">
-            {slot.previewUrl ? <img src={slot.previewUrl} alt={previewAlt} /> : <span className="muted">{slot.name}</span>}
-          </span>
-          <span className="slot-info">
-            <span className="slot-name" title={slot.name}>
-              {slot.name}
+      <DropZone inputId={id} hintId={`${id}-hint`} empty={!slot} chooseText={slot ? 'Replace' : 'Choose image'} onFiles={(files) => onPick(files[0]!)}>
+        {slot && (
+          <div className="slot">
+            <SlotPreview slot={slot} alt={previewAlt} />
+            <span className="slot-info">
+              <span className="slot-name" title={name}>
+                {name}
+              </span>
+              {slot.width && slot.height ? <span className="muted">{`${slot.width}×${slot.height}`}</span> : null}
+              <SlotStatus slot={slot} />
+              <button type="button" className="ghost small" onClick={onClear} aria-label={`Remove ${name}`}>
+                Remove
+              </button>
             </span>
-            {slot.width && slot.height ? <span className="muted">{`${slot.width}×${slot.height}`}</span> : null}
-            <SlotStatus slot={slot} />
-            <button type="button" className="ghost small" onClick={onClear} aria-label={`Remove ${slot.name}`}>
-              Remove
-            </button>
-          </span>
-        </div>
-      )}
+          </div>
+        )}
+      </DropZone>
     </div>
   );
 }
