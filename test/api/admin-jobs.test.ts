@@ -11,6 +11,7 @@ describe("GET /api/admin/jobs (every user's jobs, for the admin screen)", () => 
   let admin: ApiClient;
   let ivy: ApiClient;
   let ivyId: string;
+  let jackId: string;
   let failed: any;
   let running: any;
   let done: any;
@@ -22,7 +23,9 @@ describe("GET /api/admin/jobs (every user's jobs, for the admin screen)", () => 
     const created = await t.addUser('ivy');
     ivyId = created.id;
     ivy = apiClient(t, created.token);
-    const jack = apiClient(t, (await t.addUser('jack')).token);
+    const jackUser = await t.addUser('jack');
+    jackId = jackUser.id;
+    const jack = apiClient(t, jackUser.token);
     held.release();
     done = await jack.generate({ ...SMALL, prompt: 'a finished thing', seed: 1 });
     held.hold();
@@ -86,5 +89,11 @@ describe("GET /api/admin/jobs (every user's jobs, for the admin screen)", () => 
     await ivy.waitFor(running.runId, (run) => run.status === 'canceled');
     const res = await admin.get('/api/admin/jobs?status=canceled');
     expect(res.body.jobs.map((j: any) => [j.id, j.userName])).toEqual([[running.runId, 'ivy']]);
+  });
+
+  it("keeps a removed user's jobs, with a null userName", async () => {
+    expect((await admin.delete(`/api/admin/users/${jackId}`)).status).toBe(204);
+    const res = await admin.get('/api/admin/jobs?status=succeeded');
+    expect(res.body.jobs.map((j: any) => [j.id, j.userId, j.userName])).toEqual([[done.runId, jackId, null]]);
   });
 });
