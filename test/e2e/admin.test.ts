@@ -162,11 +162,15 @@ describe('admin', () => {
     await studioShot(phone.page, 'admin-390x844');
     await panel(phone.page, 'Jobs').scrollIntoViewIfNeeded();
     await studioShot(phone.page, 'admin-390x844-jobs');
+    await panel(phone.page, 'Users and tokens').scrollIntoViewIfNeeded();
+    await studioShot(phone.page, 'admin-390x844-users');
     const desktop = await b.openApp(server, { path: '/admin', viewport: { width: 1440, height: 900 } });
     await panel(desktop.page, 'Jobs').getByTestId('job-row').first().waitFor();
     await studioShot(desktop.page, 'admin-1440x900');
     await panel(desktop.page, 'Users and tokens').scrollIntoViewIfNeeded();
     await studioShot(desktop.page, 'admin-1440x900-users');
+    await desktop.page.emulateMedia({ colorScheme: 'dark' });
+    await studioShot(desktop.page, 'admin-1440x900-users-dark');
     expect(phone.unexpectedProblems()).toEqual([]);
     expect(desktop.unexpectedProblems()).toEqual([]);
   });

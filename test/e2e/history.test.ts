@@ -195,6 +195,8 @@ describe('history', () => {
     const desktop = await b.openApp(server, { path: '/history', viewport: { width: 1440, height: 900 } });
     await picturesInView(desktop.page);
     await studioShot(desktop.page, 'history-1440x900');
+    await desktop.page.emulateMedia({ colorScheme: 'dark' });
+    await studioShot(desktop.page, 'history-1440x900-dark');
     expect(unexpectedProblems()).toEqual([]);
     expect(desktop.unexpectedProblems()).toEqual([]);
   });
