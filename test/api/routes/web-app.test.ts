@@ -37,6 +37,13 @@ describe('the web playground delivery (GET /, client routes, /assets/)', () => {
       expect(res.headers.get('cache-control'), path).toBe('no-cache');
       expect(res.text, path).toBe(html);
     }
+    // no-cache costs a revalidation, not a download: the HTML carries an ETag and answers 304.
+    const first = await get('/history');
+    const etag = first.headers.get('etag');
+    expect(etag).toBeTruthy();
+    const again = await get('/history', { 'if-none-match': etag! });
+    expect(again.status).toBe(304);
+    expect(again.bytes.length).toBe(0);
   });
 
   it('serves the hashed scripts and styles for a year, Brotli or gzip by Accept-Encoding, decoding to the built file', async () => {

@@ -54,7 +54,10 @@ function server(role: 'admin' | 'user') {
     if (url.pathname === '/api/me') return { body: { id: 'u1', name: 'root', role } };
     if (url.pathname === '/api/admin/jobs') {
       const status = url.searchParams.get('status');
-      return { body: { jobs: jobs.filter((job) => !status || job.status === status), nextCursor: null } };
+      const matching = jobs.filter((job) => !status || job.status === status);
+      // Pages of two: the cursor is the index where the next page starts.
+      const from = Number(url.searchParams.get('cursor') ?? 0);
+      return { body: { jobs: matching.slice(from, from + 2), nextCursor: from + 2 < matching.length ? String(from + 2) : null } };
     }
     if (method === 'POST' && url.pathname === '/api/runs/j3/cancel') {
       jobs[0] = { ...jobs[0]!, status: 'canceled', finishedAt: '2025-01-01T00:04:06.000Z' };
@@ -174,7 +177,13 @@ describe('Admin page', () => {
     renderPage();
     const rows = async () => within(await screen.findByRole('region', { name: 'Jobs' })).findAllByTestId('job-row');
     const text = (row: HTMLElement) => [...row.querySelectorAll('td')].map((cell) => cell.textContent);
-    const [running, failed, cached] = await rows();
+    const [running, failed] = await rows();
+    // The third job is on the next page.
+    fireEvent.click(await screen.findByRole('button', { name: 'Older jobs' }));
+    await waitFor(async () => expect(await rows()).toHaveLength(3));
+    expect(calls.filter((c) => c.url.pathname === '/api/admin/jobs').at(-1)!.url.searchParams.get('cursor')).toBe('2');
+    expect(screen.queryByRole('button', { name: 'Older jobs' })).toBeNull();
+    const cached = (await rows())[2];
     expect(text(running!).slice(0, 3)).toEqual(['Running 42%', 'ivy', 'sdxl']);
     expect(text(running!)[5]).toBe('1 min 05 s');
     expect(text(failed!).slice(0, 3)).toEqual(['Failed', 'removed user', 'preview']);
