@@ -145,9 +145,10 @@ export interface JobInputSweepsTable {
 
 /** One stored delivery variant of an asset, as kept in `assets.variants`. */
 export interface StoredVariant {
-  readonly name: 'normal' | 'high';
+  /** `normal`, `high` or one of the preset's extra variant names. */
+  readonly name: string;
   readonly preset: string;
-  readonly format: 'jpeg' | 'webp';
+  readonly format: 'jpeg' | 'webp' | 'avif';
   readonly width: number;
   readonly height: number;
   readonly bytes: number;

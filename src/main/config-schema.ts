@@ -147,8 +147,11 @@ export const ConfigSchema = Type.Object(
       { additionalProperties: false, default: {} },
     ),
     /**
-     * Extra or replacement delivery presets ({name, normal: {width, height, format: 'jpeg',
-     * quality}, high: {…, format: 'webp', …}}); merged with the defaults by name.
+     * Extra or replacement delivery presets ({name, normal: {width, height, format: 'jpeg' |
+     * 'webp' | 'avif', quality, effort?, progressive?}, high: {…}, extra?: [{name, fit: 'inside' |
+     * 'cover', position?: 'attention' | 'entropy' | 'centre', …}], watermark?: {image | text,
+     * position, opacity, size}}); merged with the defaults by name and checked at start-up by
+     * validatePresets (src/media/image/presets.ts), whose errors name the field.
      */
     presets: Type.Array(Type.Object({ name: Type.String() }, { additionalProperties: true }), { default: [] }),
     /** Absolute origin for links in responses (behind a proxy); else taken from the request. */

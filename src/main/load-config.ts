@@ -4,6 +4,7 @@ import { AtelierError } from '../errors/atelier-error.js';
 import { createAjv } from '../validation/create-ajv.js';
 import { ajvErrorsToAtelierError } from '../validation/format-ajv-error.js';
 import { BACKEND_SCHEMAS, ConfigSchema, type Config } from './config-schema.js';
+import { resolvePresetPaths } from './resolve-presets.js';
 
 /** Environment variable → config path. Documented in docs/configuration.md. */
 export const ENV_KEYS: Record<string, string> = {
@@ -107,6 +108,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
     throw new AtelierError('config_invalid', `Invalid configuration (${source}): ${refused.message}`, { field: refused.field });
   }
   resolveWorkflowPaths(config, dirname(file));
+  resolvePresetPaths(config, dirname(file));
   return config;
 }
 

@@ -14,9 +14,9 @@ export const storageKeys = {
   workspaceThumbnail: (userId: string, jobId: string, index: number) => `${storageKeys.workspaceJobPrefix(userId, jobId)}${index}.thumb.webp`,
   libraryOriginal: (userId: string, jobId: string, index: number, ext: 'png' | 'mp4' = 'png') => `${LIBRARY}/${userId}/${jobId}/${index}.${ext}`,
   libraryThumbnail: (userId: string, jobId: string, index: number) => `${LIBRARY}/${userId}/${jobId}/${index}.thumb.webp`,
-  /** A delivery variant next to its original: `{index}.{preset}.{normal|high}.{jpg|webp}`. */
-  variant: (originalKey: string, preset: string, name: 'normal' | 'high', format: 'jpeg' | 'webp') =>
-    originalKey.replace(/\.[a-z0-9]+$/, `.${preset}.${name}.${format === 'jpeg' ? 'jpg' : 'webp'}`),
+  /** A delivery variant next to its original: `{index}.{preset}.{normal|high|extra name}.{jpg|webp|avif}`. */
+  variant: (originalKey: string, preset: string, name: string, format: 'jpeg' | 'webp' | 'avif') =>
+    originalKey.replace(/\.[a-z0-9]+$/, `.${preset}.${name}.${format === 'jpeg' ? 'jpg' : format}`),
   /** The same relative path moved from the workspace to the library. */
   toLibrary: (workspaceKey: string) => (workspaceKey.startsWith(`${WORKSPACE}/`) ? `${LIBRARY}/${workspaceKey.slice(WORKSPACE.length + 1)}` : workspaceKey),
   /** A job's own copy of an input image, held from submission to completion (seed 001). */
@@ -74,6 +74,7 @@ export function isValidKey(key: string): boolean {
 const CONTENT_TYPES: Record<string, string> = {
   png: 'image/png',
   webp: 'image/webp',
+  avif: 'image/avif',
   jpg: 'image/jpeg',
   jpeg: 'image/jpeg',
   mp4: 'video/mp4',

@@ -19,15 +19,15 @@ export const AssetView = Type.Object(
     contentType: Type.String(),
     variants: Type.Array(
       Type.Object({
-        name: Type.String({ description: 'normal (JPEG) or high (WebP)' }),
+        name: Type.String({ description: "normal, high, or one of the preset's extra variants (e.g. square)" }),
         preset: Type.String(),
-        format: Type.String(),
+        format: Type.String({ description: 'jpeg, webp or avif' }),
         width: Type.Integer(),
         height: Type.Integer(),
         bytes: Type.Integer(),
         url: Type.String(),
       }),
-      { description: 'Delivery variants of the preset (SPEC §4)' },
+      { description: 'Delivery variants of the preset (SPEC §4): normal, high, then its extra variants, each with a signed URL' },
     ),
     metadata: Type.Object({}, { additionalProperties: true, description: 'SPEC §4 metadata (snake_case keys)' }),
     evaluations: EvaluationsView,

@@ -1,14 +1,16 @@
 import { stat } from 'node:fs/promises';
-import sharp from 'sharp';
-import { fitInside, type Size } from './fit-inside.js';
+import sharp, { type Sharp } from 'sharp';
+import { coverSource, fitCover, fitInside, type Size } from './fit-inside.js';
 import { isOutOfMemory, MediaError, type MediaErrorClass } from './media-error.js';
-import type { DeliveryPreset } from './presets.js';
+import type { CoverPosition, DeliveryPreset, VariantFormat, VariantSpec } from './presets.js';
 import { THUMBNAIL_MAX_EDGE, THUMBNAIL_WEBP_QUALITY, type Thumbnail } from './thumbnail.js';
+import { watermarkLayer } from './watermark.js';
 
 /** One encoded delivery variant. */
 export interface RenderedVariant {
-  readonly name: 'normal' | 'high';
-  readonly format: 'jpeg' | 'webp';
+  /** `normal`, `high` or the name of one of the preset's `extra` variants. */
+  readonly name: string;
+  readonly format: VariantFormat;
   readonly width: number;
   readonly height: number;
   readonly bytes: number;
@@ -19,7 +21,7 @@ export interface RenderedVariant {
 export interface DerivativeMetrics {
   readonly processing_ms: number;
   readonly original_bytes: number;
-  /** Encoded size per variant name (`normal`, `high`). */
+  /** Encoded size per variant name (`normal`, `high`, extra names). */
   readonly variant_bytes: Record<string, number>;
   /** `original_bytes` divided by the variants' total bytes: above 1 means the variants are smaller. */
   readonly compression_ratio: number;
@@ -42,9 +44,36 @@ const DEFAULT_MAX_INPUT_PIXELS = 8192 * 8192;
 /** What seed 003 accepts. Anything else (SVG, TIFF, HEIF, PDF…) is refused before decoding. */
 const ACCEPTED_FORMATS = new Set(['png', 'jpeg', 'webp']);
 
+/** One delivery variant to make: its spec, its output size, and how to get there. */
+export interface VariantTarget {
+  readonly name: string;
+  readonly spec: VariantSpec;
+  readonly size: Size;
+  /** Set for `fit: 'cover'`: fill `size` exactly, cropping what overflows, keeping this part. */
+  readonly cover?: CoverPosition;
+}
+
 /**
- * Makes the thumbnail (256 px WEBP q85) and the preset's `normal` and `high` variants from ONE
- * decode of `source` (a Buffer or a file path).
+ * The variants `preset` makes of a `source`-sized image, in order: `normal`, `high`, then its
+ * extra variants. Sizes are final: fitted inside (never enlarged) or cropped to cover.
+ *
+ * @example deliveryTargets({ width: 1024, height: 512 }, preset).map((t) => t.size)
+ */
+export function deliveryTargets(source: Size, preset: DeliveryPreset): VariantTarget[] {
+  const inside = (name: string, spec: VariantSpec): VariantTarget => ({ name, spec, size: fitInside(source, spec) });
+  return [
+    inside('normal', preset.normal),
+    inside('high', preset.high),
+    ...(preset.extra ?? []).map((extra) =>
+      extra.fit === 'cover' ? { name: extra.name, spec: extra, size: fitCover(source, extra), cover: extra.position ?? 'attention' } : inside(extra.name, extra),
+    ),
+  ];
+}
+
+/**
+ * Makes the thumbnail (256 px WEBP q85) and the preset's variants — `normal`, `high` and any
+ * `extra` ones, each in its format (JPEG, WebP, AVIF), watermarked when the preset says so —
+ * from ONE decode of `source` (a Buffer or a file path). The thumbnail is never watermarked.
  *
  * The source is decoded once, straight to the size of the largest output, into raw pixels; each
  * output is then resized from those pixels and encoded, in parallel. (sharp's `clone()` would
@@ -64,12 +93,12 @@ export async function renderDerivatives(source: Buffer | string, preset: Deliver
   const limitInputPixels = options.maxInputPixels ?? DEFAULT_MAX_INPUT_PIXELS;
 
   const original = await stage('source', 'The source image cannot be read', () => probe(source, limitInputPixels));
-  const targets = {
-    thumbnail: fitInside(original, { width: THUMBNAIL_MAX_EDGE, height: THUMBNAIL_MAX_EDGE }),
-    normal: fitInside(original, preset.normal),
-    high: fitInside(original, preset.high),
-  };
-  const decodeSize = [targets.thumbnail, targets.normal, targets.high].reduce((a, b) => (b.width * b.height > a.width * a.height ? b : a));
+  const thumbnailSize = fitInside(original, { width: THUMBNAIL_MAX_EDGE, height: THUMBNAIL_MAX_EDGE });
+  const targets = deliveryTargets(original, preset);
+  // Decode once, at the size the most demanding output needs: a fitted variant's own size, or
+  // for a crop the source's shape just large enough to cover it. All share the source's aspect.
+  const needs = [thumbnailSize, ...targets.map((t) => (t.cover === undefined ? t.size : coverSource(original, t.size)))];
+  const decodeSize = needs.reduce((a, b) => (b.width * b.height > a.width * a.height ? b : a));
 
   const pixels = await stage('source', 'The source image cannot be decoded', async () => {
     let pipeline = sharp(source, { limitInputPixels, sequentialRead: true }).autoOrient();
@@ -79,25 +108,30 @@ export async function renderDerivatives(source: Buffer | string, preset: Deliver
   });
 
   // Each pipeline reads the shared raw pixels; no pipeline below decodes the source again.
-  const fromPixels = (target: Size) => {
+  const fromPixels = (target: Size, cover?: CoverPosition) => {
     const { width, height, channels } = pixels.info;
     const image = sharp(pixels.data, { raw: { width, height, channels: channels as 1 | 2 | 3 | 4 } });
+    if (cover !== undefined) return image.resize(target.width, target.height, { fit: 'cover', position: cover });
     return sameSize(target, pixels.info) ? image : image.resize(target.width, target.height, { fit: 'fill' });
   };
-  const [thumbnail, normal, high] = await stage('processing', 'Encoding the derivatives failed', () =>
-    Promise.all([
-      fromPixels(targets.thumbnail).webp({ quality: THUMBNAIL_WEBP_QUALITY }).toBuffer({ resolveWithObject: true }),
-      // JPEG has no alpha: flatten onto white rather than let transparent areas turn black.
-      fromPixels(targets.normal).flatten({ background: '#ffffff' }).jpeg({ quality: preset.normal.quality }).toBuffer({ resolveWithObject: true }),
-      fromPixels(targets.high).webp({ quality: preset.high.quality }).toBuffer({ resolveWithObject: true }),
-    ]),
+  const hasAlpha = pixels.info.channels === 2 || pixels.info.channels === 4;
+  const variant = async (target: VariantTarget): Promise<RenderedVariant> => {
+    let image = fromPixels(target.size, target.cover);
+    // After the resize, in the variant's own pipeline: only delivered copies carry the mark.
+    if (preset.watermark) {
+      image = image.composite([await watermarkLayer(preset.watermark, target.size)]);
+      // Compositing adds an alpha band; drop it again where the picture had none (or JPEG,
+      // already flattened), rather than encode an opaque alpha plane.
+      if (!hasAlpha || target.spec.format === 'jpeg') image = image.removeAlpha();
+    }
+    const { data, info } = await encode(image, target.spec).toBuffer({ resolveWithObject: true });
+    return { name: target.name, format: target.spec.format, width: info.width, height: info.height, bytes: data.length, data };
+  };
+  const [thumbnail, ...variants] = await stage('processing', 'Encoding the derivatives failed', () =>
+    Promise.all([fromPixels(thumbnailSize).webp({ quality: THUMBNAIL_WEBP_QUALITY }).toBuffer({ resolveWithObject: true }), ...targets.map(variant)]),
   );
 
-  const variants: RenderedVariant[] = [
-    { name: 'normal', format: 'jpeg', width: normal.info.width, height: normal.info.height, bytes: normal.data.length, data: normal.data },
-    { name: 'high', format: 'webp', width: high.info.width, height: high.info.height, bytes: high.data.length, data: high.data },
-  ];
-  const variantTotal = normal.data.length + high.data.length;
+  const variantTotal = variants.reduce((sum, v) => sum + v.bytes, 0);
   return {
     source: original.header,
     thumbnail: { data: thumbnail.data, width: thumbnail.info.width, height: thumbnail.info.height },
@@ -105,10 +139,24 @@ export async function renderDerivatives(source: Buffer | string, preset: Deliver
     metrics: {
       processing_ms: performance.now() - started,
       original_bytes: original.bytes,
-      variant_bytes: { normal: normal.data.length, high: high.data.length },
+      variant_bytes: Object.fromEntries(variants.map((v) => [v.name, v.bytes])),
       compression_ratio: original.bytes / variantTotal,
     },
   };
+}
+
+/** The encoder of a variant spec. */
+function encode(image: Sharp, spec: VariantSpec): Sharp {
+  switch (spec.format) {
+    case 'jpeg':
+      // JPEG has no alpha: flatten onto white rather than let transparent areas turn black.
+      // Progressive by default: a slow connection shows the whole picture early, then sharpens.
+      return image.flatten({ background: '#ffffff' }).jpeg({ quality: spec.quality, progressive: spec.progressive ?? true });
+    case 'webp':
+      return image.webp({ quality: spec.quality, ...(spec.effort === undefined ? {} : { effort: spec.effort }) });
+    case 'avif':
+      return image.avif({ quality: spec.quality, ...(spec.effort === undefined ? {} : { effort: spec.effort }) });
+  }
 }
 
 /** Reads the header only (no pixels): size after EXIF orientation, format, byte count. */
