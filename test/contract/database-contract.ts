@@ -83,6 +83,7 @@ export function databaseContract(name: string, make: () => Promise<DatabaseFixtu
           '0008-postgres-double-precision',
           '0009-webhooks',
           '0010-user-removal',
+          '0011-jobs-created-index',
         ]);
       });
 

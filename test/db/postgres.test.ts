@@ -33,7 +33,7 @@ describe('createDatabase on PostgreSQL', () => {
     try {
       expect(handles.map((h) => h.dialect)).toEqual(['postgres', 'postgres', 'postgres']);
       const applied = await handles[0]!.db.selectFrom('kysely_migration' as never).select('name' as never).execute();
-      expect(applied).toHaveLength(10);
+      expect(applied).toHaveLength(11);
       // Each node works on the same tables.
       await handles[1]!.db.insertInto('users').values({ id: 'u1', name: 'n', role: 'user', created_at: 1 }).execute();
       expect(await handles[2]!.db.selectFrom('users').select('id').execute()).toEqual([{ id: 'u1' }]);

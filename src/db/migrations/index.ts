@@ -9,6 +9,7 @@ import * as workers from './0007-workers.js';
 import * as postgresDoublePrecision from './0008-postgres-double-precision.js';
 import * as webhooks from './0009-webhooks.js';
 import * as userRemoval from './0010-user-removal.js';
+import * as jobsCreatedIndex from './0011-jobs-created-index.js';
 
 /**
  * Migrations are listed in code, not discovered on disk, so they work the same from
@@ -25,6 +26,7 @@ const migrations: Record<string, Migration> = {
   '0008-postgres-double-precision': postgresDoublePrecision,
   '0009-webhooks': webhooks,
   '0010-user-removal': userRemoval,
+  '0011-jobs-created-index': jobsCreatedIndex,
 };
 
 export const migrationProvider: MigrationProvider = {
