@@ -52,6 +52,39 @@ describe('video', () => {
     expect(unexpectedProblems()).toEqual([]);
   });
 
+  it('an end frame picks a model that uses it at once; a model that would ignore it says so, and it is not sent', async () => {
+    const { page, unexpectedProblems } = await b.openApp(server);
+    await waitForForm(page);
+    await page.getByRole('tab', { name: 'Video' }).click();
+    await field(page, 'Start frame').setInputFiles({ name: 'start.png', mimeType: 'image/png', buffer: await scenePng(3, 320, 180) });
+    await page.getByRole('img', { name: 'Start frame preview' }).waitFor();
+    await expect.poll(() => field(page, 'Model').inputValue()).toBe('preview-i2v');
+    await field(page, 'End frame').setInputFiles({ name: 'end.png', mimeType: 'image/png', buffer: await scenePng(4, 320, 180) });
+    await page.getByRole('img', { name: 'End frame preview' }).waitFor();
+    // Before any run: the model that animates start → end is chosen.
+    await expect.poll(() => field(page, 'Model').inputValue()).toBe('preview-ti2v');
+    expect(await page.getByTestId('end-frame-note').count()).toBe(0);
+
+    // Choosing a start-frame-only model says at once that the end frame is ignored, and the
+    // request leaves it out (nothing is charged for it).
+    await field(page, 'Model').selectOption('preview-i2v');
+    await page.getByTestId('end-frame-note').getByText('preview-i2v ignores the end frame, so it will not be sent. Pick preview-ti2v to use it.').waitFor();
+    await fillForm(page, { Prompt: 'from one frame to the other', 'Duration (s)': 0.5, FPS: 8, Steps: 2 });
+    await expect.poll(() => generateButton(page).isEnabled()).toBe(true);
+    expect(JSON.parse(await field(page, 'Advanced JSON').inputValue())).not.toHaveProperty('end_image');
+
+    await field(page, 'Model').selectOption('preview-ti2v');
+    await page.getByTestId('end-frame-note').waitFor({ state: 'detached' });
+    await expect.poll(() => generateButton(page).isEnabled()).toBe(true);
+    const sent = await submittedBody(page, () => generateButton(page).click());
+    expect(sent.body).toMatchObject({ model: 'preview-ti2v', start_image: { upload_id: expect.any(String) }, end_image: { upload_id: expect.any(String) } });
+    const done = await waitForResults(page, server, sent.run.runId);
+    expect(done.mode).toBe('ti2v');
+    expect(done.parameters.endImage.uploadId).toBe(sent.body.end_image.upload_id);
+    expect(done.warnings).toEqual([]);
+    expect(unexpectedProblems()).toEqual([]);
+  });
+
   it('image to video from an uploaded start frame', async () => {
     const { page, unexpectedProblems } = await b.openApp(server);
     await waitForForm(page);

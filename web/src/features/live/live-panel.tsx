@@ -64,9 +64,10 @@ export function LivePanel({
             {live.totalSteps > 0 ? `Step ${live.step} / ${live.totalSteps}` : 'Waiting to start'}
             <span className="muted"> · {percent}%</span>
           </p>
-          {live.preview && active && (
-            <div className="live-preview" style={{ aspectRatio }}>
-              <img src={live.preview} alt="Live preview" />
+          {active && (
+            // The frame holds the picture's place from the start, so the first preview moves nothing.
+            <div className="live-preview" style={{ aspectRatio, width: `min(100%, calc(var(--fit-h, 60vh) * ${aspectRatio}))` }}>
+              {live.preview ? <img src={live.preview} alt="Live preview" /> : <span className="live-wait">{live.status === 'running' ? 'Rendering…' : 'Waiting for its turn…'}</span>}
             </div>
           )}
         </div>
