@@ -102,6 +102,42 @@ describe('generate form', () => {
     expect(unexpectedProblems([/422 POST \S+\/api\/estimate$/, /status of 422/])).toEqual([]);
   });
 
+  it('marks an invalid field, says under it what is wrong in words, and lists every problem', async () => {
+    const { page, unexpectedProblems } = await b.openApp(server);
+    await waitForForm(page);
+    await fillForm(page, { Prompt: 'a field with a problem' });
+    await expect.poll(() => generateButton(page).isEnabled()).toBe(true);
+    /** The field's state: aria-invalid and the text of what describes it. */
+    const described = (label: string) =>
+      field(page, label).evaluate((el: any) => ({
+        invalid: el.getAttribute('aria-invalid'),
+        text: (el.getAttribute('aria-describedby') ?? '')
+          .split(' ')
+          .map((id: string) => el.ownerDocument.getElementById(id)?.textContent ?? '')
+          .join(' | '),
+      }));
+
+    // An empty number field is explained, not sent.
+    await field(page, 'Steps').fill('');
+    await expect.poll(() => described('Steps')).toEqual({ invalid: 'true', text: 'Steps is empty: enter a whole number between 1 and 150 for preview | 1–150' });
+    await expect.poll(() => generateButton(page).isDisabled()).toBe(true);
+
+    // Out of range, two fields at once: each marked, both listed.
+    await fillForm(page, { Steps: 200, 'CFG scale': 31 });
+    await expect.poll(() => described('Steps')).toEqual({ invalid: 'true', text: 'Steps must be between 1 and 150 for preview | 1–150' });
+    expect(await described('CFG scale')).toEqual({ invalid: 'true', text: 'CFG scale must be between 0 and 30 | 0–30' });
+    const list = page.getByTestId('form-problems');
+    expect(await list.getByRole('listitem').allTextContents()).toEqual(['Steps must be between 1 and 150 for preview', 'CFG scale must be between 0 and 30']);
+    expect(await page.locator('#generate-hint').textContent()).toBe('Fix the request first: Steps must be between 1 and 150 for preview');
+    expect(await described('Number of images')).toEqual({ invalid: null, text: '1–8' });
+
+    await fillForm(page, { Steps: 20, 'CFG scale': 7 });
+    await expect.poll(() => list.count()).toBe(0);
+    expect(await described('Steps')).toEqual({ invalid: null, text: '1–150' });
+    await expect.poll(() => generateButton(page).isEnabled()).toBe(true);
+    expect(unexpectedProblems([/422 POST \S+\/api\/estimate$/, /status of 422/])).toEqual([]);
+  });
+
   it('the dice draws a fixed seed that the run uses; the model picker shows each model’s modes', async () => {
     const { page, unexpectedProblems } = await b.openApp(server);
     await waitForForm(page);
