@@ -1,9 +1,15 @@
 // @vitest-environment jsdom
-import { act, cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
+import { act, cleanup, configure, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { HistoryPage } from '../../../web/src/pages/history-page';
 import type { HistoryItem } from '../../../web/src/features/history/history-api';
 import { fakeApi, signIn } from './fake-api';
+
+// The waits are on conditions; their ceiling only matters when one never holds. The first
+// render of a file (React, jsdom, the page's modules) can take over the default 1 s when the
+// suite shares the machine.
+configure({ asyncUtilTimeout: 5_000 });
+
 
 const item = (n: number, extra: Partial<HistoryItem> = {}): HistoryItem => ({
   id: `a${n}`,
