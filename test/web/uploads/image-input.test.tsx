@@ -1,11 +1,15 @@
 // @vitest-environment jsdom
 import { cleanup, fireEvent, render, screen, within } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { fakeApi } from '../history/fake-api';
 import type { ImageSlot } from '../../../web/src/features/generate/image-slot';
 import { GuidanceUploader } from '../../../web/src/features/uploads/guidance-uploader';
 import { ImageInput } from '../../../web/src/features/uploads/image-input';
 
-afterEach(cleanup);
+afterEach(() => {
+  cleanup();
+  vi.unstubAllGlobals();
+});
 
 const png = (name = 'harbour.png') => new File([new Uint8Array([137, 80, 78, 71])], name, { type: 'image/png' });
 const gif = () => new File([new Uint8Array([71, 73, 70])], 'cat.gif', { type: 'image/gif' });
@@ -77,12 +81,16 @@ describe('ImageInput', () => {
     expect(end).toHaveBeenCalledTimes(1);
   });
 
-  it('shows a readable name instead of an id, and no broken-image icon for a refused upload or a picture that fails', () => {
+  it('shows a readable name instead of an id, and no broken-image icon for a refused upload or a picture that fails', async () => {
     const fromHistory: ImageSlot = { key: 'a', name: 'Asset f5dc126d-1f2a-4b3c-8d4e-5f6a7b8c9d0e', status: 'ready', progress: 1, ref: { asset_id: 'f5dc126d-1f2a-4b3c-8d4e-5f6a7b8c9d0e' }, previewUrl: 'http://h/media/t.webp' };
+    const { calls } = fakeApi(({ url }) => (url.pathname === '/api/images/f5dc126d-1f2a-4b3c-8d4e-5f6a7b8c9d0e' ? { body: { id: 'f5dc126d', prompt: 'a stone bridge over a river at dawn, mist' } } : undefined));
     const { rerender } = render(<ImageInput label="Reference image" previewAlt="Reference preview" slot={fromHistory} onPick={() => undefined} onClear={() => undefined} />);
+    // At once a readable name, then the one naming its prompt.
     expect(screen.getByText('Image from history')).toBeTruthy();
-    expect(screen.getByRole('button', { name: 'Remove Image from history' })).toBeTruthy();
+    expect(await screen.findByText('Image from history · a stone bridge over a river…')).toBeTruthy();
+    expect(screen.getByRole('button', { name: 'Remove Image from history · a stone bridge over a river…' })).toBeTruthy();
     expect(screen.queryByText(/f5dc126d/)).toBeNull();
+    expect(calls.map((c) => c.url.pathname)).toEqual(['/api/images/f5dc126d-1f2a-4b3c-8d4e-5f6a7b8c9d0e']);
     // The picture fails to load: words, not the broken icon.
     fireEvent.error(screen.getByRole('img', { name: 'Reference preview' }));
     expect(screen.queryByRole('img')).toBeNull();
@@ -97,6 +105,14 @@ describe('ImageInput', () => {
 });
 
 describe('GuidanceUploader', () => {
+  it('names an image passed by its upload id by the uploaded file name', async () => {
+    fakeApi(({ url }) => (url.pathname === '/api/uploads/a043d38c-1f2a-4b3c-8d4e-5f6a7b8c9d0e' ? { body: { uploadId: 'a043d38c', filename: 'sketch.png', status: 'ready', metadata: null } } : undefined));
+    const byId: ImageSlot = { key: 'u', name: 'Upload a043d38c-1f2a-4b3c-8d4e-5f6a7b8c9d0e', status: 'ready', progress: 1, ref: { upload_id: 'a043d38c-1f2a-4b3c-8d4e-5f6a7b8c9d0e' } };
+    render(<GuidanceUploader slots={[byId]} max={2} onPick={() => undefined} onRemove={() => undefined} />);
+    expect(await screen.findByRole('button', { name: 'Remove sketch.png' })).toBeTruthy();
+    expect(screen.queryByText(/a043d38c/)).toBeNull();
+  });
+
   it('takes dropped images up to the room left and says what was left out', () => {
     const onPick = vi.fn();
     const one: ImageSlot = { key: 'a', name: 'a.png', status: 'ready', progress: 1, ref: { upload_id: 'u' }, previewUrl: 'blob:a' };

@@ -1,7 +1,7 @@
 import { useId } from 'react';
 import type { ImageSlot } from '../generate/image-slot';
 import { DropZone } from './drop-zone';
-import { readableName } from './image-file';
+import { useImageLabel } from './image-label';
 import { SlotPreview, SlotStatus } from './image-input';
 
 export { IMAGE_TYPES } from './image-file';
@@ -30,26 +30,30 @@ export function GuidanceUploader({
       <DropZone inputId={id} hintId={`${id}-hint`} multiple room={room} empty={slots.length === 0} disabled={room === 0} chooseText="Choose images" onFiles={onPick}>
         {slots.length > 0 && (
           <ul className="guidance-list">
-            {slots.map((slot, i) => {
-              const name = readableName(slot.name);
-              return (
-                <li key={slot.key} className="slot">
-                  <SlotPreview slot={slot} alt={`Guidance image ${i + 1}`} />
-                  <span className="slot-info">
-                    <span className="slot-name" title={name}>
-                      {name}
-                    </span>
-                    <SlotStatus slot={slot} />
-                    <button type="button" className="ghost small" onClick={() => onRemove(slot.key)} aria-label={`Remove ${name}`}>
-                      Remove
-                    </button>
-                  </span>
-                </li>
-              );
-            })}
+            {slots.map((slot, i) => (
+              <GuidanceSlot key={slot.key} slot={slot} index={i} onRemove={onRemove} />
+            ))}
           </ul>
         )}
       </DropZone>
     </div>
+  );
+}
+
+function GuidanceSlot({ slot, index, onRemove }: { slot: ImageSlot; index: number; onRemove: (key: string) => void }) {
+  const name = useImageLabel(slot);
+  return (
+    <li className="slot">
+      <SlotPreview slot={slot} alt={`Guidance image ${index + 1}`} />
+      <span className="slot-info">
+        <span className="slot-name" title={name}>
+          {name}
+        </span>
+        <SlotStatus slot={slot} />
+        <button type="button" className="ghost small" onClick={() => onRemove(slot.key)} aria-label={`Remove ${name}`}>
+          Remove
+        </button>
+      </span>
+    </li>
   );
 }

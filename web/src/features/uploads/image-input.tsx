@@ -2,6 +2,7 @@ import { useId, useState } from 'react';
 import type { ImageSlot } from '../generate/image-slot';
 import { DropZone } from './drop-zone';
 import { readableName } from './image-file';
+import { useImageLabel } from './image-label';
 
 export { IMAGE_TYPES } from './image-file';
 
@@ -58,8 +59,8 @@ export function SlotPreview({ slot, alt }: { slot: ImageSlot; alt: string }) {
 
 /**
  * One input image: a drop zone (drop, paste or choose a file) labelled by `label`, the
- * picked image's preview in a fixed-ratio box with a readable name, its upload progress, and a
- * remove button.
+ * picked image's preview in a fixed-ratio box with a readable name (the file's, or for an image
+ * from History "Image from history · <prompt>"), its upload progress, and a remove button.
  */
 export function ImageInput({
   label,
@@ -75,7 +76,7 @@ export function ImageInput({
   onClear: () => void;
 }) {
   const id = useId();
-  const name = slot ? readableName(slot.name) : '';
+  const name = useImageLabel(slot);
   return (
     <div className="field image-input">
       <label htmlFor={id}>{label}</label>
