@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState, type FocusEvent, type FormEvent, type KeyboardEvent } from 'react';
 import { ControlNetPanel } from '../features/generate/controlnet-panel';
 import { CostEstimateView } from '../features/generate/cost-estimate';
 import { useCostEstimate } from '../features/generate/cost';
@@ -131,7 +131,7 @@ export function GeneratePage() {
   return (
     <div className="studio">
       <h1 className="visually-hidden">Generate</h1>
-      <form className="gen-form" onSubmit={onSubmit} onKeyDown={onKeyDown} noValidate aria-label="Settings">
+      <form className="gen-form" onSubmit={onSubmit} onKeyDown={onKeyDown} onFocus={revealFocused} noValidate aria-label="Settings">
         <ModeTabs tab={form.tab} onChange={(tab) => dispatchForm({ type: 'tab', tab, models: list })} />
         <div role="tabpanel" id={PANEL_ID} aria-labelledby={tabId(form.tab)} className="gen-panel">
           {modelsError && (
@@ -262,6 +262,16 @@ export function GeneratePage() {
       <RunQueue runs={runs} selected={selected} models={models} onSelect={selectRun} onCancel={(key) => void cancelRun(key)} onRetry={(key) => void retryRun(key)} />
     </div>
   );
+}
+
+/**
+ * Browsers scroll a focused textarea only as far as its caret; this brings the whole control
+ * into view (within the page's scroll-padding, so clear of the sticky bars) when it fits.
+ */
+function revealFocused(event: FocusEvent<HTMLFormElement>): void {
+  const target = event.target as HTMLElement;
+  if (target.closest('.gen-actions')) return;
+  target.scrollIntoView?.({ block: 'nearest' });
 }
 
 function videoHint(form: FormState, takesEnd: boolean): string {

@@ -32,16 +32,14 @@ export function ModelFields({
       <Field
         label="Model"
         className="span-2"
+        // Always one line, before the models load too, so nothing below moves when they do.
         hint={
           model?.preview ? (
-            <>
-              <span data-testid="model-preview-badge" className="badge badge-preview">
-                {PREVIEW_RENDERER_TEXT}
-              </span>{' '}
-              Shapes and colours from the prompt, for trying the pipeline; every output is marked PREVIEW.
-            </>
+            <span data-testid="model-preview-badge" className="badge badge-preview" title="Shapes and colours drawn from the prompt, for trying the pipeline; every output is marked PREVIEW">
+              {PREVIEW_RENDERER_TEXT}
+            </span>
           ) : (
-            model?.label
+            <span className="model-label">{model?.label ?? '\u00a0'}</span>
           )
         }
       >
