@@ -1,5 +1,6 @@
 import type { ConditioningCapabilities } from '../jobs/conditioning.js';
 import type { JobSpec, Mode } from '../jobs/job-spec.js';
+import type { Thumbnail } from '../media/image/thumbnail.js';
 
 /**
  * The sampler names Atelier speaks (A1111's), which backends accept unless configured
@@ -92,6 +93,11 @@ export interface GeneratedVideo {
   readonly fps: number;
   readonly frameCount: number;
   readonly file: string;
+  /**
+   * The middle frame's thumbnail, when the backend encoded the frames itself and kept it
+   * (issue #17 §3); otherwise it is taken from the file by seeking.
+   */
+  readonly thumbnail?: Thumbnail;
 }
 
 export type GeneratedOutput = GeneratedImage | GeneratedVideo;

@@ -101,7 +101,7 @@ async function storeImage(put: Put, job: Owner, spec: JobSpec, output: Generated
 /** Videos stream from the backend's file to storage; the thumbnail is the middle frame. */
 async function storeVideo(put: Put, job: Owner, spec: JobSpec, output: GeneratedVideo): Promise<StoredFiles> {
   const probe = await probeVideo(output.file);
-  const thumbnail = await midFrameThumbnail(output.file, probe);
+  const thumbnail = output.thumbnail ?? (await midFrameThumbnail(output.file, probe));
   const key = storageKeys.workspaceOriginal(job.user_id, job.id, output.index, 'mp4');
   const thumbKey = storageKeys.workspaceThumbnail(job.user_id, job.id, output.index);
   await settleWrites([put(key, createReadStream(output.file), { contentType: 'video/mp4' }), put(thumbKey, thumbnail.data, { contentType: 'image/webp' })]);

@@ -4,6 +4,7 @@ import { CanceledError, UnrecoverableError } from '../../errors/signals.js';
 import type { JobSpec } from '../../jobs/job-spec.js';
 import { appliedLoras } from '../../jobs/loras.js';
 import { centerCropTo } from '../../media/image/center-crop.js';
+import type { Thumbnail } from '../../media/image/thumbnail.js';
 import { encodeMp4 } from '../../media/video/encode-mp4.js';
 import { decodeLatentToRgb } from './latent-decode.js';
 import { guidedPrediction } from './latent-render.js';
@@ -82,12 +83,15 @@ export async function renderVideo(spec: JobSpec, ctx: GenerateContext, previews?
   }
 
   const file = path.join(ctx.workDir, '0.mp4');
+  let thumbnail: Thumbnail | undefined;
   try {
-    await encodeMp4(frames(), { width, height, fps, file, signal: ctx.signal });
+    // The frame count lets the encoder keep the middle frame's thumbnail, so storing the
+    // video needs no seek into the file it just wrote.
+    ({ thumbnail } = await encodeMp4(frames(), { width, height, fps, frameCount, file, signal: ctx.signal }));
   } catch (error) {
     // ffmpeg may report the abort before the frame loop does; either way it is a cancel.
     if (ctx.signal.aborted) throw new CanceledError();
     throw error;
   }
-  return { kind: 'video', index: 0, seed: spec.seed, width, height, fps, frameCount, file };
+  return { kind: 'video', index: 0, seed: spec.seed, width, height, fps, frameCount, file, ...(thumbnail === undefined ? {} : { thumbnail }) };
 }

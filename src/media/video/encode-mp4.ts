@@ -1,5 +1,8 @@
 import { rm } from 'node:fs/promises';
+import type { Thumbnail } from '../image/thumbnail.js';
 import { runFfmpeg } from './ffmpeg.js';
+import { thumbnailFromRgb } from './frame-thumbnail.js';
+import { midFrameIndex } from './mid-frame-thumbnail.js';
 
 export interface EncodeMp4Options {
   /** Even, as yuv420p needs (the renderer uses multiples of 8). */
@@ -9,6 +12,17 @@ export interface EncodeMp4Options {
   /** Output path; overwritten. Removed again if encoding fails or is aborted. */
   readonly file: string;
   readonly signal?: AbortSignal;
+  /**
+   * How many frames `frames` will yield, when the caller knows. Then the middle frame's
+   * thumbnail is made from memory as that frame goes by (issue #17: ~8 ms instead of seeking
+   * and decoding the written file) and returned.
+   */
+  readonly frameCount?: number;
+}
+
+export interface EncodedMp4 {
+  /** The middle frame's thumbnail (as `midFrameThumbnail` would pick it), when `frameCount` was given and matched. */
+  readonly thumbnail?: Thumbnail;
 }
 
 /**
@@ -23,22 +37,32 @@ const X264_THREADS = 2;
  * Frames are piped into ffmpeg's stdin as they are produced, awaiting 'drain', so memory holds
  * a few frames however long the video. Bit-exact flags keep version strings out of the file.
  *
+ * With `frameCount`, the middle frame's thumbnail comes back too, made from memory.
+ *
  * @throws Error when a frame has the wrong size or ffmpeg fails (with its last stderr lines);
  *   the signal's reason when aborted; whatever `frames` throws. ffmpeg has exited either way.
- * @example await encodeMp4(renderFrames(), { width: 832, height: 480, fps: 16, file: '/tmp/job/0.mp4', signal })
+ * @example const { thumbnail } = await encodeMp4(renderFrames(), { width: 832, height: 480, fps: 16, frameCount: 48, file: '/tmp/job/0.mp4', signal })
  */
-export async function encodeMp4(frames: AsyncIterable<Buffer>, opts: EncodeMp4Options): Promise<void> {
+export async function encodeMp4(frames: AsyncIterable<Buffer>, opts: EncodeMp4Options): Promise<EncodedMp4> {
   const { width, height, fps, file } = opts;
   if (!(Number.isInteger(width) && Number.isInteger(height) && width > 0 && height > 0 && width % 2 === 0 && height % 2 === 0)) {
     throw new Error(`Expected even positive integer dimensions for yuv420p but received ${width}x${height}`);
   }
   if (!(Number.isFinite(fps) && fps > 0)) throw new Error(`Expected a positive frame rate but received ${fps}`);
   const frameBytes = width * height * 3;
+  const middle = opts.frameCount === undefined ? undefined : midFrameIndex(opts.frameCount);
+  let thumbnail: Promise<Thumbnail> | undefined;
+  let count = 0;
   async function* checked(): AsyncGenerator<Buffer> {
-    let index = 0;
     for await (const frame of frames) {
-      if (frame.length !== frameBytes) throw new Error(`Expected frame ${index} to be ${frameBytes} bytes (${width}x${height} RGB) but received ${frame.length}`);
-      index += 1;
+      if (frame.length !== frameBytes) throw new Error(`Expected frame ${count} to be ${frameBytes} bytes (${width}x${height} RGB) but received ${frame.length}`);
+      // Started now, it runs on libvips' threads while x264 encodes the rest. A copy, since
+      // the caller may reuse its buffer once the frame is written.
+      if (count === middle) {
+        thumbnail = thumbnailFromRgb(Buffer.from(frame), width, height);
+        thumbnail.catch(() => {}); // awaited below; not an unhandled rejection meanwhile
+      }
+      count += 1;
       yield frame;
     }
   }
@@ -52,6 +76,8 @@ export async function encodeMp4(frames: AsyncIterable<Buffer>, opts: EncodeMp4Op
   ];
   try {
     await runFfmpeg(args, { stdin: checked(), ...(opts.signal === undefined ? {} : { signal: opts.signal }) });
+    // A source that yielded another count than announced: the middle frame was not the middle.
+    return thumbnail === undefined || count !== opts.frameCount ? {} : { thumbnail: await thumbnail };
   } catch (error) {
     await rm(file, { force: true });
     throw error;

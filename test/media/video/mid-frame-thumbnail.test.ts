@@ -87,6 +87,55 @@ describe('midFrameThumbnail', () => {
     expect(ssim(rgb, first, tw, th)).toBeLessThan(ssim(rgb, middle, tw, th) - 0.05);
   });
 
+  it('takes the same frame from memory while encoding as the seek picks from the file (issue #17 §3)', async () => {
+    const file = path.join(dir, 'memory.mp4');
+    const width = 480;
+    const height = 270;
+    const count = 31;
+    async function* frames() {
+      for (let i = 0; i < count; i += 1) {
+        const frame = Buffer.alloc(width * height * 3);
+        for (let y = 0; y < height; y += 1) {
+          for (let x = 0; x < width; x += 1) {
+            const o = (y * width + x) * 3;
+            const inSquare = x >= i * 13 && x < i * 13 + 60 && y >= 100 && y < 160;
+            frame[o] = inSquare ? 255 : Math.floor((x / width) * 200);
+            frame[o + 1] = inSquare ? 255 : Math.floor((y / height) * 200);
+            frame[o + 2] = 60;
+          }
+        }
+        yield frame;
+        // Like a renderer reusing its buffer: the encoder must have copied the middle frame.
+        frame.fill(0);
+      }
+    }
+    const { thumbnail } = await encodeMp4(frames(), { width, height, fps: 15, file, frameCount: count });
+    expect(thumbnail).toBeDefined();
+    const seeked = await midFrameThumbnail(file, await probeVideo(file));
+    expect([thumbnail!.width, thumbnail!.height]).toEqual([seeked.width, seeked.height]);
+    expect((await sharp(thumbnail!.data).metadata()).format).toBe('webp');
+    const fromMemory = await thumbnailRgb(thumbnail!.data);
+    const fromFile = await thumbnailRgb(seeked.data);
+    const { width: tw, height: th } = fromFile;
+    // Within encoding loss of the seek's frame, and clearly not a neighbour (the square moves 13 px a frame).
+    const neighbour = await resizedLike(await decodeFrame(file, midFrameIndex(count) + 1), width, height, tw, th);
+    const same = ssim(fromMemory.rgb, fromFile.rgb, tw, th);
+    expect(same).toBeGreaterThan(0.9);
+    expect(ssim(fromMemory.rgb, neighbour, tw, th)).toBeLessThan(same - 0.02);
+  });
+
+  it('keeps no thumbnail when the frame count was not announced, or was wrong', async () => {
+    async function* ramp(n: number) {
+      for (let i = 0; i < n; i += 1) yield solidFrame(64, 48, rampColour(i));
+    }
+    const file = path.join(dir, 'unannounced.mp4');
+    expect((await encodeMp4(ramp(10), { width: 64, height: 48, fps: 10, file })).thumbnail).toBeUndefined();
+    expect((await encodeMp4(ramp(10), { width: 64, height: 48, fps: 10, file, frameCount: 12 })).thumbnail).toBeUndefined();
+    const announced = await encodeMp4(ramp(10), { width: 64, height: 48, fps: 10, file, frameCount: 10 });
+    const [r] = meanRgb((await thumbnailRgb(announced.thumbnail!.data)).rgb);
+    expect(Math.abs(r - rampColour(5)[0])).toBeLessThan(4);
+  });
+
   it('rejects when the file is not a video', async () => {
     await expect(midFrameThumbnail(path.join(dir, 'missing.mp4'), { frame_count: 10, fps: 10 })).rejects.toThrow(/ffmpeg exited/);
   });
