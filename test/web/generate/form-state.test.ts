@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { applyModel, drawSeed, effectiveMode, formReducer, INITIAL_FORM, MAX_SEED, requestSeed, type FormState } from '../../../web/src/features/generate/form-state';
 import type { ImageSlot } from '../../../web/src/features/generate/image-slot';
 import { formProblems } from '../../../web/src/features/generate/field-problems';
+import { endFrameNote } from '../../../web/src/features/generate/problems';
 import type { OpenApiDocument } from '../../../web/src/features/generate/schema-check';
 import { MODELS } from './fixtures';
 
@@ -166,5 +167,27 @@ describe('field problems', () => {
   it('fields without a control of their own keep their JSON name', () => {
     const form = init();
     expect(formProblems(doc, path, { ...body(form), stepz: 5 }, form, MODELS[0])).toEqual([{ key: 'stepz', message: 'stepz: is not a field of this request' }]);
+  });
+});
+
+describe('video end frame', () => {
+  const ti2v = { ...MODELS[3]!, name: 'ti2v', modes: ['ti2v'] };
+  const models = [...MODELS, ti2v];
+  const frame = (key: string): ImageSlot => ({ key, name: `${key}.png`, status: 'ready', progress: 1, ref: { upload_id: key } });
+
+  it('adding an end frame switches to a model that uses it; without one the model is kept and says it ignores it', () => {
+    const video = formReducer(init({ prompt: 'p' }), { type: 'tab', tab: 'video', models });
+    const started = formReducer(video, { type: 'slot', slot: 'start', value: frame('s'), models });
+    expect(started.model).toBe('i2v');
+    const ended = formReducer(started, { type: 'slot', slot: 'end', value: frame('e'), models });
+    expect(ended.model).toBe('ti2v');
+    expect(endFrameNote(ended, ti2v, models)).toBeUndefined();
+    // Picked back by hand: said at once.
+    const back = formReducer(ended, { type: 'model', name: 'i2v', models });
+    expect(endFrameNote(back, MODELS[3], models)).toBe('i2v ignores the end frame, so it will not be sent. Pick ti2v to use it.');
+
+    const noTi2v = formReducer(formReducer(started, { type: 'slot', slot: 'end', value: frame('e'), models: MODELS }), { type: 'init', models: MODELS });
+    expect(noTi2v.model).toBe('i2v');
+    expect(endFrameNote(noTi2v, MODELS[3], MODELS)).toBe('i2v ignores the end frame, so it will not be sent. No model on this server uses one.');
   });
 });
