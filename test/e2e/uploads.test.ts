@@ -91,6 +91,17 @@ describe('input images: drop, paste, refusals and names', () => {
     expect(unexpectedProblems()).toEqual([]);
   });
 
+  it('takes an image dropped beside the zone (on the prompt) instead of leaving the page for it', async () => {
+    const { page, unexpectedProblems } = await b.openApp(server);
+    await openImageToImage(page);
+    const before = page.url();
+    await sendFile(page, 'drop', 'beside.png', 'image/png', harbour, field(page, 'Prompt'));
+    await zone(page, 'Reference image').getByText('beside.png').waitFor();
+    await loaded(page.getByRole('img', { name: 'Reference preview' }));
+    expect(page.url()).toBe(before);
+    expect(unexpectedProblems()).toEqual([]);
+  });
+
   it('explains a refused file in words, with no broken-image icon: a GIF before upload, bad bytes after', async () => {
     const { page, unexpectedProblems } = await b.openApp(server);
     await openImageToImage(page);

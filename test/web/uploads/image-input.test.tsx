@@ -81,6 +81,32 @@ describe('ImageInput', () => {
     expect(end).toHaveBeenCalledTimes(1);
   });
 
+  it('takes a file dropped beside the zones instead of letting the browser leave the page for it', () => {
+    const onPick = vi.fn();
+    render(
+      <>
+        <textarea aria-label="Prompt" />
+        <ImageInput label="Reference image" previewAlt="Reference preview" slot={undefined} onPick={onPick} onClear={() => undefined} />
+      </>,
+    );
+    const prompt = screen.getByLabelText('Prompt');
+    const over = new Event('dragover', { bubbles: true, cancelable: true });
+    Object.defineProperty(over, 'dataTransfer', { value: { types: ['Files'], files: [] } });
+    prompt.dispatchEvent(over);
+    expect(over.defaultPrevented).toBe(true);
+    const file = png('beside.png');
+    const drop = new Event('drop', { bubbles: true, cancelable: true });
+    Object.defineProperty(drop, 'dataTransfer', { value: { types: ['Files'], files: [file] } });
+    prompt.dispatchEvent(drop);
+    expect(drop.defaultPrevented).toBe(true);
+    expect(onPick).toHaveBeenCalledWith(file);
+    // Dragged text is none of this code's business.
+    const text = new Event('dragover', { bubbles: true, cancelable: true });
+    Object.defineProperty(text, 'dataTransfer', { value: { types: ['text/plain'], files: [] } });
+    prompt.dispatchEvent(text);
+    expect(text.defaultPrevented).toBe(false);
+  });
+
   it('shows a readable name instead of an id, and no broken-image icon for a refused upload or a picture that fails', async () => {
     const fromHistory: ImageSlot = { key: 'a', name: 'Asset f5dc126d-1f2a-4b3c-8d4e-5f6a7b8c9d0e', status: 'ready', progress: 1, ref: { asset_id: 'f5dc126d-1f2a-4b3c-8d4e-5f6a7b8c9d0e' }, previewUrl: 'http://h/media/t.webp' };
     const { calls } = fakeApi(({ url }) => (url.pathname === '/api/images/f5dc126d-1f2a-4b3c-8d4e-5f6a7b8c9d0e' ? { body: { id: 'f5dc126d', prompt: 'a stone bridge over a river at dawn, mist' } } : undefined));
