@@ -219,12 +219,15 @@ describe('History page', () => {
     const cells = () => within(screen.getByTestId('gallery')).getAllByRole('listitem');
     // Saved earlier: no button, no expiry.
     expect(within(cells()[2]!).getByText(/Saved to library/)).toBeTruthy();
+    expect(within(cells()[2]!).queryByRole('status')).toBeNull();
     expect(within(cells()[2]!).queryByRole('button')).toBeNull();
     expect(within(cells()[2]!).queryByText(/expire/)).toBeNull();
 
     expect(within(cells()[0]!).getByText('expires in 5 h')).toBeTruthy();
     fireEvent.click(within(cells()[0]!).getByRole('button', { name: 'Save to library: prompt number 1' }));
-    await waitFor(() => expect(within(cells()[0]!).getByText(/Saved to library/)).toBeTruthy());
+    await waitFor(() => expect(within(cells()[0]!).getByRole('status').textContent).toContain('Saved to library'));
+    // The focus the button had moves to the note that replaced it.
+    expect(document.activeElement).toBe(within(cells()[0]!).getByRole('status'));
     expect(within(cells()[0]!).queryByText(/expire/)).toBeNull();
     expect(calls.filter((c) => c.method === 'POST').map((c) => c.url.pathname)).toEqual(['/api/images/a1/save']);
 

@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { Link } from '../../router';
 import { expiryText } from './expiry';
 import { saveToLibrary, tileSize, tileSource, type HistoryItem } from './history-api';
@@ -53,10 +53,17 @@ export function GalleryItem({ item }: { item: HistoryItem }) {
  * said in words under the button.
  */
 function SaveButton({ item, onSaved }: { item: HistoryItem; onSaved?: (id: string, libraryId: string) => void }) {
-  const [state, setState] = useState<{ saving: boolean; error?: string }>({ saving: false });
+  const [state, setState] = useState<{ saving: boolean; saved?: boolean; error?: string }>({ saving: false });
+  const savedNote = useRef<HTMLParagraphElement>(null);
+  const justSaved = !!state.saved && !!item.libraryId;
+  useEffect(() => {
+    if (justSaved) savedNote.current?.focus();
+  }, [justSaved]);
   if (item.libraryId) {
+    // Saved just now: announced, and the focus the vanished button had lands here. Saved
+    // earlier: plain text (a grid of live regions would be noise).
     return (
-      <p className="gallery-actions saved" role="status">
+      <p ref={savedNote} className="gallery-actions saved" {...(justSaved ? { role: 'status', tabIndex: -1 } : {})}>
         <span aria-hidden="true">✓</span> Saved to library
       </p>
     );
@@ -65,7 +72,7 @@ function SaveButton({ item, onSaved }: { item: HistoryItem; onSaved?: (id: strin
     setState({ saving: true });
     saveToLibrary(item.id)
       .then((libraryId) => {
-        setState({ saving: false });
+        setState({ saving: false, saved: true });
         onSaved?.(item.id, libraryId);
       })
       .catch((error: Error) => setState({ saving: false, error: error.message }));
