@@ -1,13 +1,16 @@
-import { useEffect } from 'react';
+import { lazy, Suspense, useEffect } from 'react';
 import { SessionProvider, useSession } from './auth/session';
 import { bindStudioUser } from './features/studio/studio-store';
 import { ThemeToggle } from './features/theme/theme-toggle';
 import { Link, useRoute, type Route } from './router';
-import { AdminPage } from './pages/admin-page';
-import { AssetPage } from './pages/asset-page';
 import { GeneratePage } from './pages/generate-page';
-import { HistoryPage } from './pages/history-page';
 import { SignInPage } from './pages/sign-in-page';
+
+// Generate is the first screen and comes with the app; the others load when first opened
+// (Admin's charts, History's gallery and the detail page are not needed to start working).
+const AdminPage = lazy(() => import('./pages/admin-page').then((m) => ({ default: m.AdminPage })));
+const AssetPage = lazy(() => import('./pages/asset-page').then((m) => ({ default: m.AssetPage })));
+const HistoryPage = lazy(() => import('./pages/history-page').then((m) => ({ default: m.HistoryPage })));
 
 export function App() {
   return (
@@ -64,7 +67,9 @@ function Shell() {
         </button>
       </header>
       <main id="main" tabIndex={-1} className={route.name === 'generate' ? 'wide' : undefined}>
-        <Screen route={route} />
+        <Suspense fallback={<p className="loading" aria-busy="true">Loading…</p>}>
+          <Screen route={route} />
+        </Suspense>
       </main>
     </>
   );
