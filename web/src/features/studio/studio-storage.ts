@@ -1,13 +1,13 @@
-import type { StateStorage } from 'zustand/middleware';
+import type { PersistStorage, StorageValue } from 'zustand/middleware';
 
 /**
  * Where the studio is kept between reloads: sessionStorage (this tab, gone when it closes),
  * under a key per signed-in user so one user never sees another's work. Progress events
- * change the state many times a second, so writes are coalesced (at most one per `delayMs`)
- * and flushed when the page is hidden.
+ * change the state many times a second, so writes are coalesced: the latest state is kept
+ * and serialised at most once per `delayMs`, and at once when the page is hidden.
  */
-export function studioStorage(delayMs = 250): StateStorage & { flush(): void } {
-  const pending = new Map<string, string>();
+export function studioStorage<S>(delayMs = 250): PersistStorage<S> & { flush(): void } {
+  const pending = new Map<string, StorageValue<S>>();
   let timer: ReturnType<typeof setTimeout> | undefined;
   const store = (): Storage | undefined => {
     try {
@@ -21,7 +21,7 @@ export function studioStorage(delayMs = 250): StateStorage & { flush(): void } {
     timer = undefined;
     for (const [name, value] of pending) {
       try {
-        store()?.setItem(name, value);
+        store()?.setItem(name, JSON.stringify(value));
       } catch {
         // Full: keep the in-memory state; the next write tries again.
       }
@@ -30,7 +30,17 @@ export function studioStorage(delayMs = 250): StateStorage & { flush(): void } {
   };
   if (typeof addEventListener === 'function') addEventListener('pagehide', flush);
   return {
-    getItem: (name) => pending.get(name) ?? store()?.getItem(name) ?? null,
+    getItem: (name) => {
+      const waiting = pending.get(name);
+      if (waiting) return waiting;
+      const raw = store()?.getItem(name);
+      if (!raw) return null;
+      try {
+        return JSON.parse(raw) as StorageValue<S>;
+      } catch {
+        return null; // unreadable: start afresh
+      }
+    },
     setItem: (name, value) => {
       // Before a user is bound the name has no owner: nothing is written.
       if (!name.includes(':')) return;

@@ -1,5 +1,5 @@
 import { create } from 'zustand';
-import { createJSONStorage, persist } from 'zustand/middleware';
+import { persist } from 'zustand/middleware';
 import { formReducer, INITIAL_FORM, type FormAction, type FormState } from '../generate/form-state';
 import type { ImageSlot } from '../generate/image-slot';
 import type { ModelInfo } from '../generate/models';
@@ -51,13 +51,13 @@ function storedForm(form: FormState): FormState {
   };
 }
 
-const storage = studioStorage();
+const storage = studioStorage<Partial<StudioState>>();
 
 export const useStudio = create<StudioState>()(
   persist(initialState, {
     name: STORAGE_PREFIX,
     version: 1,
-    storage: createJSONStorage(() => storage),
+    storage,
     // Not bound to a user yet: bindStudioUser names the key, then hydrates.
     skipHydration: true,
     partialize: (state) => ({
