@@ -75,9 +75,9 @@ describe('the studio layout', () => {
     });
   }
 
-  it('nothing moves while Generate loads (CLS < 0.02), fresh and with a studio to restore', async () => {
-    for (const restore of [false, true]) {
-      const app = await b.newPage(WIDE);
+  it('nothing moves while Generate loads (CLS < 0.02), fresh and with a studio to restore, wide and on a phone', async () => {
+    for (const [restore, viewport] of [[false, WIDE], [true, WIDE], [false, PHONE]] as const) {
+      const app = await b.newPage(viewport);
       await trackLayoutShift(app.context);
       if (restore) {
         // A studio with a finished run shown, then a fresh document on it.
@@ -94,7 +94,15 @@ describe('the studio layout', () => {
       // Everything the screen loads after the first paint: models, schema-checked estimate, the queue's runs and pictures.
       await expect.poll(() => page.getByTestId('cost-estimate').getAttribute('data-source')).toBe('server');
       await expect.poll(() => page.getByTestId('run-item').count()).toBeGreaterThanOrEqual(2);
-      await waitForImagesLoaded(page.getByTestId('run-queue'));
+      // The queue's thumbnails in view have loaded (those below the fold wait, lazily).
+      await expect
+        .poll(() =>
+          page
+            .getByTestId('run-queue')
+            .locator('img')
+            .evaluateAll((imgs: any[]) => imgs.filter((i) => i.getBoundingClientRect().top < (globalThis as any).innerHeight).every((i) => i.complete && i.naturalWidth > 0)),
+        )
+        .toBe(true);
       if (restore) await waitForImagesLoaded(page.getByTestId('variant-grid'));
       const { total, shifts } = await readLayoutShift(page);
       expect(total, JSON.stringify(shifts)).toBeLessThan(0.02);

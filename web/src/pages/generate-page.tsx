@@ -126,7 +126,7 @@ export function GeneratePage() {
   };
   const setSlot = (slot: 'reference' | 'start' | 'end', value: FormState['reference']) => dispatchForm({ type: 'slot', slot, value, models: list });
   const set = (patch: Extract<Parameters<typeof dispatchForm>[0], { type: 'set' }>['patch']) => dispatchForm({ type: 'set', patch });
-  const hint = reason ?? (problems.length > 0 ? `Fix the request first: ${problems[0]}` : active > 0 ? `Ctrl+Enter · ${active} in progress — each press queues another` : 'Ctrl+Enter');
+  const hint = !models ? 'Loading the models…' : reason ?? (problems.length > 0 ? `Fix the request first: ${problems[0]}` : active > 0 ? `Ctrl+Enter · ${active} in progress — each press queues another` : 'Ctrl+Enter');
 
   return (
     <div className="studio">
@@ -228,7 +228,7 @@ export function GeneratePage() {
             <button type="submit" className="primary" disabled={!canGenerate} aria-describedby="generate-hint">
               Generate
             </button>
-            <span id="generate-hint" className="hint">
+            <span id="generate-hint" className="hint" title={hint}>
               {hint}
             </span>
           </div>

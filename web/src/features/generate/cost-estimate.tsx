@@ -20,14 +20,15 @@ export function CostEstimateView({ estimate, source }: { estimate: CostEstimate 
     <div data-testid="cost-estimate" className="cost" aria-live="polite" data-source={source}>
       <span className="cost-label">Estimated cost</span>
       <strong className="cost-amount">{estimate ? formatAmount(estimate.amount, estimate.currency) : '—'}</strong>
-      {estimate && (
-        <span className="cost-breakdown muted">
-          {Object.entries(estimate.breakdown)
-            .filter(([, value]) => value > 0)
-            .map(([key, value]) => `${LABELS[key] ?? key} ${value.toFixed(2)}`)
-            .join(' · ')}
-        </span>
-      )}
+      {/* Always there (empty until priced), so the footer keeps its height when the estimate arrives. */}
+      <span className="cost-breakdown muted">
+        {estimate
+          ? Object.entries(estimate.breakdown)
+              .filter(([, value]) => value > 0)
+              .map(([key, value]) => `${LABELS[key] ?? key} ${value.toFixed(2)}`)
+              .join(' · ')
+          : '\u00a0'}
+      </span>
     </div>
   );
 }

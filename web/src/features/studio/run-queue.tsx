@@ -51,12 +51,18 @@ export function RunQueue({
   };
   return (
     <section className="run-queue" aria-labelledby="run-queue-title">
-      <h2 id="run-queue-title" className="queue-title">
-        Runs{' '}
-        <span className="muted" data-testid="queue-count">
-          {active > 0 ? `· ${active} in progress` : runs.length > 0 ? `· ${runs.length}` : ''}
-        </span>
-      </h2>
+      {/* The link sits in the heading row: the list grows below it, and nothing moves when it loads. */}
+      <div className="queue-head">
+        <h2 id="run-queue-title" className="queue-title">
+          Runs{' '}
+          <span className="muted" data-testid="queue-count">
+            {active > 0 ? `· ${active} in progress` : runs.length > 0 ? `· ${runs.length}` : ''}
+          </span>
+        </h2>
+        <Link href="/history" className="queue-more">
+          All in History
+        </Link>
+      </div>
       {runs.length === 0 ? (
         <p className="muted queue-empty">Runs you start appear here; you can queue several.</p>
       ) : (
@@ -109,9 +115,6 @@ export function RunQueue({
           })}
         </ol>
       )}
-      <p className="queue-more">
-        <Link href="/history">All your work in History</Link>
-      </p>
     </section>
   );
 }
