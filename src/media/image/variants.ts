@@ -38,9 +38,24 @@ export interface Derivatives {
 export interface RenderOptions {
   /** Refuse sources with more pixels than this (decompression bombs). Default 64 MP (8192²). */
   readonly maxInputPixels?: number;
+  /**
+   * Looks at the picture before anything is encoded (the safety scan): `run` gets the decoded
+   * pixels resized to `size`² RGB, and when it answers `blur` the thumbnail and every variant
+   * are blurred beyond recognition. Its errors propagate as they are.
+   */
+  readonly inspect?: { readonly size: number; readonly run: (pixels: RgbPixels) => Promise<{ readonly blur: boolean }> };
+}
+
+/** Raw 3-channel sRGB pixels, row-major. */
+export interface RgbPixels {
+  readonly data: Buffer;
+  readonly width: number;
+  readonly height: number;
 }
 
 const DEFAULT_MAX_INPUT_PIXELS = 8192 * 8192;
+/** Longest edge of the picture a blurred output is enlarged from: shapes and colours, no detail. */
+const BLUR_EDGE = 24;
 /** What seed 003 accepts. Anything else (SVG, TIFF, HEIF, PDF…) is refused before decoding. */
 const ACCEPTED_FORMATS = new Set(['png', 'jpeg', 'webp']);
 
@@ -107,12 +122,25 @@ export async function renderDerivatives(source: Buffer | string, preset: Deliver
     return pipeline.toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
   });
 
+  const raw = (from: typeof pixels) => sharp(from.data, { raw: { width: from.info.width, height: from.info.height, channels: from.info.channels as 1 | 2 | 3 | 4 } });
+  let blurred: typeof pixels | undefined;
+  if (options.inspect) {
+    const { size, run } = options.inspect;
+    const small = await stage('processing', 'Resizing for inspection failed', () => raw(pixels).resize(size, size, { fit: 'fill' }).removeAlpha().raw().toBuffer({ resolveWithObject: true }));
+    if ((await run({ data: small.data, width: small.info.width, height: small.info.height })).blur) {
+      // A 24 px picture, softened and then enlarged to each output: blurred alike at every
+      // size, for the cost of a tiny resize (a Gaussian of the same reach at 2048² takes seconds).
+      const side = fitInside(pixels.info, { width: BLUR_EDGE, height: BLUR_EDGE });
+      blurred = await stage('processing', 'Blurring failed', () => raw(pixels).resize(side.width, side.height, { fit: 'fill' }).blur(1).raw().toBuffer({ resolveWithObject: true }));
+    }
+  }
+
   // Each pipeline reads the shared raw pixels; no pipeline below decodes the source again.
   const fromPixels = (target: Size, cover?: CoverPosition) => {
-    const { width, height, channels } = pixels.info;
-    const image = sharp(pixels.data, { raw: { width, height, channels: channels as 1 | 2 | 3 | 4 } });
-    if (cover !== undefined) return image.resize(target.width, target.height, { fit: 'cover', position: cover });
-    return sameSize(target, pixels.info) ? image : image.resize(target.width, target.height, { fit: 'fill' });
+    const base = blurred ?? pixels;
+    const image = raw(base);
+    if (cover !== undefined) return image.resize(target.width, target.height, { fit: 'cover', position: blurred ? 'centre' : cover });
+    return sameSize(target, base.info) ? image : image.resize(target.width, target.height, { fit: 'fill', ...(blurred ? { kernel: 'cubic' as const } : {}) });
   };
   const hasAlpha = pixels.info.channels === 2 || pixels.info.channels === 4;
   const variant = async (target: VariantTarget): Promise<RenderedVariant> => {
