@@ -70,6 +70,7 @@ describe('the studio layout', () => {
       // Image to image has the most controls (reference, denoise, guidance, ControlNet…).
       await page.getByRole('tab', { name: 'Image to image' }).click();
       await field(page, 'Reference image').waitFor({ state: 'attached' });
+      expect(await page.evaluate((): number => (globalThis as any).document.documentElement.scrollWidth)).toBeLessThanOrEqual(viewport.width);
       expect(await tabThroughForm(page)).toBeGreaterThan(12);
       expect(unexpectedProblems()).toEqual([]);
     });
