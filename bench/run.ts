@@ -3,8 +3,7 @@ import { benchBuiltinMedia } from './builtin-media.js';
 import { benchCacheHit } from './cache-hit.js';
 import { benchCacheHitLatency } from './cache-hit-latency.js';
 import { costTable, type JobCost } from './job-cost.js';
-import { benchMediaPipeline } from './media-pipeline.js';
-import { benchMidFrameThumbnail } from './mid-frame-thumbnail.js';
+import { benchMediaRows } from './media-rows.js';
 import { benchOrchestration } from './orchestration.js';
 import { procAvailable } from './process-cpu.js';
 import { benchRenderer } from './renderer.js';
@@ -47,6 +46,12 @@ import { benchSqliteFloor } from './sqlite-floor.js';
  *   all, read worse than on a quiet machine. Redis commands count the commands BullMQ's Lua
  *   scripts run inside Redis too (raw BullMQ's column is the same count for a no-op job).
  */
+// `npm run bench -- media`: only the media figures (bench/media-run.ts).
+if (process.argv[2] === 'media') {
+  await import('./media-run.js');
+  process.exit(0);
+}
+
 const JOBS = Number(process.env.BENCH_JOBS ?? 1000);
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 16);
 /** Jobs per scale-out run (6 runs): at most 600 by default to keep the bench short. */
@@ -59,8 +64,7 @@ const orchestration = await benchOrchestration(JOBS, CLIENTS, 200);
 const hitLatency = await benchCacheHitLatency(200);
 const renderer = await benchRenderer(5);
 const builtinMedia = await benchBuiltinMedia();
-const midFrame = await benchMidFrameThumbnail();
-const mediaRows = await benchMediaPipeline();
+const mediaRows = await benchMediaRows();
 const cacheHit = await benchCacheHit();
 const routing = await benchRouting(4, 200, 400);
 const remote = await benchRemoteWorkers(4, 200, 400);
@@ -85,14 +89,7 @@ const rows: string[][] = [
   ['preview renderer 1024² × 30 steps', `${fmt(renderer.medianMs)} ms (min ${fmt(renderer.minMs)})`, 'budget 1000 ms', `${fmt(renderer.medianMs / 1000, 3)}×`, ''],
   ['preview img2img 1024² × 30 steps, denoise 0.6', `${fmt(builtinMedia.i2iMs)} ms`, 'budget 1000 ms', `${fmt(builtinMedia.i2iMs / 1000, 3)}×`, ''],
   ['preview video 832×480 × 48 frames (MP4)', `${fmt(builtinMedia.videoMs)} ms`, 'real time 3000 ms', `${fmt(builtinMedia.videoMs / 3000, 3)}×`, ''],
-  [
-    'mid-frame thumbnail, 1080p 10 s H.264',
-    `${fmt(midFrame.atelierMs)} ms`,
-    midFrame.opencvMs === undefined ? `OpenCV: ${midFrame.note ?? 'unavailable'}` : `OpenCV seek (seed 000) ${fmt(midFrame.opencvMs)} ms`,
-    midFrame.opencvMs === undefined ? '—' : `${fmt(midFrame.opencvMs / midFrame.atelierMs, 2)}× as fast`,
-    '',
-  ],
-  ...mediaRows.map((r) => [...r, '']),
+  ...mediaRows,
   ['routing: 400 jobs on 4 simulated GPUs × 200 ms (makespan)', `${fmt(routing.makespanMs / 1000, 2)} s`, `ideal N·L/K ${fmt(routing.idealMs / 1000, 2)} s`, `${fmt(routing.ratio, 3)}×`, '≤ 1.02×'],
   ['  same through the remote-worker protocol (4 workers)', `${fmt(remote.makespanMs / 1000, 2)} s`, `ideal N·L/K ${fmt(remote.idealMs / 1000, 2)} s`, `${fmt(remote.ratio, 3)}×`, '≤ 1.02×'],
   [`scale-out, no-work backend, PostgreSQL + BullMQ, ${SCALE_OUT_JOBS} jobs per run`, scaleOut.note ?? '', '', '', ''],

@@ -7,7 +7,8 @@ in memory (io.BytesIO, so no disk writes are timed — Atelier's side encodes to
 
 Usage: pillow_thumbnail.py OUTPUTS_JSON ROUNDS FILE...
   OUTPUTS_JSON  [[width, height, "WEBP"|"JPEG", quality], ...]
-Prints one JSON object: images, seconds, images_per_second, peak_rss_bytes, pillow.
+Prints one JSON object: images, seconds, images_per_second, cpu_seconds, peak_rss_bytes, idle_rss_bytes
+(the interpreter with PIL imported, before any image), pillow.
 """
 import io
 import json
@@ -34,26 +35,35 @@ def process(path, outputs):
     return sum(derive(path, *output) for output in outputs)
 
 
+def max_rss_bytes():
+    # ru_maxrss is KiB on Linux, bytes on macOS.
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak if sys.platform == "darwin" else peak * 1024
+
+
 def main():
+    idle = max_rss_bytes()
     outputs = json.loads(sys.argv[1])
     rounds = int(sys.argv[2])
     files = sys.argv[3:]
     for path in files:  # warm-up, untimed, like the Node side
         process(path, outputs)
     started = time.perf_counter()
+    cpu = resource.getrusage(resource.RUSAGE_SELF)
     for _ in range(rounds):
         for path in files:
             process(path, outputs)
     seconds = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    cpu_seconds = (after.ru_utime - cpu.ru_utime) + (after.ru_stime - cpu.ru_stime)
     images = rounds * len(files)
-    # ru_maxrss is KiB on Linux, bytes on macOS.
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    peak_bytes = peak if sys.platform == "darwin" else peak * 1024
     print(json.dumps({
         "images": images,
         "seconds": seconds,
         "images_per_second": images / seconds,
-        "peak_rss_bytes": peak_bytes,
+        "cpu_seconds": cpu_seconds,
+        "peak_rss_bytes": max_rss_bytes(),
+        "idle_rss_bytes": idle,
         "pillow": PIL.__version__,
     }))
 

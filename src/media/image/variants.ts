@@ -2,6 +2,7 @@ import { stat } from 'node:fs/promises';
 import sharp, { type Sharp } from 'sharp';
 import { coverSource, fitCover, fitInside, type Size } from './fit-inside.js';
 import { isOutOfMemory, MediaError, type MediaErrorClass } from './media-error.js';
+import { configureSharp, releaseImageMemory } from './release-memory.js';
 import type { CoverPosition, DeliveryPreset, VariantFormat, VariantSpec } from './presets.js';
 import { THUMBNAIL_MAX_EDGE, THUMBNAIL_WEBP_QUALITY, type Thumbnail } from './thumbnail.js';
 import { watermarkLayer } from './watermark.js';
@@ -56,6 +57,8 @@ export interface RgbPixels {
 const DEFAULT_MAX_INPUT_PIXELS = 8192 * 8192;
 /** Longest edge of the picture a blurred output is enlarged from: shapes and colours, no detail. */
 const BLUR_EDGE = 24;
+// Whoever renders derivatives wants these libvips settings (see configureSharp).
+configureSharp();
 /** What seed 003 accepts. Anything else (SVG, TIFF, HEIF, PDF…) is refused before decoding. */
 const ACCEPTED_FORMATS = new Set(['png', 'jpeg', 'webp']);
 
@@ -104,6 +107,15 @@ export function deliveryTargets(source: Size, preset: DeliveryPreset): VariantTa
  * @example const { thumbnail, variants, metrics } = await renderDerivatives(png, DEFAULT_PRESETS[0]!)
  */
 export async function renderDerivatives(source: Buffer | string, preset: DeliveryPreset, options: RenderOptions = {}): Promise<Derivatives> {
+  try {
+    return await render(source, preset, options);
+  } finally {
+    // Here, not inside render(): only once its frame is gone are the decoded pixels unreachable.
+    releaseImageMemory();
+  }
+}
+
+async function render(source: Buffer | string, preset: DeliveryPreset, options: RenderOptions): Promise<Derivatives> {
   const started = performance.now();
   const limitInputPixels = options.maxInputPixels ?? DEFAULT_MAX_INPUT_PIXELS;
 

@@ -28,6 +28,17 @@ export async function midFrameThumbnail(
   probe: Pick<VideoProbe, 'frame_count' | 'fps'>,
   opts: { signal?: AbortSignal } = {},
 ): Promise<Thumbnail> {
+  const { args, seconds } = midFrameArgs(file, probe);
+  const { stdout } = await runFfmpeg(args, opts.signal === undefined ? {} : { signal: opts.signal });
+  if (stdout.length === 0) throw new Error(`ffmpeg returned no frame at ${seconds.toFixed(3)} s of ${file}`);
+  return makeThumbnail(stdout);
+}
+
+/**
+ * ffmpeg's arguments for {@link midFrameThumbnail} (exported for the bench, which runs them
+ * with other ffmpeg builds and thread counts): one PNG of the middle frame on stdout.
+ */
+export function midFrameArgs(file: string, probe: Pick<VideoProbe, 'frame_count' | 'fps'>): { args: string[]; seconds: number } {
   const middle = midFrameIndex(probe.frame_count);
   const seconds = middle === 0 || !(probe.fps > 0) ? 0 : (middle - 0.5) / probe.fps;
   // prettier-ignore
@@ -41,7 +52,5 @@ export async function midFrameThumbnail(
     // zlib level 1: the PNG only crosses a pipe, so compressing it harder is wasted time
     '-f', 'image2pipe', '-c:v', 'png', '-compression_level', '1', '-',
   ];
-  const { stdout } = await runFfmpeg(args, opts.signal === undefined ? {} : { signal: opts.signal });
-  if (stdout.length === 0) throw new Error(`ffmpeg returned no frame at ${seconds.toFixed(3)} s of ${file}`);
-  return makeThumbnail(stdout);
+  return { args, seconds };
 }
