@@ -16,8 +16,10 @@ export function statusText(entry: RunEntry): string {
   const status = live.status ?? 'queued';
   if (status === 'running') return `Rendering ${Math.round(live.fraction * 100)}%`;
   if (status === 'succeeded') {
-    const count = live.run?.assets.length ?? 0;
-    return `Done · ${count} ${live.run?.mode.endsWith('v') ? (count === 1 ? 'video' : 'videos') : count === 1 ? 'image' : 'images'}`;
+    // Between the stream's `succeeded` and the final view, the pictures are not listed yet.
+    if (live.run?.status !== 'succeeded') return 'Done';
+    const count = live.run.assets.length;
+    return `Done · ${count} ${live.run.mode.endsWith('v') ? (count === 1 ? 'video' : 'videos') : count === 1 ? 'image' : 'images'}`;
   }
   return STATUS[status] ?? status;
 }
