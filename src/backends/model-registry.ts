@@ -25,6 +25,8 @@ export interface ModelConfig {
   readonly pricing?: Partial<ModelPricing>;
   /** Delivery preset of the model's images (SPEC §4). */
   readonly deliveryPreset?: string;
+  /** This model's own output safety policy and/or threshold; the server's `safety` otherwise. */
+  readonly safety?: { readonly policy?: 'off' | 'flag' | 'blur' | 'block'; readonly threshold?: number };
   /** LoRA names a request may apply (in the backend's terms); absent: none. */
   readonly loras?: readonly string[];
   /** What the backend loads for this model: checkpoint, VAE, default LoRAs, clip skip. */

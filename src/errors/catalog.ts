@@ -32,6 +32,8 @@ export const errorCatalog = {
   backend_failed: { status: 502, message: 'The backend failed to generate' },
   backend_timeout: { status: 504, message: 'The backend did not answer in time' },
   backend_rejected: { status: 422, message: 'The backend refused the request as invalid' },
+  output_refused: { status: 422, message: "The output was refused by this server's safety policy" },
+  safety_check_failed: { status: 503, message: 'The safety scan of the output failed' },
   lease_expired: { status: 500, message: 'The worker running the job stopped responding' },
   lease_lost: { status: 409, message: 'The lease is no longer held: the job expired, was canceled, finished or went to another worker' },
   worker_protocol_unsupported: { status: 422, message: 'The worker speaks a worker protocol version this server does not' },

@@ -7,6 +7,11 @@ import { LORA_NAME_PATTERN, LORA_WEIGHT_MAX, LORA_WEIGHT_MIN, MAX_LORAS } from '
 /** A LoRA as the backend knows it: ComfyUI's file name under models/loras, A1111's LoRA name. */
 const LoraNameSchema = Type.String({ minLength: 1, maxLength: 200, pattern: LORA_NAME_PATTERN });
 
+/** What happens to a flagged output (src/media/safety/safety-policy.ts). */
+const safetyPolicySchema = (options: { default?: string } = {}) => Type.Union([Type.Literal('off'), Type.Literal('flag'), Type.Literal('blur'), Type.Literal('block')], options);
+/** porn + hentai at or above which an output is flagged; 0 flags everything. */
+const safetyThresholdSchema = (options: { default?: number } = {}) => Type.Number({ minimum: 0, maximum: 1, ...options });
+
 const ModelSchema = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$' }),
@@ -39,6 +44,8 @@ const ModelSchema = Type.Object(
     ),
     /** Delivery preset of this model's images (SPEC §4); `media.defaultPreset` when unset. */
     deliveryPreset: Type.Optional(Type.String({ minLength: 1 })),
+    /** This model's own output safety policy and/or threshold (README "Output safety"); the server's `safety` otherwise. */
+    safety: Type.Optional(Type.Object({ policy: Type.Optional(safetyPolicySchema()), threshold: Type.Optional(safetyThresholdSchema()) }, { additionalProperties: false })),
     /** LoRA names a request may apply; absent: none (a request with loras is a 422). */
     loras: Type.Optional(Type.Array(LoraNameSchema, { uniqueItems: true, maxItems: 500 })),
     /** What the backend loads for this model, so one server can serve several models (src/jobs/backend-settings.ts). */
@@ -277,6 +284,21 @@ export const ConfigSchema = Type.Object(
     ),
     /** Longest time POST /v1/images/generations waits for its job before answering 504. */
     syncTimeoutSeconds: Type.Number({ default: 300, minimum: 1 }),
+    /**
+     * Output safety scan (README "Output safety"): every image output, and a video's thumbnail, is
+     * classified by nsfwjs's MobileNetV2 in-process, or by the external checker at `url`.
+     */
+    safety: Type.Object(
+      {
+        /** off: no scan; flag: store and show the scores; blur: delivered copies blurred when flagged; block: a flagged run fails (`output_refused`). */
+        policy: safetyPolicySchema({ default: 'flag' }),
+        threshold: safetyThresholdSchema({ default: 0.7 }),
+        /** An external checker (POST {image_b64} → {flagged, scores}) instead of the built-in model; fails closed. */
+        url: Type.Optional(Type.String({ format: 'uri' })),
+        timeoutMs: Type.Optional(Type.Integer({ minimum: 1 })),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     /** Run webhooks (src/webhooks, README "Webhooks"). */
     webhooks: Type.Object(
       {

@@ -41,6 +41,7 @@ import { countedStorage } from '../storage/counted-storage.js';
 import { createEventBus } from './create-event-bus.js';
 import { createQueue } from './create-queue.js';
 import { resolvePresets } from './resolve-presets.js';
+import { createSafetyScanner } from '../media/safety/safety-scanner.js';
 import { createUrlSigner } from '../storage/url-signer.js';
 import { bootstrapAdmin, type AdminToken } from './bootstrap-admin.js';
 import type { Config } from './config-schema.js';
@@ -204,7 +205,13 @@ export async function createServer(config: Config, options: CreateServerOptions 
     },
   );
 
-  const media: AttemptPipelineDeps['media'] = { presetFor: (model) => presets.forModel(registry.resolve(model)), metrics: mediaMetrics };
+  // The classifier (nsfwjs's model, or the external checker) is reached on the first output scanned.
+  const safety = createSafetyScanner(config.safety, metrics.registry);
+  const media: AttemptPipelineDeps['media'] = {
+    presetFor: (model) => presets.forModel(registry.resolve(model)),
+    metrics: mediaMetrics,
+    safetyFor: (model) => safety.forModel(registry.resolve(model).safety),
+  };
   // After a committed success, in-process or by a remote worker alike.
   const onSucceeded: AttemptPipelineDeps['onSucceeded'] = async (job, spec, written, outputs) => {
     await promptCache.record(job, spec);

@@ -5,14 +5,12 @@ import type { JobRow, NewAssetRow } from '../db/schema.js';
 import type { JobEvents } from '../events/job-events.js';
 import { isTerminal, type JobStatus } from '../jobs/job-status.js';
 import type { JobSpec } from '../jobs/job-spec.js';
-import type { MediaMetrics } from '../media/image/media-metrics.js';
-import type { DeliveryPreset } from '../media/image/presets.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { FailOutcome, Lease, Queue, QueueError } from '../queue/queue.js';
 import type { Storage } from '../storage/storage.js';
 import type { ClassifiedError } from './classify-error.js';
-import { storeOptionsFor } from './store-options.js';
+import { storeOptionsFor, type StoreOptionsDeps } from './store-options.js';
 import { removeOutputs, storeOutputs } from './store-outputs.js';
 
 export interface AttemptPipelineDeps {
@@ -29,8 +27,8 @@ export interface AttemptPipelineDeps {
    * they never fail the run.
    */
   readonly onSucceeded?: (job: JobRow, spec: JobSpec, assets: readonly NewAssetRow[], outputs: readonly GeneratedOutput[]) => Promise<void>;
-  /** Delivery presets by model, and media metrics; defaults to the stable-diffusion preset. */
-  readonly media?: { readonly presetFor: (model: string) => DeliveryPreset; readonly metrics?: MediaMetrics };
+  /** Delivery presets by model, media metrics and the safety scan by model; defaults to the stable-diffusion preset and no scan. */
+  readonly media?: StoreOptionsDeps['media'];
   readonly workspaceTtlMs: number;
   readonly clock?: () => number;
 }

@@ -9,6 +9,8 @@ import type { DeliveryPreset } from '../media/image/presets.js';
 import type { JobSpec } from '../jobs/job-spec.js';
 import { hasNegativePrompt } from '../media/image/a1111-parameters.js';
 import { processGeneratedImage } from '../media/image/process-generated-image.js';
+import { scanVideoThumbnail } from '../media/safety/scan-output.js';
+import type { SafetyScan } from '../media/safety/safety-scanner.js';
 import { settingsProvenance } from '../media/settings-provenance.js';
 import { assetKeys, storageKeys } from '../storage/keys.js';
 import type { Storage } from '../storage/storage.js';
@@ -19,6 +21,8 @@ export interface StoreOutputsOptions {
   /** Delivery preset of the job's model (SPEC §4). */
   readonly preset: DeliveryPreset;
   readonly mediaMetrics?: MediaMetrics;
+  /** The safety scan of the job's model (README "Output safety"); none when its policy is `off`. */
+  readonly safety?: SafetyScan;
   readonly workspaceTtlMs: number;
   readonly now: () => number;
 }
@@ -30,7 +34,8 @@ type Owner = Pick<JobRow, 'id' | 'user_id'>;
  * Returns the asset rows to commit; nothing is recorded here. Because keys depend only on
  * (user, job, index), a retried attempt overwrites its predecessor's files instead of
  * adding a second set. When any output fails, the files already written are removed before
- * the error propagates: a failed store leaves nothing behind.
+ * the error propagates: a failed store leaves nothing behind — which is also how an output the
+ * safety policy refuses (`output_refused`) leaves no file, and no row, of any output.
  */
 export async function storeOutputs(
   storage: Storage,
@@ -48,7 +53,7 @@ export async function storeOutputs(
   for (const output of outputs) {
     let stored: StoredFiles;
     try {
-      stored = output.kind === 'image' ? await storeImage(put, job, spec, output, options) : await storeVideo(put, job, spec, output);
+      stored = output.kind === 'image' ? await storeImage(put, job, spec, output, options) : await storeVideo(put, job, spec, output, options.safety);
     } catch (error) {
       await Promise.allSettled(written.map((key) => storage.delete(key)));
       throw error;
@@ -78,6 +83,7 @@ async function storeImage(put: Put, job: Owner, spec: JobSpec, output: Generated
     modelLabel: options.modelLabel,
     preset: options.preset,
     ...(options.mediaMetrics ? { measure: options.mediaMetrics.measure } : {}),
+    ...(options.safety ? { safety: options.safety } : {}),
   });
   const key = storageKeys.workspaceOriginal(job.user_id, job.id, output.index);
   const thumbKey = storageKeys.workspaceThumbnail(job.user_id, job.id, output.index);
@@ -98,10 +104,12 @@ async function storeImage(put: Put, job: Owner, spec: JobSpec, output: Generated
   return { storage_key: key, thumbnail_key: thumbKey, content_type: 'image/png', metadata: JSON.stringify(processed.metadata), variants: JSON.stringify(variants) };
 }
 
-/** Videos stream from the backend's file to storage; the thumbnail is the middle frame. */
-async function storeVideo(put: Put, job: Owner, spec: JobSpec, output: GeneratedVideo): Promise<StoredFiles> {
+/** Videos stream from the backend's file to storage; the thumbnail is the middle frame, scanned before anything is written. */
+async function storeVideo(put: Put, job: Owner, spec: JobSpec, output: GeneratedVideo, safetyScan: SafetyScan | undefined): Promise<StoredFiles> {
   const probe = await probeVideo(output.file);
-  const thumbnail = output.thumbnail ?? (await midFrameThumbnail(output.file, probe));
+  const frame = output.thumbnail ?? (await midFrameThumbnail(output.file, probe));
+  const scanned = safetyScan && (await scanVideoThumbnail(safetyScan, output.index, frame));
+  const thumbnail = scanned?.thumbnail ?? frame;
   const key = storageKeys.workspaceOriginal(job.user_id, job.id, output.index, 'mp4');
   const thumbKey = storageKeys.workspaceThumbnail(job.user_id, job.id, output.index);
   await settleWrites([put(key, createReadStream(output.file), { contentType: 'video/mp4' }), put(thumbKey, thumbnail.data, { contentType: 'image/webp' })]);
@@ -120,6 +128,7 @@ async function storeVideo(put: Put, job: Owner, spec: JobSpec, output: Generated
     frame_count: probe.frame_count,
     model: spec.model,
     ...settingsProvenance(spec),
+    ...(scanned ? { safety: scanned.record } : {}),
   };
   return { storage_key: key, thumbnail_key: thumbKey, content_type: 'video/mp4', metadata: JSON.stringify(metadata) };
 }

@@ -90,11 +90,12 @@ export function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
     'HOST', 'PORT', 'DATA_DIR', 'ATELIER_ADMIN_TOKEN', 'DATABASE_URL', 'MEDIA_DIR', 'PUBLIC_URL', 'ATELIER_SIGNING_SECRET',
     'LOG_LEVEL', 'BODY_LIMIT_BYTES', 'RUNNER_CONCURRENCY', 'LEASE_SECONDS', 'MAX_ATTEMPTS', 'BACKOFF_BASE_MS', 'BACKOFF_MAX_MS',
     'WORKSPACE_TTL_HOURS', 'WORKSPACE_URL_TTL_SECONDS', 'SYNC_TIMEOUT_SECONDS', 'ATELIER_CONFIG', 'ATELIER_TOKEN', 'ATELIER_SERVER',
-    'ATELIER_TEST_CLI',
+    'ATELIER_TEST_CLI', 'SAFETY_POLICY', 'SAFETY_THRESHOLD', 'SAFETY_URL', 'SAFETY_TIMEOUT_MS',
   ]) {
     delete base[name];
   }
-  return { ...base, LOG_LEVEL: 'warn', ...env };
+  // The output safety scan is off unless a test asks for it (see TEST_DEFAULTS in test-server.ts).
+  return { ...base, LOG_LEVEL: 'warn', SAFETY_POLICY: 'off', ...env };
 }
 
 /**

@@ -42,8 +42,10 @@ export interface TestServer extends ServerUnderTest {
 export type InjectServer = ServerUnderTest;
 
 // Rate limits and the prompt cache are off unless a test turns them on: most tests submit
-// many jobs at once, and many repeat a request to see it rendered again.
-const TEST_DEFAULTS = { RATE_LIMIT_PER_HOUR: '0', RATE_LIMIT_CONCURRENT: '0', CACHE_DEFAULT_MODE: 'off' };
+// many jobs at once, and many repeat a request to see it rendered again. So is the output
+// safety scan: its model takes seconds to load in each test process, which only the tests
+// about it (test/media/safety, test/api/safety-*.test.ts) should pay; they pass SAFETY_POLICY.
+const TEST_DEFAULTS = { RATE_LIMIT_PER_HOUR: '0', RATE_LIMIT_CONCURRENT: '0', CACHE_DEFAULT_MODE: 'off', SAFETY_POLICY: 'off' };
 
 /**
  * A real Atelier server (embedded adapters, built-in renderer) listening on a random

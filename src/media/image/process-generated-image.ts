@@ -6,6 +6,9 @@ import { settingsProvenance, type SettingsProvenance } from '../settings-provena
 import { formatA1111Parameters, hasNegativePrompt } from './a1111-parameters.js';
 import { withoutPngMetadata, withPngTextChunk } from './png-text-chunk.js';
 import type { DeliveryPreset } from './presets.js';
+import { inspectImage } from '../safety/scan-output.js';
+import type { SafetyRecord } from '../safety/safety-policy.js';
+import type { SafetyScan } from '../safety/safety-scanner.js';
 import { renderDerivatives, type DerivativeMetrics, type RenderedVariant } from './variants.js';
 
 /** An image asset's metadata as stored and served (SPEC §4), hence snake_case; `loras` and `backend_settings` when the job has them. */
@@ -31,6 +34,8 @@ export interface ImageAssetMetadata extends SettingsProvenance {
   readonly controlnet?: readonly { readonly type: string; readonly weight: number; readonly start: number; readonly end: number }[];
   /** Seed 004's processing figures: time, bytes per variant, compression ratio. */
   readonly processing: DerivativeMetrics;
+  /** The safety scan's scores and verdict (README "Output safety"), unless the policy is `off`. */
+  readonly safety?: SafetyRecord;
 }
 
 /** Everything storage needs for one generated image. */
@@ -52,6 +57,8 @@ export interface ProcessOptions {
   readonly preset: DeliveryPreset;
   /** Wraps the decode-and-encode work, e.g. to record media metrics. */
   readonly measure?: <T>(work: () => Promise<T>) => Promise<T>;
+  /** The safety scan of this model's outputs; none when the policy is `off`. A refused output throws `output_refused`. */
+  readonly safety?: SafetyScan;
 }
 
 /** The PNG text keyword A1111 uses, and therefore the one every "PNG info" reader looks for. */
@@ -90,12 +97,15 @@ export async function processGeneratedImage(image: GeneratedImage, spec: JobSpec
   const original = withPngTextChunk(ownRecordOnly(image.data), PARAMETERS_KEYWORD, formatA1111Parameters(spec, image.seed, extras));
   const measure = opts.measure ?? ((work) => work());
   // One header read: renderDerivatives reads it before decoding and reports the size it states.
-  const derivatives = await measure(() => renderDerivatives(image.data, opts.preset)).catch((error: unknown) => {
+  // The safety model sees the pixels of the same decode the derivatives come from.
+  const safetyCheck = opts.safety && inspectImage(opts.safety, image.index);
+  const derivatives = await measure(() => renderDerivatives(image.data, opts.preset, safetyCheck ? { inspect: safetyCheck.inspect } : {})).catch((error: unknown) => {
     // Output that does not decode is the backend's failure (a glitch, a cut transfer), not a
     // bad request: another attempt may well produce a good image.
     if (error instanceof MediaError && error.errorClass === 'source') throw new RetryableError(`The backend's output is not a readable image: ${error.message}`, 'backend_failed');
     throw error;
   });
+  const safety = await safetyCheck?.record();
   const { thumbnail } = derivatives;
   const { width, height } = derivatives.source;
   return {
@@ -121,6 +131,7 @@ export async function processGeneratedImage(image: GeneratedImage, spec: JobSpec
       ...(spec.controlnet?.length ? { controlnet: spec.controlnet.map(({ type, weight, start, end }) => ({ type, weight, start, end })) } : {}),
       ...settingsProvenance(spec),
       processing: { ...derivatives.metrics, original_bytes: original.length },
+      ...(safety ? { safety } : {}),
     },
   };
 }
