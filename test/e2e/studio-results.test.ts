@@ -84,6 +84,23 @@ describe('results on the canvas', () => {
     await expect.poll(async () => Math.round((await first.boundingBox())!.width)).toBe(Math.round(fitted.width));
     await studioShot(page, 'lightbox-1440');
 
+    // A double click zooms to 2×; the zoomed picture is dragged to look around.
+    await first.dblclick();
+    await expect.poll(() => dialog.getByTestId('lightbox-zoom').textContent()).toBe('2×');
+    const stage = dialog.getByTestId('lightbox-stage');
+    const scroll = () => stage.evaluate((el: any) => ({ left: el.scrollLeft as number, top: el.scrollTop as number }));
+    const start = await scroll();
+    const centre = (await stage.boundingBox())!;
+    await page.mouse.move(centre.x + centre.width / 2, centre.y + centre.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(centre.x + centre.width / 2 - 150, centre.y + centre.height / 2 - 100, { steps: 5 });
+    await page.mouse.up();
+    const moved = await scroll();
+    expect(moved.left - start.left).toBeGreaterThan(100);
+    expect(moved.top - start.top).toBeGreaterThan(50);
+    await first.dblclick();
+    await expect.poll(() => dialog.getByTestId('lightbox-zoom').textContent()).toBe('Fit');
+
     // Arrow keys step through the run's results.
     await page.keyboard.press('ArrowRight');
     await viewerImage(page, 2).waitFor();

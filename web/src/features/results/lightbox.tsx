@@ -1,4 +1,4 @@
-import { useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent, type RefObject } from 'react';
+import { useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent, type PointerEvent, type RefObject } from 'react';
 import { Link } from '../../router';
 import { PREVIEW_RENDERER_TEXT } from '../generate/models';
 import type { AssetView, RunView } from '../live/run-state';
@@ -32,15 +32,42 @@ function useBoxSize<T extends HTMLElement>(): [RefObject<T | null>, { width: num
   return [ref, size];
 }
 
-/** One picture of the viewer: the original, fitted to its pane and scaled by `zoom` (the pane scrolls). */
-function Pane({ asset, run, index, zoom, label }: { asset: AssetView; run: RunView; index: number; zoom: number; label: string }) {
+/**
+ * One picture of the viewer: the original, fitted to its pane and scaled by `zoom`; larger than
+ * the pane, it scrolls and can be dragged. A double click toggles between fit and 2×.
+ */
+function Pane({ asset, run, index, zoom, label, onToggleZoom }: { asset: AssetView; run: RunView; index: number; zoom: number; label: string; onToggleZoom: () => void }) {
   const [ref, box] = useBoxSize<HTMLDivElement>();
+  const drag = useRef<{ x: number; y: number } | undefined>(undefined);
+  const onPointerDown = (event: PointerEvent<HTMLDivElement>) => {
+    if (zoom === 1 || event.button !== 0) return;
+    drag.current = { x: event.clientX, y: event.clientY };
+    event.currentTarget.setPointerCapture?.(event.pointerId);
+  };
+  const onPointerMove = (event: PointerEvent<HTMLDivElement>) => {
+    if (!drag.current) return;
+    event.currentTarget.scrollBy(drag.current.x - event.clientX, drag.current.y - event.clientY);
+    drag.current = { x: event.clientX, y: event.clientY };
+  };
+  const endDrag = () => {
+    drag.current = undefined;
+  };
   const natural = sizeOf(asset, run);
   const fit = box.width > 0 && box.height > 0 ? Math.min(box.width / natural.width, box.height / natural.height) : 0;
   const style = fit > 0 ? { width: `${Math.round(natural.width * fit * zoom)}px`, height: `${Math.round(natural.height * fit * zoom)}px` } : { visibility: 'hidden' as const };
   return (
     <figure className="lb-pane" aria-label={label}>
-      <div ref={ref} className="lb-stage" data-testid="lightbox-stage" tabIndex={zoom > 1 ? 0 : undefined}>
+      <div
+        ref={ref}
+        className={zoom > 1 ? 'lb-stage zoomed' : 'lb-stage'}
+        data-testid="lightbox-stage"
+        tabIndex={zoom > 1 ? 0 : undefined}
+        onPointerDown={onPointerDown}
+        onPointerMove={onPointerMove}
+        onPointerUp={endDrag}
+        onPointerCancel={endDrag}
+        onDoubleClick={asset.type === 'image' ? onToggleZoom : undefined}
+      >
         {asset.type === 'video' ? (
           <video src={asset.url} poster={asset.thumbnailUrl ?? undefined} controls style={style} aria-label={`Result ${index + 1}`} />
         ) : (
@@ -57,8 +84,8 @@ function Pane({ asset, run, index, zoom, label }: { asset: AssetView; run: RunVi
 
 /**
  * The viewer: one result at a time, large, in a modal dialog. Arrow keys (and the buttons)
- * step through the run's results, + / − / 0 zoom (the picture scrolls when larger than the
- * viewer), Compare shows a second result side by side, Download saves the original, Escape
+ * step through the run's results, + / − / 0 or a double click zoom (the picture scrolls, or is
+ * dragged, when larger than the viewer), Compare shows a second result side by side, Download saves the original, Escape
  * closes and focus returns where it was.
  */
 export function Lightbox({ run, index, onIndex, onClose, preview }: { run: RunView; index: number; onIndex: (index: number) => void; onClose: () => void; preview?: boolean }) {
@@ -69,6 +96,15 @@ export function Lightbox({ run, index, onIndex, onClose, preview }: { run: RunVi
   const asset = assets[Math.min(index, assets.length - 1)];
   const close = useRef(onClose);
   close.current = onClose;
+
+  // Keys are heard on the window: the focused picture is replaced when stepping, and focus
+  // would otherwise fall back to <body>, out of the dialog's reach.
+  const keys = useRef<(event: KeyboardEvent) => void>(() => undefined);
+  useEffect(() => {
+    const listener = (event: globalThis.KeyboardEvent) => keys.current(event as unknown as KeyboardEvent);
+    window.addEventListener('keydown', listener);
+    return () => window.removeEventListener('keydown', listener);
+  }, []);
 
   useEffect(() => {
     const el = dialog.current;
@@ -90,9 +126,10 @@ export function Lightbox({ run, index, onIndex, onClose, preview }: { run: RunVi
     if (compare === next) setCompare(index);
   };
   const zoomBy = (delta: number) => setZoomStep((step) => Math.max(0, Math.min(ZOOMS.length - 1, step + delta)));
-  const onKeyDown = (event: KeyboardEvent<HTMLDialogElement>) => {
+  const toggleZoom = () => setZoomStep((step) => (step === 0 ? ZOOMS.indexOf(2) : 0));
+  const onKeyDown = (event: KeyboardEvent) => {
     const target = event.target as HTMLElement;
-    if (target.tagName === 'SELECT' || target.tagName === 'VIDEO') return;
+    if (target.tagName === 'SELECT' || target.tagName === 'VIDEO' || event.altKey || event.ctrlKey || event.metaKey) return;
     const action = {
       ArrowRight: () => go(index + 1),
       ArrowLeft: () => go(index - 1),
@@ -105,10 +142,11 @@ export function Lightbox({ run, index, onIndex, onClose, preview }: { run: RunVi
     event.preventDefault();
     action();
   };
+  keys.current = onKeyDown;
   const zoom = ZOOMS[zoomStep]!;
   const other = compare !== undefined ? assets[compare] : undefined;
   return (
-    <dialog ref={dialog} className="lightbox" aria-label="Viewer" data-testid="lightbox" onKeyDown={onKeyDown}>
+    <dialog ref={dialog} className="lightbox" aria-label="Viewer" data-testid="lightbox">
       <div className="lb-bar">
         <span className="lb-title">
           {index + 1} / {assets.length}
@@ -161,8 +199,8 @@ export function Lightbox({ run, index, onIndex, onClose, preview }: { run: RunVi
         </span>
       </div>
       <div className={other ? 'lb-panes compare' : 'lb-panes'}>
-        <Pane key={`a-${asset.id}`} asset={asset} run={run} index={index} zoom={zoom} label="Shown" />
-        {other && compare !== undefined && <Pane key={`b-${other.id}`} asset={other} run={run} index={compare} zoom={zoom} label="Compared" />}
+        <Pane key={`a-${asset.id}`} asset={asset} run={run} index={index} zoom={zoom} label="Shown" onToggleZoom={toggleZoom} />
+        {other && compare !== undefined && <Pane key={`b-${other.id}`} asset={other} run={run} index={compare} zoom={zoom} label="Compared" onToggleZoom={toggleZoom} />}
       </div>
     </dialog>
   );
