@@ -33,7 +33,7 @@ export interface MidFrameOption {
 }
 
 export interface MidFrameThumbnailBench {
-  /** Videos Atelier encodes: median ms of the thumbnail made from the middle frame in memory (what encodeMp4 adds). */
+  /** Videos Atelier encodes: median ms of the thumbnail made from the middle frame in memory (what encodeMp4 adds, no copy). */
   readonly ownFromMemoryMs: number;
   /** OpenCV's seek on that file (encoded by encodeMp4); undefined without OpenCV. */
   readonly ownOpencvMs: number | undefined;
@@ -114,7 +114,7 @@ async function time(fn: () => Promise<unknown>): Promise<number> {
 /**
  * The video thumbnail (SPEC §4: middle frame, 256 px WEBP q85) of 1080p, 300-frame H.264:
  * - for videos Atelier encodes itself: the thumbnail made from the middle frame in memory
- *   (the copy and the encode encodeMp4 adds), against OpenCV seeking the file encodeMp4 wrote;
+ *   (the resize and encode encodeMp4 adds), against OpenCV seeking the file encodeMp4 wrote;
  * - for foreign videos: `midFrameThumbnail` (bundled ffmpeg 4.1: input seek, one frame) against
  *   seed 000's OpenCV code (`bench/reference/opencv_mid_frame.py`) on the same file, with the
  *   other decoders measured beside it (thread counts, Debian's ffmpeg when installed).
@@ -123,7 +123,7 @@ async function time(fn: () => Promise<unknown>): Promise<number> {
  */
 export async function benchMidFrameThumbnail(): Promise<MidFrameThumbnailBench> {
   const own = await ownVideo();
-  const ownFromMemoryMs = await time(() => thumbnailFromRgb(Buffer.from(own.middle), W, H));
+  const ownFromMemoryMs = await time(() => thumbnailFromRgb(own.middle, W, H));
   const file = await foreignVideo();
   const probe = await probeVideo(file);
   const probeMs = await time(() => probeVideo(file));
