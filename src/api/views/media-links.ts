@@ -4,8 +4,33 @@ import type { Storage } from '../../storage/storage.js';
 export interface MediaLinks {
   readonly expiresAt: Date;
   link(key: string): Promise<string>;
-  /** The signed original and thumbnail of an asset row. */
-  linkAsset(asset: { storage_key: string; thumbnail_key: string | null }): Promise<{ url: string; thumbnailUrl: string | null }>;
+  /** The signed original (see {@link deliveredKey}) and thumbnail of an asset row. */
+  linkAsset(asset: LinkableAsset): Promise<{ url: string; thumbnailUrl: string | null }>;
+}
+
+/** What linking an asset reads of its row. */
+export interface LinkableAsset {
+  readonly storage_key: string;
+  readonly thumbnail_key: string | null;
+  /** The row's metadata JSON; `safety.blurred` keeps the original out of signed URLs. */
+  readonly metadata?: string;
+  /** The row's variants JSON (StoredVariant[]). */
+  readonly variants?: string;
+}
+
+/**
+ * The key a signed URL for an asset's picture may point at: its original, except for an output
+ * the safety scan blurred (`metadata.safety.blurred`), whose original stays private to its owner
+ * (`GET /api/images/{id}/file`, behind the owner's token) — a signed URL works for anyone who
+ * holds it. Such an asset's URL is its largest delivered variant (blurred), else its thumbnail.
+ *
+ * @example deliveredKey(row) // 'workspace-temp/u/j/0.png', or its blurred 'high' variant's key
+ */
+export function deliveredKey(asset: LinkableAsset): string {
+  if (!asset.metadata || !(JSON.parse(asset.metadata) as { safety?: { blurred?: boolean } }).safety?.blurred) return asset.storage_key;
+  const variants = asset.variants ? (JSON.parse(asset.variants) as { name: string; key: string; width: number }[]) : [];
+  const largest = [...variants].sort((a, b) => b.width - a.width)[0];
+  return largest?.key ?? asset.thumbnail_key ?? asset.storage_key;
 }
 
 export function createMediaLinks(storage: Storage, origin: string, ttlSeconds: number, now = Date.now()): MediaLinks {
@@ -18,7 +43,7 @@ export function createMediaLinks(storage: Storage, origin: string, ttlSeconds: n
     expiresAt: new Date(now + ttlSeconds * 1000),
     link,
     async linkAsset(asset) {
-      return { url: await link(asset.storage_key), thumbnailUrl: asset.thumbnail_key ? await link(asset.thumbnail_key) : null };
+      return { url: await link(deliveredKey(asset)), thumbnailUrl: asset.thumbnail_key ? await link(asset.thumbnail_key) : null };
     },
   };
 }

@@ -6,7 +6,7 @@ import { AtelierError } from '../../../errors/atelier-error.js';
 import { MAX_SEED } from '../../../jobs/job-spec.js';
 import type { AppDeps } from '../../app-deps.js';
 import { requestOrigin } from '../../plugins/origin.js';
-import { createMediaLinks } from '../../views/media-links.js';
+import { createMediaLinks, deliveredKey } from '../../views/media-links.js';
 
 /** OpenAI's `size`: 'WIDTHxHEIGHT' or 'auto' (the model's default, or the input image's shape). */
 export const SizeSchema = Type.String({ pattern: '^(auto|\\d{2,4}x\\d{2,4})$', description: "'WIDTHxHEIGHT' or 'auto'" });
@@ -54,10 +54,10 @@ export async function answerWithImages(deps: AppDeps, request: FastifyRequest, j
     assets.map(async (asset) => {
       const seed = (JSON.parse(asset.metadata) as { seed: number }).seed;
       if (responseFormat === 'b64_json') {
-        const bytes = await text((await deps.storage.get(asset.storage_key)).setEncoding('base64'));
+        const bytes = await text((await deps.storage.get(deliveredKey(asset))).setEncoding('base64'));
         return { b64_json: bytes, revised_prompt: job.prompt, seed };
       }
-      return { url: await links.link(asset.storage_key), revised_prompt: job.prompt, seed };
+      return { url: await links.link(deliveredKey(asset)), revised_prompt: job.prompt, seed };
     }),
   );
   return { created: Math.floor(Number(finished.created_at) / 1000), data };

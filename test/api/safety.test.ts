@@ -1,0 +1,142 @@
+import { access, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiClient, type ApiClient } from '../helpers/api.js';
+import { defaultModels, metricsText, metricValue, writeConfigFile } from '../helpers/server-extras.js';
+import { makeTempDir } from '../helpers/temp-dir.js';
+import { startInjectServer, type InjectServer } from '../helpers/test-server.js';
+
+const MODEL = 'nsfwjs-mobilenet-v2';
+
+/** Mean squared Laplacian of the grey picture: the energy of its fine detail, which a blur removes. */
+async function detailEnergy(bytes: Buffer): Promise<number> {
+  const { data, info } = await sharp(bytes).greyscale().raw().toBuffer({ resolveWithObject: true });
+  const { width, height } = info;
+  let sum = 0;
+  for (let y = 1; y < height - 1; y++) {
+    for (let x = 1; x < width - 1; x++) {
+      const i = y * width + x;
+      const laplacian = 4 * data[i]! - data[i - 1]! - data[i + 1]! - data[i - width]! - data[i + width]!;
+      sum += laplacian * laplacian;
+    }
+  }
+  return sum / ((width - 2) * (height - 2));
+}
+
+async function exists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+// The real model, loaded once for this file's server. The server's policy is flag with threshold
+// 0 (every output is flagged, as an operator reviewing everything would set it); models override
+// it one field at a time: preview-blur and preview-block their policy, preview-lenient its
+// threshold (1: porn + hentai never reach it), preview-unscanned turns the scan off.
+describe('the output safety scan through the API (nsfwjs MobileNetV2)', () => {
+  let t: InjectServer;
+  let configDir: { dir: string; remove: () => Promise<void> };
+  let alice: ApiClient;
+  let bob: ApiClient;
+  let aliceId: string;
+  const request = (model: string) => ({ model, prompt: 'a red barn in a wheat field', width: 384, height: 256, steps: 3, seed: 21 });
+
+  beforeAll(async () => {
+    configDir = await makeTempDir('atelier-safety-config-');
+    const models = defaultModels();
+    const preview = models.find((m) => m.name === 'preview')!;
+    const variant = (name: string, safety: Record<string, unknown>) => ({ ...structuredClone(preview), name, label: name, default: false, safety });
+    models.push(variant('preview-blur', { policy: 'blur' }), variant('preview-block', { policy: 'block' }), variant('preview-lenient', { threshold: 1 }), variant('preview-unscanned', { policy: 'off' }));
+    t = await startInjectServer({ ATELIER_CONFIG: await writeConfigFile(configDir.dir, { models }), SAFETY_POLICY: 'flag', SAFETY_THRESHOLD: '0' });
+    const created = await t.addUser('alice');
+    aliceId = created.id;
+    alice = apiClient(t, created.token);
+    bob = apiClient(t, (await t.addUser('bob')).token);
+  }, 60_000);
+  afterAll(async () => {
+    await t?.close();
+    await configDir?.remove();
+  });
+
+  it('flag: stores the five scores and the verdict in metadata.safety, in the run and the image detail, and keeps every copy as rendered', async () => {
+    const run = await alice.generate(request('preview'));
+    const asset = run.assets[0];
+    expect(asset.metadata.safety).toMatchObject({ model: MODEL, flagged: true });
+    expect(asset.metadata.safety.blurred).toBeUndefined();
+    const scores = asset.metadata.safety.scores as Record<string, number>;
+    expect(Object.keys(scores).sort()).toEqual(['drawing', 'hentai', 'neutral', 'porn', 'sexy']);
+    expect(Object.values(scores).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 3);
+
+    const detail = await alice.get(`/api/images/${asset.id}`);
+    expect(detail.body.metadata.safety).toEqual(asset.metadata.safety);
+    // The original is served as it is: flagging changes nothing that is delivered.
+    const original = await alice.download(asset.url);
+    expect((await sharp(original.bytes).metadata()).format).toBe('png');
+  }, 60_000);
+
+  it('a model overrides the threshold alone: the same picture under threshold 1 is scanned and not flagged', async () => {
+    const run = await alice.generate(request('preview-lenient'));
+    expect(run.assets[0].metadata.safety).toMatchObject({ model: MODEL, flagged: false });
+    // Same pixels, same scores: the classification is deterministic whatever the policy.
+    const flagged = await alice.generate(request('preview'));
+    expect(run.assets[0].metadata.safety.scores).toEqual(flagged.assets[0].metadata.safety.scores);
+  }, 60_000);
+
+  it('a model with policy off is not scanned', async () => {
+    const run = await alice.generate(request('preview-unscanned'));
+    expect(run.assets[0].metadata.safety).toBeUndefined();
+  }, 60_000);
+
+  it('blur: the thumbnail and variants are blurred, the signed URL is a blurred copy, and the original is served to its owner only', async () => {
+    const [plain, blurred] = [await alice.generate(request('preview')), await alice.generate(request('preview-blur'))];
+    const asset = blurred.assets[0];
+    expect(asset.metadata.safety).toMatchObject({ model: MODEL, flagged: true, blurred: true });
+
+    const thumbnails = await Promise.all([alice.download(plain.assets[0].thumbnailUrl), alice.download(asset.thumbnailUrl)]);
+    const [plainEnergy, blurredEnergy] = (await Promise.all(thumbnails.map((d) => detailEnergy(d.bytes)))) as [number, number];
+    expect(blurredEnergy).toBeLessThan(plainEnergy / 10);
+    for (const name of ['normal', 'high']) {
+      const [before, after] = [plain.assets[0].variants.find((v: any) => v.name === name), asset.variants.find((v: any) => v.name === name)];
+      const [plainBytes, blurredBytes] = await Promise.all([alice.download(before.url), alice.download(after.url)]);
+      expect(await detailEnergy(blurredBytes.bytes), name).toBeLessThan((await detailEnergy(plainBytes.bytes)) / 10);
+    }
+
+    // Signed URLs work for whoever holds them, so none points at the original.
+    const handedOut = await alice.download(asset.url);
+    expect((await sharp(handedOut.bytes).metadata()).format).not.toBe('png');
+    expect(await detailEnergy(handedOut.bytes)).toBeLessThan((await detailEnergy((await alice.download(plain.assets[0].url)).bytes)) / 10);
+    const detail = await alice.get(`/api/images/${asset.id}`);
+    expect(detail.body.imageUrl).not.toContain('0.png');
+
+    const owner = await alice.get(`/api/images/${asset.id}/file`);
+    expect(owner.status).toBe(200);
+    expect((await sharp(owner.bytes).metadata()).format).toBe('png');
+    expect((await bob.get(`/api/images/${asset.id}/file`)).status).toBe(404);
+  }, 60_000);
+
+  it('block: the run fails with output_refused, is not retried, and keeps no asset: no row, no file', async () => {
+    const submitted = await alice.submit(request('preview-block'));
+    const run = await alice.waitFor(submitted.runId, undefined, 60_000);
+    expect(run.status).toBe('failed');
+    expect(run.error.code).toBe('output_refused');
+    expect(run.error.message).toMatch(/refused by this server's safety policy/);
+    expect(run.attempts).toBe(1);
+    expect(run.assets).toEqual([]);
+    const history = await alice.get('/api/images/history?perPage=100');
+    expect(history.body.images.map((i: any) => i.runId)).not.toContain(submitted.runId);
+    const runDir = (runId: string) => join(t.dataDir, 'media', 'workspace-temp', aliceId, runId);
+    expect((await exists(runDir(submitted.runId))) ? await readdir(runDir(submitted.runId)) : []).toEqual([]);
+    // Where a kept run's files are: the check above looks in the right place.
+    const kept = await alice.generate(request('preview'));
+    expect(await readdir(runDir(kept.runId))).toContain('0.png');
+  }, 60_000);
+
+  it('counts scans by result and times them in /metrics', async () => {
+    const text = await metricsText(t);
+    expect(metricValue(text, `atelier_safety_scans_total{model="${MODEL}",result="flagged"}`)).toBeGreaterThanOrEqual(4);
+    expect(metricValue(text, `atelier_safety_scans_total{model="${MODEL}",result="clean"}`)).toBeGreaterThanOrEqual(1);
+    expect(metricValue(text, `atelier_safety_scan_seconds_count{model="${MODEL}"}`)).toBeGreaterThanOrEqual(5);
+  });
+});
