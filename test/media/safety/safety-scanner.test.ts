@@ -35,7 +35,7 @@ describe('createSafetyScanner', () => {
     expect(await sample(registry, 'atelier_safety_scans_total', { model: 'fixed', result: 'clean' })).toBe(1);
     expect(await sample(registry, 'atelier_safety_scans_total', { model: 'fixed', result: 'flagged' })).toBe(1);
     const histogram = (await registry.getMetricsAsJSON()).find((m) => m.name === 'atelier_safety_scan_seconds')!;
-    expect(histogram.values.find((v) => v.metricName === 'atelier_safety_scan_seconds_count')?.value).toBe(2);
+    expect(histogram.values.find((v) => (v as { metricName?: string }).metricName === 'atelier_safety_scan_seconds_count')?.value).toBe(2);
   });
 
   it('fails closed: a classifier that fails is a retryable safety_check_failed, counted as an error', async () => {
