@@ -9,6 +9,7 @@ import { procAvailable } from './process-cpu.js';
 import { benchRenderer } from './renderer.js';
 import { benchRemoteWorkers } from './remote-workers.js';
 import { benchRouting } from './routing.js';
+import { benchSafetyScan } from './safety-scan.js';
 import { benchScaleOut } from './scale-out.js';
 import { benchSqliteFloor } from './sqlite-floor.js';
 
@@ -25,6 +26,10 @@ import { benchSqliteFloor } from './sqlite-floor.js';
  * - "prompt-cache hit, no-work": cache on, one prime submit, then ~200 identical submits one at
  *   a time; a hit answers `succeeded` in the submit response. Target p50 ≤ 10 ms. The 1024²
  *   fresh-vs-hit row is the older figure: a real preview render against its cached copy.
+ * - "safety scan": the built-in classifier (nsfwjs's MobileNetV2 on TensorFlow.js's WASM backend,
+ *   in its worker thread) on the 224² pixels renderDerivatives hands over, median of 20; beside
+ *   it the derivatives of one 1024² PNG (thumbnail + the stable-diffusion preset's variants), the
+ *   same with the 224² pixels taken from their decode, and the model's load from a cold start.
  * - "scale-out": N `atelier serve` processes on PostgreSQL + Redis/BullMQ, one simulated
  *   worker process per node pulling over HTTP (no work), storage S3 (s3rver in its own
  *   process) or disk (all nodes on one shared MEDIA_DIR). Reference: raw BullMQ no-op jobs on
@@ -65,6 +70,7 @@ const hitLatency = await benchCacheHitLatency(200);
 const renderer = await benchRenderer(5);
 const builtinMedia = await benchBuiltinMedia();
 const mediaRows = await benchMediaRows();
+const safety = await benchSafetyScan(20);
 const cacheHit = await benchCacheHit();
 const routing = await benchRouting(4, 200, 400);
 const remote = await benchRemoteWorkers(4, 200, 400);
@@ -90,6 +96,9 @@ const rows: string[][] = [
   ['preview img2img 1024² × 30 steps, denoise 0.6', `${fmt(builtinMedia.i2iMs)} ms`, 'budget 1000 ms', `${fmt(builtinMedia.i2iMs / 1000, 3)}×`, ''],
   ['preview video 832×480 × 48 frames (MP4)', `${fmt(builtinMedia.videoMs)} ms`, 'real time 3000 ms', `${fmt(builtinMedia.videoMs / 3000, 3)}×`, ''],
   ...mediaRows,
+  ['safety scan: nsfwjs MobileNetV2 (tfjs WASM), per image (224²)', `${fmt(safety.perImageMs)} ms`, `derivatives of a 1024² PNG ${fmt(safety.derivativesMs)} ms`, `${fmt(safety.perImageMs / safety.derivativesMs, 2)}×`, ''],
+  ['  its 224² pixels from the derivatives\' decode (derivatives with them)', `${fmt(safety.derivativesWithPixelsMs)} ms`, `without ${fmt(safety.derivativesMs)} ms`, `${fmt(safety.derivativesWithPixelsMs / safety.derivativesMs, 2)}×`, ''],
+  ['  model load, once per process (first image included)', `${fmt(safety.loadMs)} ms`, '', '', ''],
   ['routing: 400 jobs on 4 simulated GPUs × 200 ms (makespan)', `${fmt(routing.makespanMs / 1000, 2)} s`, `ideal N·L/K ${fmt(routing.idealMs / 1000, 2)} s`, `${fmt(routing.ratio, 3)}×`, '≤ 1.02×'],
   ['  same through the remote-worker protocol (4 workers)', `${fmt(remote.makespanMs / 1000, 2)} s`, `ideal N·L/K ${fmt(remote.idealMs / 1000, 2)} s`, `${fmt(remote.ratio, 3)}×`, '≤ 1.02×'],
   [`scale-out, no-work backend, PostgreSQL + BullMQ, ${SCALE_OUT_JOBS} jobs per run`, scaleOut.note ?? '', '', '', ''],
