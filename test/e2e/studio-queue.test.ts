@@ -70,7 +70,7 @@ describe('the run queue', () => {
   });
 
   it('a network failure says so with Retry, the earlier results stay, and Retry makes the run once', async () => {
-    const { page, unexpectedProblems } = await b.openApp(server);
+    const { page, unexpectedProblems } = await b.openApp(server, { viewport: { width: 1440, height: 900 } });
     await waitForForm(page);
     await fillForm(page, { Prompt: 'results that must stay', Steps: 2 });
     const kept = await waitForResults(page, server, (await submitRun(page)).runId);
