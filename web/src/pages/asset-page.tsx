@@ -4,6 +4,7 @@ import { AssetActions, CopyParameters } from '../features/detail/asset-actions';
 import { AssetMedia } from '../features/detail/asset-media';
 import { fetchAsset, type DetailResult } from '../features/detail/detail-api';
 import { ParameterList } from '../features/detail/parameter-list';
+import { SafetyPanel } from '../features/detail/safety-panel';
 import { historyReturnPath, neighbours } from '../features/history/return-path';
 import '../styles/detail.css';
 
@@ -110,6 +111,7 @@ export function AssetPage({ id }: { id: string }) {
             <CopyParameters detail={detail} run={run} />
           </div>
           <ParameterList detail={detail} run={run} />
+          <SafetyPanel detail={detail} />
         </aside>
       </div>
     </section>
