@@ -46,7 +46,7 @@ export interface ProcessedImage {
   readonly thumbnail: Buffer;
   readonly thumbnailWidth: number;
   readonly thumbnailHeight: number;
-  /** The preset's `normal` (JPEG) and `high` (WebP) delivery variants. */
+  /** The preset's delivery variants: `normal`, `high` and its `extra` ones, each in its configured format. */
   readonly variants: readonly RenderedVariant[];
   readonly metadata: ImageAssetMetadata;
 }
