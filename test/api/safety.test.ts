@@ -61,7 +61,9 @@ describe('the output safety scan through the API (nsfwjs MobileNetV2)', () => {
   });
 
   it('flag: stores the five scores and the verdict in metadata.safety, in the run and the image detail, and keeps every copy as rendered', async () => {
-    const run = await alice.generate(request('preview'));
+    // The first output scanned waits for the model to load: seconds, more on a busy machine.
+    const run = await alice.waitFor((await alice.submit(request('preview'))).runId, undefined, 90_000);
+    expect(run.status, JSON.stringify(run.error)).toBe('succeeded');
     const asset = run.assets[0];
     expect(asset.metadata.safety).toMatchObject({ model: MODEL, flagged: true });
     expect(asset.metadata.safety.blurred).toBeUndefined();
@@ -74,7 +76,7 @@ describe('the output safety scan through the API (nsfwjs MobileNetV2)', () => {
     // The original is served as it is: flagging changes nothing that is delivered.
     const original = await alice.download(asset.url);
     expect((await sharp(original.bytes).metadata()).format).toBe('png');
-  }, 60_000);
+  }, 120_000);
 
   it('a model overrides the threshold alone: the same picture under threshold 1 is scanned and not flagged', async () => {
     const run = await alice.generate(request('preview-lenient'));

@@ -25,6 +25,10 @@ const ready = (async () => {
   console.info = () => {}; // nsfwjs announces the model it loads; a server's log is not the place
   return { tf, model: await load('MobileNetV2', { modelDefinitions: [MobileNetV2Model] }) };
 })();
+// A model that would not load is not retried in this thread: it answers the images waiting and
+// exits, and the next image starts a fresh thread.
+let loadFailed = false;
+ready.catch(() => { loadFailed = true; });
 parentPort.on('message', async ({ id, data, width, height }) => {
   try {
     const { tf, model } = await ready;
@@ -37,6 +41,7 @@ parentPort.on('message', async ({ id, data, width, height }) => {
     }
   } catch (error) {
     parentPort.postMessage({ id, error: error instanceof Error ? error.message : String(error) });
+    if (loadFailed) setImmediate(() => process.exit(1));
   }
 });
 `;
@@ -46,20 +51,22 @@ interface Pending {
   readonly reject: (error: Error) => void;
 }
 
+// One thread and one copy of the model per process, whoever asks (a server, a bench, several
+// test servers in one file): the load costs seconds and ~30 MB.
+let worker: Worker | undefined;
+let nextId = 0;
+const pending = new Map<number, Pending>();
+
 /**
  * The built-in classifier: nsfwjs's MobileNetV2 (224² input) on TensorFlow.js's WASM backend,
  * in a worker thread started on the first image and then shared by every job of the process.
- * WASM runs the network in ~60 ms where tfjs's pure-JS CPU backend takes ~1 s, and unlike
- * tfjs-node it needs no native download at install; the thread keeps those 60 ms of
- * computation per image off the event loop that answers HTTP.
+ * WASM runs the network in ~70 ms here where tfjs's pure-JS CPU backend takes ~1 s, and unlike
+ * tfjs-node it needs no native download at install; the thread keeps that computation off the
+ * event loop that answers HTTP.
  *
  * @example const { scores } = await createNsfwjsClassifier().classify({ data, width: 224, height: 224 })
  */
 export function createNsfwjsClassifier(): SafetyClassifier {
-  let worker: Worker | undefined;
-  let nextId = 0;
-  const pending = new Map<number, Pending>();
-
   function start(): Worker {
     const require = createRequire(import.meta.url);
     const url = (specifier: string) => pathToFileURL(require.resolve(specifier)).href;
@@ -85,6 +92,7 @@ export function createNsfwjsClassifier(): SafetyClassifier {
     });
     const fail = (error: Error) => {
       // The next image starts a new thread; the ones in flight fail (and their jobs retry).
+      if (worker !== started) return;
       worker = undefined;
       for (const waiter of pending.values()) waiter.reject(error);
       pending.clear();
