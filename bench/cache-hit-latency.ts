@@ -25,7 +25,7 @@ export interface CacheHitLatency {
  */
 export async function benchCacheHitLatency(submits = 200): Promise<CacheHitLatency> {
   const dir = await mkdtemp(join(tmpdir(), 'atelier-bench-hit-'));
-  const config = loadConfig({ DATA_DIR: dir, PORT: '0', LOG_LEVEL: 'silent', CACHE_DEFAULT_MODE: 'seed-aware', RATE_LIMIT_PER_HOUR: '0', RATE_LIMIT_CONCURRENT: '0' }, dir);
+  const config = loadConfig({ DATA_DIR: dir, PORT: '0', LOG_LEVEL: 'silent', CACHE_DEFAULT_MODE: 'seed-aware', RATE_LIMIT_PER_HOUR: '0', RATE_LIMIT_CONCURRENT: '0', SAFETY_POLICY: 'off' }, dir);
   useNoWorkModel(config);
   const server = await createServer(config, { backends: new Map([['no-work', await noWorkBackend()]]) });
   const url = await server.listen();

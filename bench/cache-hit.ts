@@ -10,7 +10,7 @@ import { createServer } from '../src/main/create-server.js';
  */
 export async function benchCacheHit(rounds = 5): Promise<{ freshMs: number; hitMs: number }> {
   const dir = await mkdtemp(join(tmpdir(), 'atelier-bench-cache-'));
-  const server = await createServer(loadConfig({ DATA_DIR: dir, PORT: '0', LOG_LEVEL: 'silent', CACHE_DEFAULT_MODE: 'seed-aware', RATE_LIMIT_PER_HOUR: '0', RATE_LIMIT_CONCURRENT: '0' }, dir));
+  const server = await createServer(loadConfig({ DATA_DIR: dir, PORT: '0', LOG_LEVEL: 'silent', CACHE_DEFAULT_MODE: 'seed-aware', RATE_LIMIT_PER_HOUR: '0', RATE_LIMIT_CONCURRENT: '0', SAFETY_POLICY: 'off' }, dir));
   const url = await server.listen();
   const headers = { authorization: `Bearer ${server.adminToken.token}`, 'content-type': 'application/json' };
   const terminal = new Map<string, () => void>();

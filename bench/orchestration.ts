@@ -28,7 +28,7 @@ export interface OrchestrationResult {
  */
 export async function benchOrchestration(jobs: number, clients: number, latencyJobs: number): Promise<OrchestrationResult> {
   const dir = await mkdtemp(join(tmpdir(), 'atelier-bench-'));
-  const config = loadConfig({ DATA_DIR: dir, PORT: '0', LOG_LEVEL: 'silent', RUNNER_CONCURRENCY: '2', CACHE_DEFAULT_MODE: 'off', RATE_LIMIT_PER_HOUR: '0', RATE_LIMIT_CONCURRENT: '0' }, dir);
+  const config = loadConfig({ DATA_DIR: dir, PORT: '0', LOG_LEVEL: 'silent', RUNNER_CONCURRENCY: '2', CACHE_DEFAULT_MODE: 'off', RATE_LIMIT_PER_HOUR: '0', RATE_LIMIT_CONCURRENT: '0', SAFETY_POLICY: 'off' }, dir);
   useNoWorkModel(config);
   const server = await createServer(config, { backends: new Map([['no-work', await noWorkBackend()]]) });
   const url = await server.listen();

@@ -20,7 +20,7 @@ export async function benchRemoteWorkers(k = 4, latencyMs = 200, jobs = 400): Pr
       models: [{ name: 'sim', backend: 'gpu', label: 'simulated remote GPU', modes: ['t2i'], baseResolution: 64, defaultSteps: 1, defaultCfgScale: 7, defaultSampler: 'Euler', default: true }],
     }),
   );
-  const server = await createServer(loadConfig({ DATA_DIR: dir, PORT: '0', LOG_LEVEL: 'silent', ATELIER_CONFIG: configFile, RUNNER_CONCURRENCY: '2', RATE_LIMIT_PER_HOUR: '0', RATE_LIMIT_CONCURRENT: '0', CACHE_DEFAULT_MODE: 'off' }, dir));
+  const server = await createServer(loadConfig({ DATA_DIR: dir, PORT: '0', LOG_LEVEL: 'silent', ATELIER_CONFIG: configFile, RUNNER_CONCURRENCY: '2', RATE_LIMIT_PER_HOUR: '0', RATE_LIMIT_CONCURRENT: '0', SAFETY_POLICY: 'off', CACHE_DEFAULT_MODE: 'off' }, dir));
   const url = await server.listen();
   const admin = { authorization: `Bearer ${server.adminToken.token}`, 'content-type': 'application/json' };
 

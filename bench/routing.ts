@@ -33,7 +33,7 @@ export async function benchRouting(k = 4, latencyMs = 200, jobs = 400): Promise<
   const dir = await mkdtemp(join(tmpdir(), 'atelier-bench-routing-'));
   // Twice as many runner loops as GPUs: while one loop stores a result, another already
   // holds the GPU, so post-processing never leaves a GPU idle.
-  const config = loadConfig({ DATA_DIR: dir, PORT: '0', LOG_LEVEL: 'silent', RUNNER_CONCURRENCY: String(2 * k), RATE_LIMIT_PER_HOUR: '0', RATE_LIMIT_CONCURRENT: '0', CACHE_DEFAULT_MODE: 'off' }, dir);
+  const config = loadConfig({ DATA_DIR: dir, PORT: '0', LOG_LEVEL: 'silent', RUNNER_CONCURRENCY: String(2 * k), RATE_LIMIT_PER_HOUR: '0', RATE_LIMIT_CONCURRENT: '0', SAFETY_POLICY: 'off', CACHE_DEFAULT_MODE: 'off' }, dir);
   config.models = [{ name: 'sim', backend: 'sim', label: 'simulated', modes: ['t2i'], baseResolution: 64, defaultSteps: 1, defaultCfgScale: 7, defaultSampler: 'Euler', default: true }];
   const server = await createServer(config, { backends: new Map([['sim', routed]]) });
   const url = await server.listen();

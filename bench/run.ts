@@ -26,6 +26,8 @@ import { benchSqliteFloor } from './sqlite-floor.js';
  * - "prompt-cache hit, no-work": cache on, one prime submit, then ~200 identical submits one at
  *   a time; a hit answers `succeeded` in the submit response. Target p50 ≤ 10 ms. The 1024²
  *   fresh-vs-hit row is the older figure: a real preview render against its cached copy.
+ * - The servers of the figures above and below run with the safety scan off (as the prompt cache
+ *   and rate limits are): they measure orchestration; the scan's own cost has its rows.
  * - "safety scan": the built-in classifier (nsfwjs's MobileNetV2 on TensorFlow.js's WASM backend,
  *   in its worker thread) on the 224² pixels renderDerivatives hands over, median of 20; beside
  *   it the derivatives of one 1024² PNG (thumbnail + the stable-diffusion preset's variants), the
