@@ -44,22 +44,21 @@ export async function storeOutputs(
   outputs: readonly GeneratedOutput[],
   options: StoreOutputsOptions,
 ): Promise<NewAssetRow[]> {
-  const rows: NewAssetRow[] = [];
   const written: string[] = [];
   const put: Put = async (key, body, putOptions) => {
     written.push(key);
     await storage.put(key, body, putOptions);
   };
-  for (const output of outputs) {
-    let stored: StoredFiles;
-    try {
-      stored = output.kind === 'image' ? await storeImage(put, job, spec, output, options) : await storeVideo(put, job, spec, output, options.safety);
-    } catch (error) {
-      await Promise.allSettled(written.map((key) => storage.delete(key)));
-      throw error;
-    }
+  let stored: StoredFiles[];
+  try {
+    stored = await mapLimited(outputs, OUTPUTS_AT_ONCE, (output) => (output.kind === 'image' ? storeImage(put, job, spec, output, options) : storeVideo(put, job, spec, output, options.safety)));
+  } catch (error) {
+    await Promise.allSettled(written.map((key) => storage.delete(key)));
+    throw error;
+  }
+  return outputs.map((output, i) => {
     const now = options.now();
-    rows.push({
+    return {
       id: randomUUID(),
       job_id: job.id,
       user_id: job.user_id,
@@ -68,10 +67,40 @@ export async function storeOutputs(
       collection: 'workspace',
       created_at: now,
       expires_at: now + options.workspaceTtlMs,
-      ...stored,
-    });
-  }
-  return rows;
+      ...stored[i]!,
+    };
+  });
+}
+
+/**
+ * A batch's outputs are post-processed this many at a time: each image's encodes are
+ * single-threaded, so one at a time left a core idle for a batch (about half its store time
+ * at 1024²), while more would only add decoded images held in memory at once.
+ */
+const OUTPUTS_AT_ONCE = 2;
+
+/**
+ * `work` over `items`, at most `limit` at once, results in the items' order. After a failure
+ * nothing new starts; the work already running is waited for (so every file it writes is
+ * known to the caller's clean-up), then the first error is thrown.
+ */
+async function mapLimited<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = [];
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const lane = async () => {
+    while (failure === undefined && next < items.length) {
+      const i = next++;
+      try {
+        results[i] = await work(items[i]!);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  if (failure) throw failure.error;
+  return results;
 }
 
 type Put = (key: string, body: Parameters<Storage['put']>[1], options?: Parameters<Storage['put']>[2]) => Promise<void>;
