@@ -85,6 +85,19 @@ describe('the external safety checker through the API', () => {
     }
   });
 
+  it('an OpenAI-compatible request whose image is refused gets 422 output_refused', async () => {
+    const t = await startInjectServer({ SAFETY_POLICY: 'block', SAFETY_URL: `${checker.origin}/flag` });
+    try {
+      const alice = apiClient(t, (await t.addUser('alice')).token);
+      const res = await alice.post('/v1/images/generations', { prompt: 'a quiet harbour', size: '256x256' });
+      expect(res.status, res.text).toBe(422);
+      expect(res.text).toContain('output_refused');
+      expect(res.text).toContain("refused by this server's safety policy");
+    } finally {
+      await t.close();
+    }
+  });
+
   it('fails closed: with the checker down, every attempt fails with safety_check_failed (retried) and nothing is kept', async () => {
     const t = await startInjectServer({ SAFETY_POLICY: 'flag', SAFETY_URL: await closedPortUrl(), MAX_ATTEMPTS: '2', BACKOFF_BASE_MS: '10' });
     try {

@@ -45,7 +45,8 @@ export function parseSize(size: string | undefined): { width?: number; height?: 
 export async function answerWithImages(deps: AppDeps, request: FastifyRequest, job: JobRow, responseFormat: 'url' | 'b64_json' | undefined) {
   const finished = await deps.jobService.waitForTerminal(job, deps.config.syncTimeoutSeconds * 1000);
   if (finished.status !== 'succeeded') {
-    const code = finished.status === 'canceled' ? 'job_canceled' : 'job_failed';
+    // A safety refusal keeps its own code (422), as OpenAI answers a content-policy refusal.
+    const code = finished.status === 'canceled' ? 'job_canceled' : finished.error_code === 'output_refused' ? 'output_refused' : 'job_failed';
     throw new AtelierError(code, finished.error_message ?? `The run ${finished.status}`);
   }
   const assets = await deps.assets.listForJob(job.id);
