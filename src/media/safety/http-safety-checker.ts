@@ -13,8 +13,9 @@ export const DEFAULT_SAFETY_TIMEOUT_MS = 10_000;
 
 /**
  * An external safety checker, like the CLIP evaluator: `POST {url}` with JSON
- * `{"image_b64": "<base64 PNG>"}` (the picture at 224², as the built-in model sees it), answered with 200 and `{"flagged": boolean, "scores": {…}}`
- * (scores optional, as probabilities of nsfwjs's classes; missing classes count 0). Any other
+ * `{"image_b64": "<base64 PNG>"}` (the picture at 224², as the built-in model sees it),
+ * answered with 200 and `{"flagged": boolean, "scores": {…}}` (scores optional, as
+ * probabilities of nsfwjs's classes; missing classes count 0). Any other
  * answer throws, so the caller fails closed. The URL is the operator's, never a request's, so it
  * is fetched directly (a checker on localhost or a private network is the normal case).
  *
