@@ -64,7 +64,11 @@ describe('builtin video', () => {
   it('i2v from a red start to a blue end: starts red, ends blue, one progress event per frame', async () => {
     const events: Progress[] = [];
     const { video, workDir } = await render(spec({ mode: 'i2v', numFrames: 20 }), { start: await solid('#e01010'), end: await solid('#1020e0', 500, 200) }, (p) => events.push(p));
-    expect(video).toEqual({ kind: 'video', index: 0, seed: 42, width: W, height: H, fps: 12, frameCount: 20, file: path.join(workDir, '0.mp4') });
+    const { thumbnail, ...described } = video;
+    expect(described).toEqual({ kind: 'video', index: 0, seed: 42, width: W, height: H, fps: 12, frameCount: 20, file: path.join(workDir, '0.mp4') });
+    // The middle frame's thumbnail, taken from memory while encoding (issue #17 §3).
+    expect(thumbnail).toMatchObject({ width: expect.any(Number), height: expect.any(Number) });
+    expect((await sharp(thumbnail!.data).metadata()).format).toBe('webp');
     expect(events).toEqual(Array.from({ length: 20 }, (_, i) => ({ step: i + 1, totalSteps: 20 })));
     const probe = await probeVideo(video.file);
     expect([probe.codec, probe.width, probe.height, probe.fps, probe.frame_count]).toEqual(['h264', W, H, 12, 20]);
