@@ -7,10 +7,10 @@ export default defineConfig({
     hookTimeout: 30_000,
     pool: 'forks',
     // Vitest's default (CPUs − 1) is one worker on a 2-core machine, which leaves a core idle
-    // while tests wait on child processes, sockets and the browser. Three files at a time keep
-    // both cores busy through those waits. Tests wait on conditions, never on timing, so
-    // sharing the machine must not change their outcome.
-    maxWorkers: Math.max(3, availableParallelism()),
+    // while tests wait on child processes, sockets and the browser: two files at a time took
+    // the suite from ~10 to ~6 minutes here. Three overloaded the cores (the CLI tests, which
+    // start a process per command, took twice as long and timed out).
+    maxWorkers: Math.max(2, availableParallelism()),
     projects: [
       {
         extends: true,
