@@ -2,21 +2,16 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { JobRow } from '../../db/schema.js';
-import { MODES } from '../../jobs/job-spec.js';
 import type { AppDeps } from '../app-deps.js';
 import { requireAdmin } from '../plugins/auth.js';
-import { errorResponses } from '../schemas/common.js';
+import { errorResponses, runListQueryFields } from '../schemas/common.js';
 
 const DEFAULT_LIMIT = 50;
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
 
 const AdminJobsQuery = Type.Object(
   {
-    status: Type.Optional(Type.Union([Type.Literal('queued'), Type.Literal('running'), Type.Literal('succeeded'), Type.Literal('failed'), Type.Literal('canceled')])),
-    mode: Type.Optional(Type.Union(MODES.map((mode) => Type.Literal(mode)))),
-    model: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: `Jobs per page (default ${DEFAULT_LIMIT})` })),
-    cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'The nextCursor of the previous page' })),
+    ...runListQueryFields('Jobs', DEFAULT_LIMIT),
   },
   { additionalProperties: false },
 );

@@ -2,10 +2,10 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { AtelierError } from '../../errors/atelier-error.js';
-import { MAX_SEED, MODES } from '../../jobs/job-spec.js';
+import { MAX_SEED } from '../../jobs/job-spec.js';
 import type { AppDeps } from '../app-deps.js';
 import { currentUser } from '../plugins/auth.js';
-import { errorResponses, RunIdParams } from '../schemas/common.js';
+import { errorResponses, runListQueryFields, RunIdParams } from '../schemas/common.js';
 import { JobView } from '../schemas/job-view.js';
 import { renderRun, renderRuns } from './run-view.js';
 
@@ -13,11 +13,7 @@ const DEFAULT_LIMIT = 20;
 
 const RunsQuery = Type.Object(
   {
-    status: Type.Optional(Type.Union([Type.Literal('queued'), Type.Literal('running'), Type.Literal('succeeded'), Type.Literal('failed'), Type.Literal('canceled')])),
-    mode: Type.Optional(Type.Union(MODES.map((mode) => Type.Literal(mode)))),
-    model: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: `Runs per page (default ${DEFAULT_LIMIT})` })),
-    cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'The nextCursor of the previous page' })),
+    ...runListQueryFields('Runs', DEFAULT_LIMIT),
     user: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: "Admins: another user's id (default: the caller)" })),
   },
   { additionalProperties: false },
