@@ -19,9 +19,11 @@ export function configureSharp(): void {
  * Asks V8 for a young-generation collection once an image's derivatives are done. The
  * decoded pixels (several MB per image) and the encoded outputs live outside V8's heap behind
  * small Buffer objects, so V8 does not see the memory they pin and collects them late: in the
- * media bench, peak RSS was ~20–35 MB higher without this. A scavenge takes about a
- * millisecond; major collections stay V8's call. Without a way to reach `gc` (it is installed
- * by `--expose-gc`, which V8 lets us set at run time for new contexts) this does nothing.
+ * media bench, peak RSS was ~20–35 MB higher without this. V8 hands the freed backing stores
+ * back on a background thread, so the memory returns a moment after the call, not during it.
+ * A scavenge takes about a millisecond; major collections stay V8's call. Without a way to
+ * reach `gc` (it is installed by `--expose-gc`, which V8 lets us set at run time for new
+ * contexts) this does nothing.
  */
 export function releaseImageMemory(): void {
   if (gc === undefined) gc = findGc();
