@@ -40,7 +40,7 @@ import { logJobLifecycle } from '../observability/job-lifecycle-log.js';
 import { countedStorage } from '../storage/counted-storage.js';
 import { createEventBus } from './create-event-bus.js';
 import { createQueue } from './create-queue.js';
-import { resolvePresets } from './resolve-presets.js';
+import { checkWatermarks, resolvePresets } from './resolve-presets.js';
 import { createSafetyScanner } from '../media/safety/safety-scanner.js';
 import { createUrlSigner } from '../storage/url-signer.js';
 import { bootstrapAdmin, type AdminToken } from './bootstrap-admin.js';
@@ -107,6 +107,9 @@ export interface CreateServerOptions {
 export async function createServer(config: Config, options: CreateServerOptions = {}): Promise<Server> {
   const { logger } = options;
   const dataDir = resolve(config.dataDir);
+  // Before anything is opened: a preset that cannot be delivered stops the start-up here.
+  const presets = resolvePresets(config);
+  await checkWatermarks(presets.all);
   const metrics = createMetrics();
   const database = await createDatabase(databaseUrlOf(config), { onStatement: () => metrics.dbStatements.inc() });
   const { db } = database;
@@ -116,7 +119,6 @@ export async function createServer(config: Config, options: CreateServerOptions 
   const storageHandle = await createStorage(config, signer, { onFsync: () => metrics.storageFsyncs.inc() });
   const counted = countedStorage(storageHandle.storage, (op) => metrics.storageRequests.inc({ op }));
   const storage = options.wrap?.storage?.(counted) ?? counted;
-  const presets = resolvePresets(config);
 
   // Stable across restarts: the owner of this node's leases, which a restart takes back.
   const nodeId = config.nodeId ?? readOrCreateSecret(join(dataDir, 'node-id'), randomNodeId).value;

@@ -3,6 +3,7 @@ import { isAbsolute, resolve } from 'node:path';
 import type { ModelConfig } from '../backends/model-registry.js';
 import { AtelierError } from '../errors/atelier-error.js';
 import { DEFAULT_PRESETS, validatePresets, type DeliveryPreset } from '../media/image/presets.js';
+import { canRenderText } from '../media/image/watermark.js';
 import type { Config } from './config-schema.js';
 
 /**
@@ -29,6 +30,30 @@ export function resolvePresets(config: Config): { all: readonly DeliveryPreset[]
     all: [...byName.values()],
     forModel: (model) => pick(model.deliveryPreset ?? config.media.defaultPreset, 'deliveryPreset'),
   };
+}
+
+/**
+ * The start-up checks that need to draw: a text watermark needs a font, which fontconfig must
+ * find on this machine — without one every letter would come out as the same empty box, on the
+ * first image rather than now.
+ *
+ * @throws AtelierError `config_invalid` naming the preset's field and what to install.
+ * @example await checkWatermarks(resolvePresets(config).all)
+ */
+export async function checkWatermarks(presets: readonly DeliveryPreset[]): Promise<void> {
+  let fonts: Promise<boolean> | undefined;
+  for (const preset of presets) {
+    if (preset.watermark?.text === undefined) continue;
+    fonts ??= canRenderText();
+    if (!(await fonts)) {
+      const field = `presets.${preset.name}.watermark.text`;
+      throw new AtelierError(
+        'config_invalid',
+        `Invalid configuration: ${field} is drawn in a font, but fontconfig finds none on this machine. Install one (Debian/Ubuntu: apt-get install fonts-dejavu-core; Alpine: apk add font-dejavu) or use a watermark image`,
+        { field },
+      );
+    }
+  }
 }
 
 function checkWatermarkFile(file: string, field: string): void {

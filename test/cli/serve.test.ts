@@ -128,6 +128,42 @@ describe('atelier serve', () => {
     expect(result.stderr).not.toMatch(STACK_LINE);
   });
 
+  describe('a preset with a text watermark', () => {
+    const studio = { name: 'studio', normal: { width: 512, height: 512, format: 'jpeg', quality: 80 }, high: { width: 1024, height: 1024, format: 'webp', quality: 80 }, watermark: { text: '© Studio' } };
+    /** A working directory whose atelier.config.json makes the studio preset the default. */
+    const configured = async (name: string) => {
+      const cwd = await fresh(name);
+      await writeFile(join(cwd, 'atelier.config.json'), JSON.stringify({ presets: [studio], media: { defaultPreset: 'studio' } }));
+      return cwd;
+    };
+
+    it('is refused at start-up where fontconfig finds no font, naming the field and the package to install', async () => {
+      const cwd = await configured('no-fonts');
+      // A fontconfig configuration with no font directory: to Pango, a machine without fonts.
+      await writeFile(
+        join(cwd, 'fonts.conf'),
+        `<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "urn:fontconfig:fonts.dtd">\n<fontconfig><cachedir>${join(cwd, 'font-cache')}</cachedir></fontconfig>\n`,
+      );
+      const result = await runCli(['serve'], { cwd, env: { DATA_DIR: join(cwd, 'data'), FONTCONFIG_FILE: join(cwd, 'fonts.conf') } });
+      expect(result.code).not.toBe(0);
+      expect(result.code).not.toBeNull();
+      expect(result.stderr).toContain('presets.studio.watermark.text');
+      expect(result.stderr).toContain('fonts-dejavu-core');
+      expect(result.stderr).not.toMatch(STACK_LINE);
+      expect(result.stdout).not.toContain('Atelier is running');
+    });
+
+    it('starts where fontconfig finds one (this machine)', async () => {
+      const cwd = await configured('fonts');
+      const server = await spawnServer({ cwd, env: { DATA_DIR: join(cwd, 'data') } });
+      try {
+        expect((await get(`${server.url}/healthz`)).status).toBe(200);
+      } finally {
+        await server.stop();
+      }
+    });
+  });
+
   it('uses atelier.config.json from the working directory (port, runner.concurrency), env still winning', async () => {
     const cwd = await fresh('good-config');
     const port = await freePort();

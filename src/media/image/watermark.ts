@@ -14,6 +14,8 @@ interface MarkPixels {
 const TEXT_DPI = 400;
 // The gap between the mark and the picture's edge, as a fraction of the shorter edge.
 const MARGIN = 0.02;
+// The face text marks are drawn in; fontconfig picks the closest installed one.
+const TEXT_FONT = 'sans bold';
 
 /**
  * One decoded mark per preset, for the life of the process: the file is read and the text
@@ -73,7 +75,7 @@ function imageMark(file: string) {
  */
 async function textMark(text: string) {
   const escaped = text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-  const white = await sharp({ text: { text: `<span foreground="white">${escaped}</span>`, font: 'sans bold', dpi: TEXT_DPI, rgba: true } })
+  const white = await sharp({ text: { text: `<span foreground="white">${escaped}</span>`, font: TEXT_FONT, dpi: TEXT_DPI, rgba: true } })
     .raw()
     .toBuffer({ resolveWithObject: true });
   const { width, height } = white.info;
@@ -90,4 +92,23 @@ async function textMark(text: string) {
     .composite([{ input: white.data, raw: { width, height, channels: 4 }, top: pad, left: pad }])
     .raw()
     .toBuffer({ resolveWithObject: true });
+}
+
+/**
+ * Whether this machine can draw text marks: sharp's text input goes through Pango, which asks
+ * fontconfig for a face. When fontconfig finds no font at all, Pango still "renders" — every
+ * character as the same small box, 8×12 whatever the DPI, with or without ink from one run to
+ * the next — so neither success nor ink proves a font. Scale does: a real face (any, monospaced
+ * too) drawn at 4× the DPI comes out about 4× as tall, with ink. The two renderings run one
+ * after the other: concurrent first renderings raced in Pango's start-up here.
+ *
+ * @example if (!(await canRenderText())) throw new Error('install a font (Debian: fonts-dejavu-core)')
+ */
+export async function canRenderText(): Promise<boolean> {
+  const draw = (dpi: number) => sharp({ text: { text: 'O', font: TEXT_FONT, dpi, rgba: true } }).raw().toBuffer({ resolveWithObject: true });
+  const small = await draw(72);
+  const large = await draw(288);
+  let ink = false;
+  for (let i = 3; i < large.data.length && !ink; i += 4) ink = large.data[i]! > 0;
+  return ink && large.info.height >= 2 * small.info.height;
 }
