@@ -112,6 +112,22 @@ describe('the output safety scan through the API (nsfwjs MobileNetV2)', () => {
     const detail = await alice.get(`/api/images/${asset.id}`);
     expect(detail.body.imageUrl).not.toContain('0.png');
 
+    // The API's contentType, the served header and the decoded bytes agree: the blurred copy's type, not the original's PNG.
+    const decoded = (await sharp(handedOut.bytes).metadata()).format;
+    expect(handedOut.contentType).toBe(`image/${decoded}`);
+    expect(asset.contentType).toBe(handedOut.contentType);
+    const [rerendered] = (await alice.get(`/api/status/${blurred.runId}`)).body.assets;
+    expect(rerendered.contentType).toBe(handedOut.contentType);
+    for (const variant of asset.variants) {
+      const served = await alice.download(variant.url);
+      const format = (await sharp(served.bytes).metadata()).format;
+      expect(format === 'heif' ? 'avif' : format, variant.name).toBe(variant.format);
+      expect(served.contentType, variant.name).toBe(`image/${variant.format}`);
+    }
+    // An output kept as it is still says and serves PNG.
+    const plainServed = await alice.download(plain.assets[0].url);
+    expect([plain.assets[0].contentType, plainServed.contentType, `image/${(await sharp(plainServed.bytes).metadata()).format}`]).toEqual(['image/png', 'image/png', 'image/png']);
+
     const owner = await alice.get(`/api/images/${asset.id}/file`);
     expect(owner.status).toBe(200);
     expect((await sharp(owner.bytes).metadata()).format).toBe('png');

@@ -4,7 +4,7 @@ import type { JobStatus } from '../../jobs/job-status.js';
 import type { InputImage, JobSpec } from '../../jobs/job-spec.js';
 import type { StoredEvaluation } from '../../db/repos/evaluations-repo.js';
 import type { AssetView, CostView, EvaluationsView, JobView } from '../schemas/job-view.js';
-import type { MediaLinks } from './media-links.js';
+import { deliveredContentType, type MediaLinks } from './media-links.js';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(Number(ms)).toISOString());
 
@@ -28,7 +28,8 @@ export async function toAssetView(asset: AssetRow, links: MediaLinks, evaluation
     type: asset.type,
     index: asset.asset_index,
     ...(await links.linkAsset(asset)),
-    contentType: asset.content_type,
+    // What `url` serves: a blurred output's delivered copy is not its PNG original.
+    contentType: deliveredContentType(asset),
     variants: await Promise.all(
       (JSON.parse(asset.variants) as StoredVariant[]).map(async ({ key, ...variant }) => ({ ...variant, url: await links.link(key) })),
     ),

@@ -1,3 +1,4 @@
+import { contentTypeForKey } from '../../storage/keys.js';
 import type { Storage } from '../../storage/storage.js';
 
 /** Signs storage keys into absolute, expiring URLs for one response. */
@@ -31,6 +32,19 @@ export function deliveredKey(asset: LinkableAsset): string {
   const variants = asset.variants ? (JSON.parse(asset.variants) as { name: string; key: string; width: number }[]) : [];
   const largest = [...variants].sort((a, b) => b.width - a.width)[0];
   return largest?.key ?? asset.thumbnail_key ?? asset.storage_key;
+}
+
+/**
+ * The content type of what {@link deliveredKey} points at, so an asset's `contentType` says
+ * what its `url` serves: the row's own for the original; for a blurred output's copy (a JPEG,
+ * WebP or AVIF variant, or the WebP thumbnail) the type its key's extension gives, which is
+ * also the type storage serves it with.
+ *
+ * @example deliveredContentType(row) // 'image/png', or 'image/webp' for a blurred output
+ */
+export function deliveredContentType(asset: LinkableAsset & { readonly content_type: string }): string {
+  const key = deliveredKey(asset);
+  return key === asset.storage_key ? asset.content_type : contentTypeForKey(key);
 }
 
 export function createMediaLinks(storage: Storage, origin: string, ttlSeconds: number, now = Date.now()): MediaLinks {
