@@ -42,6 +42,7 @@ import { createEventBus } from './create-event-bus.js';
 import { createQueue } from './create-queue.js';
 import { checkWatermarks, resolvePresets } from './resolve-presets.js';
 import { createSafetyScanner } from '../media/safety/safety-scanner.js';
+import { policyForModel } from '../media/safety/safety-policy.js';
 import { createUrlSigner } from '../storage/url-signer.js';
 import { bootstrapAdmin, type AdminToken } from './bootstrap-admin.js';
 import type { Config } from './config-schema.js';
@@ -150,7 +151,12 @@ export async function createServer(config: Config, options: CreateServerOptions 
   const library = createLibraryService(assets, storage);
   const promptCache = createPromptCache(
     { repo: createPromptCacheRepo(db), jobs, assets, storage, registry: metrics.registry },
-    { ttlMs: config.cache.ttlDays * 86_400_000, scope: config.cache.scope },
+    {
+      ttlMs: config.cache.ttlDays * 86_400_000,
+      scope: config.cache.scope,
+      // A hit hands out only what a fresh run would under today's policy (a tightened one included).
+      safetyPolicyFor: (model) => policyForModel(config.safety, registry.resolve(model).safety),
+    },
   );
   const log: Logger = logger ?? silentLogger;
   const evaluations = createEvaluationsRepo(db);

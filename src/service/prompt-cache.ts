@@ -8,6 +8,7 @@ import type { AssetRow, JobRow, NewAssetRow } from '../db/schema.js';
 import { promptCacheKeys } from '../jobs/prompt-cache-key.js';
 import type { JobSpec } from '../jobs/job-spec.js';
 import type { Storage } from '../storage/storage.js';
+import { servableUnder, type SafetyPolicy, type SafetyRecord } from '../media/safety/safety-policy.js';
 import { copyAssetFiles } from './copy-asset-files.js';
 
 export interface PromptCacheOptions {
@@ -15,6 +16,12 @@ export interface PromptCacheOptions {
   /** `user`: a user's requests hit only their own runs (default); `global`: anyone's. */
   readonly scope: 'user' | 'global';
   readonly clock?: () => number;
+  /**
+   * The output safety policy in force for a model now (README "Output safety"). A hit is served
+   * only when its assets are what a fresh run would deliver under it ({@link servableUnder});
+   * without it, any hit is.
+   */
+  readonly safetyPolicyFor?: (model: string) => SafetyPolicy;
 }
 
 export interface CacheHit {
@@ -49,19 +56,30 @@ export function createPromptCache(
     },
   });
 
-  /** The newest entry for the key whose run still has every asset, or undefined. */
+  /**
+   * The newest entry for the key whose run still has every asset, each deliverable under the
+   * safety policy in force now, or undefined.
+   */
   async function lookup(userId: string, key: { hash: string; seedAgnostic: boolean }): Promise<CacheHit | undefined> {
     const entries = await deps.repo.find(key.hash, key.seedAgnostic, clock(), options.scope === 'user' ? userId : undefined);
     for (const entry of entries) {
       const source = await deps.jobs.findById(entry.job_id);
       const assets = source ? (await deps.assets.listForJob(source.id)).filter((a) => a.collection === 'workspace') : [];
       if (source?.status === 'succeeded' && assets.length > 0 && assets.length === expectedOutputs(source)) {
+        // Made under a laxer policy than today's: not served, but kept, as the policy may change back.
+        if (!safeToServe(source, assets)) continue;
         return { entryId: entry.id, source, assets, createdAt: Number(entry.created_at), expiresAt: Number(entry.expires_at) };
       }
       // The run's files were deleted or swept: the entry can never serve again.
       await deps.repo.delete(entry.id);
     }
     return undefined;
+  }
+
+  function safeToServe(source: JobRow, assets: readonly AssetRow[]): boolean {
+    if (!options.safetyPolicyFor) return true;
+    const policy = options.safetyPolicyFor(source.model);
+    return assets.every((asset) => servableUnder(policy, (JSON.parse(asset.metadata) as { safety?: SafetyRecord }).safety));
   }
 
   return {

@@ -50,6 +50,26 @@ export function actionFor(policy: SafetyPolicyName, record: Pick<SafetyRecord, '
   return policy === 'blur' ? 'blur' : 'keep';
 }
 
+/**
+ * Whether a stored output may be handed out again — a prompt-cache hit — under the policy in
+ * force now, which may be stricter than the one it was made under. It may when it is what a
+ * fresh run would deliver now: kept as it is when the policy is `off`, or when it is not
+ * flagged (or the policy only flags); blurred when it is flagged under `blur`. Otherwise —
+ * flagged under `block`, flagged and unblurred under `blur`, blurred where a fresh run would
+ * not blur, or never scanned (made under `off`) while a policy is on — it may not, and the
+ * request is rendered and scanned like any other. "Flagged" is judged with today's threshold
+ * from the stored scores; an external checker's own flag (which scores cannot reproduce) stands.
+ *
+ * @example servableUnder({ policy: 'block', threshold: 0.7 }, asset.metadata.safety) // false when porn + hentai ≥ 0.7
+ */
+export function servableUnder(policy: SafetyPolicy, record: SafetyRecord | undefined): boolean {
+  const delivered: SafetyAction = record?.blurred ? 'blur' : 'keep';
+  if (policy.policy === 'off') return delivered === 'keep';
+  if (!record) return false;
+  const flagged = decide({ model: record.model, scores: record.scores }, policy.threshold).flagged || (record.flagged && record.model.startsWith('external:'));
+  return actionFor(policy.policy, { flagged }) === delivered;
+}
+
 /** The message of a refused output: which output, by which model, on which scores. */
 export function refusalMessage(index: number, record: SafetyRecord, threshold: number): string {
   const explicit = record.scores.porn + record.scores.hentai;
