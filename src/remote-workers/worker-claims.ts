@@ -84,6 +84,8 @@ export function createWorkerClaims(ctx: WorkerContext) {
       await pipeline.fail(attempt, { code: 'capability_unsupported', message: unmet, retryable: true });
       return undefined;
     }
+    // Its callback, if it comes back here, starts from this attempt instead of reading the job.
+    ctx.held.remember(attempt);
     const leaseToken = formatLeaseToken(lease);
     return {
       protocol_version: WORKER_PROTOCOL_VERSION,

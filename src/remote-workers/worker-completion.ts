@@ -31,7 +31,7 @@ type Callback = Pick<CompleteRequest, 'job_id' | 'lease_token' | 'status' | 'err
  */
 export function createWorkerCompletion(ctx: WorkerContext) {
   const { deps, clock, leaseMs, maxUploadBytes } = ctx;
-  const { findJob, attemptOf, leaseLost, deleteStaging } = ctx;
+  const { attemptFor, held, leaseLost, deleteStaging } = ctx;
   const { pipeline } = deps;
   /** Answers of finished completions by lease token, for a worker that repeats its callback. */
   const results = new Map<string, { result: CompleteResult; at: number }>();
@@ -56,7 +56,10 @@ export function createWorkerCompletion(ctx: WorkerContext) {
     };
   }
 
-  /** A success is taken only from the attempt holding the job (the row this request read); its lease is renewed. */
+  /**
+   * A success is taken only from the attempt holding the job: its row says so (as this request
+   * read it, or as the claim on this node left it) and the queue renews its lease.
+   */
   async function requireLease(attempt: Attempt): Promise<void> {
     const { job, lease } = attempt;
     if (job.status !== 'running' || job.attempts !== lease.attempt) throw await leaseLost(job.id, lease.attempt, job);
@@ -151,12 +154,14 @@ export function createWorkerCompletion(ctx: WorkerContext) {
     const running = inFlight.get(key);
     if (running) return running;
     const work = (async () => {
-      const attempt = attemptOf(await findJob(jobId), request.lease_token);
+      const attempt = await attemptFor(jobId, request.lease_token);
       return request.status === 'failed' ? failAttempt(attempt, reportedFailure(request)) : succeed(attempt);
     })();
     inFlight.set(key, work);
     try {
       const result = await work;
+      // Answered: the attempt is over (a repeat gets the answer kept below).
+      held.forget(jobId);
       const now = clock();
       for (const [k, v] of results) if (now - v.at > RESULT_TTL_MS) results.delete(k);
       results.set(key, { result, at: now });

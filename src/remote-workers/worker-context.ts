@@ -10,6 +10,7 @@ import type { Lease, Queue } from '../queue/queue.js';
 import type { Attempt, AttemptPipeline } from '../runner/attempt-pipeline.js';
 import type { Storage } from '../storage/storage.js';
 import type { UrlSigner } from '../storage/url-signer.js';
+import { createHeldAttempts } from './held-attempts.js';
 import { allStagingKeys, expectedOutputs } from './staging.js';
 import type { WorkerTokensRepo } from '../db/repos/worker-tokens-repo.js';
 
@@ -47,6 +48,9 @@ export interface WorkerServiceOptions {
   readonly clock?: () => number;
 }
 
+/** Attempts remembered from claims for their callbacks (held-attempts.ts): far more than a node's workers hold at once. */
+const HELD_ATTEMPTS = 2_000;
+
 const DEFAULTS = {
   inputUrlTtlSeconds: 6 * 3600,
   uploadUrlTtlSeconds: 6 * 3600,
@@ -80,6 +84,7 @@ export function createWorkerContext(deps: WorkerServiceDeps, options: WorkerServ
   const state = { lastRecovery: 0 };
   /** Ends every long poll at shutdown, so closing the server does not wait for them. */
   const stopping = new AbortController();
+  const held = createHeldAttempts(HELD_ATTEMPTS);
 
   function isRemoteJob(job: Pick<JobRow, 'backend'>): boolean {
     return remote.has(job.backend);
@@ -96,6 +101,15 @@ export function createWorkerContext(deps: WorkerServiceDeps, options: WorkerServ
     if (!parsed) throw new AtelierError('lease_lost', 'The lease token is not one this server issued', { field: 'lease_token' });
     const lease: Lease = { jobId: job.id, token: parsed.token, attempt: parsed.attempt, maxAttempts: job.max_attempts, expiresAt: 0 };
     return { job, spec: JSON.parse(job.spec) as JobSpec, lease };
+  }
+
+  /**
+   * The attempt a callback's lease token names: the one this node's claim began, when it is
+   * still remembered (no read), else from the job's row as it is now.
+   */
+  async function attemptFor(jobId: string, leaseToken: string): Promise<Attempt> {
+    const parsed = parseLeaseToken(leaseToken);
+    return (parsed && held.find(jobId, parsed.attempt, parsed.token)) ?? attemptOf(await findJob(jobId), leaseToken);
   }
 
   async function findJob(jobId: string): Promise<JobRow> {
@@ -150,6 +164,8 @@ export function createWorkerContext(deps: WorkerServiceDeps, options: WorkerServ
     isRemoteJob,
     recoverExpiredLeases,
     attemptOf,
+    attemptFor,
+    held,
     findJob,
     leaseLost,
     deleteStaging,
