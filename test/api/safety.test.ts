@@ -156,5 +156,8 @@ describe('the output safety scan through the API (nsfwjs MobileNetV2)', () => {
     expect(metricValue(text, `atelier_safety_scans_total{model="${MODEL}",result="flagged"}`)).toBeGreaterThanOrEqual(4);
     expect(metricValue(text, `atelier_safety_scans_total{model="${MODEL}",result="clean"}`)).toBeGreaterThanOrEqual(1);
     expect(metricValue(text, `atelier_safety_scan_seconds_count{model="${MODEL}"}`)).toBeGreaterThanOrEqual(5);
+    // The block test's refusal is the policy at work, not a media processing failure.
+    expect(metricValue(text, 'atelier_media_results_total{result="refused",error_class="none"}')).toBeGreaterThanOrEqual(1);
+    expect(metricValue(text, 'atelier_media_results_total{result="failure",error_class="processing"}')).toBe(0);
   });
 });

@@ -1,4 +1,5 @@
 import { Counter, Histogram, type Registry } from 'prom-client';
+import { UnrecoverableError } from '../../errors/signals.js';
 import { classifyMediaError, type MediaErrorClass } from './media-error.js';
 
 const ERROR_CLASSES: readonly (MediaErrorClass | 'none')[] = ['none', 'source', 'processing', 'storage', 'memory'];
@@ -6,7 +7,9 @@ const ERROR_CLASSES: readonly (MediaErrorClass | 'none')[] = ['none', 'source', 
 /**
  * Seed 004's media KPIs as Prometheus metrics, registered on `registry`:
  * `atelier_media_processing_seconds` (histogram, by result) and
- * `atelier_media_results_total{result="success|failure", error_class="none|source|processing|storage|memory"}`.
+ * `atelier_media_results_total{result="success|failure|refused", error_class="none|source|processing|storage|memory"}`.
+ * `refused` (with `error_class="none"`) is an output the safety policy refused
+ * (`output_refused`): the processing worked, so it is no failure of it.
  *
  * @example
  * const media = createMediaMetrics(metrics.registry);
@@ -28,13 +31,14 @@ export function createMediaMetrics(registry: Registry) {
   });
   // Every series exists from the start, so a rate() over failures is 0 rather than absent.
   results.inc({ result: 'success', error_class: 'none' }, 0);
+  results.inc({ result: 'refused', error_class: 'none' }, 0);
   for (const errorClass of ERROR_CLASSES.slice(1)) results.inc({ result: 'failure', error_class: errorClass }, 0);
 
   /** Records one outcome; `error` (if any) is classified with {@link classifyMediaError}. */
   function record(outcome: { seconds: number; error?: unknown }): void {
-    const failed = 'error' in outcome;
-    processingSeconds.observe({ result: failed ? 'failure' : 'success' }, outcome.seconds);
-    results.inc(failed ? { result: 'failure', error_class: classifyMediaError(outcome.error) } : { result: 'success', error_class: 'none' });
+    const result = !('error' in outcome) ? 'success' : isRefusal(outcome.error) ? 'refused' : 'failure';
+    processingSeconds.observe({ result }, outcome.seconds);
+    results.inc({ result, error_class: result === 'failure' ? classifyMediaError(outcome.error) : 'none' });
   }
 
   /** Runs `work`, records its duration and outcome, and returns or rethrows its result. */
@@ -51,6 +55,11 @@ export function createMediaMetrics(registry: Registry) {
   }
 
   return { processingSeconds, results, record, measure };
+}
+
+/** An output the safety policy refused (src/media/safety/scan-output.ts), thrown from the derivatives' inspection. */
+function isRefusal(error: unknown): boolean {
+  return error instanceof UnrecoverableError && error.code === 'output_refused';
 }
 
 export type MediaMetrics = ReturnType<typeof createMediaMetrics>;

@@ -1,5 +1,6 @@
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
+import { UnrecoverableError } from '../../../src/errors/signals.js';
 import { MediaError } from '../../../src/media/image/media-error.js';
 import { createMediaMetrics } from '../../../src/media/image/media-metrics.js';
 
@@ -20,6 +21,21 @@ describe('media metrics', () => {
       expect(text).toContain(`atelier_media_results_total{result="failure",error_class="${errorClass}"} 0`);
     }
     expect(text).toContain('atelier_media_results_total{result="success",error_class="none"} 0');
+    expect(text).toContain('atelier_media_results_total{result="refused",error_class="none"} 0');
+  });
+
+  it('counts an output the safety policy refused as refused, not as a processing failure', async () => {
+    const registry = new Registry();
+    const media = createMediaMetrics(registry);
+    const refusal = new UnrecoverableError('Output 0 was refused by this server\'s safety policy', 'output_refused');
+    await expect(media.measure(async () => Promise.reject(refusal))).rejects.toBe(refusal);
+    const text = await registry.metrics();
+    expect(text).toContain('atelier_media_results_total{result="refused",error_class="none"} 1');
+    expect(text).toContain('atelier_media_results_total{result="failure",error_class="processing"} 0');
+    expect(text).toContain('atelier_media_processing_seconds_count{result="refused"} 1');
+    // Any other unrecoverable error is still a failure.
+    media.record({ seconds: 0.1, error: new UnrecoverableError('bad', 'job_failed') });
+    expect(await registry.metrics()).toContain('atelier_media_results_total{result="failure",error_class="processing"} 1');
   });
 
   it('measure records successes and classified failures, and passes results and errors through', async () => {
