@@ -3,7 +3,7 @@ import { isAbsolute, resolve } from 'node:path';
 import type { ModelConfig } from '../backends/model-registry.js';
 import { AtelierError } from '../errors/atelier-error.js';
 import { DEFAULT_PRESETS, validatePresets, type DeliveryPreset } from '../media/image/presets.js';
-import { canRenderText } from '../media/image/watermark.js';
+import { canRenderText, watermarkLayer } from '../media/image/watermark.js';
 import type { Config } from './config-schema.js';
 
 /**
@@ -33,25 +33,36 @@ export function resolvePresets(config: Config): { all: readonly DeliveryPreset[]
 }
 
 /**
- * The start-up checks that need to draw: a text watermark needs a font, which fontconfig must
- * find on this machine — without one every letter would come out as the same empty box, on the
- * first image rather than now.
+ * The start-up checks that need to draw, so a mark that cannot be drawn stops the server now
+ * rather than failing (or drawing boxes) on the first image, hours later: a text watermark
+ * needs a font, which fontconfig must find on this machine — without one every letter comes
+ * out as the same empty box — and a watermark image must decode. Each mark is drawn once here,
+ * which also caches it for the images to come.
  *
- * @throws AtelierError `config_invalid` naming the preset's field and what to install.
+ * @throws AtelierError `config_invalid` naming the preset's field, and for text what to install.
  * @example await checkWatermarks(resolvePresets(config).all)
  */
 export async function checkWatermarks(presets: readonly DeliveryPreset[]): Promise<void> {
   let fonts: Promise<boolean> | undefined;
   for (const preset of presets) {
-    if (preset.watermark?.text === undefined) continue;
-    fonts ??= canRenderText();
-    if (!(await fonts)) {
-      const field = `presets.${preset.name}.watermark.text`;
-      throw new AtelierError(
-        'config_invalid',
-        `Invalid configuration: ${field} is drawn in a font, but fontconfig finds none on this machine. Install one (Debian/Ubuntu: apt-get install fonts-dejavu-core; Alpine: apk add font-dejavu) or use a watermark image`,
-        { field },
-      );
+    const mark = preset.watermark;
+    if (mark === undefined) continue;
+    const field = `presets.${preset.name}.watermark.${mark.image === undefined ? 'text' : 'image'}`;
+    if (mark.text !== undefined) {
+      fonts ??= canRenderText();
+      if (!(await fonts)) {
+        throw new AtelierError(
+          'config_invalid',
+          `Invalid configuration: ${field} is drawn in a font, but fontconfig finds none on this machine. Install one (Debian/Ubuntu: apt-get install fonts-dejavu-core; Alpine: apk add font-dejavu) or use a watermark image`,
+          { field },
+        );
+      }
+    }
+    try {
+      await watermarkLayer(mark, { width: 256, height: 256 });
+    } catch (error) {
+      const what = mark.image === undefined ? 'cannot be drawn' : `names '${mark.image}', which cannot be read as an image`;
+      throw new AtelierError('config_invalid', `Invalid configuration: ${field} ${what}: ${error instanceof Error ? error.message : String(error)}`, { field });
     }
   }
 }

@@ -1,9 +1,10 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import sharp from 'sharp';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AtelierError } from '../../src/errors/atelier-error.js';
 import { loadConfig } from '../../src/main/load-config.js';
-import { resolvePresets } from '../../src/main/resolve-presets.js';
+import { checkWatermarks, resolvePresets } from '../../src/main/resolve-presets.js';
 import { STUDIO } from '../media/image/studio-preset.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
@@ -41,6 +42,25 @@ describe('resolvePresets with the configuration file', () => {
     expect((error as AtelierError).code).toBe('config_invalid');
     expect((error as AtelierError).field).toBe('presets.studio.watermark.image');
     expect((error as AtelierError).message).toContain(join(tmp.dir, 'conf', 'marks', 'missing.png'));
+  });
+
+  it('refuses at start-up a watermark file that is there but does not decode as an image, naming the field and the path', async () => {
+    await writeFile(join(tmp.dir, 'conf', 'marks', 'logo.png'), Buffer.from('not a picture at all'));
+    const presets = await load([{ ...STUDIO, watermark: { image: 'marks/logo.png' } }]);
+    const error = await checkWatermarks(presets.all).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AtelierError);
+    expect((error as AtelierError).code).toBe('config_invalid');
+    expect((error as AtelierError).field).toBe('presets.studio.watermark.image');
+    expect((error as AtelierError).message).toContain(`${join(tmp.dir, 'conf', 'marks', 'logo.png')}', which cannot be read as an image`);
+  });
+
+  it('passes a watermark image that decodes and a text watermark where fontconfig finds a font (this machine)', async () => {
+    await writeFile(join(tmp.dir, 'conf', 'marks', 'logo.png'), await sharp({ create: { width: 40, height: 20, channels: 4, background: '#f0f' } }).png().toBuffer());
+    const presets = await load([
+      { ...STUDIO, watermark: { image: 'marks/logo.png' } },
+      { ...STUDIO, name: 'proofs', watermark: { text: '© Proofs' } },
+    ]);
+    await expect(checkWatermarks(presets.all)).resolves.toBeUndefined();
   });
 
   it('refuses an unknown format at start-up, naming the field', async () => {
