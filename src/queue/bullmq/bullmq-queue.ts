@@ -6,6 +6,7 @@ import type { Logger } from '../../observability/logger.js';
 import { LOCAL_LANE, laneList } from '../lanes.js';
 import { LEASE_RECLAIMED, type EnqueueOptions, type ExpiredLease, type Lease, type Queue, type QueueCounts, type QueueError, type RetryPolicy } from '../queue.js';
 import { attemptOf, asError, dueTime, entryOptions, isRefusal, type EntryData } from './bullmq-entries.js';
+import { createClaimedJobs } from './claimed-jobs.js';
 import { bullmqPriority, JOB_NAME } from './bullmq-names.js';
 import { createLaneQueues, type LaneQueues } from './lane-queues.js';
 import { createStalledJobs, type StalledJobs } from './stalled-jobs.js';
@@ -40,6 +41,8 @@ function ownerTag(owner: string): string {
   return `${createHash('sha256').update(owner).digest('hex').slice(0, 8)}-`;
 }
 const LANE_CACHE_SIZE = 10_000;
+/** Jobs of this node's claims kept for their completion (claimed-jobs.ts). */
+const CLAIMED_JOBS_SIZE = 2_000;
 
 /**
  * The Queue port on BullMQ (Redis), for several nodes sharing one queue. Every lane is one
@@ -47,6 +50,8 @@ const LANE_CACHE_SIZE = 10_000;
  *
  * - claim: manual processing, `worker.getNextJob(token)` with a fresh token per claim, which
  *   is the lease token; the BullMQ lock is the lease (extendLock = heartbeat).
+ * - complete: `moveToCompleted` with the lock token, on the job the claim returned when the
+ *   lease was claimed on this node (claimed-jobs.ts), else on the job fetched from Redis.
  * - attempt numbers: `attemptsBefore + attemptsStarted` — BullMQ counts every move to active,
  *   so the number grows with each claim and a stale holder can never share one with the next.
  * - fail: `moveToFailed` with a custom backoff strategy calling retryDelayMs, and
@@ -97,6 +102,7 @@ export function createBullmqQueue(options: BullmqQueueOptions): BullmqQueue {
 
   const wakeUps = createWakeUps();
   const laneOf = new Map<string, string>();
+  const claimedJobs = createClaimedJobs(CLAIMED_JOBS_SIZE);
   // Set once `lanes` exists: the lanes' workers report stalled jobs to it.
   let stalled: StalledJobs | undefined;
 
@@ -170,6 +176,7 @@ export function createBullmqQueue(options: BullmqQueueOptions): BullmqQueue {
       }
       if (leaseMs !== worker.opts.lockDuration && !(await job.extendLock(token, leaseMs))) continue;
       remember(job.id!, lane);
+      claimedJobs.remember(lane, token, job);
       return { jobId: job.id!, token, attempt, maxAttempts: data.maxAttempts, expiresAt: Date.now() + leaseMs };
     }
   }
@@ -216,7 +223,8 @@ export function createBullmqQueue(options: BullmqQueueOptions): BullmqQueue {
     },
 
     async complete(lease: Lease) {
-      const found = await fetchJob(lease.jobId);
+      // Claimed here: BullMQ's script checks the lock token all the same, no need to fetch.
+      const found = claimedJobs.take(lease.jobId, lease.token) ?? (await fetchJob(lease.jobId));
       if (!found) return false;
       try {
         await found.job.moveToCompleted(null, lease.token, false);
@@ -229,6 +237,7 @@ export function createBullmqQueue(options: BullmqQueueOptions): BullmqQueue {
     },
 
     async fail(lease: Lease, error: QueueError, retryable: boolean) {
+      claimedJobs.forget(lease.jobId);
       const found = await fetchJob(lease.jobId);
       if (!found) return undefined;
       const { lane, job } = found;
@@ -251,6 +260,7 @@ export function createBullmqQueue(options: BullmqQueueOptions): BullmqQueue {
     },
 
     async cancel(jobId: string) {
+      claimedJobs.forget(jobId);
       const lane = await locate(jobId, true);
       if (!lane) return false;
       const queue = lanes.queue(lane);
