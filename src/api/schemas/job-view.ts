@@ -14,9 +14,9 @@ export const AssetView = Type.Object(
     id: Type.String(),
     type: Type.Union([Type.Literal('image'), Type.Literal('video')]),
     index: Type.Integer(),
-    url: Type.String({ description: 'Signed, expiring URL of the original' }),
+    url: Type.String({ description: 'Signed, expiring URL of the original; of its blurred copy (largest variant, else thumbnail) when the safety scan blurred it (metadata.safety.blurred)' }),
     thumbnailUrl: Type.Union([Type.String(), Type.Null()]),
-    contentType: Type.String(),
+    contentType: Type.String({ description: 'The type of what url serves: image/png or video/mp4 for an original, for a blurred output the type of its blurred copy (a variant, or a video\'s thumbnail)' }),
     variants: Type.Array(
       Type.Object({
         name: Type.String({ description: "normal, high, or one of the preset's extra variants (e.g. square)" }),
