@@ -49,6 +49,8 @@ export interface SpawnServerOptions {
   readonly host?: string;
   readonly cwd?: string;
   readonly timeoutMs?: number;
+  /** What runs `serve`: an executable and its first arguments. Default: this Node on the built CLI. */
+  readonly command?: readonly [string, ...string[]];
 }
 
 const children = new Set<ChildProcess>();
@@ -91,6 +93,7 @@ export function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
     'LOG_LEVEL', 'BODY_LIMIT_BYTES', 'RUNNER_CONCURRENCY', 'LEASE_SECONDS', 'MAX_ATTEMPTS', 'BACKOFF_BASE_MS', 'BACKOFF_MAX_MS',
     'WORKSPACE_TTL_HOURS', 'WORKSPACE_URL_TTL_SECONDS', 'SYNC_TIMEOUT_SECONDS', 'ATELIER_CONFIG', 'ATELIER_TOKEN', 'ATELIER_SERVER',
     'ATELIER_TEST_CLI', 'SAFETY_POLICY', 'SAFETY_THRESHOLD', 'SAFETY_URL', 'SAFETY_TIMEOUT_MS',
+    'MALLOC_ARENA_MAX',
   ]) {
     delete base[name];
   }
@@ -106,7 +109,8 @@ export async function spawnServer(options: SpawnServerOptions): Promise<SpawnedS
   const port = options.port ?? (options.env.PORT !== undefined ? Number(options.env.PORT) : await freePort());
   const host = options.env.HOST ?? options.host ?? '127.0.0.1';
   const env = childEnv(options.port === undefined ? { ...options.env, PORT: String(port) } : options.env);
-  const child = spawn(process.execPath, [CLI_PATH, 'serve'], { cwd: options.cwd ?? REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const [executable, ...firstArgs] = options.command ?? [process.execPath, CLI_PATH];
+  const child = spawn(executable, [...firstArgs, 'serve'], { cwd: options.cwd ?? REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
   let out = '';
   let err = '';
