@@ -42,16 +42,23 @@ export function stagedAssets(jobId: string, attempt: number, expected: ExpectedO
   return [...seen.entries()].sort(([a], [b]) => a - b).map(([index, asset]) => ({ index, asset }));
 }
 
-/** Refuses a callback naming an index that was never uploaded in this attempt. */
-export async function requireStaged(storage: Storage, jobId: string, attempt: number, expected: ExpectedOutputs, assets: readonly StagedAsset[]): Promise<void> {
+/** The bytes of a staged upload this node stored and still holds (held-uploads.ts), by key. */
+export type HeldBytes = (key: string) => Buffer | undefined;
+
+/** Refuses a callback naming an index that was never uploaded in this attempt (an upload `held` knows of was). */
+export async function requireStaged(storage: Storage, jobId: string, attempt: number, expected: ExpectedOutputs, assets: readonly StagedAsset[], held: HeldBytes = () => undefined): Promise<void> {
   for (const { index } of assets) {
-    if (!(await storage.stat(stagingKey(jobId, attempt, index, expected.ext)))) {
+    const key = stagingKey(jobId, attempt, index, expected.ext);
+    if (!held(key) && !(await storage.stat(key))) {
       throw new AtelierError('invalid_parameter', `Asset ${index} was never uploaded for this attempt: PUT it to its upload URL first`, { field: 'assets' });
     }
   }
 }
 
-/** Reads the staged uploads back as backend outputs (a video into a file under `workDir()`). */
+/**
+ * Reads the staged uploads back as backend outputs (a video into a file under `workDir()`);
+ * images this node still holds (`held`) are taken from memory instead.
+ */
 export async function loadStaged(
   storage: Storage,
   spec: JobSpec,
@@ -60,12 +67,18 @@ export async function loadStaged(
   expected: ExpectedOutputs,
   assets: readonly StagedAsset[],
   workDir: () => Promise<string>,
+  held: HeldBytes = () => undefined,
 ): Promise<GeneratedOutput[]> {
   const outputs: GeneratedOutput[] = [];
   for (const { index, asset } of assets) {
     const key = stagingKey(jobId, attempt, index, expected.ext);
     const seed = assetSeed(spec, index, asset.metadata);
     if (expected.type === 'image') {
+      const bytes = held(key);
+      if (bytes) {
+        outputs.push(imageOutput(index, seed, bytes));
+        continue;
+      }
       const chunks: Buffer[] = [];
       for await (const chunk of await storage.get(key)) chunks.push(chunk as Buffer);
       outputs.push(imageOutput(index, seed, Buffer.concat(chunks)));

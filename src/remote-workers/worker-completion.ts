@@ -22,7 +22,7 @@ type Callback = Pick<CompleteRequest, 'job_id' | 'lease_token' | 'status' | 'err
 
 /**
  * The completion callback, in two forms: JSON naming outputs staged by earlier uploads, read
- * back from storage; or multipart/form-data carrying the outputs themselves, checked as they
+ * back from storage (or, for images this node received, from memory: held-uploads.ts); or multipart/form-data carrying the outputs themselves, checked as they
  * stream and never staged (one request instead of 1 + one per asset, and no storage round
  * trips). Both hand the outputs to the attempt pipeline the in-process runner uses
  * (src/runner/attempt-pipeline.ts) — assets and success in one transaction guarded by the
@@ -31,7 +31,7 @@ type Callback = Pick<CompleteRequest, 'job_id' | 'lease_token' | 'status' | 'err
  */
 export function createWorkerCompletion(ctx: WorkerContext) {
   const { deps, clock, leaseMs, maxUploadBytes } = ctx;
-  const { attemptFor, held, leaseLost, deleteStaging } = ctx;
+  const { attemptFor, held, heldUploads, leaseLost, deleteStaging } = ctx;
   const { pipeline } = deps;
   /** Answers of finished completions by lease token, for a worker that repeats its callback. */
   const results = new Map<string, { result: CompleteResult; at: number }>();
@@ -102,9 +102,11 @@ export function createWorkerCompletion(ctx: WorkerContext) {
     const { job, spec, lease } = attempt;
     const expected = expectedOutputs(spec);
     const assets = stagedAssets(job.id, lease.attempt, expected, request.assets ?? []);
-    await requireStaged(deps.storage, job.id, lease.attempt, expected, assets);
+    // Uploads this node stored are taken from memory: not checked for, nor read back.
+    const heldBytes = (key: string) => heldUploads.find(job.id, key);
+    await requireStaged(deps.storage, job.id, lease.attempt, expected, assets, heldBytes);
     const result = await withLeaseHeld(attempt, (workDir) =>
-      commitOutputs(attempt, () => loadStaged(deps.storage, spec, job.id, lease.attempt, expected, assets, workDir)),
+      commitOutputs(attempt, () => loadStaged(deps.storage, spec, job.id, lease.attempt, expected, assets, workDir, heldBytes)),
     );
     if (result.status === 'succeeded') void deleteStaging(job, lease.attempt);
     return result;
@@ -162,6 +164,7 @@ export function createWorkerCompletion(ctx: WorkerContext) {
       const result = await work;
       // Answered: the attempt is over (a repeat gets the answer kept below).
       held.forget(jobId);
+      heldUploads.forget(jobId);
       const now = clock();
       for (const [k, v] of results) if (now - v.at > RESULT_TTL_MS) results.delete(k);
       results.set(key, { result, at: now });

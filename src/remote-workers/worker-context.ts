@@ -11,6 +11,7 @@ import type { Attempt, AttemptPipeline } from '../runner/attempt-pipeline.js';
 import type { Storage } from '../storage/storage.js';
 import type { UrlSigner } from '../storage/url-signer.js';
 import { createHeldAttempts } from './held-attempts.js';
+import { createHeldUploads } from './held-uploads.js';
 import { allStagingKeys, expectedOutputs } from './staging.js';
 import type { WorkerTokensRepo } from '../db/repos/worker-tokens-repo.js';
 
@@ -50,6 +51,8 @@ export interface WorkerServiceOptions {
 
 /** Attempts remembered from claims for their callbacks (held-attempts.ts): far more than a node's workers hold at once. */
 const HELD_ATTEMPTS = 2_000;
+/** Bytes of staged image uploads kept for their callbacks (held-uploads.ts). */
+const HELD_UPLOAD_BYTES = 64 * 1024 * 1024;
 
 const DEFAULTS = {
   inputUrlTtlSeconds: 6 * 3600,
@@ -85,6 +88,7 @@ export function createWorkerContext(deps: WorkerServiceDeps, options: WorkerServ
   /** Ends every long poll at shutdown, so closing the server does not wait for them. */
   const stopping = new AbortController();
   const held = createHeldAttempts(HELD_ATTEMPTS);
+  const heldUploads = createHeldUploads(HELD_UPLOAD_BYTES);
 
   function isRemoteJob(job: Pick<JobRow, 'backend'>): boolean {
     return remote.has(job.backend);
@@ -139,6 +143,7 @@ export function createWorkerContext(deps: WorkerServiceDeps, options: WorkerServ
   }
 
   async function deleteStaging(job: Pick<JobRow, 'id' | 'spec' | 'attempts'>, attempts = job.attempts): Promise<void> {
+    heldUploads.forget(job.id);
     const spec = JSON.parse(job.spec) as JobSpec;
     for (const key of allStagingKeys(job.id, Math.max(1, attempts), expectedOutputs(spec))) {
       await deps.storage.delete(key).catch((error: unknown) => deps.logger.warn({ jobId: job.id, key, err: error }, 'could not delete a staged upload'));
@@ -166,6 +171,7 @@ export function createWorkerContext(deps: WorkerServiceDeps, options: WorkerServ
     attemptOf,
     attemptFor,
     held,
+    heldUploads,
     findJob,
     leaseLost,
     deleteStaging,

@@ -35,14 +35,20 @@ export function createWorkerUploads(ctx: WorkerContext) {
     }
     const key = stagingKey(jobId, attempt, index, expected.ext);
     const check = new UploadCheck(expected.ext, maxUploadBytes);
-    // Listening on both streams from the start: the check may fail before storage reads.
-    const feeding = pipeline(body, check).catch(() => undefined);
+    // Images are also kept in memory for this node's callback (held-uploads.ts); videos are not.
+    const held = expected.type === 'image' ? ctx.heldUploads.begin(jobId, key) : undefined;
+    const stored = held ? held.tap : check;
+    let ok = false;
+    // Listening on every stream from the start: the check may fail before storage reads.
+    const feeding = (held ? pipeline(body, check, held.tap) : pipeline(body, check)).catch(() => undefined);
     try {
-      await deps.storage.put(key, check, { contentType: expected.contentType });
+      await deps.storage.put(key, stored, { contentType: expected.contentType });
+      ok = !check.failure;
     } catch (error) {
       throw check.failure ?? error;
     } finally {
       await feeding;
+      held?.end(ok);
     }
     if (check.failure) throw check.failure;
     return { index, url: key, bytes: check.bytes, sha256: check.sha256 };
