@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AtelierError } from '../errors/atelier-error.js';
 import type { JobSpec } from '../jobs/job-spec.js';
+import type { JobRow } from '../db/schema.js';
 import type { UploadResult } from '../api/schemas/worker-protocol.js';
 import type { UploadAuth } from './upload-auth.js';
 import { expectedOutputs, stagingKey, UploadCheck } from './staging.js';
@@ -13,16 +14,20 @@ import { uploadClaim, type WorkerContext } from './worker-context.js';
  */
 export function createWorkerUploads(ctx: WorkerContext) {
   const { deps, leaseMs, maxUploadBytes } = ctx;
-  const { findJob, attemptOf, leaseLost } = ctx;
+  const { findJob, attemptFor, leaseLost } = ctx;
 
   async function receiveUpload(jobId: string, index: number, auth: UploadAuth, body: Readable): Promise<UploadResult> {
-    const job = await findJob(jobId);
+    let job: JobRow;
     let attempt: number;
     if (auth.kind === 'lease') {
-      const held = attemptOf(job, auth.leaseToken);
+      // On the claiming node, the attempt its claim began (no read); the queue confirms the lease either way.
+      const held = await attemptFor(jobId, auth.leaseToken);
       if (!(await deps.pipeline.confirmLease(held, leaseMs))) throw await leaseLost(jobId, held.lease.attempt);
+      job = held.job;
       attempt = held.lease.attempt;
     } else {
+      // A presigned URL proves no lease: the job's row as it is now decides.
+      job = await findJob(jobId);
       if (!deps.uploadSigner || !deps.uploadSigner.verify(uploadClaim(jobId, auth.attempt, index), auth.expires, auth.signature)) {
         throw new AtelierError('signature_invalid', 'The presigned upload URL is invalid or has expired');
       }

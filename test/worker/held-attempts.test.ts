@@ -9,7 +9,7 @@ import { apiClient, type ApiClient } from '../helpers/api.js';
 import { writeConfigFile } from '../helpers/server-extras.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 import { startInjectServer, type InjectServer } from '../helpers/test-server.js';
-import { addWorker, completionForm, injectWorker, REMOTE_IMAGE_MODEL, remoteConfig, type Claimed } from './worker-helpers.js';
+import { addWorker, completionForm, injectWorker, REMOTE_IMAGE_MODEL, remoteConfig, successCallback, type Claimed } from './worker-helpers.js';
 
 const attempt = (jobId: string, n: number, token: string): Attempt => ({
   job: { id: jobId } as JobRow,
@@ -88,6 +88,19 @@ describe('a completion on the node that made the claim', () => {
     expect(done.body).toMatchObject({ status: 'succeeded', attempt: 1 });
     expect(reads.jobs - before).toBe(0);
     expect((await user.status(claimed.job_id)).body).toMatchObject({ status: 'succeeded', assets: [{ index: 0 }] });
+  });
+
+  it('takes a staged upload and its callback without reading the job either', async () => {
+    const run = await user.submit({ prompt: 'a lantern', model: REMOTE_IMAGE_MODEL, width: 64, height: 64, steps: 2, seed: 6 });
+    const claimed = await worker.claimJob({ wait_seconds: 10, upload_mode: 'direct' });
+    expect(claimed.job_id).toBe(run.runId);
+    const before = reads.jobs;
+    const staged = await worker.upload(claimed.upload.urls[0]!, await png());
+    expect(staged.status, staged.text).toBe(200);
+    const done = await worker.complete(claimed.job_id, successCallback(claimed, [staged.body.url]));
+    expect(done.status, done.text).toBe(200);
+    expect(done.body.status).toBe('succeeded');
+    expect(reads.jobs - before).toBe(0);
   });
 
   it('still refuses the attempt of a job canceled since the claim, adding nothing', async () => {
