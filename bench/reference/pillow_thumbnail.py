@@ -36,6 +36,15 @@ def process(path, outputs):
 
 
 def max_rss_bytes():
+    # Linux: this address space's high-water mark. ru_maxrss would not do: it carries over the
+    # RSS of the process that spawned us (the fork's copy of the bench, before exec).
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
     # ru_maxrss is KiB on Linux, bytes on macOS.
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak if sys.platform == "darwin" else peak * 1024
