@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { makeThumbnail, THUMBNAIL_MAX_EDGE, type Thumbnail } from '../image/thumbnail.js';
 import { runFfmpeg } from './ffmpeg.js';
 import type { VideoProbe } from './probe-video.js';
@@ -44,6 +45,9 @@ export function midFrameArgs(file: string, probe: Pick<VideoProbe, 'frame_count'
   // prettier-ignore
   const args = [
     '-hide_banner', '-nostdin', '-loglevel', 'error',
+    // One decoding thread per core. ffmpeg's own choice (cores + 1 frame threads) was 7–20%
+    // slower here on 2 cores: each extra frame thread delays the first output by one frame.
+    '-threads', String(availableParallelism()),
     '-ss', seconds.toFixed(6), '-i', file,
     '-map', '0:v:0', '-frames:v', '1', '-an',
     // Shrink inside ffmpeg, right after decoding: a 1080p frame never gets encoded to PNG or

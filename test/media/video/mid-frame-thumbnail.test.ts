@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -5,7 +6,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeMp4 } from '../../../src/media/video/encode-mp4.js';
 import { runFfmpeg } from '../../../src/media/video/ffmpeg.js';
-import { midFrameIndex, midFrameThumbnail } from '../../../src/media/video/mid-frame-thumbnail.js';
+import { midFrameArgs, midFrameIndex, midFrameThumbnail } from '../../../src/media/video/mid-frame-thumbnail.js';
 import { probeVideo } from '../../../src/media/video/probe-video.js';
 import { ssim } from '../../../src/media/image/similarity.js';
 import { decodeFrame, meanRgb, rampColour, solidFrame } from './frames.js';
@@ -28,6 +29,13 @@ describe('midFrameThumbnail', () => {
   });
   afterAll(async () => {
     await rm(dir, { recursive: true, force: true });
+  });
+
+  it('decodes with one thread per core, set before the input (a decoder option)', () => {
+    const { args } = midFrameArgs('/clips/a.mp4', { frame_count: 48, fps: 16 });
+    const threads = args.indexOf('-threads');
+    expect(args[threads + 1]).toBe(String(availableParallelism()));
+    expect(threads).toBeLessThan(args.indexOf('-i'));
   });
 
   it('picks floor(frames / 2), like seed 000', () => {
