@@ -129,11 +129,16 @@ export async function benchMidFrameThumbnail(): Promise<MidFrameThumbnailBench> 
   const probeMs = await time(() => probeVideo(file));
   const { args } = midFrameArgs(file, probe);
   const seek = (binary: string, threads: string | undefined) => async () => {
-    const { stdout } = await runTool(binary, threads === undefined ? args : ['-threads', threads, ...args]);
+    // midFrameArgs sets -threads itself (one per core); a candidate replaces it, or drops it to
+    // leave the choice to that ffmpeg.
+    const at = args.indexOf('-threads');
+    const own = [...args.slice(0, at), ...args.slice(at + 2)];
+    const { stdout } = await runTool(binary, threads === undefined ? own : ['-threads', threads, ...own]);
     await makeThumbnail(stdout);
   };
   const candidates: { label: string; fn: () => Promise<unknown> }[] = [
     { label: 'midFrameThumbnail', fn: () => midFrameThumbnail(file, probe) },
+    { label: 'bundled ffmpeg 4.1, its own thread count (cores + 1)', fn: seek(ffmpegPath, undefined) },
     ...['1', '2'].map((threads) => ({ label: `bundled ffmpeg 4.1, -threads ${threads}`, fn: seek(ffmpegPath, threads) })),
     ...(existsSync(SYSTEM_FFMPEG) ? [{ label: 'Debian ffmpeg (/usr/bin/ffmpeg), default threads', fn: seek(SYSTEM_FFMPEG, undefined) }] : []),
   ];
