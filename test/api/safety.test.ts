@@ -134,6 +134,17 @@ describe('the output safety scan through the API (nsfwjs MobileNetV2)', () => {
     expect((await bob.get(`/api/images/${asset.id}/file`)).status).toBe(404);
   }, 60_000);
 
+  it('blur through the OpenAI route: b64_json is a PNG, as OpenAI documents it, of the blurred picture', async () => {
+    const size = { width: 384, height: 256 };
+    const [plain, blurred] = await Promise.all(
+      ['preview', 'preview-blur'].map((model) => alice.post('/v1/images/generations', { model, prompt: 'a red barn in a wheat field', size: `${size.width}x${size.height}`, response_format: 'b64_json' })),
+    );
+    expect([plain!.status, blurred!.status], blurred!.text).toEqual([200, 200]);
+    const [plainPng, blurredPng] = [plain!, blurred!].map((r) => Buffer.from(r.body.data[0].b64_json as string, 'base64'));
+    expect((await sharp(blurredPng).metadata()).format).toBe('png');
+    expect(await detailEnergy(blurredPng!)).toBeLessThan((await detailEnergy(plainPng!)) / 10);
+  }, 60_000);
+
   it('block: the run fails with output_refused, is not retried, and keeps no asset: no row, no file', async () => {
     const submitted = await alice.submit(request('preview-block'));
     const run = await alice.waitFor(submitted.runId, undefined, 60_000);

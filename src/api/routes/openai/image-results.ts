@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
-import { text } from 'node:stream/consumers';
+import { buffer, text } from 'node:stream/consumers';
+import sharp from 'sharp';
 import { Type } from 'typebox';
 import type { JobRow } from '../../../db/schema.js';
 import { AtelierError } from '../../../errors/atelier-error.js';
@@ -55,7 +56,11 @@ export async function answerWithImages(deps: AppDeps, request: FastifyRequest, j
     assets.map(async (asset) => {
       const seed = (JSON.parse(asset.metadata) as { seed: number }).seed;
       if (responseFormat === 'b64_json') {
-        const bytes = await text((await deps.storage.get(deliveredKey(asset))).setEncoding('base64'));
+        const key = deliveredKey(asset);
+        const stored = await deps.storage.get(key);
+        // OpenAI's b64_json is a PNG (clients save it as .png). The original is one; an output
+        // the safety scan blurred is delivered from its JPEG/WebP copy, so that copy is re-encoded.
+        const bytes = key === asset.storage_key ? await text(stored.setEncoding('base64')) : (await sharp(await buffer(stored)).png().toBuffer()).toString('base64');
         return { b64_json: bytes, revised_prompt: job.prompt, seed };
       }
       return { url: await links.link(deliveredKey(asset)), revised_prompt: job.prompt, seed };
