@@ -1,22 +1,9 @@
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiClient, type ApiClient } from '../helpers/api.js';
+import { detailEnergy } from '../helpers/detail-energy.js';
 import { closedPortUrl, startSafetyChecker } from '../helpers/safety-checker.js';
 import { startInjectServer, type InjectServer } from '../helpers/test-server.js';
-
-/** Mean squared Laplacian of the grey picture: the energy of its fine detail, which a blur removes. */
-async function detailEnergy(bytes: Buffer): Promise<number> {
-  const { data, info } = await sharp(bytes).greyscale().raw().toBuffer({ resolveWithObject: true });
-  let sum = 0;
-  for (let y = 1; y < info.height - 1; y++) {
-    for (let x = 1; x < info.width - 1; x++) {
-      const i = y * info.width + x;
-      const laplacian = 4 * data[i]! - data[i - 1]! - data[i + 1]! - data[i - info.width]! - data[i + info.width]!;
-      sum += laplacian * laplacian;
-    }
-  }
-  return sum / ((info.width - 2) * (info.height - 2));
-}
 
 const video = { model: 'preview-t2v', prompt: 'waves rolling onto a beach', width: 320, height: 192, num_frames: 8, fps: 8, seed: 4 };
 

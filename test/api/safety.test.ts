@@ -3,26 +3,12 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiClient, type ApiClient } from '../helpers/api.js';
+import { detailEnergy } from '../helpers/detail-energy.js';
 import { defaultModels, metricsText, metricValue, writeConfigFile } from '../helpers/server-extras.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 import { startInjectServer, type InjectServer } from '../helpers/test-server.js';
 
 const MODEL = 'nsfwjs-mobilenet-v2';
-
-/** Mean squared Laplacian of the grey picture: the energy of its fine detail, which a blur removes. */
-async function detailEnergy(bytes: Buffer): Promise<number> {
-  const { data, info } = await sharp(bytes).greyscale().raw().toBuffer({ resolveWithObject: true });
-  const { width, height } = info;
-  let sum = 0;
-  for (let y = 1; y < height - 1; y++) {
-    for (let x = 1; x < width - 1; x++) {
-      const i = y * width + x;
-      const laplacian = 4 * data[i]! - data[i - 1]! - data[i + 1]! - data[i - width]! - data[i + width]!;
-      sum += laplacian * laplacian;
-    }
-  }
-  return sum / ((width - 2) * (height - 2));
-}
 
 async function exists(path: string): Promise<boolean> {
   return access(path).then(
