@@ -1,6 +1,7 @@
 import sharp from 'sharp';
 import type { RgbPixels } from '../image/variants.js';
 import { SAFETY_CLASSES, type SafetyClassifier, type SafetyResult, type SafetyScores } from './safety-classifier.js';
+import { EXTERNAL_CHECKER_PREFIX } from './safety-policy.js';
 
 export interface HttpSafetyCheckerConfig {
   /** The checker's endpoint, POSTed to as it is. */
@@ -23,7 +24,7 @@ export const DEFAULT_SAFETY_TIMEOUT_MS = 10_000;
  */
 export function createHttpSafetyChecker(config: HttpSafetyCheckerConfig, fetchImpl: typeof fetch = fetch): SafetyClassifier {
   const timeoutMs = config.timeoutMs ?? DEFAULT_SAFETY_TIMEOUT_MS;
-  const model = `external:${new URL(config.url).host}`;
+  const model = `${EXTERNAL_CHECKER_PREFIX}${new URL(config.url).host}`;
   return {
     model,
     async classify(pixels: RgbPixels): Promise<SafetyResult> {

@@ -22,6 +22,12 @@ export type SafetyAction = 'keep' | 'blur' | 'refuse';
 
 export const DEFAULT_SAFETY_THRESHOLD = 0.7;
 
+/**
+ * How an external checker's verdicts name their model (`external:<host>`): its own `flagged`
+ * stands, since its scores need not reproduce it.
+ */
+export const EXTERNAL_CHECKER_PREFIX = 'external:';
+
 /** The server's policy with a model's own override (either field may be overridden alone). */
 export function policyForModel(server: SafetyPolicy, override: Partial<SafetyPolicy> | undefined): SafetyPolicy {
   return { policy: override?.policy ?? server.policy, threshold: override?.threshold ?? server.threshold };
@@ -66,7 +72,7 @@ export function servableUnder(policy: SafetyPolicy, record: SafetyRecord | undef
   const delivered: SafetyAction = record?.blurred ? 'blur' : 'keep';
   if (policy.policy === 'off') return delivered === 'keep';
   if (!record) return false;
-  const flagged = decide({ model: record.model, scores: record.scores }, policy.threshold).flagged || (record.flagged && record.model.startsWith('external:'));
+  const flagged = decide({ model: record.model, scores: record.scores }, policy.threshold).flagged || (record.flagged && record.model.startsWith(EXTERNAL_CHECKER_PREFIX));
   return actionFor(policy.policy, { flagged }) === delivered;
 }
 
