@@ -1,4 +1,5 @@
 import type { Attempt } from '../runner/attempt-pipeline.js';
+import { rememberBounded } from '../lib/remember-bounded.js';
 
 /**
  * The attempts this node handed to workers, as `begin` left them (the row it wrote and read
@@ -26,9 +27,7 @@ export function createHeldAttempts(maxEntries: number): HeldAttempts {
   const held = new Map<string, Attempt>();
   return {
     remember(attempt) {
-      held.delete(attempt.job.id);
-      held.set(attempt.job.id, attempt);
-      if (held.size > maxEntries) held.delete(held.keys().next().value!);
+      rememberBounded(held, attempt.job.id, attempt, maxEntries);
     },
     find(jobId, attempt, token) {
       const found = held.get(jobId);

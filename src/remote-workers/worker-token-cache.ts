@@ -1,4 +1,5 @@
 import { hashToken } from '../db/repos/users-repo.js';
+import { rememberBounded } from '../lib/remember-bounded.js';
 import type { WorkerTokenRow, WorkerTokensRepo } from '../db/repos/worker-tokens-repo.js';
 
 export interface WorkerTokenCacheOptions {
@@ -35,8 +36,7 @@ export function createWorkerTokenCache(repo: Pick<WorkerTokensRepo, 'findByToken
       const seen = revocations;
       const row = await repo.findByToken(token);
       if (!row || seen !== revocations) return row;
-      if (entries.size >= options.maxEntries) entries.delete(entries.keys().next().value!);
-      entries.set(key, { row, until: now + options.ttlMs });
+      rememberBounded(entries, key, { row, until: now + options.ttlMs }, options.maxEntries);
       return row;
     },
 

@@ -1,4 +1,5 @@
 import type { Database as SQLiteDatabase, Statement } from 'better-sqlite3';
+import { rememberBounded } from '../../lib/remember-bounded.js';
 import type { SqliteDatabase } from 'kysely';
 
 /** Distinct SQL texts kept prepared; the server issues a few dozen, migrations a few hundred once. */
@@ -23,9 +24,7 @@ export function withStatementCache(sqlite: SQLiteDatabase): SqliteDatabase {
       if (cached && !cached.busy) return cached;
       const statement = sqlite.prepare(sql);
       if (!cached) {
-        // Oldest first out; Map keeps insertion order.
-        if (statements.size >= MAX_STATEMENTS) statements.delete(statements.keys().next().value!);
-        statements.set(sql, statement);
+        rememberBounded(statements, sql, statement, MAX_STATEMENTS);
       }
       return statement;
     },

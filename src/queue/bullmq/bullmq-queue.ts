@@ -7,6 +7,7 @@ import { LOCAL_LANE, laneList } from '../lanes.js';
 import { LEASE_RECLAIMED, type EnqueueOptions, type ExpiredLease, type Lease, type Queue, type QueueCounts, type QueueError, type RetryPolicy } from '../queue.js';
 import { attemptOf, asError, dueTime, entryOptions, isRefusal, type EntryData } from './bullmq-entries.js';
 import { createClaimedJobs } from './claimed-jobs.js';
+import { rememberBounded } from '../../lib/remember-bounded.js';
 import { bullmqPriority, JOB_NAME } from './bullmq-names.js';
 import { createLaneQueues, type LaneQueues } from './lane-queues.js';
 import { createStalledJobs, type StalledJobs } from './stalled-jobs.js';
@@ -121,9 +122,7 @@ export function createBullmqQueue(options: BullmqQueueOptions): BullmqQueue {
   stalled = createStalledJobs({ lanes, commands, policy, wakeUps, forget: (jobId) => laneOf.delete(jobId), onError });
 
   function remember(jobId: string, lane: string): void {
-    laneOf.delete(jobId);
-    laneOf.set(jobId, lane);
-    if (laneOf.size > LANE_CACHE_SIZE) laneOf.delete(laneOf.keys().next().value!);
+    rememberBounded(laneOf, jobId, lane, LANE_CACHE_SIZE);
   }
 
   /** The lane holding the job: known here, or looked up in every lane in one round trip. */

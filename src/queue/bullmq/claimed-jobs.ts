@@ -1,4 +1,5 @@
 import type { Job } from 'bullmq';
+import { rememberBounded } from '../../lib/remember-bounded.js';
 
 /**
  * The BullMQ jobs this node's claims returned, by job id and lease token, so completing a
@@ -22,9 +23,7 @@ export function createClaimedJobs(maxEntries: number): ClaimedJobs {
   const claimed = new Map<string, { lane: string; token: string; job: Job }>();
   return {
     remember(lane, token, job) {
-      claimed.delete(job.id!);
-      claimed.set(job.id!, { lane, token, job });
-      if (claimed.size > maxEntries) claimed.delete(claimed.keys().next().value!);
+      rememberBounded(claimed, job.id!, { lane, token, job }, maxEntries);
     },
     take(jobId, token) {
       const found = claimed.get(jobId);
