@@ -119,6 +119,12 @@ describe('results on the canvas', () => {
 
     // Compare: result 1 beside result 2.
     await dialog.getByLabel('Compare with').selectOption({ label: `Result 1 · seed ${assets[0].metadata.seed}` });
+    // The panes re-fit their pictures a frame after the second one appears: wait for the layout.
+    const sideBySide = async () => {
+      const [l, r] = [await viewerImage(page, 2).boundingBox(), await viewerImage(page, 1).boundingBox()];
+      return l !== null && r !== null && l.x + l.width <= r.x;
+    };
+    await expect.poll(sideBySide).toBe(true);
     const left = (await viewerImage(page, 2).boundingBox())!;
     const right = (await viewerImage(page, 1).boundingBox())!;
     expect(left.x + left.width).toBeLessThanOrEqual(right.x);
