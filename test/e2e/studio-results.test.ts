@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
+import sharp from 'sharp';
 import { startAppServer, useBrowser } from '../helpers/browser.js';
 import type { TestServer } from '../helpers/test-server.js';
 import { adminApi, generateViaApi, submitRun, waitForImagesLoaded, waitForResults } from './flows.js';
@@ -30,6 +31,13 @@ async function openRun(run: any, viewport: { width: number; height: number } = W
   const app = await b.openApp(server, { path: `/generate?run=${run.runId}`, viewport });
   await waitForImagesLoaded(app.page.getByTestId('variant-grid'));
   return app;
+}
+
+/** Whether the window's last two columns of pixels, beside the viewer's top bar, show the viewer's near-black. */
+async function viewerEdge(page: Page, viewport: { width: number }) {
+  const shot = await page.screenshot({ clip: { x: viewport.width - 2, y: 4, width: 2, height: 24 } });
+  const { data } = await sharp(shot).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  return { viewerDark: Math.max(...data) < 40 };
 }
 
 const viewerImage = (page: Page, n: number) => page.getByTestId('lightbox').getByRole('img', { name: `Result ${n}, full size` });
@@ -129,6 +137,11 @@ describe('results on the canvas', () => {
     const right = (await viewerImage(page, 1).boundingBox())!;
     expect(left.x + left.width).toBeLessThanOrEqual(right.x);
     expect(Math.abs(left.y - right.y)).toBeLessThan(40);
+    // The viewer covers the whole window: the page's scrollbar gutter is not painted over its right edge.
+    expect(await viewerEdge(page, WIDE)).toEqual({ viewerDark: true });
+    expect(right.x + right.width).toBeLessThanOrEqual(WIDE.width);
+    const close = (await dialog.getByRole('button', { name: 'Close' }).boundingBox())!;
+    expect(close.x + close.width).toBeLessThanOrEqual(WIDE.width - 8);
     await studioShot(page, 'lightbox-compare-1440');
 
     await page.keyboard.press('Escape');
@@ -176,6 +189,9 @@ describe('results on the canvas', () => {
     await viewerImage(page, 2).waitFor();
     await expect.poll(async () => (await viewerImage(page, 2).boundingBox())?.width ?? 0).toBeGreaterThan(300);
     expect(await width()).toBeLessThanOrEqual(PHONE.width);
+    expect(await viewerEdge(page, PHONE)).toEqual({ viewerDark: true });
+    const shown = (await viewerImage(page, 2).boundingBox())!;
+    expect(shown.x + shown.width).toBeLessThanOrEqual(PHONE.width - 8);
     await studioShot(page, 'lightbox-390');
     expect(unexpectedProblems()).toEqual([]);
   });
