@@ -7,6 +7,7 @@ import { logRequests } from './plugins/request-log.js';
 import { installCors } from './plugins/cors.js';
 import { handleError, installErrorHandler, MAX_PARAM_LENGTH } from './plugins/error-handler.js';
 import { installJsonBody } from './plugins/json-body.js';
+import { refuseNulCharacters } from './plugins/nul-characters.js';
 import { handleUnreadBodies } from './plugins/unread-body.js';
 import { installValidation } from './plugins/validation.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -60,6 +61,7 @@ export async function buildApp(deps: AppDeps & { readonly workers?: WorkerRouteD
   installValidation(app);
   installErrorHandler(app);
   installJsonBody(app);
+  refuseNulCharacters(app);
   handleUnreadBodies(app);
 
   await installCors(app, deps.config.cors);

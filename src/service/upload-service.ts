@@ -89,8 +89,9 @@ export function createUploadService(deps: UploadServiceDeps) {
   /** A direct (multipart) upload: the record is created and completed in one go. */
   async function receiveDirect(user: UserRow, filename: string, bytes: Buffer): Promise<UploadRow> {
     const now = clock();
-    // uploads.filename is varchar(255): PostgreSQL refuses a longer multipart file name.
-    const row: UploadRow = { id: randomUUID(), user_id: user.id, status: 'pending', filename: filename.slice(0, 255), declared_size: null, storage_key: null, metadata: null, created_at: now, url_expires_at: null, completed_at: null };
+    // uploads.filename is varchar(255), and PostgreSQL refuses a NUL in any text: the multipart
+    // file name is only informational, so it is kept without them rather than refused.
+    const row: UploadRow = { id: randomUUID(), user_id: user.id, status: 'pending', filename: filename.replaceAll('\u0000', '').slice(0, 255), declared_size: null, storage_key: null, metadata: null, created_at: now, url_expires_at: null, completed_at: null };
     const info = await probe(bytes, user.id);
     await deps.uploads.insert(row);
     return store(row, bytes, info);

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
 import { errorCatalog } from '../../src/errors/catalog.js';
 import { apiClient, type ApiClient, type ApiResponse } from '../helpers/api.js';
+import { testSchema } from '../helpers/postgres.js';
 import { startInjectServer, type InjectServer } from '../helpers/test-server.js';
 
 /** A catalog error: its code, the catalog's status, `{code, message, field}` and nothing of Fastify's. */
@@ -118,4 +119,67 @@ describe('requests that used to escape the error catalog', () => {
     url.searchParams.set('expires', `0${url.searchParams.get('expires')}`);
     expectCatalogError(await apiClient(t, null).get(`${url.pathname}${url.search}`), 403, 'signature_invalid');
   });
+});
+
+/** A multipart body with one PNG part named `file` (or `image`) under `filename`, and text fields. */
+async function pngForm(filename: string, fields: Record<string, string> = {}, part = 'file'): Promise<{ body: Uint8Array; contentType: string }> {
+  const png = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#08f' } }).png().toBuffer();
+  const text = Object.entries(fields).map(([name, value]) => `--abc\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`);
+  const head = `${text.join('')}--abc\r\nContent-Disposition: form-data; name="${part}"; filename="${filename}"\r\nContent-Type: image/png\r\n\r\n`;
+  return { body: Buffer.concat([Buffer.from(head, 'utf8'), png, Buffer.from('\r\n--abc--\r\n')]), contentType: 'multipart/form-data; boundary=abc' };
+}
+
+// PostgreSQL refuses a NUL (U+0000) in every text column, and a PNG text chunk cannot carry one:
+// a prompt, name, search or id holding one was a 500 there, and on SQLite a run that failed
+// every attempt at storing its PNG.
+describe.each([
+  ['SQLite', () => ({})],
+  ['PostgreSQL', () => ({ DATABASE_URL: schema.url })],
+] as const)('text holding a NUL character, on %s', (_name, env) => {
+  let t: InjectServer;
+  let api: ApiClient;
+
+  beforeAll(async () => {
+    t = await startInjectServer({ RUNNER_CONCURRENCY: '0', ...env() });
+    api = apiClient(t, t.adminToken);
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('refuses it in a JSON body with 422 invalid_parameter naming the field, and records nothing', async () => {
+    expectCatalogError(await api.post('/api/generate/text-to-image', { prompt: 'a\u0000b' }), 422, 'invalid_parameter', 'prompt');
+    expectCatalogError(await api.post('/api/generate/text-to-image', { prompt: 'ok', negative_prompt: 'x\u0000' }), 422, 'invalid_parameter', 'negative_prompt');
+    expectCatalogError(await api.post('/api/admin/users', { name: 'bob\u0000' }), 422, 'invalid_parameter', 'name');
+    expectCatalogError(await api.post('/api/uploads/presign', { filename: 'a\u0000.png', content_type: 'image/png', size_bytes: 10 }), 422, 'invalid_parameter', 'filename');
+    const res = await api.post('/api/generate/text-to-image', { prompt: 'ok', loras: [{ name: 'x\u0000', weight: 1 }] });
+    expectCatalogError(res, 422, 'invalid_parameter', 'loras.0.name');
+    expect(res.body.message).toContain('NUL');
+    expect((await api.get('/api/runs')).body.runs).toEqual([]);
+  });
+
+  it('refuses it in the query string and in a path parameter with 422 invalid_parameter', async () => {
+    expectCatalogError(await api.get('/api/images/history/?q=a%00b'), 422, 'invalid_parameter', 'q');
+    expectCatalogError(await api.get('/api/runs?model=a%00b'), 422, 'invalid_parameter', 'model');
+    expectCatalogError(await api.get('/api/status/a%00b'), 422, 'invalid_parameter', 'runId');
+  });
+
+  it("refuses it in an OpenAI edit's prompt in OpenAI's error shape", async () => {
+    const form = await pngForm('photo.png', { prompt: 'win\u0000ter' }, 'image');
+    const res = await api.request('POST', '/v1/images/edits', form.body, { 'content-type': form.contentType });
+    expect(res.status, res.text).toBe(422);
+    expect(res.body.error).toMatchObject({ code: 'invalid_parameter', param: 'prompt' });
+  });
+
+  it("keeps a direct upload whose file name holds one, without it (the name is only informational)", async () => {
+    const form = await pngForm('a\u0000b.png');
+    const res = await api.request('POST', '/api/uploads', form.body, { 'content-type': form.contentType });
+    expect(res.status, res.text).toBe(201);
+    expect(res.body.filename).toBe('ab.png');
+  });
+});
+
+const schema = testSchema();
+afterAll(async () => {
+  await schema.drop();
 });

@@ -6,6 +6,8 @@ import { createAjv } from '../../../validation/create-ajv.js';
 import { ajvErrorsToAtelierError } from '../../../validation/format-ajv-error.js';
 import type { AppDeps } from '../../app-deps.js';
 import { currentUser } from '../../plugins/auth.js';
+import { nulCharacterError } from '../../plugins/nul-characters.js';
+import { findNulCharacter } from '../../../validation/find-nul-character.js';
 import { editFormLimits, readEditForm } from './edit-form.js';
 import { answerWithImages, atelierImageFields, ImagesResponse, parseSize, ResponseFormatSchema, SizeSchema } from './image-results.js';
 import { modelName } from './model-name.js';
@@ -74,6 +76,8 @@ export function imageEditRoutes(deps: AppDeps): FastifyPluginAsync {
           });
         }
         const fields = { ...form.fields };
+        const nul = findNulCharacter(fields);
+        if (nul) throw nulCharacterError(nul);
         if (!validateFields(fields)) throw ajvErrorsToAtelierError(validateFields.errors!, fields);
         if (!form.image) throw new AtelierError('invalid_parameter', 'Expected a value for image but received nothing', { field: 'image' });
         // Checked before the image is decoded and stored (the job service checks again).
