@@ -67,6 +67,16 @@ describe('image history, detail, files and delete', () => {
       expect(all).toEqual(full);
     });
 
+    it('answers a page number too large for any offset with 422 invalid_parameter, not a 500', async () => {
+      // 99999999999999999999 parses as 1e20: as an OFFSET it was a SQLite datatype mismatch.
+      const res = await user.get('/api/images/history?page=99999999999999999999');
+      expect(res.status, res.text).toBe(422);
+      expect(res.body).toMatchObject({ code: 'invalid_parameter', field: 'page' });
+      const far = await user.get('/api/images/history?page=1000000&perPage=100');
+      expect(far.status, far.text).toBe(200);
+      expect(far.body).toMatchObject({ images: [], total: 5, page: 1000000, perPage: 100 });
+    });
+
     it('answers with and without a trailing slash', async () => {
       const [slash, plain] = await Promise.all([user.get('/api/images/history/?perPage=3'), user.get('/api/images/history?perPage=3')]);
       expect(slash.status).toBe(200);

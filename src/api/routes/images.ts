@@ -54,7 +54,8 @@ const ImageDetail = Type.Object({
 
 const HistoryQuery = Type.Object(
   {
-    page: Type.Integer({ minimum: 1, default: 1 }),
+    // Bounded so (page - 1) × perPage stays an integer the databases take as an OFFSET (1e20 was a 500).
+    page: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 1 }),
     perPage: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
     collection: Type.Optional(Type.Union([Type.Literal('workspace'), Type.Literal('library')], { description: 'Only workspace items, or only library items; both when omitted' })),
     type: Type.Union([Type.Literal('image'), Type.Literal('video'), Type.Literal('all')], { default: 'image', description: 'Images (default), videos, or both interleaved newest first' }),
