@@ -92,6 +92,14 @@ describe('requests that used to escape the error catalog', () => {
       expect((await api.get(`/api/images/${saved.body.id}`)).status).toBe(404);
     });
 
+    it('reruns a run when the rerun carries an empty body labelled application/json (its body is optional)', async () => {
+      const run = await api.generate({ prompt: 'run me again', width: 64, height: 64, steps: 1, seed: 5 });
+      const res = await api.request('POST', `/api/runs/${run.runId}/rerun`, '', { 'content-type': 'application/json' });
+      expect(res.status, res.text).toBe(202);
+      expect(res.body.seed).toBe(5);
+      expect((await api.waitFor(res.body.runId)).status).toBe('succeeded');
+    });
+
     it('still answers an empty JSON body with 400 invalid_body on a route that takes a body', async () => {
       expectCatalogError(await api.request('POST', '/api/generate/text-to-image', '', { 'content-type': 'application/json' }), 400, 'invalid_body');
     });

@@ -12,8 +12,8 @@ export const MAX_JSON_DEPTH = 64;
  * JSON bodies are parsed by Fastify's own parser (prototype poisoning refused), with two
  * differences that generic clients need (issue #14 §5):
  * - an empty body labelled `application/json` is no body at all on routes that take none
- *   (cancel, save, delete): clients that always send the header must not get a 400 there;
- *   it is still a 400 `invalid_body` on routes that expect a body;
+ *   (cancel, save, delete) or take one only optionally (rerun): clients that always send the
+ *   header must not get a 400 there; it is still a 400 `invalid_body` on routes that expect a body;
  * - values nested deeper than {@link MAX_JSON_DEPTH} are a 422 `invalid_parameter` before any
  *   code walks them recursively (validation messages, hashing, logging).
  */
@@ -37,8 +37,11 @@ export function installJsonBody(app: FastifyInstance): void {
   });
 }
 
+/** Whether the route requires a body: it has a body schema, and that schema does not also allow none (null, as rerun's does). */
 function takesBody(request: FastifyRequest): boolean {
-  return request.routeOptions.schema?.body !== undefined;
+  const schema = request.routeOptions.schema?.body as { anyOf?: Array<{ type?: unknown }> } | undefined;
+  if (schema === undefined) return false;
+  return !(schema.anyOf ?? []).some((branch) => branch.type === 'null');
 }
 
 /**
