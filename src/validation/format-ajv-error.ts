@@ -46,9 +46,13 @@ function expectation(error: ErrorObject): string {
   if (error.keyword === 'pattern') return `a string matching ${String(schema?.pattern)}`;
   if (error.keyword === 'format') return `a ${String(schema?.format)}`;
   const noun = type === 'string' ? 'string of length' : type;
+  // An exclusive bound reads as one: "number > 0 and ≤ 60", never "≤ 60" for a -1.
+  const lower = schema?.exclusiveMinimum !== undefined ? `> ${String(schema.exclusiveMinimum)}` : min !== undefined ? `≥ ${String(min)}` : undefined;
+  const upper = schema?.exclusiveMaximum !== undefined ? `< ${String(schema.exclusiveMaximum)}` : max !== undefined ? `≤ ${String(max)}` : undefined;
   if (min !== undefined && max !== undefined) return `${noun} ${String(min)}–${String(max)}`;
-  if (min !== undefined) return `${noun} ≥ ${String(min)}`;
-  if (max !== undefined) return `${noun} ≤ ${String(max)}`;
+  if (lower !== undefined && upper !== undefined) return `${noun} ${lower} and ${upper}`;
+  if (lower !== undefined) return `${noun} ${lower}`;
+  if (upper !== undefined) return `${noun} ${upper}`;
   return type === 'a valid value' ? type : `${/^[aeiou]/.test(type) ? 'an' : 'a'} ${type}`;
 }
 
