@@ -8,6 +8,7 @@ import { installCors } from './plugins/cors.js';
 import { handleError, installErrorHandler, MAX_PARAM_LENGTH } from './plugins/error-handler.js';
 import { installJsonBody } from './plugins/json-body.js';
 import { refuseNulCharacters } from './plugins/nul-characters.js';
+import { refuseMalformedHost } from './plugins/origin.js';
 import { handleUnreadBodies } from './plugins/unread-body.js';
 import { installValidation } from './plugins/validation.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -62,6 +63,7 @@ export async function buildApp(deps: AppDeps & { readonly workers?: WorkerRouteD
   installErrorHandler(app);
   installJsonBody(app);
   refuseNulCharacters(app);
+  refuseMalformedHost(app, deps.config.publicUrl);
   handleUnreadBodies(app);
 
   await installCors(app, deps.config.cors);

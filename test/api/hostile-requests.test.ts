@@ -120,6 +120,29 @@ describe('requests that used to escape the error catalog', () => {
     });
   });
 
+  describe('the Host header the links are built from', () => {
+    it('answers a Host that is not host[:port] with 422 invalid_parameter naming Host, before anything is recorded', async () => {
+      const own = apiClient(t, (await t.addUser('hosts')).token);
+      const run = await own.generate({ prompt: 'linked', width: 64, height: 64, steps: 1, seed: 6 });
+      for (const host of ['a b', 'evil.example/x?y=', 'user@evil.example', 'evil.example:80:80']) {
+        expectCatalogError(await own.request('GET', `/api/status/${run.runId}`, undefined, { host }), 422, 'invalid_parameter', 'Host');
+      }
+      const openai = await own.request('POST', '/v1/images/generations', { prompt: 'never recorded', size: '64x64' }, { host: 'a b' });
+      expect(openai.status, openai.text).toBe(422);
+      expect(openai.body.error).toMatchObject({ code: 'invalid_parameter', param: 'Host' });
+      expect((await own.get('/api/runs')).body.runs.map((r: any) => r.runId)).toEqual([run.runId]);
+    });
+
+    it('builds links from a well-formed Host, a name, an address or a bracketed IPv6 address with a port', async () => {
+      const run = await api.generate({ prompt: 'well linked', width: 64, height: 64, steps: 1, seed: 7 });
+      for (const host of ['media.example', 'Media.Example:8443', '10.1.2.3:8787', '[::1]:8787', 'under_score.local']) {
+        const res = await api.request('GET', `/api/status/${run.runId}`, undefined, { host });
+        expect(res.status, res.text).toBe(200);
+        expect(new URL(res.body.assets[0].url).host).toBe(new URL(`http://${host}`).host);
+      }
+    });
+  });
+
   it('refuses a signed media URL whose expires is spelled with a leading zero', async () => {
     const run = await api.generate({ prompt: 'one spelling', width: 64, height: 64, steps: 1, seed: 4 });
     const url = new URL(run.assets[0].url);
