@@ -306,8 +306,16 @@ export const ConfigSchema = Type.Object(
         allowPrivate: Type.Boolean({ default: false }),
         /** Time limit of one delivery attempt (connect, send, the receiver's answer). */
         timeoutSeconds: Type.Number({ default: 10, minimum: 1, maximum: 300 }),
-        /** A delivery is retried with backoff (5 s doubling to 1 h) for this long, then given up. */
+        /** A delivery is retried with backoff (`retryDelaySeconds` doubling to 1 h) for this long, then given up. */
         retryHours: Type.Number({ default: 24, minimum: 1, maximum: 720 }),
+        /** Delay after a delivery's first failed attempt (±20 % jitter); it doubles after each further one, up to 1 h. */
+        retryDelaySeconds: Type.Number({ default: 5, minimum: 1, maximum: 3600 }),
+        /**
+         * How often an idle node looks for due deliveries nobody woke it for: a retry scheduled
+         * by a node that has stopped since (another node, or this one before a restart), a claim
+         * that expired. One small query per node per interval, whatever the job rate.
+         */
+        pollSeconds: Type.Number({ default: 15, minimum: 1, maximum: 3600 }),
       },
       { additionalProperties: false, default: {} },
     ),

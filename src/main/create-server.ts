@@ -79,10 +79,6 @@ export interface Server {
 // Soon after start (expired items should not wait a whole interval), but out of start-up's way.
 const FIRST_SWEEP_DELAY_MS = 5_000;
 
-// How often an idle node looks for webhook deliveries nobody woke it for (another node's that
-// died, a claim that expired): one small query per node, whatever the job rate.
-const WEBHOOK_POLL_MS = 15_000;
-
 const silentLogger: Logger = { info() {}, warn() {}, error() {}, debug() {} };
 
 /**
@@ -208,8 +204,8 @@ export async function createServer(config: Config, options: CreateServerOptions 
     {
       nodeId,
       attemptTimeoutMs: config.webhooks.timeoutSeconds * 1000,
-      pollMs: WEBHOOK_POLL_MS,
-      schedule: { ...DEFAULT_RETRY_SCHEDULE, giveUpAfterMs: config.webhooks.retryHours * 3_600_000 },
+      pollMs: config.webhooks.pollSeconds * 1000,
+      schedule: { ...DEFAULT_RETRY_SCHEDULE, firstDelayMs: config.webhooks.retryDelaySeconds * 1000, giveUpAfterMs: config.webhooks.retryHours * 3_600_000 },
     },
   );
 

@@ -56,6 +56,8 @@ export const ENV_KEYS: Record<string, string> = {
   RETENTION_ORPHAN_GRACE_HOURS: 'retention.orphanGraceHours',
   WEBHOOK_ALLOW_PRIVATE: 'webhooks.allowPrivate',
   WEBHOOK_TIMEOUT_SECONDS: 'webhooks.timeoutSeconds',
+  WEBHOOK_RETRY_DELAY_SECONDS: 'webhooks.retryDelaySeconds',
+  WEBHOOK_POLL_SECONDS: 'webhooks.pollSeconds',
   CORS_ORIGINS: 'cors.origins',
 };
 

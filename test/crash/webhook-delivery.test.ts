@@ -11,6 +11,11 @@ import { startWebhookReceiver, verifyStandardWebhook, type WebhookReceiver } fro
  * so a node killed before it could send it — or while sending it — sends it when it comes
  * back, with the same webhook-id. The restarted node takes back its own in-flight claim at
  * once (the claim would otherwise hold the delivery for 70 s: the 10 s attempt limit + 60 s).
+ *
+ * Retries are due 1 s after a failed attempt here (WEBHOOK_RETRY_DELAY_SECONDS; 5 s by
+ * default) and a node looks for deliveries it did not schedule every second
+ * (WEBHOOK_POLL_SECONDS; 15 s by default): a retry scheduled before the kill is the restarted
+ * node's at once, not at its first poll 15 s later.
  */
 
 const SMALL = { prompt: 'a lighthouse at dusk', width: 64, height: 64, steps: 2, seed: 11 };
@@ -69,7 +74,16 @@ describe.each(modes)('webhook delivery across kill -9: $name', ({ env: makeEnv }
     cleanUps.push(mode.cleanUp);
     const dataDir = join(tmp.dir, name);
     await mkdir(dataDir);
-    return { ...mode.env, DATA_DIR: dataDir, WEBHOOK_ALLOW_PRIVATE: 'true', RATE_LIMIT_PER_HOUR: '0', RATE_LIMIT_CONCURRENT: '0', LOG_LEVEL: 'warn' };
+    return {
+      ...mode.env,
+      DATA_DIR: dataDir,
+      WEBHOOK_ALLOW_PRIVATE: 'true',
+      WEBHOOK_RETRY_DELAY_SECONDS: '1',
+      WEBHOOK_POLL_SECONDS: '1',
+      RATE_LIMIT_PER_HOUR: '0',
+      RATE_LIMIT_CONCURRENT: '0',
+      LOG_LEVEL: 'warn',
+    };
   }
 
   it('an attempt in flight when the node is killed is made again as soon as it restarts, with the same webhook-id', { timeout: 120_000 }, async () => {
@@ -109,15 +123,24 @@ describe.each(modes)('webhook delivery across kill -9: $name', ({ env: makeEnv }
     const failed = await until('a failed first attempt', async () => {
       const body = await api(first, token, 'GET', `/api/runs/${run.runId}/webhooks`);
       const delivery = body.deliveries[0];
-      return delivery?.history.length >= 1 ? delivery : undefined;
+      // Recorded and not claimed again yet (a claimed delivery shows no nextAttemptAt).
+      return delivery?.history.length >= 1 && delivery.nextAttemptAt !== null ? delivery : undefined;
     });
     expect(failed).toMatchObject({ state: 'pending', lastStatus: null });
     expect(failed.lastError).toMatch(/ECONNREFUSED|could not be fetched/);
+    // The retry is due WEBHOOK_RETRY_DELAY_SECONDS (±20 %) after the failed attempt ended,
+    // doubled per earlier failed attempt (this node may have retried once before the probe saw it).
+    const last = failed.history[failed.history.length - 1];
+    const delay = Date.parse(failed.nextAttemptAt) - (Date.parse(last.at) + last.durationMs);
+    const base = 1000 * 2 ** (failed.history.length - 1);
+    expect(delay).toBeGreaterThanOrEqual(0.8 * base);
+    expect(delay).toBeLessThanOrEqual(1.2 * base);
     await first.kill('SIGKILL');
 
     await receiver.up();
     const second = await spawnServer({ env, timeoutMs: 30_000 });
-    // The retry is due ~5 s after the failed attempt (4–6 s with jitter), whoever is up then.
+    // The retry is due ~1 s after the failed attempt (0.8–1.2 s with jitter), whoever is up then:
+    // the restarted node's start-up claims it if it is due by then, its next poll otherwise.
     const [sent] = await receiver.waitFor(1, 30_000);
     expect(sent!.headers['webhook-id']).toBe(failed.webhookId);
     expect(verifyStandardWebhook((await api(second, token, 'GET', '/api/webhooks/secret')).secret, sent!)).toBe(true);

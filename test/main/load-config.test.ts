@@ -138,6 +138,18 @@ describe('loadConfig', () => {
       expect(typeof config.port).toBe('number');
     });
 
+    it('take the webhook retry delay and poll interval from WEBHOOK_RETRY_DELAY_SECONDS and WEBHOOK_POLL_SECONDS, 1–3600 s', () => {
+      expect(loadConfig({}, tmp.dir).webhooks).toMatchObject({ retryDelaySeconds: 5, pollSeconds: 15 });
+      expect(loadConfig({ WEBHOOK_RETRY_DELAY_SECONDS: '1.5', WEBHOOK_POLL_SECONDS: '2' }, tmp.dir).webhooks).toMatchObject({ retryDelaySeconds: 1.5, pollSeconds: 2 });
+      for (const [name, field] of [['WEBHOOK_RETRY_DELAY_SECONDS', 'webhooks.retryDelaySeconds'], ['WEBHOOK_POLL_SECONDS', 'webhooks.pollSeconds']] as const) {
+        for (const value of ['0.5', '3601', 'soon']) {
+          const error = configError({ [name]: value });
+          expect(error.field).toBe(field);
+          expect(error.message).toContain(name);
+        }
+      }
+    });
+
     it('ignores empty environment variables', () => {
       const config = loadConfig({ PORT: '', HOST: '', RUNNER_CONCURRENCY: '' }, tmp.dir);
       expect(config.port).toBe(8787);
