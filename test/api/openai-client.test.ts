@@ -152,3 +152,51 @@ describe('POST /v1/images/generations with the official OpenAI client', () => {
     expect(apiError.error).toMatchObject({ param: 'width', code: 'invalid_parameter' });
   });
 });
+
+// The client retries a 409 or a 5xx twice by default, and every retry of a generation is a new
+// run: a run that timed out of the wait (and goes on), was canceled or failed after its own
+// attempts must not be submitted again behind the caller's back.
+describe('the official OpenAI client does not submit a run again after a final answer', () => {
+  let t: TestServer;
+  let client: OpenAI;
+  let token: string;
+
+  beforeAll(async () => {
+    // No runner: runs stay queued, so the wait ends at SYNC_TIMEOUT_SECONDS or by a cancel.
+    t = await startTestServer({ RUNNER_CONCURRENCY: '0', SYNC_TIMEOUT_SECONDS: '1' });
+    token = (await t.addUser('openai-retries')).token;
+    // The client's defaults, retries included.
+    client = new OpenAI({ apiKey: token, baseURL: `${t.url}/v1`, timeout: 20_000 });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  const runs = async (): Promise<Array<{ runId: string; status: string }>> =>
+    ((await (await fetch(`${t.url}/api/runs`, { headers: { authorization: `Bearer ${token}` } })).json()) as { runs: Array<{ runId: string; status: string }> }).runs;
+
+  it('a 504 for a run still going on: one run, and the answer says not to retry', async () => {
+    const before = (await runs()).length;
+    const error = (await thrown(() => client.images.generate({ prompt: 'slow to start', size: '64x64' }))) as InstanceType<typeof OpenAI.APIError>;
+    expect(error.status).toBe(504);
+    expect(error.code).toBe('backend_timeout');
+    expect(error.headers?.get('x-should-retry')).toBe('false');
+    expect((await runs()).length).toBe(before + 1);
+  });
+
+  it('a 409 for a run canceled while the client waited: one run, not a fresh one that succeeds', async () => {
+    const before = new Set((await runs()).map((r) => r.runId));
+    const pending = thrown(() => client.images.generate({ prompt: 'canceled by someone', size: '64x64' }));
+    let runId: string | undefined;
+    while (runId === undefined) {
+      runId = (await runs()).find((r) => !before.has(r.runId))?.runId;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect((await fetch(`${t.url}/api/runs/${runId}/cancel`, { method: 'POST', headers: { authorization: `Bearer ${t.adminToken}` } })).status).toBe(200);
+    const error = (await pending) as InstanceType<typeof OpenAI.APIError>;
+    expect(error.status).toBe(409);
+    expect(error.code).toBe('job_canceled');
+    expect(error.headers?.get('x-should-retry')).toBe('false');
+    expect((await runs()).filter((r) => !before.has(r.runId)).map((r) => r.runId)).toEqual([runId]);
+  });
+});

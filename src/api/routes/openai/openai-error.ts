@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { AtelierError } from '../../../errors/atelier-error.js';
+import type { ErrorCode } from '../../../errors/catalog.js';
 import { setRetryAfter, toAtelierError } from '../../plugins/error-handler.js';
 
 /** OpenAI's error body; `code` is the catalog's code (docs/errors.md), `param` its field. */
@@ -29,6 +30,14 @@ export function openaiErrorBody(error: AtelierError) {
 }
 
 /**
+ * Final answers about a run that was submitted: it timed out of the wait and goes on (504),
+ * was canceled (409) or failed after its own attempts (500). The `openai` clients retry a 409
+ * and any 5xx twice by default, and each retry of a generation would be a new run, so these
+ * carry `x-should-retry: false`, which the clients obey.
+ */
+const FINAL_FOR_THE_RUN: ReadonlySet<ErrorCode> = new Set(['backend_timeout', 'job_canceled', 'job_failed']);
+
+/**
  * The error handler of the /v1 scope: anything thrown becomes a catalog error (as on /api),
  * answered in OpenAI's shape so the official clients raise their typed errors.
  */
@@ -41,5 +50,6 @@ export function sendOpenAIError(error: unknown, request: FastifyRequest, reply: 
   }
   if (mapped.status >= 500) request.log.error({ err: error }, 'request failed');
   setRetryAfter(mapped, reply);
+  if (FINAL_FOR_THE_RUN.has(mapped.code)) void reply.header('x-should-retry', 'false');
   void reply.code(mapped.status).send(openaiErrorBody(mapped));
 }
