@@ -141,6 +141,8 @@ export const ConfigSchema = Type.Object(
     redisUrl: Type.Optional(Type.String({ pattern: '^rediss?://[^\\s]+$' })),
     /** Prefix of every Redis key and channel of this deployment (several can share one Redis). */
     redisPrefix: Type.String({ default: 'atelier', minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$' }),
+    /** How long start-up waits for Redis to answer (it may still be starting) before refusing to start. */
+    redisConnectTimeoutSeconds: Type.Number({ default: 10, minimum: 1, maximum: 600 }),
     s3: Type.Object(
       {
         region: Type.String({ default: 'us-east-1', minLength: 1 }),

@@ -15,7 +15,7 @@ export interface QueueHandle {
 /**
  * The embedded queue (rows in the job database) by default; `REDIS_URL` selects BullMQ on
  * Redis, shared by every node, whose client is only loaded then. Start-up fails, naming
- * REDIS_URL, when Redis does not answer.
+ * REDIS_URL, when Redis does not answer within REDIS_CONNECT_TIMEOUT_SECONDS.
  */
 export async function createQueue(config: Config, database: Pick<DatabaseHandle, 'db'>, logger?: Logger): Promise<QueueHandle> {
   const policy = { backoffBaseMs: config.runner.backoffBaseMs, backoffMaxMs: config.runner.backoffMaxMs };
@@ -29,7 +29,7 @@ export async function createQueue(config: Config, database: Pick<DatabaseHandle,
     ...(logger ? { logger } : {}),
   });
   try {
-    await waitForRedis(() => queue.ping(), 10_000);
+    await waitForRedis(() => queue.ping(), config.redisConnectTimeoutSeconds * 1000);
   } catch (error) {
     await queue.close();
     throw new Error(`Redis at REDIS_URL (${redactUrlPassword(config.redisUrl)}) does not answer: ${(error as Error).message}`);

@@ -18,6 +18,7 @@ export const ENV_KEYS: Record<string, string> = {
   STORAGE_URL: 'storageUrl',
   REDIS_URL: 'redisUrl',
   REDIS_PREFIX: 'redisPrefix',
+  REDIS_CONNECT_TIMEOUT_SECONDS: 'redisConnectTimeoutSeconds',
   S3_REGION: 's3.region',
   S3_ENDPOINT: 's3.endpoint',
   S3_FORCE_PATH_STYLE: 's3.forcePathStyle',

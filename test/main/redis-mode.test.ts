@@ -45,11 +45,18 @@ describe('REDIS_URL and REDIS_PREFIX configuration', () => {
     expect(loadConfig({ REDIS_URL: 'rediss://user:pw@cache:6380' }, '/nonexistent-dir-for-config').redisUrl).toBe('rediss://user:pw@cache:6380');
   });
 
+  it('waits 10 s for Redis at start-up unless REDIS_CONNECT_TIMEOUT_SECONDS says otherwise', () => {
+    expect(loadConfig({}, '/nonexistent-dir-for-config').redisConnectTimeoutSeconds).toBe(10);
+    expect(loadConfig({ REDIS_CONNECT_TIMEOUT_SECONDS: '2.5' }, '/nonexistent-dir-for-config').redisConnectTimeoutSeconds).toBe(2.5);
+  });
+
   it.each([
     [{ REDIS_URL: 'http://cache:6379' }, 'REDIS_URL'],
     [{ REDIS_URL: 'cache:6379' }, 'REDIS_URL'],
     [{ REDIS_PREFIX: 'has space' }, 'REDIS_PREFIX'],
     [{ REDIS_PREFIX: ':leading-colon' }, 'REDIS_PREFIX'],
+    [{ REDIS_CONNECT_TIMEOUT_SECONDS: '0' }, 'REDIS_CONNECT_TIMEOUT_SECONDS'],
+    [{ REDIS_CONNECT_TIMEOUT_SECONDS: '601' }, 'REDIS_CONNECT_TIMEOUT_SECONDS'],
   ])('refuses %j naming %s', (env, key) => {
     const error = configError(env);
     expect(error).toBeInstanceOf(AtelierError);
@@ -138,8 +145,11 @@ describe('a server on Redis (REDIS_URL: BullMQ queue, pub/sub events)', () => {
 });
 
 describe('a server whose Redis does not answer', () => {
-  it('refuses to start, naming REDIS_URL and hiding the password', async () => {
-    const started = startTestServer({ REDIS_URL: 'redis://:secret@127.0.0.1:1', REDIS_PREFIX: uniqueRedisPrefix() });
+  it('refuses to start after REDIS_CONNECT_TIMEOUT_SECONDS, naming REDIS_URL and hiding the password', async () => {
+    const startedAt = Date.now();
+    // 1 s instead of the default 10: the wait is the same loop, only shorter.
+    const started = startTestServer({ REDIS_URL: 'redis://:secret@127.0.0.1:1', REDIS_PREFIX: uniqueRedisPrefix(), REDIS_CONNECT_TIMEOUT_SECONDS: '1' });
     await expect(started).rejects.toThrow(/REDIS_URL \(redis:\/\/:\*\*\*@127\.0\.0\.1:1\/?\) does not answer/);
+    expect(Date.now() - startedAt).toBeGreaterThanOrEqual(1000);
   }, 20_000);
 });
