@@ -110,6 +110,19 @@ describe('GET /api/status/stream/:runId (Server-Sent Events)', () => {
     expect(await res.json()).toMatchObject({ code: 'invalid_parameter' });
   });
 
+  it('rejects a Last-Event-ID beyond any event number (job_events.seq is a 32-bit integer) with 422', async () => {
+    // On PostgreSQL 99999999999999999999 reached the query: 'out of range for type integer',
+    // logged as a failure, and the stream ended at once with nothing — for EventSource to reconnect.
+    for (const id of ['99999999999999999999', '2147483648']) {
+      const res = await fetch(`${t.url}/api/status/stream/${runId}`, { headers: { authorization: `Bearer ${t.adminToken}`, 'last-event-id': id } });
+      expect(res.status).toBe(422);
+      expect(await res.json()).toMatchObject({ code: 'invalid_parameter', field: 'last-event-id' });
+    }
+    const last = await fetch(`${t.url}/api/status/stream/${runId}`, { headers: { authorization: `Bearer ${t.adminToken}`, 'last-event-id': '2147483647' } });
+    expect(last.status).toBe(200);
+    await last.text();
+  });
+
   it('answers an unknown run with 404 JSON', async () => {
     const res = await api.openStream('no-such-run');
     expect(res.status).toBe(404);

@@ -39,7 +39,8 @@ export function statusStreamRoutes(deps: AppDeps): FastifyPluginAsync {
           description: 'Events: queued, running, progress, preview, retrying, succeeded, failed, canceled. Each `data` is JSON; resumable with Last-Event-ID. `preview` events (a live image, `{mime, image}` with a data: URL) are live only: they carry no id and are not replayed.',
           security: [{ bearerAuth: [] }],
           params: RunIdParams,
-          headers: Type.Object({ 'last-event-id': Type.Optional(Type.Integer({ minimum: 0 })) }),
+          // Event ids are job_events.seq, a 32-bit integer: a larger one is a 422, not a query PostgreSQL refuses.
+          headers: Type.Object({ 'last-event-id': Type.Optional(Type.Integer({ minimum: 0, maximum: 2_147_483_647 })) }),
           response: { 200: Type.String({ description: 'text/event-stream' }), ...errorResponses },
         },
       },
