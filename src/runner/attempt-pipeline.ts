@@ -141,7 +141,7 @@ export function createAttemptPipeline(deps: AttemptPipelineDeps): AttemptPipelin
   /** Mirrors a settled attempt into the record and its event log. */
   async function record(job: JobRow, outcome: FailOutcome, error: QueueError): Promise<void> {
     if (outcome.kind === 'retry') {
-      if (await deps.jobs.requeue(job.id, error.code, error.message, clock())) {
+      if (await deps.jobs.requeue(job.id, error.code, error.message, clock(), outcome.attempt)) {
         deps.metrics.attemptsRetried.inc({ code: error.code });
         await deps.events.emit(job, 'retrying', { attempt: outcome.attempt, retryAt: new Date(outcome.retryAt).toISOString(), error });
       }

@@ -21,7 +21,7 @@ import type { JobSpec } from '../../src/jobs/job-spec.js';
 import type { Logger } from '../../src/observability/logger.js';
 import { createMetrics } from '../../src/observability/metrics.js';
 import { createEmbeddedQueue } from '../../src/queue/embedded/embedded-queue.js';
-import type { Queue } from '../../src/queue/queue.js';
+import type { ExpiredLease, Queue } from '../../src/queue/queue.js';
 import { createAttemptPipeline } from '../../src/runner/attempt-pipeline.js';
 import { LOCAL_LANE } from '../../src/queue/lanes.js';
 import { createRunner, type Runner } from '../../src/runner/job-runner.js';
@@ -474,6 +474,30 @@ describe('job runner', () => {
     expect(events[3]!.data.attempt).toBe(2);
     // The ghost's lease is dead: it can no longer complete or fail the job.
     expect(await h.queue.complete(ghost!)).toBe(false);
+  });
+
+  it('an expired lease reported after the next attempt began leaves that attempt running (the report came late)', async () => {
+    // BullMQ's stalled checker settles an expired lease at once but reports it at the finding
+    // node's next recoverExpired; by then another node may have claimed attempt 2.
+    const late: ExpiredLease[] = [];
+    const { backend } = fakeBackend(async (spec) => imagesFor(spec));
+    const h = await setup(backend, { startRunner: false, backoffBaseMs: 10, runnerQueue: (queue) => ({ ...queue, recoverExpired: async () => late.splice(0) }) });
+    const submitted = await h.submit();
+    const first = await h.queue.claim('dead-node', 50);
+    expect(await h.pipeline.begin(first!, 'dead-node')).toBeDefined();
+    await sleep(80);
+    late.push(...(await h.queue.recoverExpired()));
+    expect(late).toMatchObject([{ jobId: submitted.id, outcome: { kind: 'retry', attempt: 1 } }]);
+    await sleep(30);
+    const second = await h.queue.claim('live-node', 5000);
+    const attempt = await h.pipeline.begin(second!, 'live-node');
+    expect(attempt?.lease.attempt).toBe(2);
+
+    await h.pipeline.recoverExpired();
+
+    expect(await h.job(submitted.id)).toMatchObject({ status: 'running', attempts: 2, lease_owner: 'live-node' });
+    expect(await h.pipeline.commit(attempt!, await imagesFor(attempt!.spec))).toMatchObject({ kind: 'succeeded' });
+    expect((await h.job(submitted.id)).status).toBe('succeeded');
   });
 
   it('runs a recorded job whose queue entry was lost (crash between insert and enqueue)', async () => {

@@ -76,8 +76,12 @@ export interface JobsRepo {
   succeed(id: string, attempt: number, assets: NewAssetRow[], now: number): Promise<LoggedChange | undefined>;
   /** Fails a queued or running job with the error shown to its owner. False if it had already ended. */
   fail(id: string, code: string, message: string, now: number): Promise<boolean>;
-  /** Back to queued after a failed attempt that will be retried; the error stays visible. */
-  requeue(id: string, code: string, message: string, now: number): Promise<boolean>;
+  /**
+   * Back to queued after a failed attempt that will be retried; the error stays visible.
+   * With `attempt`, only while no later attempt has begun (a late report of an expired lease
+   * must not requeue the attempt another node already runs). False when nothing changed.
+   */
+  requeue(id: string, code: string, message: string, now: number, attempt?: number): Promise<boolean>;
   /** Cancels the job if its status is one of `from` (default: queued or running). */
   cancel(id: string, now: number, from?: readonly ('queued' | 'running')[]): Promise<boolean>;
   /**
@@ -199,13 +203,14 @@ export function createJobsRepo(db: Kysely<Database>): JobsRepo {
       return result.numUpdatedRows > 0n;
     },
 
-    async requeue(id: string, code: string, message: string, now: number): Promise<boolean> {
-      const result = await db
+    async requeue(id: string, code: string, message: string, now: number, attempt?: number): Promise<boolean> {
+      let update = db
         .updateTable('jobs')
         .set({ status: 'queued', error_code: code, error_message: message, lease_owner: null, lease_expires_at: null, progress: 0, progress_step: 0, updated_at: now })
         .where('id', '=', id)
-        .where('status', 'in', ACTIVE)
-        .executeTakeFirst();
+        .where('status', 'in', ACTIVE);
+      if (attempt !== undefined) update = update.where('attempts', '<=', attempt);
+      const result = await update.executeTakeFirst();
       return result.numUpdatedRows > 0n;
     },
 

@@ -74,8 +74,8 @@ const CLAIMED_JOBS_SIZE = 2_000;
  * (two when the lease was taken just before a check), where the embedded queue sees it
  * at once; (2) a lease whose lock expired is refused even before anyone recovers it;
  * (3) in the moment between BullMQ's move and the removal another node may claim the job:
- * it then runs at once, as the next attempt (reported `retryAt` = now), and if it had no
- * attempts left the claim drops it; (4) a crash of that node between the removal and the
+ * it then runs at once, as the next attempt, and nothing is reported (that claim's start
+ * records it); if it had no attempts left the claim drops it and the failure is reported; (4) a crash of that node between the removal and the
  * new add loses the entry (not the job: a restart re-enqueues every unfinished job);
  * (5) the outcome is reported by that node's next `recoverExpired`, so a node that never
  * calls it (no runner, no remote lanes) leaves the records to the next attempt.

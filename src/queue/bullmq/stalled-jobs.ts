@@ -35,15 +35,20 @@ export function createStalledJobs(deps: StalledJobsDeps) {
     if (!job) return;
     const data = job.data as EntryData;
     const attempt = attemptOf(job);
-    // Not removed when a claim took it in between: that claim is the next attempt (and drops
-    // the job if it had none left).
+    // Not removed when a claim took it in between (before or after the read above): that
+    // claim is the next attempt, and its start records it — reporting the expiry would put
+    // the running attempt's record back to queued, or fail its last one. Only a claim that had
+    // no attempt left, and so dropped the job, leaves the failure to report here.
     const removed = (await queue.remove(jobId)) === 1;
     let outcome: FailOutcome;
-    if (attempt >= data.maxAttempts) {
+    if (!removed) {
+      const now = await Job.fromId(lanes.worker(lane), jobId);
+      if (now && attemptOf(now) <= data.maxAttempts) return;
       outcome = { kind: 'failed', attempt };
       deps.forget(jobId);
-    } else if (!removed) {
-      outcome = { kind: 'retry', retryAt: Date.now(), attempt };
+    } else if (attempt >= data.maxAttempts) {
+      outcome = { kind: 'failed', attempt };
+      deps.forget(jobId);
     } else {
       // Back after the backoff, as a new BullMQ job carrying the attempts spent.
       const delay = retryDelayMs(attempt, policy.backoffBaseMs, policy.backoffMaxMs);
