@@ -183,6 +183,11 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    /**
+     * How long a node trusts a remote worker's token it has checked (docs/worker-protocol.md):
+     * a token revoked on another node, or with `atelier workers remove`, works here this long.
+     */
+    workerTokenCacheSeconds: Type.Number({ default: 5, minimum: 1, maximum: 300 }),
     media: Type.Object(
       {
         workspaceTtlHours: Type.Number({ default: 24, minimum: 0 }),

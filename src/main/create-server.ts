@@ -260,7 +260,7 @@ export async function createServer(config: Config, options: CreateServerOptions 
       logger: log,
       ...(storageHandle.servesMedia ? { uploadSigner: signer } : {}),
     },
-    { leaseMs: config.runner.leaseSeconds * 1000 },
+    { leaseMs: config.runner.leaseSeconds * 1000, tokenCacheMs: config.workerTokenCacheSeconds * 1000 },
   );
   const adminToken = await bootstrapAdmin(users, dataDir, config.adminToken);
   const app = await buildApp(

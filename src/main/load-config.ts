@@ -33,6 +33,7 @@ export const ENV_KEYS: Record<string, string> = {
   MAX_ATTEMPTS: 'runner.maxAttempts',
   BACKOFF_BASE_MS: 'runner.backoffBaseMs',
   BACKOFF_MAX_MS: 'runner.backoffMaxMs',
+  WORKER_TOKEN_CACHE_SECONDS: 'workerTokenCacheSeconds',
   WORKSPACE_TTL_HOURS: 'media.workspaceTtlHours',
   WORKSPACE_URL_TTL_SECONDS: 'media.workspaceUrlTtlSeconds',
   SYNC_TIMEOUT_SECONDS: 'syncTimeoutSeconds',

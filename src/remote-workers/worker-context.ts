@@ -46,6 +46,8 @@ export interface WorkerServiceOptions {
   readonly maxUploadBytes?: number;
   /** Longest long-poll of a claim. */
   readonly maxWaitSeconds?: number;
+  /** How long a checked worker token is trusted without asking the database (default WORKER_TOKEN_CACHE_MS). */
+  readonly tokenCacheMs?: number;
   readonly clock?: () => number;
 }
 

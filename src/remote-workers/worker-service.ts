@@ -13,9 +13,10 @@ export type { FilePart } from './streamed-outputs.js';
 /** How often a worker's last_seen_at is written, at most. */
 const SEEN_THROTTLE_MS = 30_000;
 /**
- * How long this node trusts a worker token it looked up: a job's claim, heartbeats and
- * callback then cost one token query at most. A token revoked on another node (or with
- * `atelier workers remove`) keeps working here this long (docs/worker-protocol.md).
+ * How long this node trusts a worker token it looked up, by default (`workerTokenCacheSeconds`,
+ * WORKER_TOKEN_CACHE_SECONDS): a job's claim, heartbeats and callback then cost one token query
+ * at most. A token revoked on another node (or with `atelier workers remove`) keeps working
+ * here this long (docs/worker-protocol.md).
  */
 export const WORKER_TOKEN_CACHE_MS = 5_000;
 const WORKER_TOKEN_CACHE_ENTRIES = 1_000;
@@ -37,7 +38,7 @@ export function createWorkerService(deps: WorkerServiceDeps, options: WorkerServ
   const { receiveUpload } = createWorkerUploads(ctx);
   const completion = createWorkerCompletion(ctx);
   const lastSeen = new Map<string, number>();
-  const tokenCache = createWorkerTokenCache(deps.tokens, { ttlMs: WORKER_TOKEN_CACHE_MS, maxEntries: WORKER_TOKEN_CACHE_ENTRIES, clock });
+  const tokenCache = createWorkerTokenCache(deps.tokens, { ttlMs: options.tokenCacheMs ?? WORKER_TOKEN_CACHE_MS, maxEntries: WORKER_TOKEN_CACHE_ENTRIES, clock });
   let sweeper: NodeJS.Timeout | undefined;
   let unsubscribe: (() => void) | undefined;
 
@@ -77,7 +78,7 @@ export function createWorkerService(deps: WorkerServiceDeps, options: WorkerServ
     listWorkers: () => deps.tokens.list(),
     async removeWorker(idOrName: string): Promise<boolean> {
       const removed = await deps.tokens.remove(idOrName);
-      // This node stops accepting the token at once; other nodes within WORKER_TOKEN_CACHE_MS.
+      // This node stops accepting the token at once; other nodes within their token cache's lifetime.
       tokenCache.forget(idOrName);
       return removed;
     },

@@ -150,6 +150,12 @@ describe('loadConfig', () => {
       }
     });
 
+    it('take how long a checked worker token is trusted from WORKER_TOKEN_CACHE_SECONDS, 1–300 s', () => {
+      expect(loadConfig({}, tmp.dir).workerTokenCacheSeconds).toBe(5);
+      expect(loadConfig({ WORKER_TOKEN_CACHE_SECONDS: '1' }, tmp.dir).workerTokenCacheSeconds).toBe(1);
+      for (const value of ['0', '301']) expect(configError({ WORKER_TOKEN_CACHE_SECONDS: value }).message).toContain('WORKER_TOKEN_CACHE_SECONDS');
+    });
+
     it('ignores empty environment variables', () => {
       const config = loadConfig({ PORT: '', HOST: '', RUNNER_CONCURRENCY: '' }, tmp.dir);
       expect(config.port).toBe(8787);
