@@ -165,6 +165,11 @@ describe('remote worker protocol', () => {
     expect(new Date(beat.body.lease_expires_at).getTime()).toBeGreaterThan(Date.now());
     expect((await user.status(runId)).body.progress).toMatchObject({ step: 4, totalSteps: 16 });
     expect((await worker.heartbeat(runId, { lease_token: claimed.lease_token, progress: { step: 17, total_steps: 16 } })).status).toBe(422);
+    // Progress is kept in 32-bit integer columns: more is a 422 naming it (on PostgreSQL it was a 500).
+    const huge = await worker.heartbeat(runId, { lease_token: claimed.lease_token, progress: { step: 99_999_999_999, total_steps: 99_999_999_999 } });
+    expect(huge.status, huge.text).toBe(422);
+    expect(huge.body).toMatchObject({ code: 'invalid_parameter', field: 'progress.step' });
+    expect((await user.status(runId)).body.progress).toMatchObject({ step: 4, totalSteps: 16 });
 
     const keys = await uploadAll(worker, claimed);
     expect(keys).toEqual([`worker-uploads/${runId}/1/0.png`, `worker-uploads/${runId}/1/1.png`]);

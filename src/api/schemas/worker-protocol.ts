@@ -97,7 +97,10 @@ export const ClaimedJobSchema = Type.Object({
 export const HeartbeatRequestSchema = Type.Object(
   {
     lease_token: LeaseToken,
-    progress: Type.Optional(Type.Object({ step: Type.Integer({ minimum: 0 }), total_steps: Type.Integer({ minimum: 0 }) }, { additionalProperties: false })),
+    // Kept in jobs.progress_step/progress_total, 32-bit integers: a larger one is a 422, not a write PostgreSQL refuses.
+    progress: Type.Optional(
+      Type.Object({ step: Type.Integer({ minimum: 0, maximum: 2_147_483_647 }), total_steps: Type.Integer({ minimum: 0, maximum: 2_147_483_647 }) }, { additionalProperties: false }),
+    ),
     preview_b64: Type.Optional(Type.String({ maxLength: HEARTBEAT_BODY_LIMIT, description: 'A JPEG, PNG or WEBP preview, base64' })),
   },
   { additionalProperties: false },
