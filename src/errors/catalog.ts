@@ -25,6 +25,7 @@ export const errorCatalog = {
   inputs_expired: { status: 409, message: "A rerun's input images are no longer held" },
   last_admin: { status: 409, message: 'The last admin cannot be removed' },
   signature_invalid: { status: 403, message: 'The signed URL is invalid or has expired' },
+  range_not_satisfiable: { status: 416, message: 'The requested byte range starts past the end of the file' },
   rate_limited: { status: 429, message: 'Too many requests' },
   prompt_refused: { status: 422, message: "The prompt was refused by this server's content policy" },
   moderation_unavailable: { status: 503, message: 'The moderation check is unavailable' },

@@ -6,7 +6,7 @@ type Operation = 'put' | 'get' | 'stat' | 'delete' | 'copy' | 'list';
 export function countedStorage(storage: Storage, count: (op: Operation) => void): Storage {
   return {
     put: (key, body, options) => (count('put'), storage.put(key, body, options)),
-    get: (key) => (count('get'), storage.get(key)),
+    get: (key, options) => (count('get'), storage.get(key, options)),
     stat: (key) => (count('stat'), storage.stat(key)),
     delete: (key) => (count('delete'), storage.delete(key)),
     copy: (from, to) => (count('copy'), storage.copy(from, to)),

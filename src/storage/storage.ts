@@ -12,6 +12,17 @@ export interface PutOptions {
   readonly contentType?: string;
 }
 
+/** Inclusive byte offsets of a part of an object, as HTTP's Range and Content-Range count them. */
+export interface ByteRange {
+  readonly start: number;
+  readonly end: number;
+}
+
+export interface GetOptions {
+  /** Only these bytes (within the object: see `parseRange` in src/api/byte-range.ts). */
+  readonly range?: ByteRange;
+}
+
 export interface SignedUrlOptions {
   readonly expiresInSeconds: number;
   /** Suggested download file name (Content-Disposition). */
@@ -26,8 +37,8 @@ export interface SignedUrlOptions {
  */
 export interface Storage {
   put(key: string, body: Buffer | Readable, options?: PutOptions): Promise<ObjectInfo>;
-  /** Streams the object; throws `AtelierError('not_found')` when it does not exist. */
-  get(key: string): Promise<Readable>;
+  /** Streams the object, or a range of it; throws `AtelierError('not_found')` when it does not exist. */
+  get(key: string, options?: GetOptions): Promise<Readable>;
   stat(key: string): Promise<ObjectInfo | undefined>;
   /** Idempotent: deleting a missing key is not an error. */
   delete(key: string): Promise<void>;

@@ -121,6 +121,16 @@ export function storageContract(name: string, make: StorageFactory): void {
         expect(other.contentType).toBe('text/plain');
       });
 
+      it('reads a byte range: the first bytes, a middle span, the last byte', async () => {
+        const body = Buffer.from(Array.from({ length: 300 }, (_, i) => i % 251));
+        await storage.put('workspace-temp/u1/j1/clip.mp4', body);
+        const part = async (start: number, end: number) => readAll(await storage.get('workspace-temp/u1/j1/clip.mp4', { range: { start, end } }));
+        expect(await part(0, 1)).toEqual(body.subarray(0, 2));
+        expect(await part(100, 249)).toEqual(body.subarray(100, 250));
+        expect(await part(299, 299)).toEqual(body.subarray(299));
+        await expectCode(storage.get('workspace-temp/u1/j1/none.mp4', { range: { start: 0, end: 1 } }), 'not_found');
+      });
+
       it('rejects get of a missing key with AtelierError not_found', async () => {
         await expectCode(storage.get('workspace-temp/u1/j1/missing.png'), 'not_found');
         await storage.put('x/y/present.png', Buffer.from('x'));

@@ -12,6 +12,7 @@ import { errorResponses, IdParams } from '../schemas/common.js';
 import { EvaluationsView } from '../schemas/job-view.js';
 import { evaluationsByAsset } from '../views/job-view.js';
 import { createMediaLinks, type MediaLinks } from '../views/media-links.js';
+import { sendStored } from '../send-stored.js';
 
 const MediaType = Type.Union([Type.Literal('image'), Type.Literal('video')], { description: 'A video\'s thumbnailUrl is its poster frame' });
 
@@ -151,8 +152,9 @@ export function imageRoutes(deps: AppDeps): FastifyPluginAsync {
       },
       async (request, reply) => {
         const row = await findImage(request.params.id, currentUser(request).id);
-        const stream = await deps.storage.get(row.storage_key);
-        return reply.type(row.content_type).header('cache-control', 'private, max-age=3600').send(stream);
+        const info = await deps.storage.stat(row.storage_key);
+        if (!info) throw new AtelierError('not_found', 'The file no longer exists');
+        return sendStored(request, reply.type(row.content_type).header('cache-control', 'private, max-age=3600'), deps.storage, info);
       },
     );
 

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { AtelierError } from '../../errors/atelier-error.js';
+import { sendStored } from '../send-stored.js';
 import { parseSignedMediaQuery } from '../../storage/disk/disk-storage.js';
 import { contentTypeForKey, isValidKey } from '../../storage/keys.js';
 import type { Storage } from '../../storage/storage.js';
@@ -8,7 +9,7 @@ import type { UrlSigner } from '../../storage/url-signer.js';
 /**
  * `GET /media/{key}?expires=…&signature=…`: serves disk-stored media to whoever holds a
  * valid signed URL (no token, so <img src> works). Anything else is a 403 that says nothing
- * about whether the object exists.
+ * about whether the object exists. A `Range` is honoured (send-stored.ts).
  */
 export function mediaRoutes(storage: Storage, signer: UrlSigner): FastifyPluginAsync {
   return async (app) => {
@@ -23,14 +24,13 @@ export function mediaRoutes(storage: Storage, signer: UrlSigner): FastifyPluginA
       const maxAge = Math.max(0, Number(query.expires) - Math.floor(Date.now() / 1000));
       void reply
         .type(contentTypeForKey(key))
-        .header('content-length', info.size)
         .header('cache-control', `private, max-age=${maxAge}, immutable`)
         .header('x-content-type-options', 'nosniff');
       if (query.downloadName) {
         const safe = query.downloadName.replace(/[^A-Za-z0-9._-]/g, '_');
         void reply.header('content-disposition', `attachment; filename="${safe}"`);
       }
-      return reply.send(await storage.get(key));
+      return sendStored(request, reply, storage, info);
     });
   };
 }

@@ -5,7 +5,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AtelierError, describeValue } from '../../errors/atelier-error.js';
 import { contentTypeForKey, isValidKey } from '../keys.js';
-import type { ObjectInfo, PutOptions, SignedUrlOptions, Storage } from '../storage.js';
+import type { GetOptions, ObjectInfo, PutOptions, SignedUrlOptions, Storage } from '../storage.js';
 import type { UrlSigner } from '../url-signer.js';
 import { createDirectorySyncs } from './directory-syncs.js';
 
@@ -139,7 +139,7 @@ export function createDiskStorage(options: DiskStorageOptions): Storage {
     return { key, size, contentType: putOptions?.contentType ?? contentTypeForKey(key), modifiedAt: new Date() };
   }
 
-  async function get(key: string): Promise<Readable> {
+  async function get(key: string, options?: GetOptions): Promise<Readable> {
     const file = pathFor(key);
     let handle: FileHandle;
     try {
@@ -157,7 +157,7 @@ export function createDiskStorage(options: DiskStorageOptions): Storage {
       throw error;
     }
     // autoClose (the default) closes the handle when the stream ends or is destroyed.
-    return handle.createReadStream();
+    return handle.createReadStream(options?.range ? { start: options.range.start, end: options.range.end } : {});
   }
 
   async function remove(key: string): Promise<void> {

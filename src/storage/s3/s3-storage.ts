@@ -4,7 +4,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { AtelierError, describeValue } from '../../errors/atelier-error.js';
 import { contentTypeForKey, isValidKey } from '../keys.js';
 import { contentDisposition } from './content-disposition.js';
-import type { ObjectInfo, PutOptions, SignedUrlOptions, Storage } from '../storage.js';
+import type { GetOptions, ObjectInfo, PutOptions, SignedUrlOptions, Storage } from '../storage.js';
 
 /** Options of {@link createS3Storage}; only the subset of the S3 client Atelier uses. */
 export interface S3StorageOptions {
@@ -115,10 +115,11 @@ export async function createS3Storage(options: S3StorageOptions): Promise<S3Stor
     return { key, size: source.bytes, contentType, modifiedAt: new Date() };
   }
 
-  async function get(key: string): Promise<Readable> {
+  async function get(key: string, options?: GetOptions): Promise<Readable> {
     const Key = objectKey(key);
+    const range = options?.range;
     try {
-      const { Body } = await client.send(new s3.GetObjectCommand({ Bucket, Key }));
+      const { Body } = await client.send(new s3.GetObjectCommand({ Bucket, Key, ...(range ? { Range: `bytes=${range.start}-${range.end}` } : {}) }));
       // In Node the SDK returns the HTTP response itself (an IncomingMessage): a real stream.
       if (!(Body instanceof Readable)) throw new AtelierError('storage_failed', `S3 returned no stream for ${key}`);
       return Body;
