@@ -12,7 +12,9 @@ import { findNulCharacter } from '../../validation/find-nul-character.js';
  */
 export function refuseNulCharacters(app: FastifyInstance): void {
   app.addHook('preValidation', (request, _reply, done) => {
-    const found = findNulCharacter(request.params) ?? findNulCharacter(request.query) ?? findNulCharacter(request.body);
+    // The query parser's records have a prototype of their own (not Object's), which the
+    // check would pass over as not JSON: copied into plain objects, they are looked into.
+    const found = findNulCharacter({ ...(request.params as object) }) ?? findNulCharacter({ ...(request.query as object) }) ?? findNulCharacter(request.body);
     done(found === undefined ? undefined : nulCharacterError(found));
   });
 }
