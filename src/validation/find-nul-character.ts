@@ -1,5 +1,5 @@
 /**
- * Where a request's text holds a NUL character (U+0000), if anywhere: the dotted path of the
+ * Where a request's text holds a NUL character (U+0000), if anywhere: the path (`loras[0].name`) of the
  * first string (or object key) that does, and that string. PostgreSQL's text columns cannot
  * store one and a PNG `parameters` text chunk cannot carry one, so such text is refused at the
  * edge instead of failing a database write (a 500) or every attempt of a run. Iterative, so a
@@ -22,7 +22,7 @@ export function findNulCharacter(value: unknown, root = ''): { field: string; va
     const entries = Array.isArray(current) ? current.map((item, index) => [String(index), item] as const) : Object.entries(current);
     for (let i = entries.length - 1; i >= 0; i--) {
       const [key, child] = entries[i]!;
-      const path = field ? `${field}.${key}` : key;
+      const path = Array.isArray(current) ? `${field}[${key}]` : field ? `${field}.${key}` : key;
       if (key.includes('\u0000')) return { field: path, value: key };
       stack.push({ value: child, field: path });
     }

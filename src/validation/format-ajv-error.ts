@@ -3,7 +3,8 @@ import { AtelierError, describeValue } from '../errors/atelier-error.js';
 
 /**
  * Turns ajv's errors into one AtelierError that reads like sharp's argument errors:
- * "Expected integer 1–150 for steps but received 'many'". `field` is the dotted path.
+ * "Expected integer 1–150 for steps but received 'many'". `field` is the path as a JavaScript
+ * expression would write it, `loras[0].weight`, as the errors raised after validation name it.
  */
 export function ajvErrorsToAtelierError(errors: readonly ErrorObject[], data: unknown, root = ''): AtelierError {
   // A choice between fixed values fails on each branch first; the anyOf that follows
@@ -20,7 +21,7 @@ function constants(error: ErrorObject): unknown[] | undefined {
 }
 
 function ajvErrorToAtelierError(error: ErrorObject, data: unknown, root: string): AtelierError {
-  const base = pointerToPath(error.instancePath);
+  const base = pointerToPath(error.instancePath, data);
   if (error.keyword === 'additionalProperties') {
     const name = String((error.params as { additionalProperty: string }).additionalProperty);
     const field = join(root, base, name);
@@ -56,16 +57,20 @@ function expectation(error: ErrorObject): string {
   return type === 'a valid value' ? type : `${/^[aeiou]/.test(type) ? 'an' : 'a'} ${type}`;
 }
 
-function pointerToPath(pointer: string): string {
-  return pointer
-    .split('/')
-    .slice(1)
-    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
-    .join('.');
+function pointerToPath(pointer: string, data: unknown): string {
+  let path = '';
+  let current = data;
+  for (const part of pointer.split('/').slice(1)) {
+    const name = part.replace(/~1/g, '/').replace(/~0/g, '~');
+    path = Array.isArray(current) ? `${path}[${name}]` : join(path, name);
+    current = current !== null && typeof current === 'object' ? (current as Record<string, unknown>)[name] : undefined;
+  }
+  return path;
 }
 
+/** Joins path parts with dots, except before an index (`loras` + `[0]` is `loras[0]`). */
 function join(...parts: string[]): string {
-  return parts.filter(Boolean).join('.');
+  return parts.filter(Boolean).reduce((path, part) => (path === '' || part.startsWith('[') ? path + part : `${path}.${part}`), '');
 }
 
 function valueAt(data: unknown, pointer: string): unknown {

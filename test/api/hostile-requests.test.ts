@@ -110,7 +110,7 @@ describe('requests that used to escape the error catalog', () => {
       expectCatalogError(await api.post('/api/generate/text-to-image', deep), 422, 'invalid_parameter', 'controlnet');
       // The same under the nesting limit: the schema names the entry, the message quotes it truncated.
       const shallow = await api.post('/api/generate/text-to-image', `{"prompt":"x","controlnet":${'['.repeat(50)}${']'.repeat(50)}}`);
-      expectCatalogError(shallow, 422, 'invalid_parameter', 'controlnet.0');
+      expectCatalogError(shallow, 422, 'invalid_parameter', 'controlnet[0]');
       expect(shallow.body.message).toContain(`received ${'['.repeat(40)}…`);
     });
 
@@ -184,7 +184,7 @@ describe.each([
     expectCatalogError(await api.post('/api/admin/users', { name: 'bob\u0000' }), 422, 'invalid_parameter', 'name');
     expectCatalogError(await api.post('/api/uploads/presign', { filename: 'a\u0000.png', content_type: 'image/png', size_bytes: 10 }), 422, 'invalid_parameter', 'filename');
     const res = await api.post('/api/generate/text-to-image', { prompt: 'ok', loras: [{ name: 'x\u0000', weight: 1 }] });
-    expectCatalogError(res, 422, 'invalid_parameter', 'loras.0.name');
+    expectCatalogError(res, 422, 'invalid_parameter', 'loras[0].name');
     expect(res.body.message).toContain('NUL');
     expect((await api.get('/api/runs')).body.runs).toEqual([]);
   });

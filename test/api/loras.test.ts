@@ -62,14 +62,14 @@ describe('loras on the generation API', () => {
   });
 
   it.each([4.5, -4.01])('refuses weight %s (outside −4…4)', async (weight) => {
-    expect(await refused({ loras: [{ name: 'detail', weight }] })).toMatchObject({ code: 'invalid_parameter', field: 'loras.0.weight' });
+    expect(await refused({ loras: [{ name: 'detail', weight }] })).toMatchObject({ code: 'invalid_parameter', field: 'loras[0].weight' });
   });
 
   it('refuses a LoRA named twice, more than 8, a missing name and unknown fields', async () => {
     expect(await refused({ loras: [{ name: 'detail' }, { name: 'detail', weight: 0.2 }] })).toMatchObject({ field: 'loras[1].name' });
     expect(await refused({ loras: Array.from({ length: 9 }, () => ({ name: 'detail' })) })).toMatchObject({ code: 'invalid_parameter', field: 'loras' });
-    expect(await refused({ loras: [{ weight: 1 }] })).toMatchObject({ code: 'invalid_parameter', field: 'loras.0.name' });
-    expect(await refused({ loras: [{ name: 'detail', strength: 1 }] })).toMatchObject({ code: 'unknown_field', field: 'loras.0.strength' });
+    expect(await refused({ loras: [{ weight: 1 }] })).toMatchObject({ code: 'invalid_parameter', field: 'loras[0].name' });
+    expect(await refused({ loras: [{ name: 'detail', strength: 1 }] })).toMatchObject({ code: 'unknown_field', field: 'loras[0].strength' });
   });
 
   it('lists the LoRAs each model allows in GET /api/models', async () => {

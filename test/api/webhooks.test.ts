@@ -179,7 +179,7 @@ describe('webhook fields at submission (WEBHOOK_ALLOW_PRIVATE unset)', () => {
   });
 
   it.each([
-    [{ webhook: 'https://93.184.215.14/hook', webhook_events: ['queued'] }, 'webhook_events.0'],
+    [{ webhook: 'https://93.184.215.14/hook', webhook_events: ['queued'] }, 'webhook_events[0]'],
     [{ webhook: 'https://93.184.215.14/hook', webhook_events: 'succeeded' }, 'webhook_events'],
     [{ webhook: 'https://93.184.215.14/hook', webhook_events: [] }, 'webhook_events'],
     [{ webhook_events: ['succeeded'] }, 'webhook_events'],

@@ -52,8 +52,8 @@ describe('loadConfig: model LoRAs and backend settings', () => {
 
   it('refuses LoRA names that would break an A1111 tag, and clip skip outside 1–12', async () => {
     await writeConfig({ backends, models: [model('comfy', { loras: ['a:b'] })] });
-    expect(configError({}).field).toBe('models.0.loras.0');
+    expect(configError({}).field).toBe('models[0].loras[0]');
     await writeConfig({ backends, models: [model('comfy', { backendSettings: { clipSkip: 0 } })] });
-    expect(configError({}).field).toBe('models.0.backendSettings.clipSkip');
+    expect(configError({}).field).toBe('models[0].backendSettings.clipSkip');
   });
 });

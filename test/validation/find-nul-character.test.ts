@@ -4,7 +4,7 @@ import { findNulCharacter } from '../../src/validation/find-nul-character.js';
 
 describe('findNulCharacter', () => {
   it('names the first string or key holding a NUL by its dotted path', () => {
-    expect(findNulCharacter({ prompt: 'fine', loras: [{ name: 'a\u0000' }] })).toEqual({ field: 'loras.0.name', value: 'a\u0000' });
+    expect(findNulCharacter({ prompt: 'fine', loras: [{ name: 'a\u0000' }] })).toEqual({ field: 'loras[0].name', value: 'a\u0000' });
     expect(findNulCharacter({ a: { 'b\u0000': 1 } })).toEqual({ field: 'a.b\u0000', value: 'b\u0000' });
     expect(findNulCharacter('x\u0000', 'body')).toEqual({ field: 'body', value: 'x\u0000' });
     expect(findNulCharacter(Object.assign(Object.create(null) as object, { q: '%\u0000' }))).toEqual({ field: 'q', value: '%\u0000' });
