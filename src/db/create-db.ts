@@ -33,19 +33,39 @@ export interface DatabaseOptions {
  */
 export async function createDatabase(url: string, options: DatabaseOptions = {}): Promise<DatabaseHandle> {
   if (isPostgresUrl(url)) {
-    const { db, schema } = await openPostgres(url, options.onStatement);
-    await migrateOrClose(db, schema);
-    return handle(db, 'postgres');
+    try {
+      const { db, schema } = await openPostgres(url, options.onStatement);
+      await migrateOrClose(db, schema);
+      return handle(db, 'postgres');
+    } catch (error) {
+      throw unreachable(url, error) ?? error;
+    }
   }
   const file = url.startsWith('sqlite:') ? url.slice('sqlite:'.length) : url;
   if (/^[a-z]+:\/\//i.test(file)) {
-    throw new AtelierError('config_invalid', `Expected a sqlite: or postgres:// database URL for DATABASE_URL but received '${url.replace(/(\/\/[^:/@]*:)[^@/]*@/, '$1***@')}'`, {
+    throw new AtelierError('config_invalid', `Expected a sqlite: or postgres:// database URL for DATABASE_URL but received '${redactPassword(url)}'`, {
       field: 'DATABASE_URL',
     });
   }
   const db = await openSqlite(file, options.onStatement);
   await migrateOrClose(db, undefined);
   return handle(db, 'sqlite');
+}
+
+const redactPassword = (url: string) => url.replace(/(\/\/[^:/@]*:)[^@/]*@/, '$1***@');
+
+/** Network errors, and PostgreSQL's refusals of the connection itself (login, unknown database, starting up). */
+const CONNECTION_FAILURES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET', '28000', '28P01', '3D000', '57P03']);
+
+/**
+ * A PostgreSQL that cannot be reached as the error the CLI prints in one line, naming
+ * DATABASE_URL (it surfaces from the first query, the migration's); undefined for other errors.
+ */
+function unreachable(url: string, error: unknown): AtelierError | undefined {
+  const code = (e: unknown) => String((e as { code?: unknown } | null)?.code);
+  const cause = CONNECTION_FAILURES.has(code(error)) ? error : (error as { cause?: unknown } | null)?.cause;
+  if (!CONNECTION_FAILURES.has(code(cause))) return undefined;
+  return new AtelierError('not_ready', `Cannot connect to PostgreSQL at DATABASE_URL (${redactPassword(url)}): ${(cause as Error).message}`, { field: 'DATABASE_URL', cause });
 }
 
 function handle(db: Kysely<Database>, dialect: SqlDialect): DatabaseHandle {

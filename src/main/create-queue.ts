@@ -1,5 +1,6 @@
 import { createQueueEntriesRepo } from '../db/repos/queue-entries-repo.js';
 import type { DatabaseHandle } from '../db/create-db.js';
+import { AtelierError } from '../errors/atelier-error.js';
 import type { Logger } from '../observability/logger.js';
 import { createEmbeddedQueue } from '../queue/embedded/embedded-queue.js';
 import type { Queue } from '../queue/queue.js';
@@ -32,7 +33,7 @@ export async function createQueue(config: Config, database: Pick<DatabaseHandle,
     await waitForRedis(() => queue.ping(), config.redisConnectTimeoutSeconds * 1000);
   } catch (error) {
     await queue.close();
-    throw new Error(`Redis at REDIS_URL (${redactUrlPassword(config.redisUrl)}) does not answer: ${(error as Error).message}`);
+    throw new AtelierError('not_ready', `Redis at REDIS_URL (${redactUrlPassword(config.redisUrl)}) does not answer: ${(error as Error).message}`, { field: 'REDIS_URL' });
   }
   return { queue, ping: () => queue.ping() };
 }

@@ -1,4 +1,6 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readServerSentEvents } from '../../src/cli/sse-client.js';
@@ -115,6 +117,28 @@ describe('atelier serve', () => {
     expect(result.stderr).toContain("'abc'");
     expect(result.stderr).not.toMatch(STACK_LINE);
     expect(result.stdout).not.toContain('Atelier is running');
+  });
+
+  it('refuses a port in use, and a PostgreSQL or Redis that does not answer, in one line naming it, without a stack trace', async () => {
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    const closed = await freePort();
+    try {
+      const cases: [Record<string, string>, RegExp][] = [
+        [{ PORT: String((busy.address() as AddressInfo).port) }, /Cannot listen on 127\.0\.0\.1:\d+: the address is already in use.*PORT/],
+        [{ PORT: '0', DATABASE_URL: `postgres://postgres@127.0.0.1:${closed}/atelier` }, new RegExp(`Cannot connect to PostgreSQL at DATABASE_URL \\(postgres://postgres@127\\.0\\.0\\.1:${closed}/atelier\\): .*ECONNREFUSED`)],
+        [{ PORT: '0', REDIS_URL: `redis://127.0.0.1:${closed}`, REDIS_CONNECT_TIMEOUT_SECONDS: '1' }, /Redis at REDIS_URL \(redis:\/\/127\.0\.0\.1:\d+\) does not answer/],
+      ];
+      for (const [env, message] of cases) {
+        const result = await runCli(['serve'], { env: { DATA_DIR: join(tmp.dir, 'unreachable'), ...env } });
+        expect(result.code).toBe(1);
+        expect(result.stderr).toMatch(message);
+        expect(result.stderr).not.toMatch(STACK_LINE);
+        expect(result.stderr.trim().split('\n')).toHaveLength(1);
+      }
+    } finally {
+      busy.close();
+    }
   });
 
   it('refuses an unknown key in atelier.config.json in the working directory, naming it', async () => {

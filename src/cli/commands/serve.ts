@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { loadConfig } from '../../main/load-config.js';
 import { createServer } from '../../main/create-server.js';
 import { redactUrlPassword } from '../../main/redact-url.js';
-import { UsageError } from '../cli-error.js';
+import { CliError, UsageError } from '../cli-error.js';
 import { SERVE_USAGE } from '../usage.js';
 
 /**
@@ -21,7 +21,10 @@ export async function serveCommand(args: string[] = []): Promise<void> {
   const config = loadConfig(process.env);
   const logger = pino({ level: config.logLevel });
   const server = await createServer(config, { logger: logger as unknown as FastifyInstance['log'] });
-  const address = await server.listen();
+  const address = await server.listen().catch(async (error: unknown) => {
+    await server.close().catch(() => undefined);
+    throw listenFailure(config, error);
+  });
   const origin = config.publicUrl?.replace(/\/$/, '') ?? address.replace('//[::1]', '//localhost');
   const { token, source } = server.adminToken;
 
@@ -49,6 +52,16 @@ export async function serveCommand(args: string[] = []): Promise<void> {
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+/** A port in use or not ours to take, in one line naming HOST and PORT; other errors as they are. */
+function listenFailure(config: ReturnType<typeof loadConfig>, error: unknown): unknown {
+  const code = (error as { code?: unknown } | null)?.code;
+  const where = `${config.host}:${config.port}`;
+  if (code === 'EADDRINUSE') return new CliError(`Cannot listen on ${where}: the address is already in use (another server?); set PORT, or HOST, to a free one`);
+  if (code === 'EACCES') return new CliError(`Cannot listen on ${where}: permission denied (ports below 1024 need privileges); set PORT to another`);
+  if (code === 'EADDRNOTAVAIL') return new CliError(`Cannot listen on ${where}: HOST is not an address of this machine`);
+  return error;
 }
 
 function modelsLine(config: ReturnType<typeof loadConfig>): string {
