@@ -52,7 +52,9 @@ describe('atelier workers', () => {
     const duplicate = await runCli(['workers', 'add', 'gpu-box'], { env });
     expect(duplicate.code).toBe(1);
     expect(duplicate.stderr).toContain('already exists');
-    expect((await runCli(['workers', 'add'], { env })).code).toBe(64);
+    const nameless = await runCli(['workers', 'add'], { env });
+    expect(nameless.code).toBe(64);
+    expect(nameless.stderr).toMatch(/^atelier: workers add needs a NAME\nUsage: atelier workers/);
 
     // The token works against a server on that data directory, on the worker API only.
     server = await startServerOnDir(dataDir, { ATELIER_CONFIG: configPath, WORKER_TOKEN_CACHE_SECONDS: String(TOKEN_CACHE_MS / 1000) });

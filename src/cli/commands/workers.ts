@@ -49,7 +49,12 @@ function parseOptions(args: string[]): [sub: 'add' | 'remove' | 'list', name: st
     throw new UsageError(`${(error as Error).message}\n${WORKERS_USAGE}`);
   }
   const [sub, name, ...extra] = positionals;
-  if (sub === 'list' && name === undefined) return [sub, undefined];
-  if ((sub === 'add' || sub === 'remove') && name !== undefined && extra.length === 0) return [sub, name];
-  throw new UsageError(WORKERS_USAGE.trimEnd());
+  // Says what is wrong before the usage, as `atelier users` does.
+  const usage = (problem: string) => new UsageError(`${problem}\n${WORKERS_USAGE.trimEnd()}`);
+  if (sub === undefined) throw usage('workers needs a subcommand');
+  if (sub !== 'list' && sub !== 'add' && sub !== 'remove') throw usage(`Unknown workers command '${sub}'`);
+  if (sub !== 'list' && name === undefined) throw usage(`workers ${sub} needs a NAME`);
+  const unexpected = sub === 'list' ? name : extra[0];
+  if (unexpected !== undefined) throw usage(`Unexpected argument '${unexpected}'`);
+  return [sub, name];
 }
