@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -130,8 +131,12 @@ describe('atelier serve', () => {
         [{ PORT: '0', REDIS_URL: `redis://127.0.0.1:${closed}`, REDIS_CONNECT_TIMEOUT_SECONDS: '1' }, /Redis at REDIS_URL \(redis:\/\/127\.0\.0\.1:\d+\) does not answer/],
       ];
       for (const [env, message] of cases) {
-        const result = await runCli(['serve'], { env: { DATA_DIR: join(tmp.dir, 'unreachable'), ...env } });
+        const dataDir = join(tmp.dir, `unreachable-${cases.findIndex(([e]) => e === env)}`);
+        const result = await runCli(['serve'], { env: { DATA_DIR: dataDir, ...env } });
         expect(result.code).toBe(1);
+        // A port in use is found before anything opens: a second `npm start` on a running
+        // server's DATA_DIR (its NODE_ID) must not take back that server's running jobs.
+        if (env.PORT !== '0') expect(existsSync(dataDir)).toBe(false);
         expect(result.stderr).toMatch(message);
         expect(result.stderr).not.toMatch(STACK_LINE);
         expect(result.stderr.trim().split('\n')).toHaveLength(1);

@@ -1,3 +1,4 @@
+import { createServer as createNetServer } from 'node:net';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import type { FastifyInstance } from 'fastify';
@@ -19,6 +20,9 @@ export async function serveCommand(args: string[] = []): Promise<void> {
     throw new UsageError(`${(error as Error).message}\n${SERVE_USAGE}`);
   }
   const config = loadConfig(process.env);
+  // Before anything opens: a second start on a running server's DATA_DIR (its NODE_ID) would
+  // otherwise take back that server's running jobs, and only then find the port taken.
+  await probePort(config);
   const logger = pino({ level: config.logLevel });
   const server = await createServer(config, { logger: logger as unknown as FastifyInstance['log'] });
   const address = await server.listen().catch(async (error: unknown) => {
@@ -52,6 +56,19 @@ export async function serveCommand(args: string[] = []): Promise<void> {
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+/** Binds HOST:PORT for a moment (not port 0): refuses at once, in one line, a port another process holds. */
+async function probePort(config: ReturnType<typeof loadConfig>): Promise<void> {
+  if (config.port === 0) return;
+  const probe = createNetServer();
+  await new Promise<void>((resolve, reject) => {
+    probe.once('error', reject);
+    probe.listen({ host: config.host, port: config.port, exclusive: true }, resolve);
+  }).catch((error: unknown) => {
+    throw listenFailure(config, error);
+  });
+  await new Promise((resolve) => probe.close(resolve));
 }
 
 /** A port in use or not ours to take, in one line naming HOST and PORT; other errors as they are. */
