@@ -81,6 +81,17 @@ describe('user administration: /api/admin/users', () => {
     expect((await secondAdmin.get('/api/me')).status).toBe(401);
   });
 
+  it('POST refuses a name holding a control or formatting character (a terminal escape, a right-to-left override)', async () => {
+    for (const name of ['evil\u001b[2J', 'bell\u0007', 'admin\u202egnp.exe', 'zero\u200bwidth', 'c1\u009bx']) {
+      const res = await admin.post('/api/admin/users', { name });
+      expect(res.status, name).toBe(422);
+      expect(res.body).toMatchObject({ code: 'invalid_parameter', field: 'name' });
+    }
+    const listed = (await admin.get('/api/admin/users')).body.users.map((u: any) => u.name);
+    expect(listed.some((n: string) => /[\p{Cc}\p{Cf}]/u.test(n))).toBe(false);
+    expect((await admin.post('/api/admin/users', { name: 'Zoë Ünïcode 日本' })).status).toBe(201);
+  });
+
   it('POST …/tokens issues a new token shown once; ?revoke_others=true rotates', async () => {
     const lea = await t.addUser('lea');
     const issued = await admin.post(`/api/admin/users/${lea.id}/tokens`);
