@@ -1,5 +1,6 @@
 import { Migrator, sql, type Kysely } from 'kysely';
 import { AtelierError } from '../errors/atelier-error.js';
+import { redactUrlPassword } from '../lib/redact-url.js';
 import type { SqlDialect } from './dialect.js';
 import { migrationProvider } from './migrations/index.js';
 import { openPostgres } from './postgres/open-postgres.js';
@@ -43,7 +44,7 @@ export async function createDatabase(url: string, options: DatabaseOptions = {})
   }
   const file = url.startsWith('sqlite:') ? url.slice('sqlite:'.length) : url;
   if (/^[a-z]+:\/\//i.test(file)) {
-    throw new AtelierError('config_invalid', `Expected a sqlite: or postgres:// database URL for DATABASE_URL but received '${redactPassword(url)}'`, {
+    throw new AtelierError('config_invalid', `Expected a sqlite: or postgres:// database URL for DATABASE_URL but received '${redactUrlPassword(url)}'`, {
       field: 'DATABASE_URL',
     });
   }
@@ -51,8 +52,6 @@ export async function createDatabase(url: string, options: DatabaseOptions = {})
   await migrateOrClose(db, undefined);
   return handle(db, 'sqlite');
 }
-
-const redactPassword = (url: string) => url.replace(/(\/\/[^:/@]*:)[^@/]*@/, '$1***@');
 
 /** Network errors, and PostgreSQL's refusals of the connection itself (login, unknown database, starting up). */
 const CONNECTION_FAILURES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET', '28000', '28P01', '3D000', '57P03']);
@@ -65,7 +64,7 @@ function unreachable(url: string, error: unknown): AtelierError | undefined {
   const code = (e: unknown) => String((e as { code?: unknown } | null)?.code);
   const cause = CONNECTION_FAILURES.has(code(error)) ? error : (error as { cause?: unknown } | null)?.cause;
   if (!CONNECTION_FAILURES.has(code(cause))) return undefined;
-  return new AtelierError('not_ready', `Cannot connect to PostgreSQL at DATABASE_URL (${redactPassword(url)}): ${(cause as Error).message}`, { field: 'DATABASE_URL', cause });
+  return new AtelierError('not_ready', `Cannot connect to PostgreSQL at DATABASE_URL (${redactUrlPassword(url)}): ${(cause as Error).message}`, { field: 'DATABASE_URL', cause });
 }
 
 function handle(db: Kysely<Database>, dialect: SqlDialect): DatabaseHandle {

@@ -2,7 +2,7 @@ import type { EventBus } from '../events/event-bus.js';
 import { createInProcessEventBus } from '../events/in-process/in-process-event-bus.js';
 import type { Logger } from '../observability/logger.js';
 import type { Config } from './config-schema.js';
-import { redactUrlPassword } from './redact-url.js';
+import { redactUrlPassword } from '../lib/redact-url.js';
 
 /**
  * The in-process bus by default; with `REDIS_URL`, Redis pub/sub, so a stream on one node

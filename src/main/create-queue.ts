@@ -5,7 +5,7 @@ import type { Logger } from '../observability/logger.js';
 import { createEmbeddedQueue } from '../queue/embedded/embedded-queue.js';
 import type { Queue } from '../queue/queue.js';
 import type { Config } from './config-schema.js';
-import { redactUrlPassword } from './redact-url.js';
+import { redactUrlPassword } from '../lib/redact-url.js';
 
 export interface QueueHandle {
   readonly queue: Queue;

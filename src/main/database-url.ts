@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path';
 import type { Config } from './config-schema.js';
-import { redactUrlPassword } from './redact-url.js';
+import { redactUrlPassword } from '../lib/redact-url.js';
 
 /**
  * The database a configuration names: `databaseUrl`, or SQLite at `{dataDir}/atelier.db`

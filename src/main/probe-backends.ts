@@ -1,7 +1,7 @@
 import type { Backend } from '../backends/backend.js';
 import type { Logger } from '../observability/logger.js';
 import type { Config } from './config-schema.js';
-import { redactUrlPassword } from './redact-url.js';
+import { redactUrlPassword } from '../lib/redact-url.js';
 
 /** How long the start-up check waits for an instance that does not answer at once. */
 export const STARTUP_PROBE_TIMEOUT_MS = 10_000;

@@ -4,7 +4,7 @@ import { pino } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig } from '../../main/load-config.js';
 import { createServer } from '../../main/create-server.js';
-import { redactUrlPassword } from '../../main/redact-url.js';
+import { redactUrlPassword } from '../../lib/redact-url.js';
 import { CliError, UsageError } from '../cli-error.js';
 import { SERVE_USAGE } from '../usage.js';
 
