@@ -21,7 +21,7 @@ function constants(error: ErrorObject): unknown[] | undefined {
 }
 
 function ajvErrorToAtelierError(error: ErrorObject, data: unknown, root: string): AtelierError {
-  const base = pointerToPath(error.instancePath, data);
+  const { path: base, value } = locate(error.instancePath, data);
   if (error.keyword === 'additionalProperties') {
     const name = String((error.params as { additionalProperty: string }).additionalProperty);
     const field = join(root, base, name);
@@ -32,7 +32,7 @@ function ajvErrorToAtelierError(error: ErrorObject, data: unknown, root: string)
     return new AtelierError('invalid_parameter', `Expected a value for ${field} but received nothing`, { field });
   }
   const field = join(root, base) || 'body';
-  const received = describeValue(valueAt(data, error.instancePath));
+  const received = describeValue(value);
   return new AtelierError('invalid_parameter', `Expected ${expectation(error)} for ${field} but received ${received}`, { field });
 }
 
@@ -57,7 +57,8 @@ function expectation(error: ErrorObject): string {
   return type === 'a valid value' ? type : `${/^[aeiou]/.test(type) ? 'an' : 'a'} ${type}`;
 }
 
-function pointerToPath(pointer: string, data: unknown): string {
+/** The JSON pointer's place in `data`: its path as the errors name it (`loras[0].weight`) and the value there. */
+function locate(pointer: string, data: unknown): { path: string; value: unknown } {
   let path = '';
   let current = data;
   for (const part of pointer.split('/').slice(1)) {
@@ -65,19 +66,10 @@ function pointerToPath(pointer: string, data: unknown): string {
     path = Array.isArray(current) ? `${path}[${name}]` : join(path, name);
     current = current !== null && typeof current === 'object' ? (current as Record<string, unknown>)[name] : undefined;
   }
-  return path;
+  return { path, value: current };
 }
 
 /** Joins path parts with dots, except before an index (`loras` + `[0]` is `loras[0]`). */
 function join(...parts: string[]): string {
   return parts.filter(Boolean).reduce((path, part) => (path === '' || part.startsWith('[') ? path + part : `${path}.${part}`), '');
-}
-
-function valueAt(data: unknown, pointer: string): unknown {
-  let current = data;
-  for (const part of pointer.split('/').slice(1)) {
-    if (current === null || typeof current !== 'object') return undefined;
-    current = (current as Record<string, unknown>)[part.replace(/~1/g, '/').replace(/~0/g, '~')];
-  }
-  return current;
 }
